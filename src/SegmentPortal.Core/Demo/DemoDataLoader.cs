@@ -1,0 +1,105 @@
+using DuckDB.NET.Data;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Warehouse;
+
+namespace SegmentPortal.Core.Demo;
+
+/// <summary>
+/// Writes the demo data set into the warehouse (both tables swapped in together, so a failed or cancelled load
+/// leaves the previous demo data as it was) and registers it as two datasets.
+/// </summary>
+public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog catalog, TimeProvider clock)
+{
+    public const string CustomersTable = "demo_customers";
+    public const string OrdersTable = "demo_orders";
+    public const string CustomersName = "Demo customers";
+    public const string OrdersName = "Demo orders";
+
+    public async Task<DemoLoadResult> LoadAsync(
+        DemoDataSize size,
+        string? ownerId,
+        IProgress<JobProgress>? progress = null,
+        CancellationToken cancellationToken = default)
+    {
+        var asOf = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var generator = new DemoDataGenerator(size, asOf);
+        long customers = 0, orders = 0;
+        var expectedOrders = size.Customers * size.OrdersPerCustomer;
+
+        await warehouse.ReplaceTablesAsync([CustomersTable, OrdersTable], async (connection, staging, ct) =>
+        {
+            await CreateTablesAsync(connection, staging[0], staging[1], ct);
+            using (var appender = connection.CreateAppender(staging[0]))
+            {
+                foreach (var c in generator.Customers())
+                {
+                    appender.CreateRow()
+                        .AppendValue(c.CustomerId).AppendValue(c.Name).AppendValue(c.Email).AppendValue(c.Phone)
+                        .AppendValue(c.Region).AppendValue(c.City).AppendValue(c.Channel).AppendValue(c.SignupDate)
+                        .AppendValue(c.BirthYear).AppendValue(c.Gender)
+                        .EndRow();
+                    if (++customers % 10_000 == 0)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        progress?.Report(new JobProgress(0.1 * customers / size.Customers, $"Customers: {customers:N0} of {size.Customers:N0}"));
+                    }
+                }
+            }
+            using (var appender = connection.CreateAppender(staging[1]))
+            {
+                foreach (var o in generator.Orders())
+                {
+                    appender.CreateRow()
+                        .AppendValue(o.OrderId).AppendValue(o.CustomerId).AppendValue(o.OrderDate).AppendValue(o.Amount)
+                        .AppendValue(o.Quantity).AppendValue(o.Category).AppendValue(o.Channel).AppendValue(o.Returned)
+                        .EndRow();
+                    if (++orders % 50_000 == 0)
+                    {
+                        ct.ThrowIfCancellationRequested();
+                        progress?.Report(new JobProgress(0.1 + 0.85 * Math.Min(1, orders / expectedOrders), $"Orders: {orders:N0}"));
+                    }
+                }
+            }
+            progress?.Report(new JobProgress(0.96, "Swapping in the new tables…"));
+        }, cancellationToken);
+
+        progress?.Report(new JobProgress(0.98, "Registering datasets…"));
+        var source = $"Demo data ({size.Customers:N0} customers, seed {size.Seed}, as of {asOf:yyyy-MM-dd})";
+        await catalog.RegisterAsync(new DatasetRegistration(CustomersName, CustomersTable, DatasetKind.Customers, source,
+            "Retail customers: region, city, acquisition channel, signup date and demographics.", ownerId), cancellationToken);
+        await catalog.RegisterAsync(new DatasetRegistration(OrdersName, OrdersTable, DatasetKind.Transactions, source,
+            "Two years of orders: date, amount, quantity, category, channel and returns.", ownerId), cancellationToken);
+        return new DemoLoadResult(customers, orders);
+    }
+
+    private static async Task CreateTablesAsync(DuckDBConnection connection, string customers, string orders, CancellationToken ct)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = $"""
+            CREATE TABLE {WarehouseNames.Quote(customers)} (
+                customer_id BIGINT NOT NULL,
+                name VARCHAR NOT NULL,
+                email VARCHAR NOT NULL,
+                phone VARCHAR,
+                region VARCHAR NOT NULL,
+                city VARCHAR,
+                channel VARCHAR NOT NULL,
+                signup_date DATE NOT NULL,
+                birth_year INTEGER,
+                gender VARCHAR);
+            CREATE TABLE {WarehouseNames.Quote(orders)} (
+                order_id BIGINT NOT NULL,
+                customer_id BIGINT NOT NULL,
+                order_date DATE NOT NULL,
+                amount DECIMAL(12, 2) NOT NULL,
+                quantity INTEGER NOT NULL,
+                category VARCHAR,
+                channel VARCHAR NOT NULL,
+                returned BOOLEAN NOT NULL);
+            """;
+        await command.ExecuteNonQueryAsync(ct);
+    }
+}
+
+public sealed record DemoLoadResult(long Customers, long Orders);

@@ -1,0 +1,47 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Demo;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Storage;
+using SegmentPortal.Core.Warehouse;
+
+namespace SegmentPortal.Core;
+
+public static class DependencyInjection
+{
+    /// <summary>Domain services. The host adds the metadata store, Identity and an <see cref="ICurrentUser"/>.</summary>
+    public static IServiceCollection AddSegmentPortalCore(this IServiceCollection services)
+    {
+        services.TryAddSingletonTimeProvider();
+        services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
+        services.AddOptions<WarehouseOptions>().BindConfiguration(WarehouseOptions.Section)
+            .Validate(o => { o.Validate(); return true; });
+        services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        // StoragePaths is registered by the host, which needs it before the container is built.
+
+        services.AddSingleton<DuckDbWarehouse>();
+        services.AddSingleton<JobQueue>();
+        services.AddHostedService<JobRunner>();
+        services.AddScoped<ScopedPrincipal>();
+
+        services.AddScoped<DatasetCatalog>();
+        services.AddScoped<DemoDataLoader>();
+        services.AddScoped<DemoDataService>();
+        services.AddScoped<UserAdministration>();
+        services.AddScoped<UserAccount>();
+        services.AddScoped<AdminBootstrapper>();
+        services.AddScoped<IUserConfirmation<AppUser>, EnabledUserConfirmation>();
+        return services;
+    }
+
+    private static void TryAddSingletonTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(d => d.ServiceType == typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+
+namespace SegmentPortal.Core.Persistence;
+
+/// <summary>The metadata store as services see it. One short-lived instance per operation.</summary>
+public interface IPortalDb : IAsyncDisposable
+{
+    DbSet<AppUser> Users { get; }
+
+    DbSet<IdentityRole> Roles { get; }
+
+    DbSet<IdentityUserRole<string>> UserRoles { get; }
+
+    DbSet<Dataset> Datasets { get; }
+
+    DbSet<DatasetColumn> DatasetColumns { get; }
+
+    Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
+}
+
+public interface IPortalDbFactory
+{
+    Task<IPortalDb> CreateAsync(CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,159 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using MudBlazor.Services;
+using SegmentPortal.Core;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Storage;
+using SegmentPortal.Core.Warehouse;
+using SegmentPortal.Data;
+using SegmentPortal.Web.Components;
+using SegmentPortal.Web.Components.Account;
+
+namespace SegmentPortal.Web.Infrastructure;
+
+public static class HostingExtensions
+{
+    public static WebApplicationBuilder AddSegmentPortal(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        var configuration = builder.Configuration;
+        var isDevelopment = builder.Environment.IsDevelopment();
+
+        // Fail fast on settings that must never reach production.
+        AdminBootstrapper.ValidateForEnvironment(configuration.GetSection(AdminOptions.Section).Get<AdminOptions>() ?? new(), isDevelopment);
+        var paths = StoragePaths.Resolve(configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new());
+        paths.EnsureCreated();
+        services.AddSingleton(paths);
+
+        services.AddSegmentPortalCore();
+        services.AddMetadataStore(configuration, paths);
+
+        services.AddRazorComponents()
+            .AddInteractiveServerComponents(o => o.DetailedErrors = isDevelopment);
+        services.AddMudServices();
+        services.AddHttpContextAccessor();
+
+        AddIdentity(services, configuration);
+        services.AddScoped<ICurrentUser, CurrentUser>();
+        services.AddScoped<UiFeedback>();
+        return builder;
+    }
+
+    private static void AddIdentity(IServiceCollection services, IConfiguration configuration)
+    {
+        var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new();
+        services.AddCascadingAuthenticationState();
+        services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityStateProvider>();
+        services.AddSingleton(auth);
+
+        services.AddAuthentication(o =>
+            {
+                o.DefaultScheme = IdentityConstants.ApplicationScheme;
+                o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
+            })
+            .AddIdentityCookies();
+        services.ConfigureApplicationCookie(o =>
+        {
+            o.LoginPath = "/account/login";
+            o.LogoutPath = "/account/logout";
+            o.AccessDeniedPath = "/status/403";
+            o.Cookie.Name = "SegmentPortal.Auth";
+            o.Cookie.HttpOnly = true;
+            o.Cookie.SameSite = SameSiteMode.Lax;
+            o.SlidingExpiration = true;
+            o.ExpireTimeSpan = TimeSpan.FromHours(8);
+            o.Events.OnRedirectToAccessDenied = ctx =>
+            {
+                // A real 403, not a redirect; the status-code page explains it to people.
+                ctx.Response.StatusCode = StatusCodes.Status403Forbidden;
+                return Task.CompletedTask;
+            };
+            o.Events.OnRedirectToLogin = ctx =>
+            {
+                if (ctx.Request.Path.StartsWithSegments("/api"))
+                {
+                    ctx.Response.StatusCode = StatusCodes.Status401Unauthorized;
+                }
+                else
+                {
+                    ctx.Response.Redirect(ctx.RedirectUri);
+                }
+                return Task.CompletedTask;
+            };
+        });
+        services.Configure<SecurityStampValidatorOptions>(o => o.ValidationInterval = TimeSpan.FromSeconds(auth.RevalidationSeconds));
+
+        services.AddIdentityCore<AppUser>(o =>
+            {
+                o.SignIn.RequireConfirmedAccount = true; // "confirmed" means "not disabled", see EnabledUserConfirmation
+                o.User.RequireUniqueEmail = true;
+                o.Password.RequiredLength = 10;
+                o.Password.RequireNonAlphanumeric = false;
+                o.Lockout.AllowedForNewUsers = true;
+                o.Lockout.MaxFailedAccessAttempts = auth.MaxFailedSignIns;
+                o.Lockout.DefaultLockoutTimeSpan = TimeSpan.FromMinutes(auth.LockoutMinutes);
+            })
+            .AddRoles<IdentityRole>()
+            .AddEntityFrameworkStores<PortalDbContext>()
+            .AddSignInManager()
+            .AddDefaultTokenProviders();
+
+        services.AddAuthorizationBuilder().AddSegmentPortalPolicies();
+    }
+
+    /// <summary>One policy per named permission, granted to the roles Core says.</summary>
+    public static AuthorizationBuilder AddSegmentPortalPolicies(this AuthorizationBuilder authorization)
+    {
+        foreach (var permission in Permissions.All)
+        {
+            authorization.AddPolicy(permission, p => p.RequireRole(Permissions.RolesGranted(permission)));
+        }
+        return authorization;
+    }
+
+    /// <summary>Migrates the metadata store, creates roles and the first admin, opens the warehouse. Logs and rethrows.</summary>
+    public static async Task InitializeSegmentPortalAsync(this WebApplication app)
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SegmentPortal.Startup");
+        try
+        {
+            await using (var db = await app.Services.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
+            {
+                await db.Database.MigrateAsync();
+            }
+            await using (var scope = app.Services.CreateAsyncScope())
+            {
+                await scope.ServiceProvider.GetRequiredService<AdminBootstrapper>().EnsureAdminAsync(app.Environment.IsDevelopment());
+            }
+            app.Services.GetRequiredService<DuckDbWarehouse>();
+            logger.LogInformation("Data folder: {DataDirectory}", app.Services.GetRequiredService<StoragePaths>().DataDirectory);
+        }
+        catch (Exception ex)
+        {
+            logger.LogCritical(ex, "SegmentPortal could not start: {Message}", ex.Message);
+            throw;
+        }
+    }
+
+    public static WebApplication UseSegmentPortal(this WebApplication app)
+    {
+        if (!app.Environment.IsDevelopment())
+        {
+            app.UseExceptionHandler("/status/500", createScopeForErrors: true);
+            app.UseHsts();
+        }
+        app.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true);
+        app.UseAntiforgery();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapStaticAssets();
+        app.MapRazorComponents<App>()
+            .AddInteractiveServerRenderMode();
+        app.MapAccountEndpoints();
+        app.MapAdminApi();
+        return app;
+    }
+}

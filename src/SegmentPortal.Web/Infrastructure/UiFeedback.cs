@@ -1,0 +1,42 @@
+using MudBlazor;
+using SegmentPortal.Core;
+
+namespace SegmentPortal.Web.Infrastructure;
+
+/// <summary>
+/// Runs a UI action and tells the user how it went in a snackbar: the message of a <see cref="PortalException"/>,
+/// or a plain "something went wrong" (details to the log) for anything else. Never a stack trace.
+/// </summary>
+public sealed class UiFeedback(ISnackbar snackbar, ILogger<UiFeedback> logger)
+{
+    public async Task<bool> RunAsync(Func<Task> action, string? success = null)
+    {
+        try
+        {
+            await action();
+            if (success is not null)
+            {
+                snackbar.Add(success, Severity.Success);
+            }
+            return true;
+        }
+        catch (PortalException ex)
+        {
+            snackbar.Add(ex.Message, Severity.Error);
+        }
+        catch (OperationCanceledException)
+        {
+            snackbar.Add("Cancelled.", Severity.Info);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "UI action failed");
+            snackbar.Add("Something went wrong. The details are in the server log.", Severity.Error);
+        }
+        return false;
+    }
+
+    public void Success(string message) => snackbar.Add(message, Severity.Success);
+
+    public void Error(string message) => snackbar.Add(message, Severity.Error);
+}
