@@ -135,10 +135,11 @@ public sealed class DemoDataGenerator
             }
             var firstDay = Math.Max(signup.DayNumber, _windowStart.DayNumber);
             var lastDay = _asOf.DayNumber - 1;
-            if (random.NextDouble() < 0.18)
+            var latestDormantStop = _asOf.DayNumber - 7 * 30;
+            if (random.NextDouble() < 0.2 && latestDormantStop - firstDay > 30)
             {
-                // Dormant: stopped buying somewhere between 7 and 24 months ago.
-                lastDay = _asOf.DayNumber - random.Next(7 * 30, 24 * 30);
+                // Dormant: bought for at least a month, then stopped more than seven months ago.
+                lastDay = random.Next(firstDay + 30, latestDormantStop);
             }
             var span = Math.Max(0, lastDay - firstDay);
             // Relative buying rate; Orders() scales all rates so the base averages OrdersPerCustomer.
@@ -173,7 +174,8 @@ public sealed class DemoDataGenerator
         var orderId = 5_000_001L;
         foreach (var profile in _profiles)
         {
-            var count = Poisson(random, profile.Rate * scale);
+            // Buyers place at least one order; the rest follows their appetite.
+            var count = profile.Rate > 0 ? 1 + Poisson(random, Math.Max(0, profile.Rate * scale - 1)) : 0;
             for (var n = 0; n < count; n++)
             {
                 var day = SeasonalDay(random, profile.FirstDay, profile.LastDay);

@@ -1,0 +1,136 @@
+using System.Security.Claims;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using SegmentPortal.Core;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Jobs;
+
+namespace SegmentPortal.Tests.Jobs;
+
+public sealed class JobQueueTests : IAsyncLifetime
+{
+    private readonly JobQueue _queue = new(TimeProvider.System);
+    private readonly ServiceProvider _services;
+    private readonly JobRunner _runner;
+    private readonly ClaimsPrincipal _user = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "ann")], "Test"));
+
+    public JobQueueTests()
+    {
+        _services = new ServiceCollection().AddScoped<ScopedPrincipal>().BuildServiceProvider();
+        _runner = new JobRunner(_queue, _services.GetRequiredService<IServiceScopeFactory>(), NullLogger<JobRunner>.Instance);
+    }
+
+    public async ValueTask InitializeAsync() => await _runner.StartAsync(TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _runner.StopAsync(CancellationToken.None);
+        await _services.DisposeAsync();
+    }
+
+    private async Task<JobSnapshot> FinishedAsync(Guid id)
+    {
+        var done = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChanged(JobSnapshot s)
+        {
+            if (s.Id == id && !s.IsActive)
+            {
+                done.TrySetResult(s);
+            }
+        }
+        _queue.Changed += OnChanged;
+        try
+        {
+            if (_queue.Get(id) is { IsActive: false } already)
+            {
+                return already;
+            }
+            return await done.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        }
+        finally
+        {
+            _queue.Changed -= OnChanged;
+        }
+    }
+
+    [Fact]
+    public async Task A_job_runs_as_the_user_who_asked_and_reports_progress()
+    {
+        ClaimsPrincipal? ranAs = null;
+        var seen = new List<JobSnapshot>();
+        _queue.Changed += s => { lock (seen) { seen.Add(s); } };
+
+        var job = _queue.Enqueue(new JobRequest("test", "Count", "count", _user, (services, progress, ct) =>
+        {
+            ranAs = services.GetRequiredService<ScopedPrincipal>().Principal;
+            progress.Report(new JobProgress(0.5, "Half way"));
+            return Task.CompletedTask;
+        }));
+        var finished = await FinishedAsync(job.Id);
+
+        Assert.Equal(JobStatus.Succeeded, finished.Status);
+        Assert.Equal(1, finished.Progress);
+        Assert.Same(_user, ranAs);
+        Assert.Equal("ann", finished.RequestedBy);
+        lock (seen)
+        {
+            Assert.Contains(seen, s => s.Message == "Half way" && s.Progress == 0.5);
+        }
+    }
+
+    [Fact]
+    public async Task A_second_request_with_the_same_key_joins_the_running_job()
+    {
+        var release = new TaskCompletionSource();
+        var runs = 0;
+        JobRequest Request() => new("test", "Slow", "slow", _user, async (_, _, ct) =>
+        {
+            Interlocked.Increment(ref runs);
+            await release.Task.WaitAsync(ct);
+        });
+
+        var first = _queue.Enqueue(Request());
+        var second = _queue.Enqueue(Request());
+        release.SetResult();
+        await FinishedAsync(first.Id);
+
+        Assert.Equal(first.Id, second.Id);
+        Assert.Equal(1, runs);
+        var third = _queue.Enqueue(Request());
+        Assert.NotEqual(first.Id, third.Id);
+        await FinishedAsync(third.Id);
+    }
+
+    [Fact]
+    public async Task Cancel_stops_a_running_job()
+    {
+        var started = new TaskCompletionSource();
+        var job = _queue.Enqueue(new JobRequest("test", "Endless", "endless", _user, async (_, _, ct) =>
+        {
+            started.SetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        }));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        Assert.True(_queue.Cancel(job.Id));
+
+        Assert.Equal(JobStatus.Cancelled, (await FinishedAsync(job.Id)).Status);
+    }
+
+    [Fact]
+    public async Task A_failed_job_says_why_in_words_and_the_next_job_still_runs()
+    {
+        var failing = _queue.Enqueue(new JobRequest("test", "Bad", "bad", _user,
+            (_, _, _) => throw new PortalException("The file has no header row.")));
+        var crashing = _queue.Enqueue(new JobRequest("test", "Crash", "crash", _user,
+            (_, _, _) => throw new NullReferenceException("internal detail")));
+        var fine = _queue.Enqueue(new JobRequest("test", "Fine", "fine", _user, (_, _, _) => Task.CompletedTask));
+
+        var failed = await FinishedAsync(failing.Id);
+        var crashed = await FinishedAsync(crashing.Id);
+        Assert.Equal(JobStatus.Failed, failed.Status);
+        Assert.Equal("The file has no header row.", failed.Error);
+        Assert.DoesNotContain("internal detail", crashed.Error);
+        Assert.Equal(JobStatus.Succeeded, (await FinishedAsync(fine.Id)).Status);
+    }
+}
