@@ -39,7 +39,10 @@ public sealed class JobRunner(JobQueue queue, IServiceScopeFactory scopes, ILogg
                 Progress = p.Fraction is { } f ? Math.Clamp(f, 0, 1) : s.Progress,
                 Message = p.Message,
             }));
+            var started = Environment.TickCount64;
             await entry.Request.Work(scope.ServiceProvider, progress, linked.Token);
+            logger.LogInformation("Job {Kind} '{Title}' finished in {Seconds:F1} s",
+                entry.Request.Kind, entry.Request.Title, (Environment.TickCount64 - started) / 1000.0);
             queue.Update(entry, s => s with
             {
                 Status = JobStatus.Succeeded,

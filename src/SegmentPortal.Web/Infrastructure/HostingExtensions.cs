@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
@@ -26,6 +27,10 @@ public static class HostingExtensions
         var paths = StoragePaths.Resolve(configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new());
         paths.EnsureCreated();
         services.AddSingleton(paths);
+        // Keys live with the data, so sign-in cookies (and later, stored connection passwords) survive restarts.
+        services.AddDataProtection()
+            .SetApplicationName("SegmentPortal")
+            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.DataDirectory, "keys")));
 
         services.AddSegmentPortalCore();
         services.AddMetadataStore(configuration, paths);

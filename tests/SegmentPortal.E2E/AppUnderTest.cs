@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Reflection;
+using System.Text;
+
+namespace SegmentPortal.E2E;
+
+/// <summary>
+/// The real app, built by this solution, started as its own process on a free port with a fresh data folder and a
+/// known first admin. Stopped (whole process tree) and its folder deleted when the tests end.
+/// </summary>
+public sealed class AppUnderTest : IAsyncDisposable
+{
+    public const string AdminEmail = "admin@e2e.local";
+    public const string AdminPassword = "E2e-admin-pass-2468";
+
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private AppUnderTest(Process process, string baseUrl, string dataDirectory)
+    {
+        _process = process;
+        BaseUrl = baseUrl;
+        DataDirectory = dataDirectory;
+    }
+
+    public string BaseUrl { get; }
+
+    public string DataDirectory { get; }
+
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    public static async Task<AppUnderTest> StartAsync(CancellationToken cancellationToken)
+    {
+        var dll = FindAppDll();
+        var port = FreePort();
+        var baseUrl = $"http://127.0.0.1:{port}";
+        var data = Path.Combine(Path.GetTempPath(), "segmentportal-e2e", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(dll);
+        start.ArgumentList.Add("--urls");
+        start.ArgumentList.Add(baseUrl);
+        // Development serves static assets from the build output's manifest; the secrets are explicit all the same.
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        start.Environment["Storage__DataDirectory"] = data;
+        start.Environment["Admin__Email"] = AdminEmail;
+        start.Environment["Admin__Password"] = AdminPassword;
+        start.Environment["Auth__RevalidationSeconds"] = "2";
+
+        var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the app.");
+        var app = new AppUnderTest(process, baseUrl, data);
+        process.OutputDataReceived += (_, e) => app.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => app.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await app.WaitUntilReadyAsync(cancellationToken);
+        return app;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The app exited with code {_process.ExitCode}:\n{Log}");
+            }
+            try
+            {
+                var response = await http.GetAsync($"{BaseUrl}/account/login", cancellationToken);
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+            await Task.Delay(250, cancellationToken); // polling a port that is not open yet: nothing to wait on
+        }
+        throw new TimeoutException($"The app did not answer within 90 s:\n{Log}");
+    }
+
+    private static string FindAppDll()
+    {
+        var configuration = typeof(AppUnderTest).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .First(a => a.Key == "Configuration").Value;
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "SegmentPortal.sln")))
+            {
+                var dll = Path.Combine(dir.FullName, "src", "SegmentPortal.Web", "bin", configuration!, "net10.0", "SegmentPortal.Web.dll");
+                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the solution first: {dll} is missing.");
+            }
+        }
+        throw new InvalidOperationException("The E2E tests run from a clone of the repository.");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS temp cleaner.
+        }
+    }
+}

@@ -1,0 +1,88 @@
+using Microsoft.Playwright;
+
+namespace SegmentPortal.E2E;
+
+/// <summary>
+/// One running app and one Chromium for the whole test run. Without Chromium the tests are skipped with the reason,
+/// except under CI=true, where a missing browser is a failure.
+/// </summary>
+public sealed class BrowserFixture : IAsyncLifetime
+{
+    public const string ChromiumPath = "/usr/bin/chromium";
+
+    private IPlaywright? _playwright;
+
+    public AppUnderTest App { get; private set; } = null!;
+
+    public IBrowser Browser { get; private set; } = null!;
+
+    public string? SkipReason { get; private set; }
+
+    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
+
+    public async ValueTask InitializeAsync()
+    {
+        if (!File.Exists(ChromiumPath))
+        {
+            if (IsCi)
+            {
+                throw new InvalidOperationException($"CI=true but no Chromium at {ChromiumPath}. Install it: apt-get install -y chromium");
+            }
+            SkipReason = $"No Chromium at {ChromiumPath} (install Debian's chromium package to run the browser tests).";
+            return;
+        }
+        App = await AppUnderTest.StartAsync(CancellationToken.None);
+        _playwright = await Playwright.CreateAsync();
+        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            // Chromium's background calls home fail on a closed network; these keep it quiet and fast.
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Browser is not null)
+        {
+            await Browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        if (App is not null)
+        {
+            await App.DisposeAsync();
+        }
+    }
+
+    /// <summary>A fresh browser context (own cookies) with a page on the app.</summary>
+    public async Task<IPage> NewPageAsync()
+    {
+        Assert.SkipWhen(SkipReason is not null, SkipReason ?? "");
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = App.BaseUrl,
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+        });
+        context.SetDefaultTimeout(30_000);
+        return await context.NewPageAsync();
+    }
+
+    /// <summary>Saves a screenshot when SEGMENTPORTAL_SCREENSHOTS names a folder, for people to look at.</summary>
+    public static async Task ScreenshotAsync(IPage page, string name)
+    {
+        var folder = Environment.GetEnvironmentVariable("SEGMENTPORTAL_SCREENSHOTS");
+        if (!string.IsNullOrEmpty(folder))
+        {
+            Directory.CreateDirectory(folder);
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(folder, name + ".png"), FullPage = true });
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
+{
+    public const string Name = "browser";
+}

@@ -1,0 +1,85 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Storage;
+using SegmentPortal.Core.Warehouse;
+using SegmentPortal.Data;
+
+namespace SegmentPortal.Web.Tests.Infrastructure;
+
+/// <summary>
+/// A real, migrated SQLite metadata store and an empty DuckDB warehouse in a temp folder: what
+/// <see cref="DatasetCatalog"/> needs. Deleted when disposed.
+/// </summary>
+public sealed class PortalStore : IAsyncDisposable
+{
+    private readonly string _folder;
+    private readonly ServiceProvider _services;
+
+    private PortalStore(string folder, ServiceProvider services, DuckDbWarehouse warehouse)
+    {
+        _folder = folder;
+        _services = services;
+        Warehouse = warehouse;
+    }
+
+    public IPortalDbFactory Db => _services.GetRequiredService<IPortalDbFactory>();
+
+    public DuckDbWarehouse Warehouse { get; }
+
+    public static async Task<PortalStore> CreateAsync()
+    {
+        var folder = Path.Combine(Path.GetTempPath(), "segmentportal-web-tests", Guid.NewGuid().ToString("N"));
+        var paths = new StoragePaths(folder);
+        paths.EnsureCreated();
+
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddMetadataStore(new ConfigurationBuilder().Build(), paths);
+        var provider = services.BuildServiceProvider();
+        await using (var db = await provider.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())
+        {
+            await db.Database.MigrateAsync();
+        }
+        var warehouse = new DuckDbWarehouse(
+            Options.Create(new WarehouseOptions { Threads = 1, MemoryLimit = "256MB" }), paths, NullLogger<DuckDbWarehouse>.Instance);
+        return new PortalStore(folder, provider, warehouse);
+    }
+
+    /// <summary>Records a dataset in the metadata store (the warehouse table itself is not needed by the overview).</summary>
+    public async Task AddDatasetAsync(string name, DatasetKind kind, long rows, DateTimeOffset refreshedAt)
+    {
+        await using var db = await Db.CreateAsync();
+        db.Datasets.Add(new Dataset
+        {
+            Name = name,
+            TableName = "t_" + Guid.NewGuid().ToString("N"),
+            Kind = kind,
+            Source = "Test",
+            RowCount = rows,
+            CreatedAt = refreshedAt,
+            RefreshedAt = refreshedAt,
+        });
+        await db.SaveChangesAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Warehouse.Dispose();
+        await _services.DisposeAsync();
+        SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held by a closing connection; the OS temp cleaner gets it.
+        }
+    }
+}
