@@ -100,13 +100,13 @@ public sealed class HomeTests : PortalTestContext, IAsyncLifetime
     }
 
     [Fact]
-    public void Starting_the_demo_data_shows_its_progress()
+    public async Task Starting_the_demo_data_shows_its_progress()
     {
         SignInAs("ann@example.com", Roles.Analyst);
         var cut = Render<Home>();
         cut.WaitForElement("[data-testid=load-demo-data]");
 
-        cut.Find("[data-testid=load-demo-data]").Click();
+        await cut.InvokeAsync(() => cut.Find("[data-testid=load-demo-data]").Click());
 
         cut.WaitForAssertion(() =>
             Assert.Contains("Load demo data (100,000 customers)", cut.Find("[data-testid=job-progress]").TextContent));

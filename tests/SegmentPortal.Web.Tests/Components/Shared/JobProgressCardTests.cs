@@ -51,7 +51,7 @@ public sealed class JobProgressCardTests : PortalTestContext
     }
 
     [Fact]
-    public void Shows_a_job_that_was_already_queued_when_the_page_opened()
+    public async Task Shows_a_job_that_was_already_queued_when_the_page_opened()
     {
         Jobs.Enqueue(BlockingJob(Key, "Import customers.csv", _release.Task));
 
@@ -62,12 +62,12 @@ public sealed class JobProgressCardTests : PortalTestContext
     }
 
     [Fact]
-    public void Cancel_cancels_a_queued_job_and_says_nothing_changed()
+    public async Task Cancel_cancels_a_queued_job_and_says_nothing_changed()
     {
         var job = Jobs.Enqueue(BlockingJob(Key, "Import customers.csv", _release.Task));
         var cut = RenderCard();
 
-        CancelButton(cut).Click();
+        await cut.InvokeAsync(() => CancelButton(cut).Click());
 
         Assert.Equal(JobStatus.Cancelled, Jobs.Get(job.Id)?.Status);
         cut.WaitForAssertion(() =>
@@ -83,14 +83,14 @@ public sealed class JobProgressCardTests : PortalTestContext
     }
 
     [Fact]
-    public void Closing_the_message_of_a_finished_job_hides_the_card()
+    public async Task Closing_the_message_of_a_finished_job_hides_the_card()
     {
         Jobs.Enqueue(BlockingJob(Key, "Import customers.csv", _release.Task));
         var cut = RenderCard();
-        CancelButton(cut).Click();
+        await cut.InvokeAsync(() => CancelButton(cut).Click());
         cut.WaitForAssertion(() => Assert.Contains("Cancelled", cut.Markup));
 
-        cut.Find("[data-testid=job-progress] .mud-alert-close button").Click();
+        await cut.InvokeAsync(() => cut.Find("[data-testid=job-progress] .mud-alert-close button").Click());
 
         Assert.Empty(cut.FindAll("[data-testid=job-progress]"));
     }
@@ -135,7 +135,7 @@ public sealed class JobProgressCardTests : PortalTestContext
         var cut = RenderCard();
         cut.WaitForAssertion(() => Assert.Equal(JobStatus.Running, Jobs.Get(job.Id)?.Status));
 
-        CancelButton(cut).Click();
+        await cut.InvokeAsync(() => CancelButton(cut).Click());
 
         cut.WaitForAssertion(() =>
         {
