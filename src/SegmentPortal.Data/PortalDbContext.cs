@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
@@ -13,6 +14,12 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<Dataset> Datasets => Set<Dataset>();
 
     public DbSet<DatasetColumn> DatasetColumns => Set<DatasetColumn>();
+
+    public DbSet<DatasetRelationship> DatasetRelationships => Set<DatasetRelationship>();
+
+    public DbSet<DatasetRefresh> DatasetRefreshes => Set<DatasetRefresh>();
+
+    public DbSet<DataConnection> Connections => Set<DataConnection>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

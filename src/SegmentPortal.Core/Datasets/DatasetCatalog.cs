@@ -77,10 +77,15 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
         }
         dataset.Name = registration.Name;
         dataset.Kind = registration.Kind;
+        dataset.Status = DatasetStatus.Ready;
         dataset.Description = registration.Description;
         dataset.Source = registration.Source;
+        dataset.SourceKind = registration.SourceKind;
         dataset.RowCount = rows;
         dataset.RefreshedAt = now;
+
+        // Roles the user set survive a refresh of the same columns; the registration's own roles fill the rest.
+        var previousRoles = dataset.Columns.ToDictionary(c => c.Name, c => c.Role, StringComparer.Ordinal);
         dataset.Columns.Clear();
         dataset.Columns.AddRange(columns.Select((c, i) => new DatasetColumn
         {
@@ -88,11 +93,62 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
             Name = c.Name,
             Type = c.Type,
             WarehouseType = c.WarehouseType,
+            Role = previousRoles.TryGetValue(c.Name, out var kept) && kept != FieldRole.None
+                ? kept
+                : registration.Roles?.GetValueOrDefault(c.Name) ?? FieldRole.None,
         }));
         await db.SaveChangesAsync(cancellationToken);
         return dataset;
     }
+    /// <summary>Relates a column of one dataset to a key of another (orders.customer_id → customers.id); replaces the column's previous link.</summary>
+    public async Task RelateAsync(int fromDatasetId, string fromColumn, int toDatasetId, string toColumn, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        await RequireColumnAsync(db, fromDatasetId, fromColumn, cancellationToken);
+        await RequireColumnAsync(db, toDatasetId, toColumn, cancellationToken);
+        if (fromDatasetId == toDatasetId)
+        {
+            throw new PortalException("Relate a dataset to another dataset, not to itself.");
+        }
+        var existing = await db.DatasetRelationships
+            .SingleOrDefaultAsync(r => r.FromDatasetId == fromDatasetId && r.FromColumn == fromColumn, cancellationToken);
+        if (existing is null)
+        {
+            db.DatasetRelationships.Add(new DatasetRelationship
+            {
+                FromDatasetId = fromDatasetId, FromColumn = fromColumn, ToDatasetId = toDatasetId, ToColumn = toColumn,
+            });
+        }
+        else
+        {
+            existing.ToDatasetId = toDatasetId;
+            existing.ToColumn = toColumn;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public async Task<IReadOnlyList<DatasetRelation>> RelationsAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ViewData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        return await (from r in db.DatasetRelationships.AsNoTracking()
+                      join d in db.Datasets on r.ToDatasetId equals d.Id
+                      where r.FromDatasetId == datasetId
+                      select new DatasetRelation(r.Id, r.FromDatasetId, r.FromColumn, r.ToDatasetId, d.Name, r.ToColumn))
+            .ToListAsync(cancellationToken);
+    }
+
+    private static async Task RequireColumnAsync(IPortalDb db, int datasetId, string column, CancellationToken cancellationToken)
+    {
+        if (!await db.DatasetColumns.AnyAsync(c => c.DatasetId == datasetId && c.Name == column, cancellationToken))
+        {
+            throw new PortalException($"Dataset {datasetId} has no column '{column}'.");
+        }
+    }
 }
+
+public sealed record DatasetRelation(int Id, int FromDatasetId, string FromColumn, int ToDatasetId, string ToDatasetName, string ToColumn);
 
 public sealed record DatasetRegistration(
     string Name,
@@ -100,4 +156,6 @@ public sealed record DatasetRegistration(
     DatasetKind Kind,
     string Source,
     string? Description = null,
-    string? OwnerId = null);
+    string? OwnerId = null,
+    DatasetSourceKind SourceKind = DatasetSourceKind.File,
+    IReadOnlyDictionary<string, FieldRole>? Roles = null);

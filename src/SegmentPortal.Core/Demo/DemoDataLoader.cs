@@ -66,10 +66,31 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
 
         progress?.Report(new JobProgress(0.98, "Registering datasets…"));
         var source = $"Demo data ({size.Customers:N0} customers, seed {size.Seed}, as of {asOf:yyyy-MM-dd})";
-        await catalog.RegisterAsync(new DatasetRegistration(CustomersName, CustomersTable, DatasetKind.Customers, source,
-            "Retail customers: region, city, acquisition channel, signup date and demographics.", ownerId), cancellationToken);
-        await catalog.RegisterAsync(new DatasetRegistration(OrdersName, OrdersTable, DatasetKind.Transactions, source,
-            "Two years of orders: date, amount, quantity, category, channel and returns.", ownerId), cancellationToken);
+        var customersDataset = await catalog.RegisterAsync(new DatasetRegistration(CustomersName, CustomersTable, DatasetKind.Customers, source,
+            "Retail customers: region, city, acquisition channel, signup date and demographics.", ownerId, DatasetSourceKind.Demo,
+            new Dictionary<string, FieldRole>
+            {
+                ["customer_id"] = FieldRole.CustomerId,
+                ["region"] = FieldRole.Dimension,
+                ["city"] = FieldRole.Dimension,
+                ["channel"] = FieldRole.Dimension,
+                ["gender"] = FieldRole.Dimension,
+                ["signup_date"] = FieldRole.EventDate,
+                ["birth_year"] = FieldRole.Measure,
+            }), cancellationToken);
+        var ordersDataset = await catalog.RegisterAsync(new DatasetRegistration(OrdersName, OrdersTable, DatasetKind.Transactions, source,
+            "Two years of orders: date, amount, quantity, category, channel and returns.", ownerId, DatasetSourceKind.Demo,
+            new Dictionary<string, FieldRole>
+            {
+                ["customer_id"] = FieldRole.CustomerId,
+                ["order_date"] = FieldRole.EventDate,
+                ["amount"] = FieldRole.Amount,
+                ["quantity"] = FieldRole.Quantity,
+                ["category"] = FieldRole.Dimension,
+                ["channel"] = FieldRole.Dimension,
+                ["returned"] = FieldRole.Dimension,
+            }), cancellationToken);
+        await catalog.RelateAsync(ordersDataset.Id, "customer_id", customersDataset.Id, "customer_id", cancellationToken);
         return new DemoLoadResult(customers, orders);
     }
 

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 
@@ -17,6 +18,12 @@ public interface IPortalDb : IAsyncDisposable
     DbSet<Dataset> Datasets { get; }
 
     DbSet<DatasetColumn> DatasetColumns { get; }
+
+    DbSet<DatasetRelationship> DatasetRelationships { get; }
+
+    DbSet<DatasetRefresh> DatasetRefreshes { get; }
+
+    DbSet<DataConnection> Connections { get; }
 
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }

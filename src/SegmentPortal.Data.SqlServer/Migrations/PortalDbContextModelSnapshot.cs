@@ -155,6 +155,61 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Connections.DataConnection", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<string>("Database")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("nvarchar(260)");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(253)
+                        .HasColumnType("nvarchar(253)");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<string>("OptionsJson")
+                        .HasMaxLength(4000)
+                        .HasColumnType("nvarchar(4000)");
+
+                    b.Property<int?>("Port")
+                        .HasColumnType("int");
+
+                    b.Property<string>("ProtectedPassword")
+                        .HasMaxLength(4000)
+                        .HasColumnType("nvarchar(4000)");
+
+                    b.Property<string>("Username")
+                        .HasMaxLength(128)
+                        .HasColumnType("nvarchar(128)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("Connections", (string)null);
+                });
+
             modelBuilder.Entity("SegmentPortal.Core.Datasets.Dataset", b =>
                 {
                     b.Property<int>("Id")
@@ -178,9 +233,19 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("nvarchar(200)");
 
+                    b.Property<DateTimeOffset?>("NextRefreshAt")
+                        .HasColumnType("datetimeoffset");
+
                     b.Property<string>("OwnerId")
                         .HasMaxLength(450)
                         .HasColumnType("nvarchar(450)");
+
+                    b.Property<string>("RawTableName")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<string>("RecipeJson")
+                        .HasColumnType("nvarchar(max)");
 
                     b.Property<DateTimeOffset>("RefreshedAt")
                         .HasColumnType("datetimeoffset");
@@ -188,10 +253,22 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.Property<long>("RowCount")
                         .HasColumnType("bigint");
 
+                    b.Property<int>("Schedule")
+                        .HasColumnType("int");
+
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(500)
                         .HasColumnType("nvarchar(500)");
+
+                    b.Property<string>("SourceJson")
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<int>("SourceKind")
+                        .HasColumnType("int");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("int");
 
                     b.Property<string>("TableName")
                         .IsRequired()
@@ -199,6 +276,8 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .HasColumnType("nvarchar(64)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("NextRefreshAt");
 
                     b.HasIndex("TableName")
                         .IsUnique();
@@ -217,6 +296,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.Property<int>("DatasetId")
                         .HasColumnType("int");
 
+                    b.Property<bool>("IsExcluded")
+                        .HasColumnType("bit");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(256)
@@ -224,6 +306,13 @@ namespace SegmentPortal.Data.SqlServer.Migrations
 
                     b.Property<int>("Ordinal")
                         .HasColumnType("int");
+
+                    b.Property<int>("Role")
+                        .HasColumnType("int");
+
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
 
                     b.Property<int>("Type")
                         .HasColumnType("int");
@@ -239,6 +328,79 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .IsUnique();
 
                     b.ToTable("DatasetColumns");
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRefresh", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("nvarchar(4000)");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("int");
+
+                    b.Property<long?>("RowCount")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("TriggeredBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "StartedAt");
+
+                    b.ToTable("DatasetRefreshes");
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRelationship", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FromColumn")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<int>("FromDatasetId")
+                        .HasColumnType("int");
+
+                    b.Property<string>("ToColumn")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("nvarchar(256)");
+
+                    b.Property<int>("ToDatasetId")
+                        .HasColumnType("int");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ToDatasetId");
+
+                    b.HasIndex("FromDatasetId", "FromColumn")
+                        .IsUnique();
+
+                    b.ToTable("DatasetRelationships");
                 });
 
             modelBuilder.Entity("SegmentPortal.Core.Identity.AppUser", b =>
@@ -380,6 +542,30 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .WithMany("Columns")
                         .HasForeignKey("DatasetId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRefresh", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRelationship", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("FromDatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("ToDatasetId")
+                        .OnDelete(DeleteBehavior.NoAction)
                         .IsRequired();
                 });
 

@@ -144,6 +144,59 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.ToTable("AspNetUserTokens", (string)null);
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Connections.DataConnection", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("CreatedBy")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Database")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Host")
+                        .HasMaxLength(253)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OptionsJson")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("Port")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ProtectedPassword")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Username")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("Connections", (string)null);
+                });
+
             modelBuilder.Entity("SegmentPortal.Core.Datasets.Dataset", b =>
                 {
                     b.Property<int>("Id")
@@ -165,8 +218,18 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .HasMaxLength(200)
                         .HasColumnType("TEXT");
 
+                    b.Property<long?>("NextRefreshAt")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("OwnerId")
                         .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RawTableName")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RecipeJson")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("RefreshedAt")
@@ -175,10 +238,22 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.Property<long>("RowCount")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Schedule")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Source")
                         .IsRequired()
                         .HasMaxLength(500)
                         .HasColumnType("TEXT");
+
+                    b.Property<string>("SourceJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("SourceKind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
 
                     b.Property<string>("TableName")
                         .IsRequired()
@@ -186,6 +261,8 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("NextRefreshAt");
 
                     b.HasIndex("TableName")
                         .IsUnique();
@@ -202,6 +279,9 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.Property<int>("DatasetId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("IsExcluded")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(256)
@@ -209,6 +289,13 @@ namespace SegmentPortal.Data.Sqlite.Migrations
 
                     b.Property<int>("Ordinal")
                         .HasColumnType("INTEGER");
+
+                    b.Property<int>("Role")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("SourceName")
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
 
                     b.Property<int>("Type")
                         .HasColumnType("INTEGER");
@@ -224,6 +311,75 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .IsUnique();
 
                     b.ToTable("DatasetColumns");
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRefresh", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(4000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Outcome")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RowCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("TriggeredBy")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "StartedAt");
+
+                    b.ToTable("DatasetRefreshes");
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRelationship", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("FromColumn")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("FromDatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("ToColumn")
+                        .IsRequired()
+                        .HasMaxLength(256)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ToDatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ToDatasetId");
+
+                    b.HasIndex("FromDatasetId", "FromColumn")
+                        .IsUnique();
+
+                    b.ToTable("DatasetRelationships");
                 });
 
             modelBuilder.Entity("SegmentPortal.Core.Identity.AppUser", b =>
@@ -364,6 +520,30 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .WithMany("Columns")
                         .HasForeignKey("DatasetId")
                         .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRefresh", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRelationship", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("FromDatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("ToDatasetId")
+                        .OnDelete(DeleteBehavior.NoAction)
                         .IsRequired();
                 });
 

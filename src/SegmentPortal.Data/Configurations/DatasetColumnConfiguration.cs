@@ -9,6 +9,7 @@ internal sealed class DatasetColumnConfiguration : IEntityTypeConfiguration<Data
     public void Configure(EntityTypeBuilder<DatasetColumn> builder)
     {
         builder.Property(c => c.Name).HasMaxLength(256);
+        builder.Property(c => c.SourceName).HasMaxLength(256);
         builder.Property(c => c.WarehouseType).HasMaxLength(128);
         builder.HasIndex(c => new { c.DatasetId, c.Ordinal }).IsUnique();
     }

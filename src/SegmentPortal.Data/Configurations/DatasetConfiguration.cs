@@ -11,9 +11,11 @@ internal sealed class DatasetConfiguration : IEntityTypeConfiguration<Dataset>
         builder.Property(d => d.Name).HasMaxLength(200);
         builder.Property(d => d.TableName).HasMaxLength(64);
         builder.HasIndex(d => d.TableName).IsUnique();
+        builder.Property(d => d.RawTableName).HasMaxLength(64);
         builder.Property(d => d.Source).HasMaxLength(500);
         builder.Property(d => d.Description).HasMaxLength(2000);
         builder.Property(d => d.OwnerId).HasMaxLength(450);
+        builder.HasIndex(d => d.NextRefreshAt);
         builder.HasMany(d => d.Columns).WithOne().HasForeignKey(c => c.DatasetId).OnDelete(DeleteBehavior.Cascade);
     }
 }

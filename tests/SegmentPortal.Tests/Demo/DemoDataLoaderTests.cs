@@ -48,6 +48,13 @@ public sealed class DemoDataLoaderTests : IAsyncLifetime
             detail!.Columns.Select(c => c.Name));
         Assert.Equal(ColumnType.Date, detail.Columns[2].Type);
         Assert.Equal(ColumnType.Decimal, detail.Columns[3].Type);
+        Assert.Equal(FieldRole.CustomerId, detail.Columns.Single(c => c.Name == "customer_id").Role);
+        Assert.Equal(FieldRole.EventDate, detail.Columns.Single(c => c.Name == "order_date").Role);
+        Assert.Equal(FieldRole.Amount, detail.Columns.Single(c => c.Name == "amount").Role);
+
+        var relation = Assert.Single(await _harness.WithAsync<DatasetCatalog, IReadOnlyList<DatasetRelation>>(c =>
+            c.RelationsAsync(orders.Id, TestContext.Current.CancellationToken)));
+        Assert.Equal(("customer_id", customers.Id, "customer_id"), (relation.FromColumn, relation.ToDatasetId, relation.ToColumn));
     }
 
     [Fact]

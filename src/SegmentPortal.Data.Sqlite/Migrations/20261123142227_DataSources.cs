@@ -1,0 +1,239 @@
+﻿using Microsoft.EntityFrameworkCore.Migrations;
+
+#nullable disable
+
+namespace SegmentPortal.Data.Sqlite.Migrations
+{
+    /// <inheritdoc />
+    public partial class DataSources : Migration
+    {
+        /// <inheritdoc />
+        protected override void Up(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.AddColumn<long>(
+                name: "NextRefreshAt",
+                table: "Datasets",
+                type: "INTEGER",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "RawTableName",
+                table: "Datasets",
+                type: "TEXT",
+                maxLength: 64,
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "RecipeJson",
+                table: "Datasets",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "Schedule",
+                table: "Datasets",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceJson",
+                table: "Datasets",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<int>(
+                name: "SourceKind",
+                table: "Datasets",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<int>(
+                name: "Status",
+                table: "Datasets",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<bool>(
+                name: "IsExcluded",
+                table: "DatasetColumns",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: false);
+
+            migrationBuilder.AddColumn<int>(
+                name: "Role",
+                table: "DatasetColumns",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: 0);
+
+            migrationBuilder.AddColumn<string>(
+                name: "SourceName",
+                table: "DatasetColumns",
+                type: "TEXT",
+                maxLength: 256,
+                nullable: true);
+
+            migrationBuilder.CreateTable(
+                name: "Connections",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    Name = table.Column<string>(type: "TEXT", maxLength: 200, nullable: false),
+                    Kind = table.Column<int>(type: "INTEGER", nullable: false),
+                    Host = table.Column<string>(type: "TEXT", maxLength: 253, nullable: true),
+                    Port = table.Column<int>(type: "INTEGER", nullable: true),
+                    Database = table.Column<string>(type: "TEXT", maxLength: 260, nullable: false),
+                    Username = table.Column<string>(type: "TEXT", maxLength: 128, nullable: true),
+                    ProtectedPassword = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    OptionsJson = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true),
+                    CreatedBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: true),
+                    CreatedAt = table.Column<long>(type: "INTEGER", nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_Connections", x => x.Id);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DatasetRefreshes",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    DatasetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    StartedAt = table.Column<long>(type: "INTEGER", nullable: false),
+                    FinishedAt = table.Column<long>(type: "INTEGER", nullable: true),
+                    Outcome = table.Column<int>(type: "INTEGER", nullable: false),
+                    RowCount = table.Column<long>(type: "INTEGER", nullable: true),
+                    TriggeredBy = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    Error = table.Column<string>(type: "TEXT", maxLength: 4000, nullable: true)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DatasetRefreshes", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DatasetRefreshes_Datasets_DatasetId",
+                        column: x => x.DatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                });
+
+            migrationBuilder.CreateTable(
+                name: "DatasetRelationships",
+                columns: table => new
+                {
+                    Id = table.Column<int>(type: "INTEGER", nullable: false)
+                        .Annotation("Sqlite:Autoincrement", true),
+                    FromDatasetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    FromColumn = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false),
+                    ToDatasetId = table.Column<int>(type: "INTEGER", nullable: false),
+                    ToColumn = table.Column<string>(type: "TEXT", maxLength: 256, nullable: false)
+                },
+                constraints: table =>
+                {
+                    table.PrimaryKey("PK_DatasetRelationships", x => x.Id);
+                    table.ForeignKey(
+                        name: "FK_DatasetRelationships_Datasets_FromDatasetId",
+                        column: x => x.FromDatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id",
+                        onDelete: ReferentialAction.Cascade);
+                    table.ForeignKey(
+                        name: "FK_DatasetRelationships_Datasets_ToDatasetId",
+                        column: x => x.ToDatasetId,
+                        principalTable: "Datasets",
+                        principalColumn: "Id");
+                });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Datasets_NextRefreshAt",
+                table: "Datasets",
+                column: "NextRefreshAt");
+
+            migrationBuilder.CreateIndex(
+                name: "IX_Connections_Name",
+                table: "Connections",
+                column: "Name",
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DatasetRefreshes_DatasetId_StartedAt",
+                table: "DatasetRefreshes",
+                columns: new[] { "DatasetId", "StartedAt" });
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DatasetRelationships_FromDatasetId_FromColumn",
+                table: "DatasetRelationships",
+                columns: new[] { "FromDatasetId", "FromColumn" },
+                unique: true);
+
+            migrationBuilder.CreateIndex(
+                name: "IX_DatasetRelationships_ToDatasetId",
+                table: "DatasetRelationships",
+                column: "ToDatasetId");
+        }
+
+        /// <inheritdoc />
+        protected override void Down(MigrationBuilder migrationBuilder)
+        {
+            migrationBuilder.DropTable(
+                name: "Connections");
+
+            migrationBuilder.DropTable(
+                name: "DatasetRefreshes");
+
+            migrationBuilder.DropTable(
+                name: "DatasetRelationships");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Datasets_NextRefreshAt",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "NextRefreshAt",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "RawTableName",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "RecipeJson",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "Schedule",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "SourceJson",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "SourceKind",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "Status",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "IsExcluded",
+                table: "DatasetColumns");
+
+            migrationBuilder.DropColumn(
+                name: "Role",
+                table: "DatasetColumns");
+
+            migrationBuilder.DropColumn(
+                name: "SourceName",
+                table: "DatasetColumns");
+        }
+    }
+}
