@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Demo;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Import;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Storage;
 using SegmentPortal.Core.Warehouse;
@@ -20,6 +21,7 @@ public static class DependencyInjection
         services.AddOptions<WarehouseOptions>().BindConfiguration(WarehouseOptions.Section)
             .Validate(o => { o.Validate(); return true; });
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
+        services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section);
         // StoragePaths is registered by the host, which needs it before the container is built.
 
         services.AddSingleton<DuckDbWarehouse>();
@@ -28,6 +30,10 @@ public static class DependencyInjection
         services.AddScoped<ScopedPrincipal>();
 
         services.AddScoped<DatasetCatalog>();
+        services.AddSingleton<UploadStore>();
+        services.AddSingleton<FileImporter>();
+        services.AddScoped<DatasetImportService>();
+        services.AddScoped<DatasetImportRunner>();
         services.AddScoped<DemoDataLoader>();
         services.AddScoped<DemoDataService>();
         services.AddScoped<UserAdministration>();

@@ -122,19 +122,16 @@ public sealed class DuckDbWarehouse : IDisposable
     public async Task<IReadOnlyList<WarehouseColumn>> DescribeAsync(string table, CancellationToken cancellationToken = default)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $table ORDER BY ordinal_position";
-        command.Parameters.Add(new DuckDBParameter("table", table));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var columns = new List<WarehouseColumn>();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            var type = reader.GetString(1);
-            columns.Add(new WarehouseColumn(reader.GetString(0), type, ToColumnType(type)));
-        }
-        return columns;
+        return await DescribeAsync(connection, table, cancellationToken);
     }
+
+    /// <summary>The columns of a table as this connection sees it (a staging table included).</summary>
+    public static async Task<IReadOnlyList<WarehouseColumn>> DescribeAsync(DuckDBConnection connection, string table, CancellationToken cancellationToken = default) =>
+        await WarehouseCommand.QueryAsync(connection,
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $table ORDER BY ordinal_position",
+            new Dictionary<string, object?> { ["table"] = table },
+            r => new WarehouseColumn(r.GetString(0), r.GetString(1), ToColumnType(r.GetString(1))),
+            cancellationToken);
 
     public async Task<bool> TableExistsAsync(string table, CancellationToken cancellationToken = default) =>
         (await DescribeAsync(table, cancellationToken)).Count > 0;

@@ -1,0 +1,84 @@
+using DuckDB.NET.Data;
+using SegmentPortal.Core.Warehouse;
+
+namespace SegmentPortal.Core.Datasets;
+
+/// <summary>How the user wants one raw column to appear in the live table.</summary>
+public sealed record ColumnSetting(string SourceName, string Name, ColumnType Type, FieldRole Role, bool IsExcluded);
+
+/// <summary>
+/// Builds a dataset's live table from its raw import: columns renamed, cast (TRY_CAST: a value that does not convert
+/// becomes empty, and the UI says how many) or left out as the user chose. Only quoted identifiers of known columns
+/// reach the SQL text.
+/// </summary>
+public static class LiveTableBuilder
+{
+    public static string WarehouseTypeOf(ColumnType type) => type switch
+    {
+        ColumnType.Text => "VARCHAR",
+        ColumnType.Integer => "BIGINT",
+        ColumnType.Decimal => "DOUBLE",
+        ColumnType.Boolean => "BOOLEAN",
+        ColumnType.Date => "DATE",
+        ColumnType.Timestamp => "TIMESTAMP",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    /// <summary>Default settings for freshly imported columns, keeping what the user set on columns of the same name.</summary>
+    public static List<ColumnSetting> Merge(IReadOnlyList<WarehouseColumn> raw, IReadOnlyList<ColumnSetting>? previous)
+    {
+        var bySource = (previous ?? []).ToDictionary(p => p.SourceName, StringComparer.Ordinal);
+        return raw.Select(c => bySource.TryGetValue(c.Name, out var kept)
+                ? kept
+                : new ColumnSetting(c.Name, c.Name, c.Type, FieldRole.None, IsExcluded: false))
+            .ToList();
+    }
+
+    /// <summary>The SELECT list that turns raw columns into live ones.</summary>
+    public static string Projection(IReadOnlyList<WarehouseColumn> raw, IReadOnlyList<ColumnSetting> settings)
+    {
+        var rawByName = raw.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        var included = settings.Where(s => !s.IsExcluded).ToList();
+        if (included.Count == 0)
+        {
+            throw new PortalException("Keep at least one column.");
+        }
+        var duplicates = included.GroupBy(s => s.Name, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (duplicates.Count > 0)
+        {
+            throw new PortalException($"Two columns are called \"{duplicates[0]}\"; give each column its own name.");
+        }
+        return string.Join(", ", included.Select(s =>
+        {
+            if (!rawByName.TryGetValue(s.SourceName, out var source))
+            {
+                throw new PortalException($"The source no longer has a column \"{s.SourceName}\".");
+            }
+            var column = WarehouseNames.Quote(s.SourceName);
+            var expression = source.Type == s.Type ? column : $"TRY_CAST({column} AS {WarehouseTypeOf(s.Type)})";
+            return $"{expression} AS {WarehouseNames.Quote(s.Name)}";
+        }));
+    }
+
+    public static async Task BuildAsync(
+        DuckDBConnection db, string rawTable, string liveTable, IReadOnlyList<ColumnSetting> settings, CancellationToken cancellationToken)
+    {
+        var raw = await DuckDbWarehouse.DescribeAsync(db, rawTable, cancellationToken);
+        var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(liveTable)} AS SELECT {Projection(raw, settings)} FROM {WarehouseNames.Quote(rawTable)}";
+        await WarehouseCommand.ExecuteAsync(db, sql, null, null, cancellationToken);
+    }
+
+    /// <summary>How many present values of a raw column would not survive a change to <paramref name="type"/>.</summary>
+    public static async Task<long> CountUnconvertibleAsync(
+        DuckDBConnection db, string rawTable, WarehouseColumn column, ColumnType type, CancellationToken cancellationToken)
+    {
+        var quoted = WarehouseNames.Quote(column.Name);
+        var target = WarehouseTypeOf(type);
+        // A decimal made whole would round silently; count those as not converting too.
+        var lossy = type == ColumnType.Integer && column.Type == ColumnType.Decimal
+            ? $" OR CAST({quoted} AS DOUBLE) <> floor(CAST({quoted} AS DOUBLE))"
+            : "";
+        var sql = $"SELECT count(*) FROM {WarehouseNames.Quote(rawTable)} WHERE {quoted} IS NOT NULL AND (TRY_CAST({quoted} AS {target}) IS NULL{lossy})";
+        return await WarehouseCommand.ScalarAsync<long>(db, sql, null, cancellationToken);
+    }
+}

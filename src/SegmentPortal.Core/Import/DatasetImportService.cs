@@ -1,0 +1,281 @@
+using System.Security.Claims;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Warehouse;
+
+namespace SegmentPortal.Core.Import;
+
+/// <summary>
+/// What to import: one dataset per upload, or all uploads appended into one dataset (same columns), or a new version
+/// of an existing dataset (<see cref="RefreshDatasetId"/>).
+/// </summary>
+public sealed record FileImportRequest(
+    IReadOnlyList<Guid> UploadIds,
+    bool Append = false,
+    string? Name = null,
+    FileImportOptions? Options = null,
+    int? RefreshDatasetId = null);
+
+/// <summary>
+/// Turns uploads into datasets as background jobs. The raw rows and the live table are written under staging names and
+/// swapped in together, so a failed or cancelled import leaves no half dataset and no change to an existing one.
+/// </summary>
+public sealed class DatasetImportService(ICurrentUser currentUser, JobQueue jobs, UploadStore uploads)
+{
+    public const string JobKind = "import";
+
+    public static string JobKeyFor(Guid uploadId) => $"import:{uploadId:N}";
+
+    public async Task<IReadOnlyList<JobSnapshot>> StartFileImportAsync(FileImportRequest request)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        var userId = user.UserId() ?? throw new PermissionDeniedException("Sign in to import data.");
+        if (request.UploadIds.Count == 0)
+        {
+            throw new PortalException("Choose at least one file.");
+        }
+        // Refuse someone else's (or a made-up) upload id now, not in the background.
+        var files = new List<StoredUpload>();
+        foreach (var id in request.UploadIds.Distinct())
+        {
+            files.Add(await uploads.GetAsync(id, userId));
+        }
+        if (request.RefreshDatasetId is not null || request.Append)
+        {
+            var title = request.RefreshDatasetId is not null
+                ? $"Refresh from {string.Join(", ", files.Select(f => f.FileName))}"
+                : $"Import {files.Count} files as one dataset";
+            return [Enqueue(user, files, request, title)];
+        }
+        return files.Select(f => Enqueue(user, [f], request, $"Import {f.FileName}")).ToList();
+    }
+
+    private JobSnapshot Enqueue(ClaimsPrincipal user, IReadOnlyList<StoredUpload> files, FileImportRequest request, string title) =>
+        jobs.Enqueue(new JobRequest(JobKind, title, JobKeyFor(files[0].Id), user,
+            (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, files, request, progress, ct)));
+}
+
+/// <summary>The work of one import job; runs in the job's scope.</summary>
+public sealed class DatasetImportRunner(
+    DuckDbWarehouse warehouse,
+    FileImporter importer,
+    UploadStore uploads,
+    IPortalDbFactory dbFactory,
+    TimeProvider clock)
+{
+    public async Task RunAsync(
+        ClaimsPrincipal user, IReadOnlyList<StoredUpload> files, FileImportRequest request, IProgress<JobProgress> progress, CancellationToken ct)
+    {
+        var options = request.Options ?? new FileImportOptions();
+        var isNew = request.RefreshDatasetId is null;
+        var dataset = isNew
+            ? await CreatePendingAsync(request.Name ?? DefaultName(files), files, user, ct)
+            : await LoadAsync(request.RefreshDatasetId!.Value, ct);
+        var refreshId = await StartRefreshAsync(dataset.Id, user.Identity?.Name ?? "unknown", ct);
+        var notes = new List<string>();
+        long rows = 0;
+        try
+        {
+            var previous = dataset.Columns.OrderBy(c => c.Ordinal).Select(ToSetting).ToList();
+            List<ColumnSetting> settings = [];
+            await warehouse.ReplaceTablesAsync([dataset.RawTableName!, dataset.TableName], async (db, staging, token) =>
+            {
+                for (var i = 0; i < files.Count; i++)
+                {
+                    var scale = new ScaledProgress(progress, 0.9 * i / files.Count, 0.9 * (i + 1) / files.Count);
+                    var target = i == 0 ? staging[0] : staging[0] + "__part";
+                    var imported = await importer.ImportAsync(db, target, files[i], options, scale, token);
+                    notes.AddRange(imported.Notes);
+                    if (i > 0)
+                    {
+                        await AppendAsync(db, staging[0], target, files[0], files[i], token);
+                    }
+                }
+                progress.Report(new JobProgress(0.92, "Building the dataset…"));
+                var raw = await DuckDbWarehouse.DescribeAsync(db, staging[0], token);
+                settings = LiveTableBuilder.Merge(raw, previous);
+                await LiveTableBuilder.BuildAsync(db, staging[0], staging[1], settings, token);
+                rows = await WarehouseCommand.ScalarAsync<long>(db, $"SELECT count(*) FROM {WarehouseNames.Quote(staging[1])}", null, token);
+            }, ct);
+
+            progress.Report(new JobProgress(0.97, "Saving the dataset…"));
+            await CompleteAsync(dataset.Id, refreshId, files, options, settings, rows, ct);
+            var summary = $"{dataset.Name}: {rows:N0} rows imported";
+            progress.Report(new JobProgress(1, notes.Count == 0 ? summary : $"{summary}. {string.Join(" ", notes)}"));
+        }
+        catch (Exception ex)
+        {
+            await FailAsync(dataset.Id, refreshId, isNew, ex, CancellationToken.None);
+            throw;
+        }
+        finally
+        {
+            foreach (var file in files)
+            {
+                uploads.Delete(file);
+            }
+        }
+    }
+
+    private static async Task AppendAsync(DuckDB.NET.Data.DuckDBConnection db, string table, string part, StoredUpload first, StoredUpload next, CancellationToken ct)
+    {
+        try
+        {
+            await AppendPartAsync(db, table, part, first, next, ct);
+        }
+        finally
+        {
+            await WarehouseCommand.ExecuteAsync(db, $"DROP TABLE IF EXISTS {WarehouseNames.Quote(part)}", null, null, CancellationToken.None);
+        }
+    }
+
+    private static async Task AppendPartAsync(DuckDB.NET.Data.DuckDBConnection db, string table, string part, StoredUpload first, StoredUpload next, CancellationToken ct)
+    {
+        var expected = (await DuckDbWarehouse.DescribeAsync(db, table, ct)).Select(c => c.Name).ToList();
+        var actual = (await DuckDbWarehouse.DescribeAsync(db, part, ct)).Select(c => c.Name).ToList();
+        if (!expected.Order(StringComparer.Ordinal).SequenceEqual(actual.Order(StringComparer.Ordinal), StringComparer.Ordinal))
+        {
+            var missing = expected.Except(actual).ToList();
+            var extra = actual.Except(expected).ToList();
+            var detail = string.Join("; ", new[]
+            {
+                missing.Count > 0 ? $"missing {string.Join(", ", missing.Select(c => $"\"{c}\""))}" : null,
+                extra.Count > 0 ? $"extra {string.Join(", ", extra.Select(c => $"\"{c}\""))}" : null,
+            }.Where(s => s is not null));
+            throw new PortalException($"{next.FileName} cannot be appended to {first.FileName}: the columns differ ({detail}).");
+        }
+        try
+        {
+            await WarehouseCommand.ExecuteAsync(db,
+                $"INSERT INTO {WarehouseNames.Quote(table)} BY NAME SELECT * FROM {WarehouseNames.Quote(part)}", null, null, ct);
+        }
+        catch (DuckDB.NET.Data.DuckDBException ex)
+        {
+            throw new PortalException($"{next.FileName} cannot be appended to {first.FileName}: a column holds other kinds of values ({ex.Message.Split('\n')[0]}).");
+        }
+    }
+
+    private async Task<Dataset> CreatePendingAsync(string name, IReadOnlyList<StoredUpload> files, ClaimsPrincipal user, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateAsync(ct);
+        var unique = name.Trim();
+        for (var n = 2; await db.Datasets.AnyAsync(d => d.Name == unique, ct); n++)
+        {
+            unique = $"{name.Trim()} ({n})";
+        }
+        var slug = WarehouseNames.Slug(unique);
+        var table = $"ds_{slug[..Math.Min(20, slug.Length)].TrimEnd('_')}_{Guid.NewGuid().ToString("N")[..8]}";
+        var now = clock.GetUtcNow();
+        var dataset = new Dataset
+        {
+            Name = unique,
+            TableName = table,
+            RawTableName = table + "_raw",
+            Status = DatasetStatus.Importing,
+            Source = Describe(files),
+            SourceKind = DatasetSourceKind.File,
+            OwnerId = user.UserId(),
+            CreatedAt = now,
+            RefreshedAt = now,
+        };
+        db.Datasets.Add(dataset);
+        await db.SaveChangesAsync(ct);
+        return dataset;
+    }
+
+    private async Task<Dataset> LoadAsync(int id, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateAsync(ct);
+        var dataset = await db.Datasets.AsNoTracking().Include(d => d.Columns).SingleOrDefaultAsync(d => d.Id == id, ct)
+            ?? throw new PortalException("That dataset no longer exists.");
+        if (dataset.SourceKind != DatasetSourceKind.File || dataset.RawTableName is null)
+        {
+            throw new PortalException($"{dataset.Name} was not imported from a file, so it cannot be refreshed from one.");
+        }
+        return dataset;
+    }
+
+    private async Task<int> StartRefreshAsync(int datasetId, string triggeredBy, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateAsync(ct);
+        var refresh = new DatasetRefresh { DatasetId = datasetId, StartedAt = clock.GetUtcNow(), TriggeredBy = triggeredBy };
+        db.DatasetRefreshes.Add(refresh);
+        await db.SaveChangesAsync(ct);
+        return refresh.Id;
+    }
+
+    private async Task CompleteAsync(
+        int datasetId, int refreshId, IReadOnlyList<StoredUpload> files, FileImportOptions options, List<ColumnSetting> settings, long rows, CancellationToken ct)
+    {
+        var live = await warehouse.DescribeAsync((await NameOfAsync(datasetId, ct)).Table, ct);
+        var liveByName = live.ToDictionary(c => c.Name, StringComparer.Ordinal);
+        var now = clock.GetUtcNow();
+        await using var db = await dbFactory.CreateAsync(ct);
+        var dataset = await db.Datasets.Include(d => d.Columns).SingleAsync(d => d.Id == datasetId, ct);
+        dataset.Status = DatasetStatus.Ready;
+        dataset.RowCount = rows;
+        dataset.RefreshedAt = now;
+        dataset.Source = Describe(files);
+        dataset.SourceJson = JsonSerializer.Serialize(new { files = files.Select(f => f.FileName), options.Delimiter, options.Sheet });
+        dataset.Columns.Clear();
+        dataset.Columns.AddRange(settings.Select((s, i) => new DatasetColumn
+        {
+            Ordinal = i,
+            Name = s.Name,
+            SourceName = s.SourceName,
+            Type = s.Type,
+            WarehouseType = liveByName.TryGetValue(s.Name, out var c) && !s.IsExcluded ? c.WarehouseType : LiveTableBuilder.WarehouseTypeOf(s.Type),
+            Role = s.Role,
+            IsExcluded = s.IsExcluded,
+        }));
+        var refresh = await db.DatasetRefreshes.SingleAsync(r => r.Id == refreshId, ct);
+        refresh.Outcome = RefreshOutcome.Succeeded;
+        refresh.FinishedAt = now;
+        refresh.RowCount = rows;
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task FailAsync(int datasetId, int refreshId, bool isNew, Exception error, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateAsync(ct);
+        if (isNew)
+        {
+            // A first import that did not finish leaves nothing behind.
+            await db.Datasets.Where(d => d.Id == datasetId).ExecuteDeleteAsync(ct);
+            return;
+        }
+        var refresh = await db.DatasetRefreshes.SingleAsync(r => r.Id == refreshId, ct);
+        refresh.FinishedAt = clock.GetUtcNow();
+        refresh.Outcome = error is OperationCanceledException ? RefreshOutcome.Cancelled : RefreshOutcome.Failed;
+        refresh.Error = error is PortalException ? error.Message : error is OperationCanceledException ? "Cancelled" : "Unexpected error; see the server log.";
+        await db.SaveChangesAsync(ct);
+    }
+
+    private async Task<(string Table, string? Raw)> NameOfAsync(int datasetId, CancellationToken ct)
+    {
+        await using var db = await dbFactory.CreateAsync(ct);
+        var d = await db.Datasets.AsNoTracking().Where(x => x.Id == datasetId).Select(x => new { x.TableName, x.RawTableName }).SingleAsync(ct);
+        return (d.TableName, d.RawTableName);
+    }
+
+    internal static ColumnSetting ToSetting(DatasetColumn c) =>
+        new(c.SourceName ?? c.Name, c.Name, c.Type, c.Role, c.IsExcluded);
+
+    private static string DefaultName(IReadOnlyList<StoredUpload> files) => Path.GetFileNameWithoutExtension(files[0].FileName);
+
+    private static string Describe(IReadOnlyList<StoredUpload> files) => files.Count == 1
+        ? $"File {files[0].FileName} ({UploadStore.FormatBytes(files[0].Size)})"
+        : $"Files {string.Join(", ", files.Select(f => f.FileName))} ({UploadStore.FormatBytes(files.Sum(f => f.Size))})";
+
+    /// <summary>Maps one file's 0–1 progress into its share of the whole job.</summary>
+    private sealed class ScaledProgress(IProgress<JobProgress> inner, double from, double to) : IProgress<JobProgress>
+    {
+        public void Report(JobProgress value) =>
+            inner.Report(value with { Fraction = value.Fraction is { } f ? from + (to - from) * f : null });
+    }
+}

@@ -1,0 +1,249 @@
+using System.Text.RegularExpressions;
+using DuckDB.NET.Data;
+using Microsoft.Extensions.Options;
+using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Warehouse;
+
+namespace SegmentPortal.Core.Import;
+
+public enum FileFormat
+{
+    Csv,
+    Excel,
+    Parquet,
+    Json,
+}
+
+/// <summary>What the user chose for a file; null means "work it out".</summary>
+public sealed record FileImportOptions(char? Delimiter = null, string? Sheet = null);
+
+public sealed record ImportedFile(string FileName, long Rows, int Columns, IReadOnlyList<string> Notes);
+
+/// <summary>
+/// Reads one uploaded file into a warehouse table, using DuckDB's own readers (CSV sniffing and type detection, Parquet,
+/// JSON). Every failure is a <see cref="PortalException"/> that names the file, and the line and column where it can.
+/// </summary>
+public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOptions> options)
+{
+    private const int MaxTypeRetries = 50;
+
+    /// <summary>
+    /// The dialect is settled before DuckDB reads (delimiter, header, names; RFC 4180 quoting), so its sniffer only picks
+    /// types. Left to guess, it may take a short file's first rows for a preamble and skip them; strict mode makes
+    /// rows that do not fit an error instead of silently padded or dropped values.
+    /// </summary>
+    private const string StrictDialect =
+        "delim = $delim, header = true, skip = 0, quote = '\"', escape = '\"', names = $names, strict_mode = true";
+
+    public static FileFormat? FormatOf(string fileName) => Path.GetExtension(fileName).ToLowerInvariant() switch
+    {
+        ".csv" or ".tsv" or ".txt" or ".tab" => FileFormat.Csv,
+        ".xlsx" => FileFormat.Excel,
+        ".parquet" or ".pq" => FileFormat.Parquet,
+        ".json" or ".ndjson" or ".jsonl" => FileFormat.Json,
+        _ => null,
+    };
+
+    public static string SupportedExtensions => ".csv, .tsv, .txt, .xlsx, .parquet, .json, .ndjson";
+
+    /// <summary>Creates <paramref name="table"/> from the upload. The caller owns the table's fate (staging and swap).</summary>
+    public async Task<ImportedFile> ImportAsync(
+        DuckDBConnection db,
+        string table,
+        StoredUpload upload,
+        FileImportOptions fileOptions,
+        IProgress<JobProgress>? progress,
+        CancellationToken cancellationToken)
+    {
+        var format = FormatOf(upload.FileName)
+            ?? throw Fail(upload, $"is not a file type the portal reads. Use {SupportedExtensions}.");
+        if (upload.Size == 0)
+        {
+            throw Fail(upload, "is empty.");
+        }
+        var path = uploads.PathOf(upload);
+        var notes = new List<string>();
+        try
+        {
+            switch (format)
+            {
+                case FileFormat.Csv:
+                    await ImportDelimitedAsync(db, table, upload, path, fileOptions, notes, progress, cancellationToken);
+                    break;
+                case FileFormat.Parquet:
+                    await CreateFromAsync(db, table, "read_parquet($path)", path, progress, cancellationToken);
+                    break;
+                case FileFormat.Json:
+                    await CreateFromAsync(db, table, "read_json($path, format = 'auto')", path, progress, cancellationToken);
+                    await FlattenNestedAsync(db, table, notes, cancellationToken);
+                    break;
+                case FileFormat.Excel:
+                    throw Fail(upload, "is an Excel workbook; reading workbooks is not available in this version.");
+            }
+        }
+        catch (DuckDBException ex) when (format is FileFormat.Parquet)
+        {
+            throw Fail(upload, $"is not a readable Parquet file ({FirstLine(ex.Message)}).");
+        }
+        catch (DuckDBException ex) when (format is FileFormat.Json)
+        {
+            throw Fail(upload, $"is not valid JSON or NDJSON ({FirstLine(ex.Message)}).");
+        }
+
+        var columns = await ColumnCountAsync(db, table, cancellationToken);
+        if (columns > options.Value.MaxColumns)
+        {
+            throw Fail(upload, $"has {columns:N0} columns; the limit is {options.Value.MaxColumns:N0}.");
+        }
+        var rows = await WarehouseCommand.ScalarAsync<long>(db, $"SELECT count(*) FROM {WarehouseNames.Quote(table)}", null, cancellationToken);
+        return new ImportedFile(upload.FileName, rows, columns, notes);
+    }
+
+    private async Task ImportDelimitedAsync(
+        DuckDBConnection db, string table, StoredUpload upload, string path, FileImportOptions fileOptions,
+        List<string> notes, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
+    {
+        await RefuseBinaryAsync(upload, path, cancellationToken);
+        CsvLayout layout;
+        try
+        {
+            var delimiter = fileOptions.Delimiter ?? (upload.Extension is ".tsv" or ".tab" ? '\t' : null);
+            layout = await CsvLayoutReader.ReadAsync(path, delimiter, cancellationToken);
+        }
+        catch (PortalException ex)
+        {
+            throw Fail(upload, ex.Message);
+        }
+        if (layout.Columns.Count > options.Value.MaxColumns)
+        {
+            throw Fail(upload, $"has {layout.Columns.Count:N0} columns; the limit is {options.Value.MaxColumns:N0}.");
+        }
+        notes.AddRange(layout.Renames);
+
+        // Column types come from DuckDB's sniffer; a column whose later rows do not fit the sniffed type is kept as text.
+        List<string>? types = null;
+        for (var attempt = 0; ; attempt++)
+        {
+            var parameters = new Dictionary<string, object?>
+            {
+                ["path"] = path,
+                ["delim"] = layout.Delimiter.ToString(),
+                ["names"] = layout.Columns.ToList(),
+            };
+            var typesClause = "";
+            if (types is not null)
+            {
+                parameters["types"] = types;
+                typesClause = ", types = $types";
+            }
+            var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(table)} AS SELECT * FROM read_csv($path, {StrictDialect}{typesClause})";
+            try
+            {
+                await WarehouseCommand.ExecuteAsync(db, sql, parameters, p => progress?.Report(new JobProgress(p, $"Reading {upload.FileName}")), cancellationToken);
+                return;
+            }
+            catch (DuckDBException ex) when (ConversionError().Match(ex.Message) is { Success: true } m && attempt < MaxTypeRetries)
+            {
+                var column = m.Groups["column"].Value;
+                var index = layout.Columns.ToList().IndexOf(column);
+                types ??= await SniffedTypesAsync(db, path, layout, cancellationToken);
+                if (index < 0 || types[index] == "VARCHAR")
+                {
+                    throw Fail(upload, $"line {m.Groups["line"].Value}: {FirstLine(ex.Message)}");
+                }
+                notes.Add($"Column \"{column}\" looked like {Describe(types[index])} but line {m.Groups["line"].Value} has \"{m.Groups["value"].Value}\"; it is kept as text.");
+                types[index] = "VARCHAR";
+            }
+            catch (DuckDBException ex)
+            {
+                var problem = await CsvDiagnostics.FindAsync(path, layout.Delimiter, layout.Columns, cancellationToken);
+                if (problem is not null)
+                {
+                    throw Fail(upload, $"line {problem.Line:N0}: {problem.Message}");
+                }
+                var line = LineNumber().Match(ex.Message);
+                throw Fail(upload, line.Success
+                    ? $"line {line.Groups[1].Value}: the row could not be read ({FirstLine(ex.Message)})."
+                    : $"could not be read as delimited text ({FirstLine(ex.Message)}).");
+            }
+        }
+    }
+
+    private static async Task<List<string>> SniffedTypesAsync(DuckDBConnection db, string path, CsvLayout layout, CancellationToken cancellationToken)
+    {
+        var described = await WarehouseCommand.QueryAsync(db,
+            $"DESCRIBE SELECT * FROM read_csv($path, {StrictDialect})",
+            new Dictionary<string, object?> { ["path"] = path, ["delim"] = layout.Delimiter.ToString(), ["names"] = layout.Columns.ToList() },
+            r => r.GetString(1), cancellationToken);
+        return described;
+    }
+
+    private static async Task CreateFromAsync(
+        DuckDBConnection db, string table, string reader, string path, IProgress<JobProgress>? progress, CancellationToken cancellationToken) =>
+        await WarehouseCommand.ExecuteAsync(db,
+            $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(table)} AS SELECT * FROM {reader}",
+            new Dictionary<string, object?> { ["path"] = path },
+            p => progress?.Report(new JobProgress(p, "Reading the file")),
+            cancellationToken);
+
+    /// <summary>Nested JSON objects and arrays are kept as JSON text, so every column is something people can filter on.</summary>
+    private static async Task FlattenNestedAsync(DuckDBConnection db, string table, List<string> notes, CancellationToken cancellationToken)
+    {
+        var columns = await WarehouseCommand.QueryAsync(db,
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $table ORDER BY ordinal_position",
+            new Dictionary<string, object?> { ["table"] = table }, r => (Name: r.GetString(0), Type: r.GetString(1)), cancellationToken);
+        var nested = columns.Where(c => c.Type.StartsWith("STRUCT", StringComparison.Ordinal) || c.Type.EndsWith("[]", StringComparison.Ordinal)
+            || c.Type.StartsWith("MAP", StringComparison.Ordinal) || c.Type == "JSON").ToList();
+        if (nested.Count == 0)
+        {
+            return;
+        }
+        var replace = string.Join(", ", nested.Select(c => $"CAST(to_json({WarehouseNames.Quote(c.Name)}) AS VARCHAR) AS {WarehouseNames.Quote(c.Name)}"));
+        var quoted = WarehouseNames.Quote(table);
+        await WarehouseCommand.ExecuteAsync(db, $"CREATE OR REPLACE TABLE {quoted} AS SELECT * REPLACE ({replace}) FROM {quoted}", null, null, cancellationToken);
+        notes.Add($"Nested values in {string.Join(", ", nested.Select(c => $"\"{c.Name}\""))} are kept as JSON text.");
+    }
+
+    private static Task<int> ColumnCountAsync(DuckDBConnection db, string table, CancellationToken cancellationToken) =>
+        WarehouseCommand.ScalarAsync<int>(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = $table",
+            new Dictionary<string, object?> { ["table"] = table }, cancellationToken);
+
+    /// <summary>A file with NUL bytes in its first block is binary (an image, a zip, a database) whatever its name says.</summary>
+    private static async Task RefuseBinaryAsync(StoredUpload upload, string path, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[8192];
+        await using var file = File.OpenRead(path);
+        var read = await file.ReadAsync(buffer, cancellationToken);
+        var isUtf16 = read >= 2 && (buffer[0], buffer[1]) is (0xFF, 0xFE) or (0xFE, 0xFF);
+        if (!isUtf16 && buffer.AsSpan(0, read).Contains((byte)0))
+        {
+            throw Fail(upload, "is not a text file (it looks binary: an image, archive or program renamed to " + upload.Extension + ").");
+        }
+    }
+
+    private static string Describe(string duckType) => duckType switch
+    {
+        "BIGINT" or "INTEGER" or "SMALLINT" or "TINYINT" or "HUGEINT" => "whole numbers",
+        "DOUBLE" or "FLOAT" => "numbers",
+        "DATE" => "dates",
+        "BOOLEAN" => "true/false",
+        _ when duckType.StartsWith("TIMESTAMP", StringComparison.Ordinal) => "date-times",
+        _ when duckType.StartsWith("DECIMAL", StringComparison.Ordinal) => "numbers",
+        _ => duckType.ToLowerInvariant(),
+    };
+
+    private static string FirstLine(string message)
+    {
+        var line = message.Split('\n')[0].Trim();
+        var colon = line.IndexOf("Error: ", StringComparison.Ordinal);
+        return colon >= 0 ? line[(colon + 7)..] : line;
+    }
+
+    private static PortalException Fail(StoredUpload upload, string message) => new($"{upload.FileName} {message}");
+
+    [GeneratedRegex(@"CSV Error on Line: (?<line>\d+)[\s\S]*?converting column ""(?<column>[^""]*)""\. Could not convert string ""(?<value>[^""]*)""")]
+    private static partial Regex ConversionError();
+
+    [GeneratedRegex(@"Line: (\d+)")]
+    private static partial Regex LineNumber();
+}
