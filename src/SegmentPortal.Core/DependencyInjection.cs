@@ -30,6 +30,9 @@ public static class DependencyInjection
         services.AddScoped<ScopedPrincipal>();
 
         services.AddScoped<DatasetCatalog>();
+        services.AddScoped<DatasetAccess>();
+        services.AddScoped<DatasetProfiler>();
+        services.AddScoped<DatasetSchemaService>();
         services.AddSingleton<UploadStore>();
         services.AddSingleton<FileImporter>();
         services.AddScoped<DatasetImportService>();

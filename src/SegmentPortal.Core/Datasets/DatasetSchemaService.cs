@@ -1,0 +1,135 @@
+using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Warehouse;
+
+namespace SegmentPortal.Core.Datasets;
+
+/// <summary>
+/// What the user tells the portal about a dataset's columns: names, types, which to leave out, and their roles.
+/// Changes rebuild the live table from the raw import (swapped in atomically), so nothing is lost and any change can be undone.
+/// </summary>
+public sealed class DatasetSchemaService(DatasetAccess access, DuckDbWarehouse warehouse, IPortalDbFactory dbFactory, TimeProvider clock)
+{
+    private static readonly FieldRole[] SingleRoles = [FieldRole.CustomerId, FieldRole.EventDate, FieldRole.Amount, FieldRole.Quantity];
+
+    /// <summary>How many present values of <paramref name="sourceColumn"/> would become empty as <paramref name="type"/>.</summary>
+    public async Task<long> CountUnconvertibleAsync(int datasetId, string sourceColumn, ColumnType type, CancellationToken cancellationToken = default)
+    {
+        var dataset = await access.RequireWritableAsync(datasetId, cancellationToken);
+        var table = dataset.RawTableName ?? dataset.TableName;
+        await using var db = await warehouse.OpenAsync(cancellationToken);
+        var column = (await DuckDbWarehouse.DescribeAsync(db, table, cancellationToken)).SingleOrDefault(c => c.Name == sourceColumn)
+            ?? throw new PortalException($"{dataset.Name} has no column \"{sourceColumn}\".");
+        return column.Type == type ? 0 : await LiveTableBuilder.CountUnconvertibleAsync(db, table, column, type, cancellationToken);
+    }
+
+    public async Task<Dataset> SaveColumnsAsync(int datasetId, IReadOnlyList<ColumnSetting> settings, CancellationToken cancellationToken = default)
+    {
+        var dataset = await access.RequireWritableAsync(datasetId, cancellationToken);
+        var current = dataset.Columns.OrderBy(c => c.Ordinal).ToList();
+        Validate(dataset, current, settings);
+
+        if (dataset.RawTableName is not null && StructureChanged(current, settings))
+        {
+            await warehouse.ReplaceTableAsync(dataset.TableName,
+                (db, staging, ct) => LiveTableBuilder.BuildAsync(db, dataset.RawTableName, staging, settings, ct),
+                cancellationToken);
+        }
+
+        var live = (await warehouse.DescribeAsync(dataset.TableName, cancellationToken)).ToDictionary(c => c.Name, StringComparer.Ordinal);
+        await using var metadata = await dbFactory.CreateAsync(cancellationToken);
+        var entity = await metadata.Datasets.Include(d => d.Columns).SingleAsync(d => d.Id == datasetId, cancellationToken);
+        entity.Columns.Clear();
+        entity.Columns.AddRange(settings.Select((s, i) => new DatasetColumn
+        {
+            Ordinal = i,
+            Name = s.Name.Trim(),
+            SourceName = dataset.RawTableName is null ? null : s.SourceName,
+            Type = s.Type,
+            WarehouseType = live.TryGetValue(s.Name.Trim(), out var c) ? c.WarehouseType : LiveTableBuilder.WarehouseTypeOf(s.Type),
+            Role = s.Role,
+            IsExcluded = s.IsExcluded,
+        }));
+        entity.Kind = KindFrom(settings);
+        entity.RefreshedAt = clock.GetUtcNow();
+        await metadata.SaveChangesAsync(cancellationToken);
+        return entity;
+    }
+
+    /// <summary>A dataset with a customer, a date and an amount is a transaction log; with only a customer, a customer list.</summary>
+    public static DatasetKind KindFrom(IReadOnlyList<ColumnSetting> settings)
+    {
+        bool Has(FieldRole role) => settings.Any(s => !s.IsExcluded && s.Role == role);
+        return Has(FieldRole.CustomerId) && Has(FieldRole.EventDate) && Has(FieldRole.Amount) ? DatasetKind.Transactions
+            : Has(FieldRole.CustomerId) ? DatasetKind.Customers
+            : DatasetKind.Table;
+    }
+
+    private static void Validate(Dataset dataset, IReadOnlyList<DatasetColumn> current, IReadOnlyList<ColumnSetting> settings)
+    {
+        var sources = current.Select(c => c.SourceName ?? c.Name).ToList();
+        if (!settings.Select(s => s.SourceName).Order(StringComparer.Ordinal).SequenceEqual(sources.Order(StringComparer.Ordinal), StringComparer.Ordinal))
+        {
+            throw new PortalException("The columns changed since this page was opened. Reload it and try again.");
+        }
+        foreach (var s in settings)
+        {
+            var name = s.Name.Trim();
+            if (name.Length == 0)
+            {
+                throw new PortalException($"Give the column \"{s.SourceName}\" a name.");
+            }
+            if (name.Length > 120)
+            {
+                throw new PortalException($"\"{name[..30]}…\" is too long for a column name (120 characters at most).");
+            }
+            if (s.IsExcluded && s.Role != FieldRole.None)
+            {
+                throw new PortalException($"\"{name}\" is left out, so it cannot be the {RoleName(s.Role)}.");
+            }
+        }
+        var included = settings.Where(s => !s.IsExcluded).ToList();
+        if (included.Count == 0)
+        {
+            throw new PortalException("Keep at least one column.");
+        }
+        var duplicate = included.GroupBy(s => s.Name.Trim(), StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null)
+        {
+            throw new PortalException($"Two columns are called \"{duplicate.Key}\"; give each column its own name.");
+        }
+        foreach (var role in SingleRoles)
+        {
+            var holders = included.Where(s => s.Role == role).Select(s => s.Name.Trim()).ToList();
+            if (holders.Count > 1)
+            {
+                throw new PortalException($"Only one column can be the {RoleName(role)} (now: {string.Join(", ", holders)}).");
+            }
+        }
+        if (dataset.RawTableName is null && StructureChanged(current, settings))
+        {
+            throw new PortalException($"{dataset.Name} has no raw copy to rebuild from, so only column roles can change.");
+        }
+    }
+
+    private static bool StructureChanged(IReadOnlyList<DatasetColumn> current, IReadOnlyList<ColumnSetting> settings)
+    {
+        var bySource = current.ToDictionary(c => c.SourceName ?? c.Name, StringComparer.Ordinal);
+        return settings.Any(s =>
+        {
+            var c = bySource[s.SourceName];
+            return c.Name != s.Name.Trim() || c.Type != s.Type || c.IsExcluded != s.IsExcluded;
+        }) || !settings.Select(s => s.SourceName).SequenceEqual(current.Select(c => c.SourceName ?? c.Name));
+    }
+
+    public static string RoleName(FieldRole role) => role switch
+    {
+        FieldRole.CustomerId => "Customer ID",
+        FieldRole.EventDate => "order/event date",
+        FieldRole.Amount => "amount",
+        FieldRole.Quantity => "quantity",
+        FieldRole.Dimension => "dimension",
+        FieldRole.Measure => "measure",
+        _ => "nothing in particular",
+    };
+}
