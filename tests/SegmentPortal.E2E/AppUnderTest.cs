@@ -114,19 +114,27 @@ public sealed class AppUnderTest : IAsyncDisposable
         throw new TimeoutException($"The app did not answer within 90 s:\n{Log}");
     }
 
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "SegmentPortal.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+            throw new InvalidOperationException("The E2E tests run from a clone of the repository.");
+        }
+    }
+
     private static string FindAppDll()
     {
         var configuration = typeof(AppUnderTest).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
             .First(a => a.Key == "Configuration").Value;
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SegmentPortal.sln")))
-            {
-                var dll = Path.Combine(dir.FullName, "src", "SegmentPortal.Web", "bin", configuration!, "net10.0", "SegmentPortal.Web.dll");
-                return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the solution first: {dll} is missing.");
-            }
-        }
-        throw new InvalidOperationException("The E2E tests run from a clone of the repository.");
+        var dll = Path.Combine(RepositoryRoot, "src", "SegmentPortal.Web", "bin", configuration!, "net10.0", "SegmentPortal.Web.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the solution first: {dll} is missing.");
     }
 
     private static int FreePort()

@@ -5,7 +5,8 @@ using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Datasets;
 
-public sealed record DatasetSummary(int Id, string Name, DatasetKind Kind, string Source, long RowCount, int ColumnCount, DateTimeOffset RefreshedAt);
+public sealed record DatasetSummary(int Id, string Name, DatasetKind Kind, string Source, long RowCount, int ColumnCount, DateTimeOffset RefreshedAt,
+    DatasetStatus Status = DatasetStatus.Ready);
 
 public sealed record PortalOverview(int DatasetCount, long? CustomerCount, long TotalRows);
 
@@ -18,7 +19,7 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         return await db.Datasets.AsNoTracking()
             .OrderBy(d => d.Name)
-            .Select(d => new DatasetSummary(d.Id, d.Name, d.Kind, d.Source, d.RowCount, d.Columns.Count, d.RefreshedAt))
+            .Select(d => new DatasetSummary(d.Id, d.Name, d.Kind, d.Source, d.RowCount, d.Columns.Count(c => !c.IsExcluded), d.RefreshedAt, d.Status))
             .ToListAsync(cancellationToken);
     }
 
@@ -100,6 +101,15 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
         await db.SaveChangesAsync(cancellationToken);
         return dataset;
     }
+    /// <summary>The dataset's imports and refreshes, newest first.</summary>
+    public async Task<IReadOnlyList<DatasetRefresh>> HistoryAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ViewData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var history = await db.DatasetRefreshes.AsNoTracking().Where(r => r.DatasetId == datasetId).ToListAsync(cancellationToken);
+        return history.OrderByDescending(r => r.StartedAt).Take(100).ToList();
+    }
+
     /// <summary>Relates a column of one dataset to a key of another (orders.customer_id → customers.id); replaces the column's previous link.</summary>
     public async Task RelateAsync(int fromDatasetId, string fromColumn, int toDatasetId, string toColumn, CancellationToken cancellationToken = default)
     {

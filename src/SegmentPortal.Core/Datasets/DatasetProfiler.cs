@@ -8,7 +8,8 @@ public sealed record DatasetPreview(IReadOnlyList<string> Columns, IReadOnlyList
 
 public sealed record ValueCount(string Value, long Count);
 
-public sealed record HistogramBin(string Label, long Count);
+/// <summary>One bar of a distribution; numeric bins also carry their start so charts can use a numeric axis.</summary>
+public sealed record HistogramBin(string Label, long Count, double? Start = null);
 
 public sealed record ColumnProfile(
     string Name,
@@ -28,7 +29,7 @@ public sealed record ColumnProfile(
 /// <summary>
 /// Looks at a dataset the way an analyst does before trusting it: the first rows, and per column its type, how much is
 /// missing, how many distinct values, the range, the commonest values and the shape of the distribution. All computed
-/// in the warehouse; one scan for the summary, one small query per column for its chart.
+/// in the warehouse; one scan for the summary (exact distinct counts: estimates can be far off on IDs), one small query per column for its chart.
 /// </summary>
 public sealed class DatasetProfiler(DatasetAccess access, DuckDbWarehouse warehouse)
 {
@@ -63,7 +64,7 @@ public sealed class DatasetProfiler(DatasetAccess access, DuckDbWarehouse wareho
             return new[]
             {
                 $"count({q})",
-                $"approx_count_distinct({q})",
+                $"count(DISTINCT {q})",
                 orderable ? $"CAST(min({q}) AS VARCHAR)" : "NULL",
                 orderable ? $"CAST(max({q}) AS VARCHAR)" : "NULL",
             };
@@ -116,7 +117,8 @@ public sealed class DatasetProfiler(DatasetAccess access, DuckDbWarehouse wareho
             r => (Bin: r.GetInt32(0), Count: r.GetInt64(1)), ct);
         var byBin = counts.ToDictionary(c => c.Bin, c => c.Count);
         return Enumerable.Range(0, Bins)
-            .Select(b => new HistogramBin($"{Format(range.Min + b * width)}–{Format(range.Min + (b + 1) * width)}", byBin.GetValueOrDefault(b)))
+            .Select(b => new HistogramBin($"{Format(range.Min + b * width)}–{Format(range.Min + (b + 1) * width)}", byBin.GetValueOrDefault(b),
+                range.Min + (b + 0.5) * width))
             .ToList();
     }
 

@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Http.Features;
+using SegmentPortal.Core;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Import;
 
 namespace SegmentPortal.Web.Infrastructure;
 
@@ -12,6 +15,47 @@ public static class ApiEndpoints
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("/account/login");
         });
+        return endpoints;
+    }
+
+    public const string UploadHeader = "X-SegmentPortal-Upload";
+
+    /// <summary>
+    /// Receives one file as the raw request body and streams it to disk. The custom header makes browsers send a CORS
+    /// preflight, so another site cannot post files with the user's cookie.
+    /// </summary>
+    public static IEndpointRouteBuilder MapUploadApi(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapPost("/api/uploads", async (HttpContext http, UploadStore uploads, CancellationToken ct) =>
+        {
+            if (!http.Request.Headers.ContainsKey(UploadHeader))
+            {
+                return Results.BadRequest(new { message = "Uploads come from the Data page." });
+            }
+            var name = http.Request.Query["name"].ToString();
+            if (string.IsNullOrWhiteSpace(name))
+            {
+                return Results.BadRequest(new { message = "The file has no name." });
+            }
+            if (http.Request.ContentLength is { } length && length > uploads.MaxBytes)
+            {
+                return Results.Json(new { message = $"{name} is larger than the {UploadStore.FormatBytes(uploads.MaxBytes)} upload limit." },
+                    statusCode: StatusCodes.Status413PayloadTooLarge);
+            }
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+            {
+                limit.MaxRequestBodySize = uploads.MaxBytes + 1;
+            }
+            try
+            {
+                var upload = await uploads.SaveAsync(http.Request.Body, name, http.User.UserId()!, null, ct);
+                return Results.Ok(new { id = upload.Id, fileName = upload.FileName, size = upload.Size });
+            }
+            catch (PortalException ex)
+            {
+                return Results.Json(new { message = ex.Message }, statusCode: StatusCodes.Status413PayloadTooLarge);
+            }
+        }).RequireAuthorization(Permissions.ManageData).DisableAntiforgery();
         return endpoints;
     }
 

@@ -159,6 +159,7 @@ public static class HostingExtensions
             .AddInteractiveServerRenderMode();
         app.MapAccountEndpoints();
         app.MapAdminApi();
+        app.MapUploadApi();
         return app;
     }
 }
