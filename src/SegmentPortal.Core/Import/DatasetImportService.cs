@@ -55,6 +55,14 @@ public sealed class DatasetImportService(ICurrentUser currentUser, JobQueue jobs
         return files.Select(f => Enqueue(user, [f], request, $"Import {f.FileName}")).ToList();
     }
 
+    /// <summary>The sheets of an uploaded workbook, in workbook order, for the sheet picker.</summary>
+    public async Task<IReadOnlyList<string>> ListSheetsAsync(Guid uploadId, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        var upload = await uploads.GetAsync(uploadId, user.UserId()!, cancellationToken);
+        return await Excel.XlsxReader.ListSheetsAsync(uploads.PathOf(upload), upload.FileName, cancellationToken);
+    }
+
     private JobSnapshot Enqueue(ClaimsPrincipal user, IReadOnlyList<StoredUpload> files, FileImportRequest request, string title) =>
         jobs.Enqueue(new JobRequest(JobKind, title, JobKeyFor(files[0].Id), user,
             (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, files, request, progress, ct)));

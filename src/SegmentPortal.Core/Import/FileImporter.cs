@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.Options;
+using SegmentPortal.Core.Import.Excel;
+using SegmentPortal.Core.Import.Text;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Warehouse;
 
@@ -14,8 +16,8 @@ public enum FileFormat
     Json,
 }
 
-/// <summary>What the user chose for a file; null means "work it out".</summary>
-public sealed record FileImportOptions(char? Delimiter = null, string? Sheet = null);
+/// <summary>What the user chose for a file; null (or Auto) means "work it out".</summary>
+public sealed record FileImportOptions(char? Delimiter = null, string? Sheet = null, TextEncodingChoice Encoding = TextEncodingChoice.Auto);
 
 public sealed record ImportedFile(string FileName, long Rows, int Columns, IReadOnlyList<string> Notes);
 
@@ -78,7 +80,17 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
                     await FlattenNestedAsync(db, table, notes, cancellationToken);
                     break;
                 case FileFormat.Excel:
-                    throw Fail(upload, "is an Excel workbook; reading workbooks is not available in this version.");
+                    var csv = uploads.ScratchPathOf(upload, "csv");
+                    var sheet = await XlsxReader.ConvertToCsvAsync(path, upload.FileName, fileOptions.Sheet, csv,
+                        XlsxLimits.Default with { MaxColumns = options.Value.MaxColumns },
+                        new Progress<long>(rows => progress?.Report(new JobProgress(null, $"Reading sheet: {rows:N0} rows"))), cancellationToken);
+                    if (sheet.IgnoredCells > 0)
+                    {
+                        notes.Add($"{sheet.IgnoredCells:N0} cells to the right of the last heading in sheet '{sheet.SheetName}' were left out.");
+                    }
+                    await ImportDelimitedAsync(db, table, upload, csv, fileOptions with { Delimiter = ',', Encoding = TextEncodingChoice.Utf8 },
+                        notes, progress, cancellationToken);
+                    break;
             }
         }
         catch (DuckDBException ex) when (format is FileFormat.Parquet)
@@ -103,7 +115,7 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
         DuckDBConnection db, string table, StoredUpload upload, string path, FileImportOptions fileOptions,
         List<string> notes, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
     {
-        await RefuseBinaryAsync(upload, path, cancellationToken);
+        path = await AsUtf8Async(upload, path, fileOptions.Encoding, notes, progress, cancellationToken);
         CsvLayout layout;
         try
         {
@@ -208,17 +220,54 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
         WarehouseCommand.ScalarAsync<int>(db, "SELECT count(*) FROM information_schema.columns WHERE table_name = $table",
             new Dictionary<string, object?> { ["table"] = table }, cancellationToken);
 
-    /// <summary>A file with NUL bytes in its first block is binary (an image, a zip, a database) whatever its name says.</summary>
-    private static async Task RefuseBinaryAsync(StoredUpload upload, string path, CancellationToken cancellationToken)
+    /// <summary>
+    /// DuckDB reads UTF-8. Anything else (UTF-16, Windows-1252, GB18030) is transcoded as a stream into a scratch copy;
+    /// binary files are refused here, whatever their name says.
+    /// </summary>
+    private async Task<string> AsUtf8Async(
+        StoredUpload upload, string path, TextEncodingChoice chosen, List<string> notes, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
     {
-        var buffer = new byte[8192];
-        await using var file = File.OpenRead(path);
-        var read = await file.ReadAsync(buffer, cancellationToken);
-        var isUtf16 = read >= 2 && (buffer[0], buffer[1]) is (0xFF, 0xFE) or (0xFE, 0xFF);
-        if (!isUtf16 && buffer.AsSpan(0, read).Contains((byte)0))
+        var encoding = chosen;
+        if (encoding == TextEncodingChoice.Auto)
         {
-            throw Fail(upload, "is not a text file (it looks binary: an image, archive or program renamed to " + upload.Extension + ").");
+            TextEncodingDetection detection;
+            await using (var sample = File.OpenRead(path))
+            {
+                detection = await TextEncodings.DetectAsync(sample, cancellationToken);
+            }
+            if (detection.IsBinary)
+            {
+                throw Fail(upload, $"is not a text file. {detection.Explanation}");
+            }
+            encoding = detection.Encoding;
+            if (encoding is not TextEncodingChoice.Utf8)
+            {
+                notes.Add($"Read as {detection.Explanation}.");
+            }
         }
+        if (encoding == TextEncodingChoice.Utf8)
+        {
+            return path;
+        }
+        var utf8 = uploads.ScratchPathOf(upload, "utf8.csv");
+        try
+        {
+            await using var source = File.OpenRead(path);
+            await using var destination = new FileStream(utf8, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, useAsync: true);
+            var size = source.Length;
+            await TextEncodings.TranscodeToUtf8Async(source, encoding, destination,
+                new Progress<long>(read => progress?.Report(new JobProgress(0.3 * read / Math.Max(1, size), $"Converting {TextEncodings.DisplayName(encoding)} to UTF-8"))),
+                cancellationToken);
+        }
+        catch (PortalException ex) when (ex is not InvalidTextEncodingException)
+        {
+            throw Fail(upload, ex.Message);
+        }
+        catch (InvalidTextEncodingException ex)
+        {
+            throw Fail(upload, $"could not be read. {ex.Message}");
+        }
+        return utf8;
     }
 
     private static string Describe(string duckType) => duckType switch

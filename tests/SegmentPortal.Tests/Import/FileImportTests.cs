@@ -254,6 +254,78 @@ public sealed class FileImportTests : IAsyncLifetime
         Assert.Equal(135_080L, missingCustomer[0][0]);
     }
 
+    [Fact]
+    public async Task A_gb18030_file_with_chinese_headers_imports_with_the_right_text()
+    {
+        System.Text.Encoding.RegisterProvider(System.Text.CodePagesEncodingProvider.Instance);
+        var bytes = System.Text.Encoding.GetEncoding("GB18030").GetBytes("客户编号,城市,金额\n1001,北京,12.50\n1002,上海,8.00\n");
+        var upload = await _harness.UploadAsync("客户.csv", new MemoryStream(bytes));
+
+        var dataset = await _harness.ImportAsync(new FileImportRequest([upload.Id]));
+
+        Assert.Equal(["客户编号", "城市", "金额"], dataset.Columns.OrderBy(c => c.Ordinal).Select(c => c.Name));
+        Assert.Equal("北京", (await _harness.RowsAsync($"SELECT 城市 FROM \"{dataset.TableName}\" WHERE 客户编号 = 1001"))[0][0]);
+    }
+
+    [Theory]
+    [InlineData("utf-16le")]
+    [InlineData("windows-1252")]
+    public async Task Other_encodings_are_detected_and_transcoded(string encodingName)
+    {
+        System.Text.Encoding.RegisterProvider(System.Text.CodePagesEncodingProvider.Instance);
+        var encoding = System.Text.Encoding.GetEncoding(encodingName);
+        var bytes = encoding.GetPreamble().Concat(encoding.GetBytes("name,city\nMüller,Köln\nCafé,Besançon\n")).ToArray();
+        var upload = await _harness.UploadAsync("names.csv", new MemoryStream(bytes));
+
+        var dataset = await _harness.ImportAsync(new FileImportRequest([upload.Id]));
+
+        Assert.Equal(2, dataset.RowCount);
+        Assert.Equal("Besançon", (await _harness.RowsAsync($"SELECT city FROM \"{dataset.TableName}\" WHERE name = 'Café'"))[0][0]);
+    }
+
+    [Fact]
+    public async Task A_wrong_chosen_encoding_is_refused_with_the_byte_offset()
+    {
+        var upload = await _harness.UploadAsync("names.csv", new MemoryStream([.. "name\n"u8.ToArray(), 0xC3, 0x28, 0x0A]));
+
+        var error = await Assert.ThrowsAsync<PortalException>(() =>
+            _harness.ImportAsync(new FileImportRequest([upload.Id], Options: new FileImportOptions(Encoding: Core.Import.Text.TextEncodingChoice.Utf8))));
+
+        Assert.StartsWith("names.csv", error.Message);
+    }
+
+    [Fact]
+    public async Task An_excel_workbook_imports_its_chosen_sheet()
+    {
+        var path = _harness.Folder.File("book.xlsx");
+        var book = new Excel.XlsxBuilder();
+        book.Sheet("Summary", Excel.XlsxBuilder.Row(book.Shared("x")), Excel.XlsxBuilder.Row(Excel.XlsxBuilder.Number("1")))
+            .Sheet("Orders",
+                Excel.XlsxBuilder.Row(book.Shared("id"), book.Shared("amount"), book.Shared("region")),
+                Excel.XlsxBuilder.Row(Excel.XlsxBuilder.Number("1"), Excel.XlsxBuilder.Number("10.5"), book.Shared("North")),
+                Excel.XlsxBuilder.Row(Excel.XlsxBuilder.Number("2"), Excel.XlsxBuilder.Number("7"), book.Shared("South")))
+            .Save(path);
+        await using var content = File.OpenRead(path);
+        var upload = await _harness.UploadAsync("book.xlsx", content);
+
+        var dataset = await _harness.ImportAsync(new FileImportRequest([upload.Id], Options: new FileImportOptions(Sheet: "Orders")));
+
+        Assert.Equal(2, dataset.RowCount);
+        Assert.Equal(["id", "amount", "region"], dataset.Columns.OrderBy(c => c.Ordinal).Select(c => c.Name));
+        Assert.Equal(ColumnType.Decimal, dataset.Columns.Single(c => c.Name == "amount").Type);
+    }
+
+    [Fact]
+    public async Task A_csv_renamed_to_xlsx_is_refused()
+    {
+        var upload = await _harness.UploadAsync("orders.xlsx", "a,b\n1,2\n");
+
+        var error = await Assert.ThrowsAsync<PortalException>(() => _harness.ImportAsync(new FileImportRequest([upload.Id])));
+
+        Assert.StartsWith("orders.xlsx is not an Excel workbook", error.Message);
+        Assert.Equal(0, await _harness.DatasetCountAsync());
+    }
+
     private sealed class SyncProgress(Action<Core.Jobs.JobProgress> report) : IProgress<Core.Jobs.JobProgress>
     {
         public void Report(Core.Jobs.JobProgress value) => report(value);
