@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Demo;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
@@ -33,6 +34,8 @@ public static class DependencyInjection
         services.AddScoped<DatasetAccess>();
         services.AddScoped<DatasetProfiler>();
         services.AddScoped<DatasetSchemaService>();
+        services.AddScoped<DatasetRebuilder>();
+        services.AddScoped<DatasetRecipeService>();
         services.AddSingleton<UploadStore>();
         services.AddSingleton<FileImporter>();
         services.AddScoped<DatasetImportService>();

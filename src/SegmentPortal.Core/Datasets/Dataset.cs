@@ -113,10 +113,14 @@ public class DatasetColumn
     /// <summary>The name in the live table (the user may rename it).</summary>
     public required string Name { get; set; }
 
-    /// <summary>The name in the raw import; null for tables without a raw copy.</summary>
+    /// <summary>The name in the raw import; null for tables without a raw copy and for columns a cleaning step added.</summary>
     public string? SourceName { get; set; }
 
+    /// <summary>The type in the live table, after the cleaning recipe: what every feature works with.</summary>
     public ColumnType Type { get; set; }
+
+    /// <summary>The type the user chose for the raw column (before the recipe); equals <see cref="Type"/> unless a step changed it.</summary>
+    public ColumnType ImportType { get; set; }
 
     /// <summary>The warehouse's own type name, e.g. DECIMAL(12,2).</summary>
     public required string WarehouseType { get; set; }

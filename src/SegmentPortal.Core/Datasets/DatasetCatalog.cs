@@ -93,6 +93,7 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
             Ordinal = i,
             Name = c.Name,
             Type = c.Type,
+            ImportType = c.Type,
             WarehouseType = c.WarehouseType,
             Role = previousRoles.TryGetValue(c.Name, out var kept) && kept != FieldRole.None
                 ? kept

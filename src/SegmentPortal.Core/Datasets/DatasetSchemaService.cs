@@ -1,5 +1,4 @@
-using Microsoft.EntityFrameworkCore;
-using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Datasets;
@@ -8,7 +7,7 @@ namespace SegmentPortal.Core.Datasets;
 /// What the user tells the portal about a dataset's columns: names, types, which to leave out, and their roles.
 /// Changes rebuild the live table from the raw import (swapped in atomically), so nothing is lost and any change can be undone.
 /// </summary>
-public sealed class DatasetSchemaService(DatasetAccess access, DuckDbWarehouse warehouse, IPortalDbFactory dbFactory, TimeProvider clock)
+public sealed class DatasetSchemaService(DatasetAccess access, DuckDbWarehouse warehouse, DatasetRebuilder rebuilder)
 {
     private static readonly FieldRole[] SingleRoles = [FieldRole.CustomerId, FieldRole.EventDate, FieldRole.Amount, FieldRole.Quantity];
 
@@ -26,34 +25,18 @@ public sealed class DatasetSchemaService(DatasetAccess access, DuckDbWarehouse w
     public async Task<Dataset> SaveColumnsAsync(int datasetId, IReadOnlyList<ColumnSetting> settings, CancellationToken cancellationToken = default)
     {
         var dataset = await access.RequireWritableAsync(datasetId, cancellationToken);
-        var current = dataset.Columns.OrderBy(c => c.Ordinal).ToList();
+        var current = DatasetRebuilder.SettingsOf(dataset);
         Validate(dataset, current, settings);
-
-        if (dataset.RawTableName is not null && StructureChanged(current, settings))
+        var recipe = Recipe.FromJson(dataset.RecipeJson);
+        if (StructureChanged(current, settings))
         {
-            await warehouse.ReplaceTableAsync(dataset.TableName,
-                (db, staging, ct) => LiveTableBuilder.BuildAsync(db, dataset.RawTableName, staging, settings, ct),
-                cancellationToken);
+            await rebuilder.RebuildAsync(dataset, settings, recipe, cancellationToken);
         }
-
-        var live = (await warehouse.DescribeAsync(dataset.TableName, cancellationToken)).ToDictionary(c => c.Name, StringComparer.Ordinal);
-        await using var metadata = await dbFactory.CreateAsync(cancellationToken);
-        var entity = await metadata.Datasets.Include(d => d.Columns).SingleAsync(d => d.Id == datasetId, cancellationToken);
-        entity.Columns.Clear();
-        entity.Columns.AddRange(settings.Select((s, i) => new DatasetColumn
+        else
         {
-            Ordinal = i,
-            Name = s.Name.Trim(),
-            SourceName = dataset.RawTableName is null ? null : s.SourceName,
-            Type = s.Type,
-            WarehouseType = live.TryGetValue(s.Name.Trim(), out var c) ? c.WarehouseType : LiveTableBuilder.WarehouseTypeOf(s.Type),
-            Role = s.Role,
-            IsExcluded = s.IsExcluded,
-        }));
-        entity.Kind = KindFrom(settings);
-        entity.RefreshedAt = clock.GetUtcNow();
-        await metadata.SaveChangesAsync(cancellationToken);
-        return entity;
+            await rebuilder.SaveMetadataAsync(dataset.Id, settings, recipe, cancellationToken);
+        }
+        return await access.RequireReadableAsync(datasetId, cancellationToken);
     }
 
     /// <summary>A dataset with a customer, a date and an amount is a transaction log; with only a customer, a customer list.</summary>
@@ -65,9 +48,9 @@ public sealed class DatasetSchemaService(DatasetAccess access, DuckDbWarehouse w
             : DatasetKind.Table;
     }
 
-    private static void Validate(Dataset dataset, IReadOnlyList<DatasetColumn> current, IReadOnlyList<ColumnSetting> settings)
+    private static void Validate(Dataset dataset, IReadOnlyList<ColumnSetting> current, IReadOnlyList<ColumnSetting> settings)
     {
-        var sources = current.Select(c => c.SourceName ?? c.Name).ToList();
+        var sources = current.Select(c => c.SourceName).ToList();
         if (!settings.Select(s => s.SourceName).Order(StringComparer.Ordinal).SequenceEqual(sources.Order(StringComparer.Ordinal), StringComparer.Ordinal))
         {
             throw new PortalException("The columns changed since this page was opened. Reload it and try again.");
@@ -112,14 +95,14 @@ public sealed class DatasetSchemaService(DatasetAccess access, DuckDbWarehouse w
         }
     }
 
-    private static bool StructureChanged(IReadOnlyList<DatasetColumn> current, IReadOnlyList<ColumnSetting> settings)
+    private static bool StructureChanged(IReadOnlyList<ColumnSetting> current, IReadOnlyList<ColumnSetting> settings)
     {
-        var bySource = current.ToDictionary(c => c.SourceName ?? c.Name, StringComparer.Ordinal);
+        var bySource = current.ToDictionary(c => c.SourceName, StringComparer.Ordinal);
         return settings.Any(s =>
         {
             var c = bySource[s.SourceName];
             return c.Name != s.Name.Trim() || c.Type != s.Type || c.IsExcluded != s.IsExcluded;
-        }) || !settings.Select(s => s.SourceName).SequenceEqual(current.Select(c => c.SourceName ?? c.Name));
+        }) || !settings.Select(s => s.SourceName).SequenceEqual(current.Select(c => c.SourceName));
     }
 
     public static string RoleName(FieldRole role) => role switch

@@ -1,4 +1,5 @@
 using DuckDB.NET.Data;
+using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Datasets;
@@ -60,12 +61,49 @@ public static class LiveTableBuilder
         }));
     }
 
+    /// <summary>
+    /// Creates the live table: the raw rows with the column settings applied, then each recipe step, kept in file order.
+    /// </summary>
     public static async Task BuildAsync(
-        DuckDBConnection db, string rawTable, string liveTable, IReadOnlyList<ColumnSetting> settings, CancellationToken cancellationToken)
+        DuckDBConnection db, string rawTable, string liveTable, IReadOnlyList<ColumnSetting> settings, Recipe recipe, CancellationToken cancellationToken)
+    {
+        var (with, compiled) = await ChainAsync(db, rawTable, settings, recipe, cancellationToken);
+        var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(liveTable)} AS {with} " +
+            $"SELECT * EXCLUDE ({RecipeCompiler.RowColumn}) FROM {compiled.Last} ORDER BY {RecipeCompiler.RowColumn}";
+        await WarehouseCommand.ExecuteAsync(db, sql, compiled.Parameters, null, cancellationToken);
+    }
+
+    /// <summary>What each step would do: rows before and after it, and values it changes (null where it only removes rows).</summary>
+    public static async Task<(long[] Rows, long?[] Changed)> MeasureAsync(
+        DuckDBConnection db, string rawTable, IReadOnlyList<ColumnSetting> settings, Recipe recipe, CancellationToken cancellationToken)
+    {
+        var (with, compiled) = await ChainAsync(db, rawTable, settings, recipe, cancellationToken);
+        var counts = Enumerable.Range(0, compiled.Steps.Count + 1).Select(k => $"(SELECT count(*) FROM s{k})")
+            .Concat(compiled.ChangedValueCounts.Select(c => c ?? "NULL"));
+        var values = (await WarehouseCommand.QueryAsync(db, $"{with} SELECT {string.Join(", ", counts)}", compiled.Parameters, r =>
+        {
+            var row = new object?[r.FieldCount];
+            for (var i = 0; i < row.Length; i++)
+            {
+                row[i] = r.IsDBNull(i) ? null : r.GetValue(i);
+            }
+            return row;
+        }, cancellationToken))[0];
+        var rows = values.Take(compiled.Steps.Count + 1).Select(v => Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        var changed = values.Skip(compiled.Steps.Count + 1).Select(v => v is null ? (long?)null : Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        return (rows, changed);
+    }
+
+    private static async Task<(string With, CompiledRecipe Compiled)> ChainAsync(
+        DuckDBConnection db, string rawTable, IReadOnlyList<ColumnSetting> settings, Recipe recipe, CancellationToken cancellationToken)
     {
         var raw = await DuckDbWarehouse.DescribeAsync(db, rawTable, cancellationToken);
-        var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(liveTable)} AS SELECT {Projection(raw, settings)} FROM {WarehouseNames.Quote(rawTable)}";
-        await WarehouseCommand.ExecuteAsync(db, sql, null, null, cancellationToken);
+        var input = settings.Where(s => !s.IsExcluded).Select(s => new RecipeColumn(s.Name.Trim(), s.Type)).ToList();
+        var compiled = RecipeCompiler.Compile(recipe.Steps, input);
+        // rowid is the insertion order: "first" and "last" in de-duplication mean first and last in the file.
+        var steps = new[] { $"s0 AS (SELECT rowid AS {RecipeCompiler.RowColumn}, {Projection(raw, settings)} FROM {WarehouseNames.Quote(rawTable)})" }
+            .Concat(compiled.Steps);
+        return ($"WITH {string.Join(", ", steps)}", compiled);
     }
 
     /// <summary>How many present values of a raw column would not survive a change to <paramref name="type"/>.</summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Persistence;
@@ -71,6 +72,7 @@ public sealed class DatasetImportService(ICurrentUser currentUser, JobQueue jobs
 /// <summary>The work of one import job; runs in the job's scope.</summary>
 public sealed class DatasetImportRunner(
     DuckDbWarehouse warehouse,
+    DatasetRebuilder rebuilder,
     FileImporter importer,
     UploadStore uploads,
     IPortalDbFactory dbFactory,
@@ -89,7 +91,8 @@ public sealed class DatasetImportRunner(
         long rows = 0;
         try
         {
-            var previous = dataset.Columns.OrderBy(c => c.Ordinal).Select(ToSetting).ToList();
+            var previous = DatasetRebuilder.SettingsOf(dataset);
+            var recipe = Recipe.FromJson(dataset.RecipeJson);
             List<ColumnSetting> settings = [];
             await warehouse.ReplaceTablesAsync([dataset.RawTableName!, dataset.TableName], async (db, staging, token) =>
             {
@@ -107,12 +110,13 @@ public sealed class DatasetImportRunner(
                 progress.Report(new JobProgress(0.92, "Building the dataset…"));
                 var raw = await DuckDbWarehouse.DescribeAsync(db, staging[0], token);
                 settings = LiveTableBuilder.Merge(raw, previous);
-                await LiveTableBuilder.BuildAsync(db, staging[0], staging[1], settings, token);
+                await DatasetRebuilder.BuildAsync(db, staging[0], staging[1], settings, recipe, token);
                 rows = await WarehouseCommand.ScalarAsync<long>(db, $"SELECT count(*) FROM {WarehouseNames.Quote(staging[1])}", null, token);
             }, ct);
 
             progress.Report(new JobProgress(0.97, "Saving the dataset…"));
-            await CompleteAsync(dataset.Id, refreshId, files, options, settings, rows, ct);
+            await rebuilder.SaveMetadataAsync(dataset.Id, settings, recipe, ct);
+            await CompleteAsync(dataset.Id, refreshId, files, options, rows, ct);
             var summary = $"{dataset.Name}: {rows:N0} rows imported";
             progress.Report(new JobProgress(1, notes.Count == 0 ? summary : $"{summary}. {string.Join(" ", notes)}"));
         }
@@ -218,29 +222,14 @@ public sealed class DatasetImportRunner(
     }
 
     private async Task CompleteAsync(
-        int datasetId, int refreshId, IReadOnlyList<StoredUpload> files, FileImportOptions options, List<ColumnSetting> settings, long rows, CancellationToken ct)
+        int datasetId, int refreshId, IReadOnlyList<StoredUpload> files, FileImportOptions options, long rows, CancellationToken ct)
     {
-        var live = await warehouse.DescribeAsync((await NameOfAsync(datasetId, ct)).Table, ct);
-        var liveByName = live.ToDictionary(c => c.Name, StringComparer.Ordinal);
         var now = clock.GetUtcNow();
         await using var db = await dbFactory.CreateAsync(ct);
-        var dataset = await db.Datasets.Include(d => d.Columns).SingleAsync(d => d.Id == datasetId, ct);
+        var dataset = await db.Datasets.SingleAsync(d => d.Id == datasetId, ct);
         dataset.Status = DatasetStatus.Ready;
-        dataset.RowCount = rows;
-        dataset.RefreshedAt = now;
         dataset.Source = Describe(files);
-        dataset.SourceJson = JsonSerializer.Serialize(new { files = files.Select(f => f.FileName), options.Delimiter, options.Sheet });
-        dataset.Columns.Clear();
-        dataset.Columns.AddRange(settings.Select((s, i) => new DatasetColumn
-        {
-            Ordinal = i,
-            Name = s.Name,
-            SourceName = s.SourceName,
-            Type = s.Type,
-            WarehouseType = liveByName.TryGetValue(s.Name, out var c) && !s.IsExcluded ? c.WarehouseType : LiveTableBuilder.WarehouseTypeOf(s.Type),
-            Role = s.Role,
-            IsExcluded = s.IsExcluded,
-        }));
+        dataset.SourceJson = JsonSerializer.Serialize(new { files = files.Select(f => f.FileName), options.Delimiter, options.Sheet, options.Encoding });
         var refresh = await db.DatasetRefreshes.SingleAsync(r => r.Id == refreshId, ct);
         refresh.Outcome = RefreshOutcome.Succeeded;
         refresh.FinishedAt = now;
@@ -263,16 +252,6 @@ public sealed class DatasetImportRunner(
         refresh.Error = error is PortalException ? error.Message : error is OperationCanceledException ? "Cancelled" : "Unexpected error; see the server log.";
         await db.SaveChangesAsync(ct);
     }
-
-    private async Task<(string Table, string? Raw)> NameOfAsync(int datasetId, CancellationToken ct)
-    {
-        await using var db = await dbFactory.CreateAsync(ct);
-        var d = await db.Datasets.AsNoTracking().Where(x => x.Id == datasetId).Select(x => new { x.TableName, x.RawTableName }).SingleAsync(ct);
-        return (d.TableName, d.RawTableName);
-    }
-
-    internal static ColumnSetting ToSetting(DatasetColumn c) =>
-        new(c.SourceName ?? c.Name, c.Name, c.Type, c.Role, c.IsExcluded);
 
     private static string DefaultName(IReadOnlyList<StoredUpload> files) => Path.GetFileNameWithoutExtension(files[0].FileName);
 

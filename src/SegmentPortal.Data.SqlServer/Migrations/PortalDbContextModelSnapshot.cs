@@ -296,6 +296,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.Property<int>("DatasetId")
                         .HasColumnType("int");
 
+                    b.Property<int>("ImportType")
+                        .HasColumnType("int");
+
                     b.Property<bool>("IsExcluded")
                         .HasColumnType("bit");
 

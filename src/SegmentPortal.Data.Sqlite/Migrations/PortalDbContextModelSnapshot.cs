@@ -279,6 +279,9 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.Property<int>("DatasetId")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("ImportType")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("IsExcluded")
                         .HasColumnType("INTEGER");
 

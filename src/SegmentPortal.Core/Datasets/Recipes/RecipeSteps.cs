@@ -1,0 +1,150 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SegmentPortal.Core.Datasets.Recipes;
+
+public enum MissingAction
+{
+    DropRows,
+    FillMean,
+    FillMedian,
+    FillConstant,
+    FillUnknown,
+}
+
+public enum OutlierMethod
+{
+    /// <summary>More than three standard deviations from the mean.</summary>
+    ThreeSigma,
+
+    /// <summary>Beyond 1.5 interquartile ranges outside the quartiles.</summary>
+    Iqr,
+}
+
+public enum FilterOperator
+{
+    Equals,
+    NotEquals,
+    GreaterThan,
+    GreaterOrEqual,
+    LessThan,
+    LessOrEqual,
+    StartsWith,
+    NotStartsWith,
+    Contains,
+    NotContains,
+    IsEmpty,
+    IsNotEmpty,
+}
+
+/// <summary>One cleaning step. Steps run in order on the output of the step before, starting from the raw import.</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "step")]
+[JsonDerivedType(typeof(RemoveDuplicateRows), "removeDuplicates")]
+[JsonDerivedType(typeof(KeepOnePerKey), "dedupeOnKey")]
+[JsonDerivedType(typeof(HandleMissing), "missing")]
+[JsonDerivedType(typeof(HandleOutliers), "outliers")]
+[JsonDerivedType(typeof(FilterRows), "filter")]
+[JsonDerivedType(typeof(TrimText), "trim")]
+[JsonDerivedType(typeof(ParseDates), "parseDates")]
+[JsonDerivedType(typeof(CastColumn), "cast")]
+public abstract record RecipeStep
+{
+    /// <summary>The step in words, for the recipe list ("Drop rows where CustomerID is empty").</summary>
+    public abstract string Describe();
+}
+
+/// <summary>Removes rows that repeat an earlier row in every column.</summary>
+public sealed record RemoveDuplicateRows : RecipeStep
+{
+    public override string Describe() => "Remove exact duplicate rows";
+}
+
+/// <summary>Keeps one row per key: the first or the last in file order.</summary>
+public sealed record KeepOnePerKey(IReadOnlyList<string> Columns, bool KeepLast = false) : RecipeStep
+{
+    public override string Describe() => $"Keep the {(KeepLast ? "last" : "first")} row per {string.Join(" + ", Columns)}";
+}
+
+public sealed record HandleMissing(string Column, MissingAction Action, string? Value = null) : RecipeStep
+{
+    public override string Describe() => Action switch
+    {
+        MissingAction.DropRows => $"Drop rows where {Column} is empty",
+        MissingAction.FillMean => $"Fill empty {Column} with the mean",
+        MissingAction.FillMedian => $"Fill empty {Column} with the median",
+        MissingAction.FillConstant => $"Fill empty {Column} with \"{Value}\"",
+        _ => $"Fill empty {Column} with \"Unknown\"",
+    };
+}
+
+public sealed record HandleOutliers(string Column, OutlierMethod Method, bool Drop) : RecipeStep
+{
+    public override string Describe() =>
+        $"{(Drop ? "Drop" : "Flag")} outliers in {Column} ({(Method == OutlierMethod.ThreeSigma ? "beyond 3σ" : "beyond 1.5 × IQR")})";
+
+    /// <summary>The flag column a <see cref="Drop"/> = false step adds.</summary>
+    public string FlagColumn => $"{Column}_outlier";
+}
+
+/// <summary>Keeps the rows that meet the condition.</summary>
+public sealed record FilterRows(string Column, FilterOperator Operator, string? Value = null) : RecipeStep
+{
+    public override string Describe() => $"Keep rows where {Column} {Operator switch
+    {
+        FilterOperator.Equals => "is",
+        FilterOperator.NotEquals => "is not",
+        FilterOperator.GreaterThan => ">",
+        FilterOperator.GreaterOrEqual => "≥",
+        FilterOperator.LessThan => "<",
+        FilterOperator.LessOrEqual => "≤",
+        FilterOperator.StartsWith => "starts with",
+        FilterOperator.NotStartsWith => "does not start with",
+        FilterOperator.Contains => "contains",
+        FilterOperator.NotContains => "does not contain",
+        FilterOperator.IsEmpty => "is empty",
+        _ => "is not empty",
+    }}{(Operator is FilterOperator.IsEmpty or FilterOperator.IsNotEmpty ? "" : $" \"{Value}\"")}";
+}
+
+/// <summary>Trims spaces around text; no columns means every text column.</summary>
+public sealed record TrimText(IReadOnlyList<string> Columns) : RecipeStep
+{
+    public override string Describe() => Columns.Count == 0 ? "Trim spaces in all text columns" : $"Trim spaces in {string.Join(", ", Columns)}";
+}
+
+/// <summary>Reads text as dates with a format like %d/%m/%Y (DuckDB strptime); values that do not match become empty.</summary>
+public sealed record ParseDates(string Column, string Format) : RecipeStep
+{
+    public override string Describe() => $"Read {Column} as dates in the format {Format}";
+
+    public bool HasTime => Format.Contains("%H", StringComparison.Ordinal) || Format.Contains("%I", StringComparison.Ordinal)
+        || Format.Contains("%M", StringComparison.Ordinal) || Format.Contains("%S", StringComparison.Ordinal);
+}
+
+public sealed record CastColumn(string Column, ColumnType Type) : RecipeStep
+{
+    public override string Describe() => $"Change {Column} to {Type}";
+}
+
+/// <summary>The versioned list of steps stored with a dataset.</summary>
+public sealed record Recipe(IReadOnlyList<RecipeStep> Steps, int Version = 1)
+{
+    public static Recipe Empty { get; } = new([]);
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static Recipe FromJson(string? json)
+    {
+        if (string.IsNullOrWhiteSpace(json))
+        {
+            return Empty;
+        }
+        var recipe = JsonSerializer.Deserialize<Recipe>(json, Json) ?? Empty;
+        return recipe.Version == 1 ? recipe : throw new PortalException($"This cleaning recipe has version {recipe.Version}, which this portal does not read.");
+    }
+}
