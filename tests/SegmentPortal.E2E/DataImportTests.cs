@@ -50,6 +50,17 @@ public sealed class DataImportTests(BrowserFixture browser)
         await page.GetByRole(AriaRole.Tab, new() { Name = "Preview" }).ClickAsync();
         await Expect(page.GetByTestId("preview-grid")).ToContainTextAsync("WHITE HANGING HEART T-LIGHT HOLDER");
         await BrowserFixture.ScreenshotAsync(page, "24-preview");
+
+        // Cleaning: each step shows what it affects before it is applied.
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Cleaning" }).ClickAsync();
+        await SelectAsync(page, "Add a step", "Handle empty values");
+        await page.GetByTestId("step-column").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = "CustomerID", Exact = true }).ClickAsync();
+        await page.GetByTestId("add-step-button").ClickAsync();
+        await Expect(page.GetByTestId("step-effect")).ToHaveTextAsync("135,080 rows removed (406,829 left)", new() { Timeout = 30_000 });
+        await BrowserFixture.ScreenshotAsync(page, "26-cleaning");
+        await page.GetByTestId("apply-recipe").ClickAsync();
+        await Expect(page.GetByTestId("dataset-rows")).ToContainTextAsync("406,829", new() { Timeout = 60_000 });
     }
 
     [Fact]
