@@ -164,7 +164,12 @@ public sealed class JobProgressCardTests : PortalTestContext
             Assert.Equal("Bad file", finished.Error);
         });
         Assert.Contains("Import customers.csv failed: Bad file", SnackbarMessages);
-        Assert.Empty(cut.FindAll("[data-testid=job-progress] button"));
+        // No Cancel for a finished job; only the close button that dismisses the message.
+        Assert.DoesNotContain(cut.FindAll("[data-testid=job-progress] button"), b => b.TextContent.Contains("Cancel"));
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=job-progress] .mud-alert-close button").Click());
+
+        Assert.Empty(cut.FindAll("[data-testid=job-progress]"));
     }
 
     [Fact]
