@@ -89,7 +89,9 @@ public sealed record ConnectionSummary(
     DateTimeOffset CreatedAt)
 {
     /// <summary>"host:port/database", or the file name for SQLite.</summary>
-    public string Target => Kind == ConnectionKind.Sqlite ? Database : $"{Host}:{Port}/{Database}";
+    public string Target => Kind == ConnectionKind.Sqlite
+        ? Database
+        : $"{(Host?.Contains(':', StringComparison.Ordinal) == true ? $"[{Host}]" : Host)}:{Port}/{Database}";
 }
 
 /// <summary>A connection with its options, for the edit form. Still no password: only whether one is stored.</summary>

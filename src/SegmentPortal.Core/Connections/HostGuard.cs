@@ -166,7 +166,7 @@ public sealed partial class HostGuard(IHostAddressResolver resolver)
             {
                 throw literal is null ? Blocked(normalized, address) : Blocked(normalized);
             }
-            if (address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || IsMulticastOrBroadcast(address))
+            if (IsNotAServer(address))
             {
                 throw new ConnectionException($"{address} is not the address of a server.");
             }
@@ -187,10 +187,11 @@ public sealed partial class HostGuard(IHostAddressResolver resolver)
         return compatible || nat64 ? new IPAddress(b[12..]) : null;
     }
 
-    private static bool IsMulticastOrBroadcast(IPAddress address) =>
+    /// <summary>"This network" (0.0.0.0/8, ::), multicast, reserved and broadcast addresses.</summary>
+    private static bool IsNotAServer(IPAddress address) =>
         address.AddressFamily == AddressFamily.InterNetworkV6
-            ? address.IsIPv6Multicast
-            : address.GetAddressBytes() is var b && (b[0] >= 224 || address.Equals(IPAddress.Broadcast));
+            ? address.IsIPv6Multicast || address.Equals(IPAddress.IPv6Any)
+            : address.GetAddressBytes() is var b && (b[0] == 0 || b[0] >= 224);
 
     // Labels of letters, digits, '-' and '_' (some internal DNS uses it), separated by dots; 253 characters at most.
     [GeneratedRegex(@"^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*$")]

@@ -5,8 +5,10 @@ using Npgsql;
 namespace SegmentPortal.Core.Connections;
 
 /// <summary>
-/// PostgreSQL through Npgsql. Every session is read-only twice over: the login's default transaction mode is set to
-/// read only when it connects, and all work runs inside <c>BEGIN; SET TRANSACTION READ ONLY</c>, which is rolled back.
+/// PostgreSQL through Npgsql. All work on a session runs inside <c>BEGIN; SET TRANSACTION READ ONLY</c>, which is
+/// rolled back at the end; the transaction also fixes <c>standard_conforming_strings</c> on, so the server reads string
+/// literals the way <see cref="SelectValidator"/> does. Both are set inside the transaction (not as startup options) so
+/// they also hold behind a pooler such as PgBouncer.
 /// </summary>
 internal sealed class PostgresDialect : SourceDialect
 {
@@ -48,8 +50,6 @@ internal sealed class PostgresDialect : SourceDialect
             CancellationTimeout = 5000,
             Pooling = false,
             ApplicationName = "SegmentPortal",
-            // Read-only by default for the whole session, and strings read the way SelectValidator reads them.
-            Options = "-c default_transaction_read_only=on -c standard_conforming_strings=on",
         };
         return new NpgsqlConnection(builder.ConnectionString);
     }
@@ -59,7 +59,7 @@ internal sealed class PostgresDialect : SourceDialect
         var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SET TRANSACTION READ ONLY";
+        command.CommandText = "SET TRANSACTION READ ONLY; SET LOCAL standard_conforming_strings = on";
         await command.ExecuteNonQueryAsync(cancellationToken);
         return transaction;
     }

@@ -10,7 +10,9 @@ namespace SegmentPortal.Core.Connections;
 /// <param name="Address">The checked address to connect to, so a DNS change after the check cannot redirect the connection.</param>
 internal sealed record SourceEndpoint(string? Host, IPAddress? Address, int Port, string Database, string? Username, string? FilePath)
 {
-    public string Display => FilePath is not null ? Database : $"{Host}:{Port}";
+    public string Display => FilePath is not null
+        ? Database
+        : $"{(Host?.Contains(':', StringComparison.Ordinal) == true ? $"[{Host}]" : Host)}:{Port}";
 }
 
 /// <summary>What differs between PostgreSQL, SQL Server and SQLite: connection strings, read-only sessions, catalog

@@ -25,7 +25,9 @@ internal sealed class SqlServerDialect : SourceDialect
 
     public override DbConnection CreateConnection(SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds)
     {
-        var target = endpoint.Address?.ToString() ?? endpoint.Host;
+        // Connect to the checked IPv4 address; an IPv6-only host is left to the driver to resolve.
+        var pinned = endpoint.Address is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } address ? address : null;
+        var target = pinned?.ToString() ?? endpoint.Host;
         var builder = new SqlConnectionStringBuilder
         {
             DataSource = $"tcp:{target},{endpoint.Port.ToString(CultureInfo.InvariantCulture)}",
@@ -48,7 +50,7 @@ internal sealed class SqlServerDialect : SourceDialect
             ApplicationIntent = ApplicationIntent.ReadOnly,
             ApplicationName = "SegmentPortal",
         };
-        if (endpoint.Address is not null && endpoint.Host is { } host && !IPAddress.TryParse(host, out _))
+        if (pinned is not null && endpoint.Host is { } host && !IPAddress.TryParse(host, out _))
         {
             // Connecting to the checked address; the certificate is still checked against the name.
             builder.HostNameInCertificate = host;

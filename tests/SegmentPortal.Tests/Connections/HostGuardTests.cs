@@ -114,6 +114,8 @@ public sealed class HostGuardTests
 
     [Theory]
     [InlineData("0.0.0.0")]
+    [InlineData("0.1.2.3")]
+    [InlineData("1234")]
     [InlineData("::")]
     [InlineData("224.0.0.1")]
     [InlineData("255.255.255.255")]

@@ -294,6 +294,17 @@ public sealed class PostgresConnectionTests(PostgresServer server) : IAsyncLifet
     }
 
     [Fact]
+    public async Task Queries_run_in_a_read_only_transaction_with_standard_strings()
+    {
+        var id = await CreateShopAsync();
+
+        var preview = await Service(s => s.PreviewAsync(id, ConnectionSource.ForQuery(
+            "SELECT current_setting('transaction_read_only') AS ro, current_setting('standard_conforming_strings') AS scs, 'a\\b' AS s"), 1, Ct));
+
+        Assert.Equal(new object?[] { "on", "on", "a\\b" }, preview.Rows.Single());
+    }
+
+    [Fact]
     public async Task Query_errors_read_plainly()
     {
         var id = await CreateShopAsync();
