@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Demo;
@@ -23,12 +24,19 @@ public static class DependencyInjection
             .Validate(o => { o.Validate(); return true; });
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
         services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section);
+        services.AddOptions<ConnectionOptions>().BindConfiguration(ConnectionOptions.Section);
         // StoragePaths is registered by the host, which needs it before the container is built.
 
         services.AddSingleton<DuckDbWarehouse>();
         services.AddSingleton<JobQueue>();
         services.AddHostedService<JobRunner>();
         services.AddScoped<ScopedPrincipal>();
+
+        // Connections; the host adds the ISecretProtector that encrypts their passwords.
+        services.AddSingleton<IHostAddressResolver, DnsHostAddressResolver>();
+        services.AddSingleton<HostGuard>();
+        services.AddSingleton<SqliteSourceFolder>();
+        services.AddScoped<ConnectionService>();
 
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<DatasetAccess>();

@@ -11,7 +11,10 @@ public static class Permissions
     /// <summary>List, create, disable and reset users.</summary>
     public const string ManageUsers = "Users.Manage";
 
-    /// <summary>Bring data in: demo data, uploads, connections' imports.</summary>
+    /// <summary>Create, change and delete database connections (their hosts and stored passwords).</summary>
+    public const string ManageConnections = "Connections.Manage";
+
+    /// <summary>Bring data in: demo data, uploads, connections' imports (listing and reading the connections admins made).</summary>
     public const string ManageData = "Data.Manage";
 
     /// <summary>See the datasets the portal holds.</summary>
@@ -20,6 +23,7 @@ public static class Permissions
     private static readonly Dictionary<string, string[]> GrantedTo = new(StringComparer.Ordinal)
     {
         [ManageUsers] = [Roles.Admin],
+        [ManageConnections] = [Roles.Admin],
         [ManageData] = [Roles.Admin, Roles.Analyst],
         [ViewData] = [Roles.Admin, Roles.Analyst, Roles.Viewer],
     };

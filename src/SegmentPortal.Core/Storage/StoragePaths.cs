@@ -16,6 +16,12 @@ public sealed class StoragePaths
 
     public string TempDirectory => Path.Combine(DataDirectory, "tmp");
 
+    /// <summary>The default folder for SQLite files that connections may read (<c>Connections:SqliteFolder</c> can move it).</summary>
+    public string SourcesDirectory => Path.Combine(DataDirectory, "sources");
+
+    /// <summary>A configured path: absolute as given, relative to the data directory otherwise.</summary>
+    public string InDataDirectory(string path) => Path.GetFullPath(Path.Combine(DataDirectory, path));
+
     public void EnsureCreated()
     {
         Directory.CreateDirectory(DataDirectory);

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using MudBlazor.Services;
 using SegmentPortal.Core;
+using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Storage;
 using SegmentPortal.Core.Warehouse;
@@ -27,13 +28,14 @@ public static class HostingExtensions
         var paths = StoragePaths.Resolve(configuration.GetSection(StorageOptions.Section).Get<StorageOptions>() ?? new());
         paths.EnsureCreated();
         services.AddSingleton(paths);
-        // Keys live with the data, so sign-in cookies (and later, stored connection passwords) survive restarts.
+        // Keys live with the data, so sign-in cookies and stored connection passwords survive restarts.
         services.AddDataProtection()
             .SetApplicationName("SegmentPortal")
             .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(paths.DataDirectory, "keys")));
 
         services.AddSegmentPortalCore();
         services.AddMetadataStore(configuration, paths);
+        services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
 
         services.AddRazorComponents()
             .AddInteractiveServerComponents(o => o.DetailedErrors = isDevelopment);
@@ -134,6 +136,7 @@ public static class HostingExtensions
             }
             app.Services.GetRequiredService<DuckDbWarehouse>();
             logger.LogInformation("Data folder: {DataDirectory}", app.Services.GetRequiredService<StoragePaths>().DataDirectory);
+            logger.LogInformation("SQLite connections may read files in {SqliteFolder}", app.Services.GetRequiredService<SqliteSourceFolder>().FolderPath);
         }
         catch (Exception ex)
         {

@@ -9,12 +9,13 @@ public sealed class PermissionsTests
         new(new ClaimsIdentity(roles.Select(r => new Claim(ClaimTypes.Role, r)), "Test"));
 
     [Theory]
-    [InlineData(Roles.Admin, true, true, true)]
-    [InlineData(Roles.Analyst, false, true, true)]
-    [InlineData(Roles.Viewer, false, false, true)]
-    public void Roles_grant_permissions(string role, bool manageUsers, bool manageData, bool viewData)
+    [InlineData(Roles.Admin, true, true, true, true)]
+    [InlineData(Roles.Analyst, false, false, true, true)]
+    [InlineData(Roles.Viewer, false, false, false, true)]
+    public void Roles_grant_permissions(string role, bool manageUsers, bool manageConnections, bool manageData, bool viewData)
     {
         Assert.Equal(manageUsers, Permissions.IsGranted(User(role), Permissions.ManageUsers));
+        Assert.Equal(manageConnections, Permissions.IsGranted(User(role), Permissions.ManageConnections));
         Assert.Equal(manageData, Permissions.IsGranted(User(role), Permissions.ManageData));
         Assert.Equal(viewData, Permissions.IsGranted(User(role), Permissions.ViewData));
     }

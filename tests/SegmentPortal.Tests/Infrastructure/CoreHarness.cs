@@ -5,9 +5,11 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core;
+using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Storage;
 using SegmentPortal.Data;
+using SegmentPortal.Web.Infrastructure;
 
 namespace SegmentPortal.Tests.Infrastructure;
 
@@ -26,7 +28,9 @@ public sealed class CoreHarness : IAsyncDisposable
 
     public TestCurrentUser CurrentUser => Services.GetRequiredService<TestCurrentUser>();
 
-    public static async Task<CoreHarness> CreateAsync(IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
+    /// <param name="configure">Runs last, so a test can replace a service (e.g. the DNS resolver).</param>
+    public static async Task<CoreHarness> CreateAsync(
+        IDictionary<string, string?>? settings = null, TimeProvider? clock = null, Action<IServiceCollection>? configure = null)
     {
         var folder = new TempFolder();
         var values = new Dictionary<string, string?>
@@ -65,6 +69,9 @@ public sealed class CoreHarness : IAsyncDisposable
             .AddDefaultTokenProviders();
         services.AddSingleton<TestCurrentUser>();
         services.AddScoped<ICurrentUser>(sp => sp.GetRequiredService<TestCurrentUser>());
+        // The web host's protector, over the ephemeral keys above.
+        services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
+        configure?.Invoke(services);
 
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
         await using (var db = await provider.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync())

@@ -84,13 +84,16 @@ public sealed class SignInAndAccessTests : IAsyncLifetime
         await PortalFactory.SignInAsync(client, $"{role}@test.local", "Member-pass-246");
 
         var page = await client.GetAsync("/admin/users", TestContext.Current.CancellationToken);
+        var connections = await client.GetAsync("/admin/connections", TestContext.Current.CancellationToken);
         var api = await client.GetAsync("/api/admin/users", TestContext.Current.CancellationToken);
         var home = await client.GetStringAsync("/", TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.Forbidden, page.StatusCode);
         Assert.Contains("You don&#x27;t have access", await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.Equal(HttpStatusCode.Forbidden, connections.StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, api.StatusCode);
         Assert.DoesNotContain("/admin/users", home);
+        Assert.DoesNotContain("/admin/connections", home);
     }
 
     [Fact]
@@ -102,6 +105,19 @@ public sealed class SignInAndAccessTests : IAsyncLifetime
         var page = await client.GetAsync("/admin/users", TestContext.Current.CancellationToken);
 
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+    }
+
+    [Fact]
+    public async Task Admins_reach_the_connections_page_and_the_sources_folder_exists()
+    {
+        var client = _factory.CreateBrowserClient();
+        await PortalFactory.SignInAsync(client, PortalFactory.AdminEmail, PortalFactory.AdminPassword);
+
+        var page = await client.GetAsync("/admin/connections", TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Contains("Database connections", await page.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        Assert.True(Directory.Exists(Path.Combine(_factory.DataDirectory, "sources")));
     }
 
     [Fact]

@@ -24,6 +24,7 @@ public sealed class PortalStore : IAsyncDisposable
     private PortalStore(string folder, ServiceProvider services, DuckDbWarehouse warehouse)
     {
         _folder = folder;
+        Paths = new StoragePaths(folder);
         _services = services;
         Warehouse = warehouse;
     }
@@ -31,6 +32,9 @@ public sealed class PortalStore : IAsyncDisposable
     public IPortalDbFactory Db => _services.GetRequiredService<IPortalDbFactory>();
 
     public DuckDbWarehouse Warehouse { get; }
+
+    /// <summary>The temp data folder's layout.</summary>
+    public StoragePaths Paths { get; }
 
     public static async Task<PortalStore> CreateAsync()
     {

@@ -10,13 +10,13 @@ namespace SegmentPortal.Web.Tests.Components.Layout;
 public sealed class NavMenuTests : PortalTestContext
 {
     [Fact]
-    public void Admin_sees_home_data_and_the_users_page_under_admin()
+    public void Admin_sees_home_data_and_the_users_and_connections_pages_under_admin()
     {
         SignInAs("admin@example.com", Roles.Admin);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["Home", "Data", "Users"], LinkTexts(cut));
+        Assert.Equal(["Home", "Data", "Users", "Connections"], LinkTexts(cut));
         var admin = cut.Find(".mud-nav-group");
         Assert.Contains("Admin", admin.TextContent);
         Assert.Equal("/admin/users", admin.QuerySelector("a.mud-nav-link")?.GetAttribute("href"));
@@ -43,6 +43,7 @@ public sealed class NavMenuTests : PortalTestContext
 
         Assert.Equal(["Home", "Data"], LinkTexts(cut));
         Assert.Empty(cut.FindAll("a[href='/admin/users']"));
+        Assert.Empty(cut.FindAll("a[href='/admin/connections']"));
     }
 
     [Fact]
@@ -80,7 +81,7 @@ public sealed class NavMenuTests : PortalTestContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["/", "/data", "/admin/users"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
+        Assert.Equal(["/", "/data", "/admin/users", "/admin/connections"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
     }
 
     [Fact]
