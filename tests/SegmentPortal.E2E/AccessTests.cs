@@ -3,8 +3,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace SegmentPortal.E2E;
 
-[Collection(BrowserCollection.Name)]
-public sealed class AccessTests(BrowserFixture browser)
+public sealed class AccessTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
     public async Task Admin_creates_a_viewer_who_cannot_reach_admin_pages_and_is_signed_out_when_disabled()

@@ -3,7 +3,8 @@ using Microsoft.Playwright;
 namespace SegmentPortal.E2E;
 
 /// <summary>
-/// One running app and one Chromium for the whole test run. Without Chromium the tests are skipped with the reason,
+/// One running app (with its own empty data folder) and one Chromium per test class, so no class depends on what
+/// another left behind. Without Chromium the tests are skipped with the reason,
 /// except under CI=true, where a missing browser is a failure.
 /// </summary>
 public sealed class BrowserFixture : IAsyncLifetime
@@ -81,8 +82,3 @@ public sealed class BrowserFixture : IAsyncLifetime
     }
 }
 
-[CollectionDefinition(Name)]
-public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
-{
-    public const string Name = "browser";
-}

@@ -5,8 +5,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace SegmentPortal.E2E;
 
-[Collection(BrowserCollection.Name)]
-public sealed class ConnectionsTests(BrowserFixture browser)
+public sealed class ConnectionsTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
     public async Task Admin_tests_saves_and_deletes_a_connection()

@@ -4,8 +4,7 @@ using static Microsoft.Playwright.Assertions;
 
 namespace SegmentPortal.E2E;
 
-[Collection(BrowserCollection.Name)]
-public sealed class DataImportTests(BrowserFixture browser)
+public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private static string RetailCsv =>
         Path.GetFullPath(Path.Combine(AppUnderTest.RepositoryRoot, "..", "shared", "datasets", "online-retail.csv"));
