@@ -48,6 +48,8 @@ public static class DependencyInjection
         services.AddSingleton<FileImporter>();
         services.AddScoped<DatasetImportService>();
         services.AddScoped<DatasetImportRunner>();
+        services.AddSingleton<RefreshScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<RefreshScheduler>());
         services.AddScoped<DemoDataLoader>();
         services.AddScoped<DemoDataService>();
         services.AddScoped<UserAdministration>();

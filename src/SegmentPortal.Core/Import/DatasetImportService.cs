@@ -2,6 +2,8 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using DuckDB.NET.Data;
+using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Identity;
@@ -22,11 +24,23 @@ public sealed record FileImportRequest(
     FileImportOptions? Options = null,
     int? RefreshDatasetId = null);
 
+/// <summary>A table or read-only query of a connection, imported as a dataset (or as a new version of one).</summary>
+public sealed record ConnectionImportRequest(
+    int ConnectionId,
+    string ConnectionName,
+    ConnectionSource Source,
+    string? Name = null,
+    int? RefreshDatasetId = null);
+
+/// <summary>What a connection dataset remembers about its source, to run the import again.</summary>
+public sealed record StoredConnectionSource(int ConnectionId, ConnectionSource Source);
+
 /// <summary>
 /// Turns uploads into datasets as background jobs. The raw rows and the live table are written under staging names and
 /// swapped in together, so a failed or cancelled import leaves no half dataset and no change to an existing one.
 /// </summary>
-public sealed class DatasetImportService(ICurrentUser currentUser, JobQueue jobs, UploadStore uploads)
+public sealed class DatasetImportService(
+    ICurrentUser currentUser, JobQueue jobs, UploadStore uploads, ConnectionService connections, IPortalDbFactory dbFactory, TimeProvider clock)
 {
     public const string JobKind = "import";
 
@@ -56,6 +70,73 @@ public sealed class DatasetImportService(ICurrentUser currentUser, JobQueue jobs
         return files.Select(f => Enqueue(user, [f], request, $"Import {f.FileName}")).ToList();
     }
 
+    /// <summary>Imports a connection's table or query as a new dataset.</summary>
+    public async Task<JobSnapshot> StartConnectionImportAsync(int connectionId, ConnectionSource source, string? name = null)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        var connection = (await connections.GetAsync(connectionId)).Summary;
+        if (source.Kind == ConnectionSourceKind.Query)
+        {
+            // Refused now, with the reason, rather than in the background.
+            source = ConnectionSource.ForQuery(SelectValidator.Validate(source.Query, connection.Kind));
+        }
+        var request = new ConnectionImportRequest(connection.Id, connection.Name, source, name);
+        return EnqueueConnection(user, request, $"Import {source.Describe()} from {connection.Name}",
+            $"import:connection:{connection.Id}:{source.Describe()}:{source.Query?.GetHashCode(StringComparison.Ordinal)}");
+    }
+
+    /// <summary>Runs a connection dataset's import again; the previous version stays live until the new one is complete.</summary>
+    public async Task<JobSnapshot> StartRefreshAsync(int datasetId)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        return await EnqueueRefreshAsync(user, datasetId);
+    }
+
+    /// <summary>Sets how often a connection dataset refreshes itself.</summary>
+    public async Task SetScheduleAsync(int datasetId, RefreshSchedule schedule, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var dataset = await db.Datasets.SingleOrDefaultAsync(d => d.Id == datasetId, cancellationToken)
+            ?? throw new PortalException("That dataset no longer exists.");
+        if (schedule != RefreshSchedule.Manual && dataset.SourceKind != DatasetSourceKind.Connection)
+        {
+            throw new PortalException($"{dataset.Name} comes from a file; upload a new version to refresh it. Schedules are for connections.");
+        }
+        dataset.Schedule = schedule;
+        dataset.NextRefreshAt = NextRun(schedule, clock.GetUtcNow());
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    public static DateTimeOffset? NextRun(RefreshSchedule schedule, DateTimeOffset from) => schedule switch
+    {
+        RefreshSchedule.Hourly => from.AddHours(1),
+        RefreshSchedule.Daily => from.AddDays(1),
+        _ => null,
+    };
+
+    /// <summary>Queues a refresh as <paramref name="user"/>; the scheduler calls this with its own identity.</summary>
+    internal async Task<JobSnapshot> EnqueueRefreshAsync(ClaimsPrincipal user, int datasetId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var dataset = await db.Datasets.AsNoTracking().SingleOrDefaultAsync(d => d.Id == datasetId, cancellationToken)
+            ?? throw new PortalException("That dataset no longer exists.");
+        if (dataset.SourceKind != DatasetSourceKind.Connection || dataset.SourceJson is null)
+        {
+            throw new PortalException($"{dataset.Name} comes from a file; upload a new version to refresh it.");
+        }
+        var stored = JsonSerializer.Deserialize<StoredConnectionSource>(dataset.SourceJson)
+            ?? throw new PortalException($"{dataset.Name} does not remember its source; import it again.");
+        var connection = await db.Connections.AsNoTracking().SingleOrDefaultAsync(c => c.Id == stored.ConnectionId, cancellationToken)
+            ?? throw new PortalException($"The connection {dataset.Name} was imported from has been deleted.");
+        var request = new ConnectionImportRequest(connection.Id, connection.Name, stored.Source, dataset.Name, dataset.Id);
+        return EnqueueConnection(user, request, $"Refresh {dataset.Name} from {connection.Name}", $"refresh:{dataset.Id}");
+    }
+
+    private JobSnapshot EnqueueConnection(ClaimsPrincipal user, ConnectionImportRequest request, string title, string key) =>
+        jobs.Enqueue(new JobRequest(JobKind, title, key, user,
+            (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, request, progress, ct)));
+
     /// <summary>The sheets of an uploaded workbook, in workbook order, for the sheet picker.</summary>
     public async Task<IReadOnlyList<string>> ListSheetsAsync(Guid uploadId, CancellationToken cancellationToken = default)
     {
@@ -69,12 +150,21 @@ public sealed class DatasetImportService(ICurrentUser currentUser, JobQueue jobs
             (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, files, request, progress, ct)));
 }
 
+/// <summary>Where a dataset's raw rows come from, and how to write them into a (staging) table.</summary>
+public sealed record ImportSource(
+    DatasetSourceKind Kind,
+    string DefaultName,
+    string Description,
+    string SourceJson,
+    Func<DuckDBConnection, string, IProgress<JobProgress>, CancellationToken, Task<IReadOnlyList<string>>> FillRaw);
+
 /// <summary>The work of one import job; runs in the job's scope.</summary>
 public sealed class DatasetImportRunner(
     DuckDbWarehouse warehouse,
     DatasetRebuilder rebuilder,
     FileImporter importer,
     UploadStore uploads,
+    ConnectionService connections,
     IPortalDbFactory dbFactory,
     TimeProvider clock)
 {
@@ -82,48 +172,27 @@ public sealed class DatasetImportRunner(
         ClaimsPrincipal user, IReadOnlyList<StoredUpload> files, FileImportRequest request, IProgress<JobProgress> progress, CancellationToken ct)
     {
         var options = request.Options ?? new FileImportOptions();
-        var isNew = request.RefreshDatasetId is null;
-        var dataset = isNew
-            ? await CreatePendingAsync(request.Name ?? DefaultName(files), files, user, ct)
-            : await LoadAsync(request.RefreshDatasetId!.Value, ct);
-        var refreshId = await StartRefreshAsync(dataset.Id, user.Identity?.Name ?? "unknown", ct);
-        var notes = new List<string>();
-        long rows = 0;
-        try
-        {
-            var previous = DatasetRebuilder.SettingsOf(dataset);
-            var recipe = Recipe.FromJson(dataset.RecipeJson);
-            List<ColumnSetting> settings = [];
-            await warehouse.ReplaceTablesAsync([dataset.RawTableName!, dataset.TableName], async (db, staging, token) =>
+        var source = new ImportSource(DatasetSourceKind.File, DefaultName(files), Describe(files),
+            JsonSerializer.Serialize(new { files = files.Select(f => f.FileName), options.Delimiter, options.Sheet, options.Encoding }),
+            async (db, table, fileProgress, token) =>
             {
+                var notes = new List<string>();
                 for (var i = 0; i < files.Count; i++)
                 {
-                    var scale = new ScaledProgress(progress, 0.9 * i / files.Count, 0.9 * (i + 1) / files.Count);
-                    var target = i == 0 ? staging[0] : staging[0] + "__part";
+                    var scale = new ScaledProgress(fileProgress, (double)i / files.Count, (double)(i + 1) / files.Count);
+                    var target = i == 0 ? table : table + "__part";
                     var imported = await importer.ImportAsync(db, target, files[i], options, scale, token);
                     notes.AddRange(imported.Notes);
                     if (i > 0)
                     {
-                        await AppendAsync(db, staging[0], target, files[0], files[i], token);
+                        await AppendAsync(db, table, target, files[0], files[i], token);
                     }
                 }
-                progress.Report(new JobProgress(0.92, "Building the dataset…"));
-                var raw = await DuckDbWarehouse.DescribeAsync(db, staging[0], token);
-                settings = LiveTableBuilder.Merge(raw, previous);
-                await DatasetRebuilder.BuildAsync(db, staging[0], staging[1], settings, recipe, token);
-                rows = await WarehouseCommand.ScalarAsync<long>(db, $"SELECT count(*) FROM {WarehouseNames.Quote(staging[1])}", null, token);
-            }, ct);
-
-            progress.Report(new JobProgress(0.97, "Saving the dataset…"));
-            await rebuilder.SaveMetadataAsync(dataset.Id, settings, recipe, ct);
-            await CompleteAsync(dataset.Id, refreshId, files, options, rows, ct);
-            var summary = $"{dataset.Name}: {rows:N0} rows imported";
-            progress.Report(new JobProgress(1, notes.Count == 0 ? summary : $"{summary}. {string.Join(" ", notes)}"));
-        }
-        catch (Exception ex)
+                return notes;
+            });
+        try
         {
-            await FailAsync(dataset.Id, refreshId, isNew, ex, CancellationToken.None);
-            throw;
+            await RunAsync(user, source, request.Name, request.RefreshDatasetId, progress, ct);
         }
         finally
         {
@@ -134,7 +203,62 @@ public sealed class DatasetImportRunner(
         }
     }
 
-    private static async Task AppendAsync(DuckDB.NET.Data.DuckDBConnection db, string table, string part, StoredUpload first, StoredUpload next, CancellationToken ct)
+    public Task RunAsync(
+        ClaimsPrincipal user, ConnectionImportRequest request, IProgress<JobProgress> progress, CancellationToken ct)
+    {
+        var source = new ImportSource(DatasetSourceKind.Connection, request.Source.Kind == ConnectionSourceKind.Table ? request.Source.Table! : "Query",
+            $"{request.ConnectionName} · {request.Source.Describe()}",
+            JsonSerializer.Serialize(new StoredConnectionSource(request.ConnectionId, request.Source)),
+            async (db, table, extractProgress, token) =>
+            {
+                extractProgress.Report(new JobProgress(null, $"Reading from {request.ConnectionName}…"));
+                var result = await connections.ExtractAsync(request.ConnectionId, request.Source, db, table,
+                    new Progress<long>(rows => extractProgress.Report(new JobProgress(null, $"Reading from {request.ConnectionName}: {rows:N0} rows"))), token);
+                return result.RowCount == 0 ? ["The source returned no rows."] : [];
+            });
+        return RunAsync(user, source, request.Name, request.RefreshDatasetId, progress, ct);
+    }
+
+    /// <summary>Imports <paramref name="source"/> into a new dataset, or as a new version of <paramref name="refreshDatasetId"/>.</summary>
+    public async Task RunAsync(
+        ClaimsPrincipal user, ImportSource source, string? name, int? refreshDatasetId, IProgress<JobProgress> progress, CancellationToken ct)
+    {
+        var isNew = refreshDatasetId is null;
+        var dataset = isNew
+            ? await CreatePendingAsync(string.IsNullOrWhiteSpace(name) ? source.DefaultName : name, source, user, ct)
+            : await LoadAsync(refreshDatasetId!.Value, source.Kind, ct);
+        var refreshId = await StartRefreshAsync(dataset.Id, user.Identity?.Name ?? "unknown", ct);
+        var notes = new List<string>();
+        long rows = 0;
+        try
+        {
+            var previous = DatasetRebuilder.SettingsOf(dataset);
+            var recipe = Recipe.FromJson(dataset.RecipeJson);
+            List<ColumnSetting> settings = [];
+            await warehouse.ReplaceTablesAsync([dataset.RawTableName!, dataset.TableName], async (db, staging, token) =>
+            {
+                notes.AddRange(await source.FillRaw(db, staging[0], new ScaledProgress(progress, 0, 0.9), token));
+                progress.Report(new JobProgress(0.92, "Building the dataset…"));
+                var raw = await DuckDbWarehouse.DescribeAsync(db, staging[0], token);
+                settings = LiveTableBuilder.Merge(raw, previous);
+                await DatasetRebuilder.BuildAsync(db, staging[0], staging[1], settings, recipe, token);
+                rows = await WarehouseCommand.ScalarAsync<long>(db, $"SELECT count(*) FROM {WarehouseNames.Quote(staging[1])}", null, token);
+            }, ct);
+
+            progress.Report(new JobProgress(0.97, "Saving the dataset…"));
+            await rebuilder.SaveMetadataAsync(dataset.Id, settings, recipe, ct);
+            await CompleteAsync(dataset.Id, refreshId, source, rows, ct);
+            var summary = $"{dataset.Name}: {rows:N0} rows imported";
+            progress.Report(new JobProgress(1, notes.Count == 0 ? summary : $"{summary}. {string.Join(" ", notes)}"));
+        }
+        catch (Exception ex)
+        {
+            await FailAsync(dataset.Id, refreshId, isNew, ex, CancellationToken.None);
+            throw;
+        }
+    }
+
+    private static async Task AppendAsync(DuckDBConnection db, string table, string part, StoredUpload first, StoredUpload next, CancellationToken ct)
     {
         try
         {
@@ -146,7 +270,7 @@ public sealed class DatasetImportRunner(
         }
     }
 
-    private static async Task AppendPartAsync(DuckDB.NET.Data.DuckDBConnection db, string table, string part, StoredUpload first, StoredUpload next, CancellationToken ct)
+    private static async Task AppendPartAsync(DuckDBConnection db, string table, string part, StoredUpload first, StoredUpload next, CancellationToken ct)
     {
         var expected = (await DuckDbWarehouse.DescribeAsync(db, table, ct)).Select(c => c.Name).ToList();
         var actual = (await DuckDbWarehouse.DescribeAsync(db, part, ct)).Select(c => c.Name).ToList();
@@ -172,7 +296,7 @@ public sealed class DatasetImportRunner(
         }
     }
 
-    private async Task<Dataset> CreatePendingAsync(string name, IReadOnlyList<StoredUpload> files, ClaimsPrincipal user, CancellationToken ct)
+    private async Task<Dataset> CreatePendingAsync(string name, ImportSource source, ClaimsPrincipal user, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateAsync(ct);
         var unique = name.Trim();
@@ -189,8 +313,9 @@ public sealed class DatasetImportRunner(
             TableName = table,
             RawTableName = table + "_raw",
             Status = DatasetStatus.Importing,
-            Source = Describe(files),
-            SourceKind = DatasetSourceKind.File,
+            Source = source.Description,
+            SourceKind = source.Kind,
+            SourceJson = source.SourceJson,
             OwnerId = user.UserId(),
             CreatedAt = now,
             RefreshedAt = now,
@@ -200,14 +325,16 @@ public sealed class DatasetImportRunner(
         return dataset;
     }
 
-    private async Task<Dataset> LoadAsync(int id, CancellationToken ct)
+    private async Task<Dataset> LoadAsync(int id, DatasetSourceKind kind, CancellationToken ct)
     {
         await using var db = await dbFactory.CreateAsync(ct);
         var dataset = await db.Datasets.AsNoTracking().Include(d => d.Columns).SingleOrDefaultAsync(d => d.Id == id, ct)
             ?? throw new PortalException("That dataset no longer exists.");
-        if (dataset.SourceKind != DatasetSourceKind.File || dataset.RawTableName is null)
+        if (dataset.SourceKind != kind || dataset.RawTableName is null)
         {
-            throw new PortalException($"{dataset.Name} was not imported from a file, so it cannot be refreshed from one.");
+            throw new PortalException(kind == DatasetSourceKind.File
+                ? $"{dataset.Name} was not imported from a file, so it cannot be refreshed from one."
+                : $"{dataset.Name} was not imported from a connection, so it cannot be refreshed from one.");
         }
         return dataset;
     }
@@ -221,15 +348,14 @@ public sealed class DatasetImportRunner(
         return refresh.Id;
     }
 
-    private async Task CompleteAsync(
-        int datasetId, int refreshId, IReadOnlyList<StoredUpload> files, FileImportOptions options, long rows, CancellationToken ct)
+    private async Task CompleteAsync(int datasetId, int refreshId, ImportSource source, long rows, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var db = await dbFactory.CreateAsync(ct);
         var dataset = await db.Datasets.SingleAsync(d => d.Id == datasetId, ct);
         dataset.Status = DatasetStatus.Ready;
-        dataset.Source = Describe(files);
-        dataset.SourceJson = JsonSerializer.Serialize(new { files = files.Select(f => f.FileName), options.Delimiter, options.Sheet, options.Encoding });
+        dataset.Source = source.Description;
+        dataset.SourceJson = source.SourceJson;
         var refresh = await db.DatasetRefreshes.SingleAsync(r => r.Id == refreshId, ct);
         refresh.Outcome = RefreshOutcome.Succeeded;
         refresh.FinishedAt = now;
