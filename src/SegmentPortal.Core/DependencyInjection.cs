@@ -50,6 +50,7 @@ public static class DependencyInjection
         services.AddScoped<DatasetImportRunner>();
         services.AddSingleton<RefreshScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<RefreshScheduler>());
+        services.AddHostedService<UploadCleanup>();
         services.AddScoped<DemoDataLoader>();
         services.AddScoped<DemoDataService>();
         services.AddScoped<UserAdministration>();

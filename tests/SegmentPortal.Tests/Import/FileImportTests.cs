@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using DuckDB.NET.Data;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Datasets;
@@ -324,6 +325,23 @@ public sealed class FileImportTests : IAsyncLifetime
 
         Assert.StartsWith("orders.xlsx is not an Excel workbook", error.Message);
         Assert.Equal(0, await _harness.DatasetCountAsync());
+    }
+
+    [Fact]
+    public async Task Abandoned_uploads_are_removed_after_a_day()
+    {
+        var old = await _harness.UploadAsync("old.csv", "a\n1\n");
+        var fresh = await _harness.UploadAsync("fresh.csv", "a\n1\n");
+        var uploadsFolder = Path.Combine(_harness.Folder.Path, "uploads");
+        foreach (var file in Directory.EnumerateFiles(uploadsFolder, old.Id.ToString("N") + "*"))
+        {
+            File.SetLastWriteTimeUtc(file, DateTime.UtcNow.AddDays(-2));
+        }
+
+        var removed = _harness.Services.GetRequiredService<UploadStore>().DeleteAbandoned(UploadCleanup.MaxAge);
+
+        Assert.Equal(2, removed); // the file and its description
+        Assert.All(Directory.EnumerateFiles(uploadsFolder), f => Assert.StartsWith(fresh.Id.ToString("N"), Path.GetFileName(f)));
     }
 
     private sealed class SyncProgress(Action<Core.Jobs.JobProgress> report) : IProgress<Core.Jobs.JobProgress>
