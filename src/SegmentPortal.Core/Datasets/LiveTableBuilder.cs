@@ -68,8 +68,13 @@ public static class LiveTableBuilder
         DuckDBConnection db, string rawTable, string liveTable, IReadOnlyList<ColumnSetting> settings, Recipe recipe, CancellationToken cancellationToken)
     {
         var (with, compiled) = await ChainAsync(db, rawTable, settings, recipe, cancellationToken);
+        // DuckDB keeps insertion order through scans, filters and projections; only steps built on window functions
+        // or joins may shuffle rows, and only then is the (costly, on millions of rows) sort worth paying for.
+        var order = recipe.Steps.Any(s => s is RemoveDuplicateRows or KeepOnePerKey or HandleOutliers)
+            ? $" ORDER BY {RecipeCompiler.RowColumn}"
+            : "";
         var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(liveTable)} AS {with} " +
-            $"SELECT * EXCLUDE ({RecipeCompiler.RowColumn}) FROM {compiled.Last} ORDER BY {RecipeCompiler.RowColumn}";
+            $"SELECT * EXCLUDE ({RecipeCompiler.RowColumn}) FROM {compiled.Last}{order}";
         await WarehouseCommand.ExecuteAsync(db, sql, compiled.Parameters, null, cancellationToken);
     }
 
