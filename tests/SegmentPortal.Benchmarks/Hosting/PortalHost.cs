@@ -1,0 +1,132 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using SegmentPortal.Core;
+using SegmentPortal.Core.Connections;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Storage;
+using SegmentPortal.Core.Warehouse;
+using SegmentPortal.Data;
+
+namespace SegmentPortal.Benchmarks.Hosting;
+
+/// <summary>The warehouse limits both sides of a benchmark run with.</summary>
+public sealed record WarehouseLimits(int Threads, string MemoryLimit)
+{
+    /// <summary>
+    /// The app's defaults (one thread per core, 2GB), overridden like the app's own settings by the environment
+    /// variables <c>Warehouse__Threads</c> and <c>Warehouse__MemoryLimit</c>.
+    /// </summary>
+    public static WarehouseLimits FromEnvironment()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["Warehouse:Threads"] = Environment.ProcessorCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["Warehouse:MemoryLimit"] = "2GB",
+            })
+            .AddEnvironmentVariables()
+            .Build();
+        var options = new WarehouseOptions();
+        configuration.GetSection(WarehouseOptions.Section).Bind(options);
+        options.Validate();
+        return new WarehouseLimits(options.Threads == 0 ? Environment.ProcessorCount : options.Threads, options.MemoryLimit);
+    }
+}
+
+/// <summary>
+/// Core's services without the web host, over a fresh data folder: the SQLite metadata store (migrated), the DuckDB
+/// warehouse with the given limits, and an analyst as the current user. Built the way the test suite's CoreHarness is.
+/// </summary>
+public sealed class PortalHost : IAsyncDisposable
+{
+    private PortalHost(string dataDirectory, ServiceProvider services, ClaimsPrincipal user)
+    {
+        DataDirectory = dataDirectory;
+        Services = services;
+        User = user;
+    }
+
+    public string DataDirectory { get; }
+
+    public ServiceProvider Services { get; }
+
+    /// <summary>The analyst the imports run as.</summary>
+    public ClaimsPrincipal User { get; }
+
+    public string UserId => User.UserId()!;
+
+    public static async Task<PortalHost> StartAsync(string dataDirectory, WarehouseLimits limits, CancellationToken cancellationToken)
+    {
+        var values = new Dictionary<string, string?>
+        {
+            ["Storage:DataDirectory"] = dataDirectory,
+            ["Warehouse:Threads"] = limits.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Warehouse:MemoryLimit"] = limits.MemoryLimit,
+        };
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
+        var paths = StoragePaths.Resolve(new StorageOptions { DataDirectory = dataDirectory });
+        paths.EnsureCreated();
+
+        var user = new ClaimsPrincipal(new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, "benchmark-analyst"),
+                new Claim(ClaimTypes.Name, "analyst@benchmarks.local"),
+                new Claim(ClaimTypes.Role, Roles.Analyst),
+            ],
+            authenticationType: "Benchmark"));
+
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddSingleton(paths);
+        // Connections are not benchmarked yet, but their service is part of the import runner: give it the web
+        // host's kind of protector over keys that live only as long as this host.
+        services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
+        services.AddSingleton<ISecretProtector, EphemeralSecretProtector>();
+        services.AddSegmentPortalCore();
+        services.AddMetadataStore(configuration, paths);
+        services.AddSingleton<ICurrentUser>(new FixedCurrentUser(user));
+
+        var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+        try
+        {
+            await using (var db = await provider.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken))
+            {
+                await db.Database.MigrateAsync(cancellationToken);
+            }
+            // Open the warehouse now (file, limits, locked configuration), as the web host does at start.
+            provider.GetRequiredService<DuckDbWarehouse>();
+        }
+        catch
+        {
+            await provider.DisposeAsync();
+            throw;
+        }
+        return new PortalHost(paths.DataDirectory, provider, user);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Services.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+    }
+
+    private sealed class FixedCurrentUser(ClaimsPrincipal user) : ICurrentUser
+    {
+        public Task<ClaimsPrincipal> GetPrincipalAsync() => Task.FromResult(user);
+    }
+
+    /// <summary>ASP.NET Core Data Protection over ephemeral keys, as the test suite registers the web host's protector.</summary>
+    private sealed class EphemeralSecretProtector(IDataProtectionProvider provider) : ISecretProtector
+    {
+        private readonly IDataProtector _protector = provider.CreateProtector("SegmentPortal.Benchmarks.Secrets");
+
+        public string Protect(string plaintext) => _protector.Protect(plaintext);
+
+        public string Unprotect(string protectedValue) => _protector.Unprotect(protectedValue);
+    }
+}

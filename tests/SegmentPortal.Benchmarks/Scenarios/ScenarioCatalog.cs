@@ -1,0 +1,14 @@
+using SegmentPortal.Benchmarks.Framework;
+
+namespace SegmentPortal.Benchmarks.Scenarios;
+
+/// <summary>Every scenario the harness knows, by the name typed on the command line.</summary>
+public static class ScenarioCatalog
+{
+    public static IReadOnlyList<Scenario> All { get; } =
+    [
+        new ImportScenario(),
+    ];
+
+    public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
+}
