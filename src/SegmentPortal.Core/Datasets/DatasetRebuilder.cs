@@ -1,4 +1,3 @@
-using DuckDB.NET.Data;
 using Microsoft.EntityFrameworkCore;
 using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Persistence;
@@ -12,10 +11,6 @@ namespace SegmentPortal.Core.Datasets;
 /// </summary>
 public sealed class DatasetRebuilder(DuckDbWarehouse warehouse, IPortalDbFactory dbFactory, TimeProvider clock)
 {
-    /// <summary>Builds <paramref name="liveTable"/> from <paramref name="rawTable"/> on the given connection (inside a staging swap).</summary>
-    public static Task BuildAsync(
-        DuckDBConnection db, string rawTable, string liveTable, IReadOnlyList<ColumnSetting> settings, Recipe recipe, CancellationToken ct) =>
-        LiveTableBuilder.BuildAsync(db, rawTable, liveTable, settings, recipe, ct);
 
     /// <summary>Rebuilds a dataset's live table from its raw copy and saves the settings and recipe that made it.</summary>
     public async Task RebuildAsync(Dataset dataset, IReadOnlyList<ColumnSetting> settings, Recipe recipe, CancellationToken ct)
@@ -24,7 +19,8 @@ public sealed class DatasetRebuilder(DuckDbWarehouse warehouse, IPortalDbFactory
         {
             throw new PortalException($"{dataset.Name} has no original import to rebuild from.");
         }
-        await warehouse.ReplaceTableAsync(dataset.TableName, (db, staging, token) => BuildAsync(db, raw, staging, settings, recipe, token), ct);
+        await warehouse.ReplaceTablesAsync([dataset.TableName], (db, staging, token) =>
+            LiveTableBuilder.BuildAsync(db, raw, raw, staging[0], dataset.TableName, settings, recipe, token), ct);
         await SaveMetadataAsync(dataset.Id, settings, recipe, ct);
     }
 

@@ -62,20 +62,46 @@ public static class LiveTableBuilder
     }
 
     /// <summary>
-    /// Creates the live table: the raw rows with the column settings applied, then each recipe step, kept in file order.
+    /// Makes the live relation from the raw rows: the column settings applied, then each recipe step, in file order.
+    /// When that is only renaming or leaving out columns, the live relation is a view over the raw table: nothing is
+    /// copied, and the returned <see cref="SwapStep"/> creates the view once the raw table has its final name. Otherwise
+    /// it writes <paramref name="liveStaging"/> now and returns null.
     /// </summary>
-    public static async Task BuildAsync(
-        DuckDBConnection db, string rawTable, string liveTable, IReadOnlyList<ColumnSetting> settings, Recipe recipe, CancellationToken cancellationToken)
+    public static async Task<SwapStep?> BuildAsync(
+        DuckDBConnection db,
+        string rawSource,
+        string rawFinal,
+        string liveStaging,
+        string liveFinal,
+        IReadOnlyList<ColumnSetting> settings,
+        Recipe recipe,
+        CancellationToken cancellationToken)
     {
-        var (with, compiled) = await ChainAsync(db, rawTable, settings, recipe, cancellationToken);
+        var raw = await DuckDbWarehouse.DescribeAsync(db, rawSource, cancellationToken);
+        if (IsPlainProjection(raw, settings, recipe))
+        {
+            var projection = Projection(raw, settings);
+            return (connection, ct) => WarehouseCommand.ExecuteAsync(connection,
+                $"CREATE VIEW {WarehouseNames.Quote(liveFinal)} AS SELECT {projection} FROM {WarehouseNames.Quote(rawFinal)}", null, ct);
+        }
+        var (with, compiled) = await ChainAsync(db, rawSource, settings, recipe, cancellationToken);
         // DuckDB keeps insertion order through scans, filters and projections; only steps built on window functions
         // or joins may shuffle rows, and only then is the (costly, on millions of rows) sort worth paying for.
         var order = recipe.Steps.Any(s => s is RemoveDuplicateRows or KeepOnePerKey or HandleOutliers)
             ? $" ORDER BY {RecipeCompiler.RowColumn}"
             : "";
-        var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(liveTable)} AS {with} " +
+        var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(liveStaging)} AS {with} " +
             $"SELECT * EXCLUDE ({RecipeCompiler.RowColumn}) FROM {compiled.Last}{order}";
-        await WarehouseCommand.ExecuteAsync(db, sql, compiled.Parameters, null, cancellationToken);
+        await WarehouseCommand.ExecuteAsync(db, sql, compiled.Parameters, cancellationToken);
+        return null;
+    }
+
+    /// <summary>No recipe and no type changes: the live data is the raw data under other names.</summary>
+    public static bool IsPlainProjection(IReadOnlyList<WarehouseColumn> raw, IReadOnlyList<ColumnSetting> settings, Recipe recipe)
+    {
+        var types = raw.ToDictionary(c => c.Name, c => c.Type, StringComparer.Ordinal);
+        return recipe.Steps.Count == 0
+            && settings.All(s => s.IsExcluded || (types.TryGetValue(s.SourceName, out var type) && type == s.Type));
     }
 
     /// <summary>What each step would do: rows before and after it, and values it changes (null where it only removes rows).</summary>

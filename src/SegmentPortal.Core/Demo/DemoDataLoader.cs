@@ -62,6 +62,7 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
                 }
             }
             progress?.Report(new JobProgress(0.96, "Swapping in the new tables…"));
+            return null;
         }, cancellationToken);
 
         progress?.Report(new JobProgress(0.98, "Registering datasets…"));

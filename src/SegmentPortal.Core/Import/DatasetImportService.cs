@@ -241,9 +241,9 @@ public sealed class DatasetImportRunner(
                 progress.Report(new JobProgress(0.92, "Building the dataset…"));
                 var raw = await DuckDbWarehouse.DescribeAsync(db, staging[0], token);
                 settings = LiveTableBuilder.Merge(raw, previous);
-                await DatasetRebuilder.BuildAsync(db, staging[0], staging[1], settings, recipe, token);
-                rows = await WarehouseCommand.ScalarAsync<long>(db, $"SELECT count(*) FROM {WarehouseNames.Quote(staging[1])}", null, token);
+                return await LiveTableBuilder.BuildAsync(db, staging[0], dataset.RawTableName!, staging[1], dataset.TableName, settings, recipe, token);
             }, ct);
+            rows = await warehouse.CountRowsAsync(dataset.TableName, ct);
 
             progress.Report(new JobProgress(0.97, "Saving the dataset…"));
             await rebuilder.SaveMetadataAsync(dataset.Id, settings, recipe, ct);
@@ -266,7 +266,7 @@ public sealed class DatasetImportRunner(
         }
         finally
         {
-            await WarehouseCommand.ExecuteAsync(db, $"DROP TABLE IF EXISTS {WarehouseNames.Quote(part)}", null, null, CancellationToken.None);
+            await WarehouseCommand.ExecuteAsync(db, $"DROP TABLE IF EXISTS {WarehouseNames.Quote(part)}", null, CancellationToken.None);
         }
     }
 
@@ -288,7 +288,7 @@ public sealed class DatasetImportRunner(
         try
         {
             await WarehouseCommand.ExecuteAsync(db,
-                $"INSERT INTO {WarehouseNames.Quote(table)} BY NAME SELECT * FROM {WarehouseNames.Quote(part)}", null, null, ct);
+                $"INSERT INTO {WarehouseNames.Quote(table)} BY NAME SELECT * FROM {WarehouseNames.Quote(part)}", null, ct);
         }
         catch (DuckDB.NET.Data.DuckDBException ex)
         {

@@ -151,7 +151,8 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
             var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(table)} AS SELECT * FROM read_csv($path, {StrictDialect}{typesClause})";
             try
             {
-                await WarehouseCommand.ExecuteAsync(db, sql, parameters, p => progress?.Report(new JobProgress(p, $"Reading {upload.FileName}")), cancellationToken);
+                progress?.Report(new JobProgress(null, $"Reading {upload.FileName} ({UploadStore.FormatBytes(upload.Size)})…"));
+                await WarehouseCommand.ExecuteAsync(db, sql, parameters, cancellationToken);
                 return;
             }
             catch (DuckDBException ex) when (ConversionError().Match(ex.Message) is { Success: true } m && attempt < MaxTypeRetries)
@@ -191,12 +192,14 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
     }
 
     private static async Task CreateFromAsync(
-        DuckDBConnection db, string table, string reader, string path, IProgress<JobProgress>? progress, CancellationToken cancellationToken) =>
+        DuckDBConnection db, string table, string reader, string path, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
+    {
+        progress?.Report(new JobProgress(null, "Reading the file…"));
         await WarehouseCommand.ExecuteAsync(db,
             $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(table)} AS SELECT * FROM {reader}",
             new Dictionary<string, object?> { ["path"] = path },
-            p => progress?.Report(new JobProgress(p, "Reading the file")),
             cancellationToken);
+    }
 
     /// <summary>Nested JSON objects and arrays are kept as JSON text, so every column is something people can filter on.</summary>
     private static async Task FlattenNestedAsync(DuckDBConnection db, string table, List<string> notes, CancellationToken cancellationToken)
@@ -212,7 +215,7 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
         }
         var replace = string.Join(", ", nested.Select(c => $"CAST(to_json({WarehouseNames.Quote(c.Name)}) AS VARCHAR) AS {WarehouseNames.Quote(c.Name)}"));
         var quoted = WarehouseNames.Quote(table);
-        await WarehouseCommand.ExecuteAsync(db, $"CREATE OR REPLACE TABLE {quoted} AS SELECT * REPLACE ({replace}) FROM {quoted}", null, null, cancellationToken);
+        await WarehouseCommand.ExecuteAsync(db, $"CREATE OR REPLACE TABLE {quoted} AS SELECT * REPLACE ({replace}) FROM {quoted}", null, cancellationToken);
         notes.Add($"Nested values in {string.Join(", ", nested.Select(c => $"\"{c.Name}\""))} are kept as JSON text.");
     }
 

@@ -8,6 +8,9 @@ namespace SegmentPortal.Core.Warehouse;
 
 public sealed record WarehouseColumn(string Name, string WarehouseType, ColumnType Type);
 
+/// <summary>Work that must happen inside a swap's transaction, after the new tables have their final names.</summary>
+public delegate Task SwapStep(DuckDBConnection connection, CancellationToken cancellationToken);
+
 /// <summary>
 /// The one owner of the embedded DuckDB warehouse. It opens the file read-write (DuckDB's file lock keeps any
 /// second process out), applies thread and memory limits, turns off extension loading and file access outside
@@ -78,15 +81,21 @@ public sealed class DuckDbWarehouse : IDisposable
         string table,
         Func<DuckDBConnection, string, CancellationToken, Task> fill,
         CancellationToken cancellationToken = default) =>
-        ReplaceTablesAsync([table], (connection, staging, ct) => fill(connection, staging[0], ct), cancellationToken);
+        ReplaceTablesAsync([table], async (connection, staging, ct) =>
+        {
+            await fill(connection, staging[0], ct);
+            return null;
+        }, cancellationToken);
 
     /// <summary>
     /// As <see cref="ReplaceTableAsync"/> for tables that belong together: <paramref name="fill"/> gets one staging name
     /// per table, in order, and all of them are swapped in by one transaction, so readers see all old or all new.
+    /// A relation whose staging table <paramref name="fill"/> did not create is dropped, and the <see cref="SwapStep"/>
+    /// it returns runs inside the same transaction after the renames (e.g. to create a view over the new tables).
     /// </summary>
     public async Task ReplaceTablesAsync(
         IReadOnlyList<string> tables,
-        Func<DuckDBConnection, IReadOnlyList<string>, CancellationToken, Task> fill,
+        Func<DuckDBConnection, IReadOnlyList<string>, CancellationToken, Task<SwapStep?>> fill,
         CancellationToken cancellationToken = default)
     {
         foreach (var table in tables)
@@ -98,14 +107,20 @@ public sealed class DuckDbWarehouse : IDisposable
         await using var connection = await OpenAsync(cancellationToken);
         try
         {
-            await fill(connection, staging, cancellationToken);
+            var afterSwap = await fill(connection, staging, cancellationToken);
             cancellationToken.ThrowIfCancellationRequested();
             await using var tx = await connection.BeginTransactionAsync(cancellationToken);
             for (var i = 0; i < tables.Count; i++)
             {
-                Execute(connection,
-                    $"DROP TABLE IF EXISTS {WarehouseNames.Quote(tables[i])}",
-                    $"ALTER TABLE {WarehouseNames.Quote(staging[i])} RENAME TO {WarehouseNames.Quote(tables[i])}");
+                await DropRelationAsync(connection, tables[i], cancellationToken);
+                if (await RelationTypeAsync(connection, staging[i], cancellationToken) is not null)
+                {
+                    Execute(connection, $"ALTER TABLE {WarehouseNames.Quote(staging[i])} RENAME TO {WarehouseNames.Quote(tables[i])}");
+                }
+            }
+            if (afterSwap is not null)
+            {
+                await afterSwap(connection, cancellationToken);
             }
             await tx.CommitAsync(cancellationToken);
         }
@@ -113,7 +128,7 @@ public sealed class DuckDbWarehouse : IDisposable
         {
             foreach (var name in staging)
             {
-                Execute(connection, $"DROP TABLE IF EXISTS {WarehouseNames.Quote(name)}");
+                await DropRelationAsync(connection, name, CancellationToken.None);
             }
             throw;
         }
@@ -149,8 +164,23 @@ public sealed class DuckDbWarehouse : IDisposable
     {
         WarehouseNames.RequireSafeTableName(table);
         await using var connection = await OpenAsync(cancellationToken);
-        Execute(connection, $"DROP TABLE IF EXISTS {WarehouseNames.Quote(table)}");
+        await DropRelationAsync(connection, table, cancellationToken);
     }
+
+    /// <summary>Drops a table or a view of that name, whichever it is (DuckDB refuses DROP TABLE on a view).</summary>
+    public static async Task DropRelationAsync(DuckDBConnection connection, string name, CancellationToken cancellationToken)
+    {
+        var type = await RelationTypeAsync(connection, name, cancellationToken);
+        if (type is not null)
+        {
+            await WarehouseCommand.ExecuteAsync(connection,
+                $"DROP {(type == "VIEW" ? "VIEW" : "TABLE")} {WarehouseNames.Quote(name)}", null, cancellationToken);
+        }
+    }
+
+    private static async Task<string?> RelationTypeAsync(DuckDBConnection connection, string name, CancellationToken cancellationToken) =>
+        (await WarehouseCommand.QueryAsync(connection, "SELECT table_type FROM information_schema.tables WHERE table_name = $name",
+            new Dictionary<string, object?> { ["name"] = name }, r => r.GetString(0), cancellationToken)).FirstOrDefault();
 
     /// <summary>Reads one setting, e.g. to show or check the limits in force.</summary>
     public async Task<string?> GetSettingAsync(string name, CancellationToken cancellationToken = default)

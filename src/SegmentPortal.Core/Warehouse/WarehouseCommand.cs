@@ -3,8 +3,9 @@ using DuckDB.NET.Data;
 namespace SegmentPortal.Core.Warehouse;
 
 /// <summary>
-/// Runs one warehouse statement off the calling thread, so a circuit or job never blocks on it: cancellation interrupts
-/// DuckDB mid-query, and long statements report DuckDB's own progress estimate.
+/// Runs one warehouse statement off the calling thread, so a circuit or job never blocks on it; cancellation interrupts
+/// DuckDB mid-query. (DuckDB's own progress estimate is off in this configuration: its progress bar is a per-connection
+/// setting the locked configuration does not allow, so long statements report "working" rather than a percentage.)
 /// </summary>
 public static class WarehouseCommand
 {
@@ -12,16 +13,15 @@ public static class WarehouseCommand
         DuckDBConnection connection,
         string sql,
         IReadOnlyDictionary<string, object?>? parameters = null,
-        Action<double>? progress = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(connection, sql, parameters, progress, command => command.ExecuteNonQuery(), cancellationToken);
+        RunAsync(connection, sql, parameters, command => command.ExecuteNonQuery(), cancellationToken);
 
     public static Task<T> ScalarAsync<T>(
         DuckDBConnection connection,
         string sql,
         IReadOnlyDictionary<string, object?>? parameters = null,
         CancellationToken cancellationToken = default) =>
-        RunAsync(connection, sql, parameters, null, command => (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T)), cancellationToken);
+        RunAsync(connection, sql, parameters, command => (T)Convert.ChangeType(command.ExecuteScalar()!, typeof(T)), cancellationToken);
 
     /// <summary>Reads every row with <paramref name="read"/>; for small results (previews, profiles).</summary>
     public static Task<List<T>> QueryAsync<T>(
@@ -30,7 +30,7 @@ public static class WarehouseCommand
         IReadOnlyDictionary<string, object?>? parameters,
         Func<DuckDBDataReader, T> read,
         CancellationToken cancellationToken = default) =>
-        RunAsync(connection, sql, parameters, null, command =>
+        RunAsync(connection, sql, parameters, command =>
         {
             using var reader = (DuckDBDataReader)command.ExecuteReader();
             var rows = new List<T>();
@@ -45,7 +45,6 @@ public static class WarehouseCommand
         DuckDBConnection connection,
         string sql,
         IReadOnlyDictionary<string, object?>? parameters,
-        Action<double>? progress,
         Func<DuckDBCommand, T> run,
         CancellationToken cancellationToken)
     {
@@ -58,18 +57,6 @@ public static class WarehouseCommand
         }
         await using var cancel = cancellationToken.Register(command.Cancel);
         var work = Task.Run(() => run(command), CancellationToken.None);
-        if (progress is not null)
-        {
-            using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(250));
-            while (!work.IsCompleted && await Task.WhenAny(work, timer.WaitForNextTickAsync().AsTask()) != work)
-            {
-                var estimate = connection.GetQueryProgress().Percentage;
-                if (estimate >= 0)
-                {
-                    progress(Math.Clamp(estimate / 100.0, 0, 1));
-                }
-            }
-        }
         try
         {
             return await work;

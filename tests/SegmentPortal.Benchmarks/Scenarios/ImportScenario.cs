@@ -180,19 +180,10 @@ public sealed class ImportScenario : Scenario
         context.Note($"Column types, app raw table: {_appColumns}");
         context.Note($"Column types, baseline:      {_baselineColumns}");
         context.Note($"Upload copy (UploadStore.SaveAsync, not in the ratio): median {Format.Seconds(Median(app.Select(m => m.Extras["upload"])))}.");
-        context.Note("App import job by phase (median of the timed runs; each phase starts at one of the job's own progress reports; " +
-            "read_csv reports at most every 250 ms, and only once DuckDB has an estimate):");
+        context.Note("App import job by phase (median of the timed runs; each phase starts at one of the job's own progress reports):");
         foreach (var (name, elapsed, peak) in PhaseMedians(app))
         {
             context.Note($"- {name}: {Format.Seconds(elapsed)}, peak {Format.Megabytes(peak)} MB");
-        }
-
-        ScenarioContext.Log("Breakdown: one more import, step by step");
-        var breakdown = await ImportBreakdown.RunAsync(context.Paths, _limits, _input, cancellationToken);
-        context.Note("Step-by-step breakdown (one extra app import through the same Core calls, timed per step; not in the ratio):");
-        foreach (var line in breakdown)
-        {
-            context.Note(line);
         }
     }
 

@@ -105,6 +105,29 @@ public sealed class DatasetUnderstandingTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_plain_import_is_a_view_over_the_raw_rows_until_a_change_needs_a_copy()
+    {
+        async Task<string> KindAsync() => (string)(await _harness.RowsAsync(
+            $"SELECT table_type FROM information_schema.tables WHERE table_name = '{_dataset.TableName}'"))[0][0]!;
+        Assert.Equal("VIEW", await KindAsync());
+
+        var renamed = Settings();
+        renamed[5] = renamed[5] with { Name = "country" };
+        await Schema(s => s.SaveColumnsAsync(_dataset.Id, renamed, TestContext.Current.CancellationToken));
+        Assert.Equal("VIEW", await KindAsync());
+
+        var retyped = renamed.ToList();
+        retyped[4] = retyped[4] with { Type = ColumnType.Integer };
+        await Schema(s => s.SaveColumnsAsync(_dataset.Id, retyped, TestContext.Current.CancellationToken));
+        Assert.Equal("BASE TABLE", await KindAsync());
+        Assert.Equal(5L, (await _harness.RowsAsync($"SELECT count(*) FROM \"{_dataset.TableName}\""))[0][0]);
+
+        await Schema(s => s.SaveColumnsAsync(_dataset.Id, renamed, TestContext.Current.CancellationToken));
+        Assert.Equal("VIEW", await KindAsync());
+        Assert.Single(await _harness.RowsAsync($"SELECT country FROM \"{_dataset.TableName}\" WHERE InvoiceNo = '536370'"));
+    }
+
+    [Fact]
     public async Task Text_that_does_not_convert_becomes_empty()
     {
         var settings = Settings();
