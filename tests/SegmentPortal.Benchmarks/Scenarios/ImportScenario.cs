@@ -98,7 +98,7 @@ public sealed class ImportScenario : Scenario
             var progress = new PhaseProgress(run);
             await run.MeasureAsync(async () =>
             {
-                run.Mark("start: dataset and refresh rows, encoding check, CSV layout, read_csv (all of it when it sends no progress)");
+                run.Mark("start: dataset and refresh rows");
                 await using var scope = host.Services.CreateAsyncScope();
                 var runner = scope.ServiceProvider.GetRequiredService<DatasetImportRunner>();
                 await runner.RunAsync(host.User, [upload], new FileImportRequest([upload.Id]), progress, cancellationToken);
@@ -231,11 +231,11 @@ public sealed class ImportScenario : Scenario
             LastMessage = value.Message;
             if (value.Message.StartsWith("Reading ", StringComparison.Ordinal))
             {
-                run.Mark("read_csv from its first progress report on, then column count and count(*)");
+                run.Mark("encoding check, CSV layout, read_csv into the raw table, column count and count(*)");
             }
             else if (value.Message.StartsWith("Building", StringComparison.Ordinal))
             {
-                run.Mark("describe, live table (CREATE TABLE AS ... ORDER BY rowid), count(*), swap commit");
+                run.Mark("describe, live relation (a view when nothing needs copying), swap commit, count(*)");
             }
             else if (value.Message.StartsWith("Saving", StringComparison.Ordinal))
             {
