@@ -100,6 +100,9 @@ public enum FieldRole
     Quantity = 4,
     Dimension = 5,
     Measure = 6,
+
+    /// <summary>The order or invoice number: orders are counted as distinct values of it (rows otherwise).</summary>
+    OrderId = 7,
 }
 
 public class DatasetColumn
