@@ -40,6 +40,7 @@ public static class DependencyInjection
 
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<DatasetAccess>();
+        services.AddScoped<DatasetSharing>();
         services.AddScoped<DatasetProfiler>();
         services.AddScoped<DatasetSchemaService>();
         services.AddScoped<DatasetRebuilder>();

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Persistence;
 
 namespace SegmentPortal.Data;
@@ -20,6 +21,12 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<DatasetRefresh> DatasetRefreshes => Set<DatasetRefresh>();
 
     public DbSet<DataConnection> Connections => Set<DataConnection>();
+
+    public DbSet<DatasetGrant> DatasetGrants => Set<DatasetGrant>();
+
+    public DbSet<Segment> Segments => Set<Segment>();
+
+    public DbSet<SegmentSnapshot> SegmentSnapshots => Set<SegmentSnapshot>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

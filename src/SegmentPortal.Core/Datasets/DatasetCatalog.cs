@@ -11,36 +11,29 @@ public sealed record DatasetSummary(int Id, string Name, DatasetKind Kind, strin
 public sealed record PortalOverview(int DatasetCount, long? CustomerCount, long TotalRows);
 
 /// <summary>The register of datasets: what tables the warehouse holds and what they look like.</summary>
-public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, TimeProvider clock)
+public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, DatasetAccess access, TimeProvider clock)
 {
+    /// <summary>The datasets the current user may use.</summary>
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ViewData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        return await db.Datasets.AsNoTracking()
+        var all = await db.Datasets.AsNoTracking()
             .OrderBy(d => d.Name)
-            .Select(d => new DatasetSummary(d.Id, d.Name, d.Kind, d.Source, d.RowCount, d.Columns.Count(c => !c.IsExcluded), d.RefreshedAt, d.Status))
+            .Select(d => new { Summary = new DatasetSummary(d.Id, d.Name, d.Kind, d.Source, d.RowCount, d.Columns.Count(c => !c.IsExcluded), d.RefreshedAt, d.Status), d.OwnerId })
             .ToListAsync(cancellationToken);
+        var readable = await access.ReadableAsync(all.Select(d => d.Summary.Id).ToList(), all.ToDictionary(d => d.Summary.Id, d => d.OwnerId), cancellationToken);
+        return all.Where(d => readable.Contains(d.Summary.Id)).Select(d => d.Summary).ToList();
     }
 
-    public async Task<Dataset?> GetAsync(int id, CancellationToken cancellationToken = default)
-    {
-        await currentUser.RequireAsync(Permissions.ViewData);
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        return await db.Datasets.AsNoTracking()
-            .Include(d => d.Columns.OrderBy(c => c.Ordinal))
-            .SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-    }
+    public async Task<Dataset?> GetAsync(int id, CancellationToken cancellationToken = default) =>
+        await access.FindReadableAsync(id, cancellationToken);
 
     /// <summary>Counts for the home page. Customers are the rows of the newest customer dataset.</summary>
     public async Task<PortalOverview> GetOverviewAsync(CancellationToken cancellationToken = default)
     {
-        await currentUser.RequireAsync(Permissions.ViewData);
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var datasets = await db.Datasets.AsNoTracking()
-            .Select(d => new { d.Kind, d.RowCount, d.RefreshedAt })
-            .ToListAsync(cancellationToken);
-        var customers = datasets.Where(d => d.Kind == DatasetKind.Customers)
+        var datasets = await ListAsync(cancellationToken);
+        var customers = datasets.Where(d => d.Kind == DatasetKind.Customers && d.Status == DatasetStatus.Ready)
             .OrderByDescending(d => d.RefreshedAt)
             .Select(d => (long?)d.RowCount)
             .FirstOrDefault();
@@ -105,7 +98,7 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
     /// <summary>The dataset's imports and refreshes, newest first.</summary>
     public async Task<IReadOnlyList<DatasetRefresh>> HistoryAsync(int datasetId, CancellationToken cancellationToken = default)
     {
-        await currentUser.RequireAsync(Permissions.ViewData);
+        await access.RequireReadableAsync(datasetId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var history = await db.DatasetRefreshes.AsNoTracking().Where(r => r.DatasetId == datasetId).ToListAsync(cancellationToken);
         return history.OrderByDescending(r => r.StartedAt).Take(100).ToList();
@@ -114,7 +107,8 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
     /// <summary>Relates a column of one dataset to a key of another (orders.customer_id → customers.id); replaces the column's previous link.</summary>
     public async Task RelateAsync(int fromDatasetId, string fromColumn, int toDatasetId, string toColumn, CancellationToken cancellationToken = default)
     {
-        await currentUser.RequireAsync(Permissions.ManageData);
+        await access.RequireWritableAsync(fromDatasetId, cancellationToken);
+        await access.RequireReadableAsync(toDatasetId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         await RequireColumnAsync(db, fromDatasetId, fromColumn, cancellationToken);
         await RequireColumnAsync(db, toDatasetId, toColumn, cancellationToken);
@@ -141,7 +135,7 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
 
     public async Task<IReadOnlyList<DatasetRelation>> RelationsAsync(int datasetId, CancellationToken cancellationToken = default)
     {
-        await currentUser.RequireAsync(Permissions.ViewData);
+        await access.RequireReadableAsync(datasetId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         return await (from r in db.DatasetRelationships.AsNoTracking()
                       join d in db.Datasets on r.ToDatasetId equals d.Id

@@ -1,5 +1,7 @@
 using DuckDB.NET.Data;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Warehouse;
 
@@ -9,7 +11,7 @@ namespace SegmentPortal.Core.Demo;
 /// Writes the demo data set into the warehouse (both tables swapped in together, so a failed or cancelled load
 /// leaves the previous demo data as it was) and registers it as two datasets.
 /// </summary>
-public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog catalog, TimeProvider clock)
+public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog catalog, IPortalDbFactory dbFactory, TimeProvider clock)
 {
     public const string CustomersTable = "demo_customers";
     public const string OrdersTable = "demo_orders";
@@ -91,6 +93,9 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
                 ["channel"] = FieldRole.Dimension,
                 ["returned"] = FieldRole.Dimension,
             }), cancellationToken);
+        // Demo data is for everyone to explore.
+        await DatasetSharing.GrantRolesAsync(dbFactory, customersDataset.Id, [Roles.Analyst, Roles.Viewer], cancellationToken);
+        await DatasetSharing.GrantRolesAsync(dbFactory, ordersDataset.Id, [Roles.Analyst, Roles.Viewer], cancellationToken);
         await catalog.RelateAsync(ordersDataset.Id, "customer_id", customersDataset.Id, "customer_id", cancellationToken);
         return new DemoLoadResult(customers, orders);
     }

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Segments;
 
 namespace SegmentPortal.Core.Persistence;
 
@@ -24,6 +25,12 @@ public interface IPortalDb : IAsyncDisposable
     DbSet<DatasetRefresh> DatasetRefreshes { get; }
 
     DbSet<DataConnection> Connections { get; }
+
+    DbSet<DatasetGrant> DatasetGrants { get; }
+
+    DbSet<Segment> Segments { get; }
+
+    DbSet<SegmentSnapshot> SegmentSnapshots { get; }
 
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }

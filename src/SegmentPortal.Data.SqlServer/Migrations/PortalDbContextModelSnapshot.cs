@@ -333,6 +333,34 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.ToTable("DatasetColumns");
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetGrant", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Role")
+                        .HasMaxLength(64)
+                        .HasColumnType("nvarchar(64)");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("nvarchar(450)");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Role", "UserId")
+                        .IsUnique()
+                        .HasFilter("[Role] IS NOT NULL AND [UserId] IS NOT NULL");
+
+                    b.ToTable("DatasetGrants");
+                });
+
             modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRefresh", b =>
                 {
                     b.Property<int>("Id")
@@ -488,6 +516,93 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Segments.Segment", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("nvarchar(200)");
+
+                    b.Property<string>("OwnerId")
+                        .HasMaxLength(450)
+                        .HasColumnType("nvarchar(450)");
+
+                    b.Property<long?>("Population")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset?>("RefreshedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<string>("RuleJson")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<long?>("Size")
+                        .HasColumnType("bigint");
+
+                    b.Property<string>("Tags")
+                        .HasMaxLength(500)
+                        .HasColumnType("nvarchar(500)");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("Segments");
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Segments.SegmentSnapshot", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<long>("Entered")
+                        .HasColumnType("bigint");
+
+                    b.Property<long>("Left")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("SegmentId")
+                        .HasColumnType("int");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint");
+
+                    b.Property<DateTimeOffset>("TakenAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SegmentId", "TakenAt");
+
+                    b.ToTable("SegmentSnapshots");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -548,6 +663,15 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetGrant", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRefresh", b =>
                 {
                     b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
@@ -569,6 +693,24 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .WithMany()
                         .HasForeignKey("ToDatasetId")
                         .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Segments.Segment", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Segments.SegmentSnapshot", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Segments.Segment", null)
+                        .WithMany()
+                        .HasForeignKey("SegmentId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

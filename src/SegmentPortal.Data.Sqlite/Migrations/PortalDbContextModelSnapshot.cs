@@ -316,6 +316,31 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.ToTable("DatasetColumns");
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetGrant", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Role")
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("UserId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId", "Role", "UserId")
+                        .IsUnique();
+
+                    b.ToTable("DatasetGrants");
+                });
+
             modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRefresh", b =>
                 {
                     b.Property<int>("Id")
@@ -466,6 +491,89 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.ToTable("AspNetUsers", (string)null);
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Segments.Segment", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Description")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("Population")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("RefreshedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("RuleJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Tags")
+                        .HasMaxLength(500)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("UpdatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId");
+
+                    b.HasIndex("Name")
+                        .IsUnique();
+
+                    b.ToTable("Segments");
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Segments.SegmentSnapshot", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Entered")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Left")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("SegmentId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Size")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("TakenAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("SegmentId", "TakenAt");
+
+                    b.ToTable("SegmentSnapshots");
+                });
+
             modelBuilder.Entity("Microsoft.AspNetCore.Identity.IdentityRoleClaim<string>", b =>
                 {
                     b.HasOne("Microsoft.AspNetCore.Identity.IdentityRole", null)
@@ -526,6 +634,15 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .IsRequired();
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetGrant", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
             modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetRefresh", b =>
                 {
                     b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
@@ -547,6 +664,24 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .WithMany()
                         .HasForeignKey("ToDatasetId")
                         .OnDelete(DeleteBehavior.NoAction)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Segments.Segment", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Segments.SegmentSnapshot", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Segments.Segment", null)
+                        .WithMany()
+                        .HasForeignKey("SegmentId")
+                        .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
 

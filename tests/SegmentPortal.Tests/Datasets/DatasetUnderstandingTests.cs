@@ -165,9 +165,19 @@ public sealed class DatasetUnderstandingTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Viewers_may_look_but_not_change()
+    public async Task Viewers_see_a_dataset_only_once_it_is_shared_and_may_look_but_not_change()
     {
+        var owner = _harness.CurrentUser.Principal;
         await _harness.SignInAsNewUserAsync("viewer@example.com", Roles.Viewer);
+        await Assert.ThrowsAsync<PortalException>(() => Profiler(p => p.PreviewAsync(_dataset.Id, TestContext.Current.CancellationToken)));
+        Assert.Empty(await _harness.WithAsync<DatasetCatalog, IReadOnlyList<DatasetSummary>>(c => c.ListAsync(TestContext.Current.CancellationToken)));
+        var viewer = _harness.CurrentUser.Principal;
+        await Assert.ThrowsAnyAsync<PortalException>(() =>
+            _harness.WithAsync<DatasetSharing>(s => s.SetAsync(_dataset.Id, [Roles.Viewer], [], TestContext.Current.CancellationToken)));
+
+        _harness.CurrentUser.Principal = owner;
+        await _harness.WithAsync<DatasetSharing>(s => s.SetAsync(_dataset.Id, [Roles.Viewer], [], TestContext.Current.CancellationToken));
+        _harness.CurrentUser.Principal = viewer;
 
         Assert.Equal(5, (await Profiler(p => p.PreviewAsync(_dataset.Id, TestContext.Current.CancellationToken))).Rows.Count);
         await Assert.ThrowsAsync<PermissionDeniedException>(() => Schema(s => s.SaveColumnsAsync(_dataset.Id, Settings(), TestContext.Current.CancellationToken)));

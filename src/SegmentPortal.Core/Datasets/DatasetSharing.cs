@@ -1,0 +1,60 @@
+using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Persistence;
+
+namespace SegmentPortal.Core.Datasets;
+
+public sealed record SharedUser(string Id, string Email);
+
+public sealed record DatasetShares(IReadOnlyList<string> Roles, IReadOnlyList<SharedUser> Users, bool CanChange);
+
+/// <summary>Who besides the owner and Admins may use a dataset: roles and individual users. Only they may change it.</summary>
+public sealed class DatasetSharing(ICurrentUser currentUser, DatasetAccess access, IPortalDbFactory dbFactory)
+{
+    public async Task<DatasetShares> GetAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        var user = await currentUser.GetPrincipalAsync();
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var grants = await db.DatasetGrants.AsNoTracking().Where(g => g.DatasetId == datasetId).ToListAsync(cancellationToken);
+        var userIds = grants.Where(g => g.UserId is not null).Select(g => g.UserId!).ToList();
+        var users = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id))
+            .Select(u => new SharedUser(u.Id, u.Email ?? u.UserName ?? u.Id)).ToListAsync(cancellationToken);
+        return new DatasetShares(grants.Where(g => g.Role is not null).Select(g => g.Role!).Order().ToList(),
+            users.OrderBy(u => u.Email).ToList(), DatasetAccess.CanShare(user, dataset));
+    }
+
+    /// <summary>Replaces who the dataset is shared with.</summary>
+    public async Task SetAsync(int datasetId, IReadOnlyCollection<string> roles, IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default)
+    {
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        if (!DatasetAccess.CanShare(await currentUser.GetPrincipalAsync(), dataset))
+        {
+            throw new PermissionDeniedException("Only the dataset's owner or an Admin can change who may use it.");
+        }
+        var unknown = roles.Where(r => !Roles.IsKnown(r)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new PortalException($"Unknown role: {string.Join(", ", unknown)}.");
+        }
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var known = await db.Users.Where(u => userIds.Contains(u.Id)).Select(u => u.Id).ToListAsync(cancellationToken);
+        if (known.Count != userIds.Distinct().Count())
+        {
+            throw new PortalException("One of those users no longer exists.");
+        }
+        await db.DatasetGrants.Where(g => g.DatasetId == datasetId).ExecuteDeleteAsync(cancellationToken);
+        db.DatasetGrants.AddRange(roles.Distinct().Select(r => new DatasetGrant { DatasetId = datasetId, Role = r }));
+        db.DatasetGrants.AddRange(known.Select(id => new DatasetGrant { DatasetId = datasetId, UserId = id }));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>For data the portal itself provides (demo data): share with roles without an owner's say.</summary>
+    internal static async Task GrantRolesAsync(IPortalDbFactory dbFactory, int datasetId, IReadOnlyCollection<string> roles, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var existing = await db.DatasetGrants.Where(g => g.DatasetId == datasetId && g.Role != null).Select(g => g.Role!).ToListAsync(cancellationToken);
+        db.DatasetGrants.AddRange(roles.Except(existing).Select(r => new DatasetGrant { DatasetId = datasetId, Role = r }));
+        await db.SaveChangesAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,477 @@
+using System.Globalization;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Rules;
+
+namespace SegmentPortal.Core.Queries;
+
+/// <summary>What a compile needs besides the spec: the dataset, where facts come from, today, saved segments, row rules.</summary>
+public sealed class CompileContext
+{
+    public required QueryDataset Dataset { get; init; }
+
+    public FactSource? Facts { get; init; }
+
+    /// <summary>"Today" for relative dates; from the clock, fixed in tests.</summary>
+    public required DateOnly Today { get; init; }
+
+    /// <summary>Every segment the rule refers to, directly or through other segments.</summary>
+    public IReadOnlyDictionary<int, SegmentReference> Segments { get; init; } = new Dictionary<int, SegmentReference>();
+
+    /// <summary>Row rules from the permission policy; always applied, never skipped.</summary>
+    public IReadOnlyList<RuleGroup> RowFilters { get; init; } = [];
+
+    public SqlDialect Dialect { get; init; } = DuckDbDialect.Instance;
+}
+
+/// <summary>A condition that cannot run yet (incomplete or wrong value); the builder marks it and the query skips it.</summary>
+public sealed record RuleProblem(string NodeId, string Message);
+
+/// <summary>
+/// Turns a <see cref="QuerySpec"/> into parameterized SQL. Values are always parameters; identifiers come only from the
+/// dataset's known columns and are quoted; an unknown field is refused. Conditions that are incomplete are skipped (and
+/// reported by <see cref="Check"/>), so a rule being built still counts.
+/// </summary>
+public sealed class QueryCompiler
+{
+    private readonly CompileContext _context;
+    private readonly SqlDialect _d;
+    private readonly Dictionary<string, object?> _parameters = [];
+    private readonly List<string> _ctes = [];
+    private readonly List<QueryDataset> _reads = [];
+    private readonly List<RuleProblem> _problems = [];
+    private int _aliases;
+
+    private QueryCompiler(CompileContext context)
+    {
+        _context = context;
+        _d = context.Dialect;
+    }
+
+    public static CompiledQuery Compile(QuerySpec spec, CompileContext context) => new QueryCompiler(context).CompileSpec(spec);
+
+    /// <summary>The problems of a rule (incomplete or invalid conditions), by node id, without compiling a query.</summary>
+    public static IReadOnlyList<RuleProblem> Check(RuleGroup rule, CompileContext context)
+    {
+        var compiler = new QueryCompiler(context);
+        compiler.Predicate(rule, compiler.NewScope(context.Dataset, context.Facts), strict: false, []);
+        return compiler._problems;
+    }
+
+    /// <summary>The SQL condition of one rule node over the spec's dataset (alias <c>t0</c>), for filtered measures.</summary>
+    private CompiledQuery CompileSpec(QuerySpec spec)
+    {
+        var dataset = _context.Dataset;
+        if (spec.DatasetId != dataset.Id)
+        {
+            throw new InvalidOperationException("The compile context is for another dataset.");
+        }
+        var scope = NewScope(dataset, _context.Facts);
+        var where = new List<string>();
+        foreach (var rowFilter in _context.RowFilters)
+        {
+            where.Add(Predicate(rowFilter, scope, strict: true, []) ?? "true");
+        }
+        if (spec.Filter is not null && Predicate(spec.Filter, scope, strict: false, []) is { } filter)
+        {
+            where.Add(filter);
+        }
+
+        var select = new List<string>();
+        var columns = new List<string>();
+        var groupBy = new List<string>();
+        if (spec.Measures.Count == 0)
+        {
+            var names = spec.Columns.Count == 0 ? dataset.Fields.Select(f => f.Name).ToList() : spec.Columns.ToList();
+            foreach (var name in names)
+            {
+                select.Add($"{Column(scope, name)} AS {_d.Quote(name)}");
+                columns.Add(name);
+            }
+        }
+        else
+        {
+            foreach (var group in spec.GroupBy)
+            {
+                var field = RequireField(dataset, group.Column);
+                var expression = group.Bucket is { } bucket
+                    ? field.Kind == FieldKind.Date ? _d.Truncate(bucket, Column(scope, field.Name)) : throw new PortalException($"{field.Name} is not a date, so it cannot be grouped by {bucket}.")
+                    : Column(scope, field.Name);
+                select.Add($"{expression} AS {_d.Quote(group.Name)}");
+                groupBy.Add(expression);
+                columns.Add(group.Name);
+            }
+            foreach (var measure in spec.Measures)
+            {
+                var aggregate = Aggregate(measure, scope);
+                if (measure.Where is not null)
+                {
+                    aggregate = _d.Filtered(aggregate, Predicate(measure.Where, scope, strict: false, []) ?? "true");
+                }
+                select.Add($"{aggregate} AS {_d.Quote(measure.Alias)}");
+                columns.Add(measure.Alias);
+            }
+        }
+
+        var from = $"{_d.Quote(dataset.Table)} AS {scope.Alias}{string.Concat(scope.Joins)}";
+        var whereSql = where.Count == 0 ? "" : $" WHERE {string.Join(" AND ", where)}";
+        string body;
+        if (spec.DistinctCustomers && spec.Measures.Count == 0)
+        {
+            var key = CustomerKey(scope);
+            body = $"SELECT DISTINCT ON ({key}) {string.Join(", ", select)} FROM {from}{whereSql} ORDER BY {key}";
+            body = $"SELECT * FROM ({body}) AS members";
+        }
+        else
+        {
+            body = $"SELECT {string.Join(", ", select)} FROM {from}{whereSql}";
+            if (groupBy.Count > 0)
+            {
+                body += $" GROUP BY {string.Join(", ", groupBy)}";
+            }
+        }
+        if (spec.Sort.Count > 0)
+        {
+            var sorts = spec.Sort.Select(s => columns.Contains(s.Name, StringComparer.Ordinal)
+                ? $"{_d.Quote(s.Name)}{(s.Descending ? " DESC" : " ASC")} NULLS LAST"
+                : throw new PortalException($"Cannot sort by \"{s.Name}\": it is not in the result."));
+            body += $" ORDER BY {string.Join(", ", sorts)}";
+        }
+        body += _d.LimitOffset(spec.Limit, spec.Offset);
+        var sql = _ctes.Count == 0 ? body : $"WITH {string.Join(", ", _ctes)} {body}";
+        return new CompiledQuery(sql, _parameters, columns, _reads.DistinctBy(r => r.Id).ToList());
+    }
+
+    private sealed class Scope(string alias, QueryDataset dataset, FactSource? facts)
+    {
+        public string Alias { get; } = alias;
+
+        public QueryDataset Dataset { get; } = dataset;
+
+        public FactSource? Facts { get; } = facts;
+
+        public List<string> Joins { get; } = [];
+    }
+
+    private Scope NewScope(QueryDataset dataset, FactSource? facts)
+    {
+        _reads.Add(dataset);
+        return new Scope($"t{_aliases++}", dataset, facts);
+    }
+
+    private string Aggregate(Measure measure, Scope scope)
+    {
+        string Col() => Column(scope, RequireField(scope.Dataset, measure.Column
+            ?? throw new PortalException($"The measure {measure.Alias} needs a column.")).Name);
+        string Numeric()
+        {
+            var field = RequireField(scope.Dataset, measure.Column ?? "");
+            return field.Kind == FieldKind.Number ? Column(scope, field.Name) : throw new PortalException($"{field.Name} is not a number.");
+        }
+        return measure.Kind switch
+        {
+            MeasureKind.Count => "count(*)",
+            MeasureKind.CountDistinct => $"count(DISTINCT {Col()})",
+            MeasureKind.Sum => $"sum({Numeric()})",
+            MeasureKind.Average => $"avg({Numeric()})",
+            MeasureKind.Median => _d.Median(Numeric()),
+            MeasureKind.Min => $"min({Col()})",
+            MeasureKind.Max => $"max({Col()})",
+            MeasureKind.Customers => $"count(DISTINCT {CustomerKey(scope)})",
+            _ => throw new ArgumentOutOfRangeException(nameof(measure)),
+        };
+    }
+
+    private string CustomerKey(Scope scope) =>
+        Column(scope, (scope.Dataset.WithRole(FieldRole.CustomerId)
+            ?? throw new PortalException($"{scope.Dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.")).Name);
+
+    private string Column(Scope scope, string name) => $"{scope.Alias}.{_d.Quote(RequireField(scope.Dataset, name).Name)}";
+
+    private static QueryField RequireField(QueryDataset dataset, string name) =>
+        dataset.Field(name) ?? throw new PortalException($"{dataset.Name} has no field \"{name}\".");
+
+    /// <summary>
+    /// The condition for a node, or null when it does not restrict anything (empty group, skipped incomplete condition).
+    /// Every condition is made two-valued (coalesce to false), so NOT is an exact complement even over empty values.
+    /// </summary>
+    private string? Predicate(RuleNode node, Scope scope, bool strict, IReadOnlyList<int> segmentPath)
+    {
+        switch (node)
+        {
+            case RuleGroup group:
+            {
+                var parts = group.Children.Select(c => Predicate(c, scope, strict, segmentPath)).OfType<string>().ToList();
+                if (parts.Count == 0)
+                {
+                    return group.Not ? "false" : null;
+                }
+                var joined = parts.Count == 1 ? parts[0] : $"({string.Join(group.Combinator == Combinator.And ? " AND " : " OR ", parts)})";
+                return group.Not ? $"(NOT {joined})" : joined;
+            }
+            case FieldCondition condition:
+                return Guard(condition, strict, () => FieldPredicate(condition, scope));
+            case FactCondition fact:
+                return Guard(fact, strict, () => FactPredicate(fact, scope));
+            case SegmentCondition segment:
+                return Guard(segment, strict, () => SegmentPredicate(segment, scope, segmentPath));
+            default:
+                throw new PortalException($"Unknown rule node {node.GetType().Name}.");
+        }
+    }
+
+    /// <summary>Compiles a condition; an incomplete one is recorded and skipped unless <paramref name="strict"/>.</summary>
+    private string? Guard(RuleNode node, bool strict, Func<string> compile)
+    {
+        try
+        {
+            return $"coalesce({compile()}, false)";
+        }
+        catch (IncompleteConditionException ex)
+        {
+            if (strict)
+            {
+                throw new PortalException($"A required rule cannot be applied: {ex.Message}");
+            }
+            _problems.Add(new RuleProblem(node.Id, ex.Message));
+            return null;
+        }
+    }
+
+    private sealed class IncompleteConditionException(string message) : Exception(message);
+
+    private static IncompleteConditionException Incomplete(string message) => new(message);
+
+    private string FieldPredicate(FieldCondition condition, Scope scope)
+    {
+        if (string.IsNullOrWhiteSpace(condition.Field))
+        {
+            throw Incomplete("Choose a field.");
+        }
+        // An unknown field is not incomplete: it is refused (a removed column, or a tampered rule).
+        var field = RequireField(scope.Dataset, condition.Field);
+        return ValuePredicate(condition, field.Kind, field.Type, Column(scope, field.Name), field.Name);
+    }
+
+    /// <summary>The comparison of an expression of a given kind with a condition's values.</summary>
+    private string ValuePredicate(ValueCondition c, FieldKind kind, ColumnType type, string x, string label)
+    {
+        if (!RuleOperators.For(kind).Contains(c.Operator))
+        {
+            throw Incomplete($"{RuleOperators.Label(c.Operator)} does not apply to {label}.");
+        }
+        switch (c.Operator)
+        {
+            case RuleOperator.IsEmpty:
+                return kind is FieldKind.Text or FieldKind.Category ? $"({x} IS NULL OR trim({_d.AsText(x)}) = '')" : $"{x} IS NULL";
+            case RuleOperator.IsNotEmpty:
+                return kind is FieldKind.Text or FieldKind.Category ? $"({x} IS NOT NULL AND trim({_d.AsText(x)}) <> '')" : $"{x} IS NOT NULL";
+            case RuleOperator.IsTrue:
+                return $"{x} = true";
+            case RuleOperator.IsFalse:
+                return $"{x} = false";
+            case RuleOperator.In or RuleOperator.NotIn:
+            {
+                var values = c.Values.Where(v => !string.IsNullOrEmpty(v)).Distinct().ToList();
+                if (values.Count == 0)
+                {
+                    throw Incomplete($"Pick at least one value for {label}.");
+                }
+                var contains = $"list_contains({Param(values)}, {_d.AsText(x)})";
+                return c.Operator == RuleOperator.In ? contains : $"({x} IS NULL OR NOT {contains})";
+            }
+        }
+
+        if (kind == FieldKind.Date)
+        {
+            return DatePredicate(c, _d.AsDate(x), label);
+        }
+        if (kind == FieldKind.Number)
+        {
+            var value = Param(Number(c.Value, label, type));
+            return c.Operator switch
+            {
+                RuleOperator.Equals => $"{x} = {value}",
+                RuleOperator.NotEquals => $"({x} IS NULL OR {x} <> {value})",
+                RuleOperator.Less => $"{x} < {value}",
+                RuleOperator.LessOrEqual => $"{x} <= {value}",
+                RuleOperator.Greater => $"{x} > {value}",
+                RuleOperator.GreaterOrEqual => $"{x} >= {value}",
+                RuleOperator.Between => $"{x} BETWEEN {value} AND {Param(Number(c.Value2, label, type))}",
+                _ => throw Incomplete($"{RuleOperators.Label(c.Operator)} does not apply to {label}."),
+            };
+        }
+
+        // Text and categories.
+        if (string.IsNullOrEmpty(c.Value))
+        {
+            throw Incomplete($"Enter the text for {label}.");
+        }
+        var text = Param(c.Value);
+        var t = _d.AsText(x);
+        return c.Operator switch
+        {
+            RuleOperator.Equals => $"{_d.Lower(t)} = {_d.Lower(text)}",
+            RuleOperator.NotEquals => $"({x} IS NULL OR {_d.Lower(t)} <> {_d.Lower(text)})",
+            RuleOperator.Contains => _d.ContainsText(t, text),
+            RuleOperator.NotContains => $"({x} IS NULL OR NOT {_d.ContainsText(t, text)})",
+            RuleOperator.StartsWith => _d.StartsWithText(t, text),
+            RuleOperator.EndsWith => _d.EndsWithText(t, text),
+            _ => throw Incomplete($"{RuleOperators.Label(c.Operator)} does not apply to {label}."),
+        };
+    }
+
+    private string DatePredicate(ValueCondition c, string date, string label)
+    {
+        switch (c.Operator)
+        {
+            case RuleOperator.On or RuleOperator.Equals:
+                return $"{date} = {Param(Date(c.Value, label))}";
+            case RuleOperator.Before or RuleOperator.Less:
+                return $"{date} < {Param(Date(c.Value, label))}";
+            case RuleOperator.After or RuleOperator.Greater:
+                return $"{date} > {Param(Date(c.Value, label))}";
+            case RuleOperator.Between:
+                return $"{date} BETWEEN {Param(Date(c.Value, label))} AND {Param(Date(c.Value2, label))}";
+            case RuleOperator.InLast or RuleOperator.NotInLast:
+            {
+                if (!int.TryParse(c.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || c.Unit is null)
+                {
+                    throw Incomplete($"Enter how many {c.Unit?.ToString().ToLowerInvariant() ?? "days"} for {label}.");
+                }
+                var from = RelativeDates.Back(_context.Today, amount, c.Unit.Value);
+                var inLast = $"{date} BETWEEN {Param(from)} AND {Param(_context.Today)}";
+                return c.Operator == RuleOperator.InLast ? inLast : $"({date} IS NULL OR NOT ({inLast}))";
+            }
+            case RuleOperator.InThis or RuleOperator.InPrevious:
+            {
+                if (c.Unit is not { } unit || unit == RelativeUnit.Days)
+                {
+                    throw Incomplete($"Choose week, month, quarter or year for {label}.");
+                }
+                var (start, end) = RelativeDates.Period(_context.Today, unit, previous: c.Operator == RuleOperator.InPrevious);
+                return $"({date} >= {Param(start)} AND {date} < {Param(end)})";
+            }
+            default:
+                throw Incomplete($"{RuleOperators.Label(c.Operator)} does not apply to {label}.");
+        }
+    }
+
+    private string FactPredicate(FactCondition fact, Scope scope)
+    {
+        var source = scope.Facts ?? throw Incomplete(
+            $"{scope.Dataset.Name} has no related orders dataset (with Customer ID, date and amount roles), so order facts cannot be used.");
+        if (fact.WindowDays is < 1)
+        {
+            throw Incomplete("The window must be at least one day.");
+        }
+        var orders = NewScope(source.Orders, null);
+        var o = orders.Alias;
+        var key = $"{o}.{_d.Quote(source.CustomerKey)}";
+        var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
+        var conditions = new List<string> { $"{key} IS NOT NULL" };
+        if (fact.WindowDays is { } days)
+        {
+            conditions.Add($"{date} BETWEEN {Param(_context.Today.AddDays(-days))} AND {Param(_context.Today)}");
+        }
+        var name = $"f{_ctes.Count + 1}";
+        var myKey = CustomerKey(scope);
+        var keysMatch = KeysMatch($"{name}.k", source.Orders.Field(source.CustomerKey)!.Type, myKey, scope.Dataset.WithRole(FieldRole.CustomerId)!.Type);
+
+        if (fact.Fact == CustomerFact.BoughtCategory)
+        {
+            var column = fact.Column is { Length: > 0 } c ? source.Orders.Field(c) ?? throw new PortalException($"{source.Orders.Name} has no field \"{c}\".")
+                : throw Incomplete("Choose the order column that holds the category.");
+            var categories = fact.Values.Where(v => !string.IsNullOrEmpty(v)).Distinct().ToList();
+            if (categories.Count == 0 || fact.Operator is not (RuleOperator.In or RuleOperator.NotIn))
+            {
+                throw Incomplete("Pick at least one category.");
+            }
+            conditions.Add($"list_contains({Param(categories)}, {_d.AsText($"{o}.{_d.Quote(column.Name)}")})");
+            _ctes.Add($"{name} AS (SELECT DISTINCT {key} AS k FROM {_d.Quote(source.Orders.Table)} AS {o} WHERE {string.Join(" AND ", conditions)})");
+            var bought = $"EXISTS (SELECT 1 FROM {name} WHERE {keysMatch})";
+            return fact.Operator == RuleOperator.In ? bought : $"NOT {bought}";
+        }
+
+        var orderCount = source.OrderId is { } id ? $"count(DISTINCT {o}.{_d.Quote(id)})" : "count(*)";
+        string Amount() => source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw Incomplete($"{source.Orders.Name} has no Amount column.");
+        var (aggregate, kind, whenNone) = fact.Fact switch
+        {
+            CustomerFact.OrderCount => (orderCount, FieldKind.Number, "0"),
+            CustomerFact.TotalAmount => ($"sum({Amount()})", FieldKind.Number, "0"),
+            CustomerFact.AverageAmount => ($"sum({Amount()}) / nullif({orderCount}, 0)", FieldKind.Number, null),
+            CustomerFact.FirstOrderDate => ($"min({date})", FieldKind.Date, null),
+            CustomerFact.LastOrderDate => ($"max({date})", FieldKind.Date, null),
+            CustomerFact.DaysSinceLastOrder => (_d.DaysBetween($"max({date})", Param(_context.Today)), FieldKind.Number, null),
+            _ => throw new ArgumentOutOfRangeException(nameof(fact)),
+        };
+        _ctes.Add($"{name} AS (SELECT {key} AS k, {aggregate} AS v FROM {_d.Quote(source.Orders.Table)} AS {o} WHERE {string.Join(" AND ", conditions)} GROUP BY 1)");
+        scope.Joins.Add($" LEFT JOIN {name} ON {keysMatch}");
+        var value = whenNone is null ? $"{name}.v" : $"coalesce({name}.v, {whenNone})";
+        return ValuePredicate(fact, kind, kind == FieldKind.Number ? ColumnType.Decimal : ColumnType.Date, value, RuleOperators.FactLabel(fact.Fact));
+    }
+
+    private string SegmentPredicate(SegmentCondition condition, Scope scope, IReadOnlyList<int> path)
+    {
+        if (!_context.Segments.TryGetValue(condition.SegmentId, out var segment))
+        {
+            throw Incomplete(condition.SegmentId == 0 ? "Choose a segment." : "That segment no longer exists.");
+        }
+        if (path.Contains(segment.Id))
+        {
+            var names = path.Append(segment.Id).Select(id => _context.Segments.TryGetValue(id, out var s) ? $"“{s.Name}”" : id.ToString(CultureInfo.InvariantCulture));
+            throw new PortalException($"These segments refer to each other in a loop: {string.Join(" → ", names)}.");
+        }
+        var inner = NewScope(segment.Dataset, segment.Facts);
+        var innerKey = CustomerKey(inner);
+        var innerWhere = Predicate(segment.Rule, inner, strict: false, [.. path, segment.Id]);
+        var members = $"SELECT {innerKey} AS k FROM {_d.Quote(segment.Dataset.Table)} AS {inner.Alias}{string.Concat(inner.Joins)}" +
+            (innerWhere is null ? "" : $" WHERE {innerWhere}");
+        var name = $"s{_ctes.Count + 1}";
+        _ctes.Add($"{name} AS ({members})");
+        var keysMatch = KeysMatch($"{name}.k", segment.Dataset.WithRole(FieldRole.CustomerId)!.Type, CustomerKey(scope), scope.Dataset.WithRole(FieldRole.CustomerId)!.Type);
+        var isIn = $"EXISTS (SELECT 1 FROM {name} WHERE {keysMatch})";
+        return condition.In ? isIn : $"NOT {isIn}";
+    }
+
+    /// <summary>Customer keys from two datasets may be typed differently (17850 and 17850.0); then compare as text of whole numbers.</summary>
+    private string KeysMatch(string left, ColumnType leftType, string right, ColumnType rightType)
+    {
+        if (leftType == rightType)
+        {
+            return $"{left} = {right}";
+        }
+        if (leftType is ColumnType.Integer or ColumnType.Decimal && rightType is ColumnType.Integer or ColumnType.Decimal)
+        {
+            return $"CAST({left} AS DOUBLE) = CAST({right} AS DOUBLE)";
+        }
+        return $"{_d.AsText(left)} = {_d.AsText(right)}";
+    }
+
+    private string Param(object value)
+    {
+        var name = $"p{_parameters.Count + 1}";
+        _parameters[name] = value;
+        return _d.Parameter(name);
+    }
+
+    private static object Number(string? value, string label, ColumnType type)
+    {
+        var text = value?.Trim().Replace(",", "", StringComparison.Ordinal);
+        if (string.IsNullOrEmpty(text))
+        {
+            throw Incomplete($"Enter a number for {label}.");
+        }
+        if (type == ColumnType.Integer && long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var whole))
+        {
+            return whole;
+        }
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var number) && double.IsFinite(number)
+            ? number
+            : throw Incomplete($"“{value}” is not a number ({label}).");
+    }
+
+    private static DateOnly Date(string? value, string label) =>
+        DateOnly.TryParseExact(value?.Trim(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            ? date
+            : throw Incomplete(string.IsNullOrWhiteSpace(value) ? $"Pick a date for {label}." : $"“{value}” is not a date like 2024-12-31 ({label}).");
+}

@@ -1,0 +1,66 @@
+using SegmentPortal.Core.Rules;
+
+namespace SegmentPortal.Core.Queries;
+
+public enum MeasureKind
+{
+    /// <summary>Rows.</summary>
+    Count,
+    CountDistinct,
+    Sum,
+    Average,
+    Median,
+    Min,
+    Max,
+
+    /// <summary>Distinct values of the dataset's Customer ID column.</summary>
+    Customers,
+}
+
+public enum DateBucket
+{
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+/// <summary>An aggregate to compute; <see cref="Where"/> limits it to the rows a rule matches (one scan, many counts).</summary>
+public sealed record Measure(MeasureKind Kind, string Alias, string? Column = null, RuleNode? Where = null);
+
+public sealed record GroupBy(string Column, DateBucket? Bucket = null, string? Alias = null)
+{
+    public string Name => Alias ?? Column;
+}
+
+/// <summary>Sort by an output column: a selected column, a group-by name or a measure alias.</summary>
+public sealed record SortBy(string Name, bool Descending = false);
+
+/// <summary>
+/// The one description of a question to the warehouse: which dataset, which rows (a rule tree), which columns or which
+/// groups and measures, in what order, how many. Segment counts, previews, exports, tiles and clustering inputs are all
+/// QuerySpecs; no feature writes SQL of its own.
+/// </summary>
+public sealed record QuerySpec
+{
+    public required int DatasetId { get; init; }
+
+    public RuleGroup? Filter { get; init; }
+
+    /// <summary>Columns to return row by row (when there are no measures).</summary>
+    public IReadOnlyList<string> Columns { get; init; } = [];
+
+    public IReadOnlyList<Measure> Measures { get; init; } = [];
+
+    public IReadOnlyList<GroupBy> GroupBy { get; init; } = [];
+
+    public IReadOnlyList<SortBy> Sort { get; init; } = [];
+
+    /// <summary>Return each customer once (the first of their rows, by the dataset's order), for member lists.</summary>
+    public bool DistinctCustomers { get; init; }
+
+    public int? Limit { get; init; }
+
+    public int Offset { get; init; }
+}

@@ -1,0 +1,68 @@
+namespace SegmentPortal.Core.Queries;
+
+/// <summary>
+/// Everything that differs between SQL engines, in one place: quoting, parameter syntax, and the few functions the
+/// compiler uses. DuckDB (the embedded warehouse) today; SQL Server and PostgreSQL dialects implement the same members.
+/// </summary>
+public abstract class SqlDialect
+{
+    public abstract string Quote(string identifier);
+
+    public abstract string Parameter(string name);
+
+    public abstract string Lower(string expression);
+
+    public abstract string ContainsText(string haystack, string needle);
+
+    public abstract string StartsWithText(string text, string prefix);
+
+    public abstract string EndsWithText(string text, string suffix);
+
+    public abstract string AsDate(string expression);
+
+    public abstract string AsText(string expression);
+
+    public abstract string DaysBetween(string from, string to);
+
+    public abstract string Truncate(DateBucket bucket, string expression);
+
+    public abstract string Median(string expression);
+
+    /// <summary>An aggregate over only the rows a condition matches.</summary>
+    public abstract string Filtered(string aggregate, string condition);
+
+    public abstract string LimitOffset(int? limit, int offset);
+}
+
+public sealed class DuckDbDialect : SqlDialect
+{
+    public static DuckDbDialect Instance { get; } = new();
+
+    public override string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    public override string Parameter(string name) => "$" + name;
+
+    public override string Lower(string expression) => $"lower({expression})";
+
+    public override string ContainsText(string haystack, string needle) => $"contains(lower({haystack}), lower({needle}))";
+
+    public override string StartsWithText(string text, string prefix) => $"starts_with(lower({text}), lower({prefix}))";
+
+    public override string EndsWithText(string text, string suffix) => $"ends_with(lower({text}), lower({suffix}))";
+
+    public override string AsDate(string expression) => $"CAST({expression} AS DATE)";
+
+    public override string AsText(string expression) => $"CAST({expression} AS VARCHAR)";
+
+    public override string DaysBetween(string from, string to) => $"date_diff('day', {from}, {to})";
+
+    public override string Truncate(DateBucket bucket, string expression) =>
+        $"CAST(date_trunc('{bucket.ToString().ToLowerInvariant()}', {expression}) AS DATE)";
+
+    public override string Median(string expression) => $"median({expression})";
+
+    public override string Filtered(string aggregate, string condition) => $"{aggregate} FILTER (WHERE {condition})";
+
+    public override string LimitOffset(int? limit, int offset) =>
+        (limit is { } l ? $" LIMIT {l}" : "") + (offset > 0 ? $" OFFSET {offset}" : "");
+}
