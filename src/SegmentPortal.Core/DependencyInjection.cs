@@ -8,6 +8,7 @@ using SegmentPortal.Core.Demo;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
 using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Storage;
 using SegmentPortal.Core.Warehouse;
 
@@ -24,6 +25,7 @@ public static class DependencyInjection
             .Validate(o => { o.Validate(); return true; });
         services.AddOptions<AdminOptions>().BindConfiguration(AdminOptions.Section);
         services.AddOptions<ImportOptions>().BindConfiguration(ImportOptions.Section);
+        services.AddOptions<QueryOptions>().BindConfiguration(QueryOptions.Section);
         services.AddOptions<ConnectionOptions>().BindConfiguration(ConnectionOptions.Section);
         // StoragePaths is registered by the host, which needs it before the container is built.
 
@@ -39,6 +41,9 @@ public static class DependencyInjection
         services.AddScoped<ConnectionService>();
 
         services.AddScoped<DatasetCatalog>();
+        services.AddScoped<PermissionPolicy>();
+        services.AddSingleton<QueryExecutor>();
+        services.AddScoped<QueryService>();
         services.AddScoped<DatasetAccess>();
         services.AddScoped<DatasetSharing>();
         services.AddScoped<DatasetProfiler>();

@@ -1,0 +1,145 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.Extensions.Options;
+using SegmentPortal.Core.Warehouse;
+
+namespace SegmentPortal.Core.Queries;
+
+public sealed class QueryOptions
+{
+    public const string Section = "Query";
+
+    /// <summary>A query running longer is stopped with a clear message.</summary>
+    public int TimeoutSeconds { get; set; } = 30;
+
+    /// <summary>Queries one user may run at once; more wait their turn, so one person cannot fill the warehouse.</summary>
+    public int MaxConcurrentPerUser { get; set; } = 4;
+
+    /// <summary>Result rows the cache may hold in all.</summary>
+    public int CacheRows { get; set; } = 500_000;
+
+    public int CacheMinutes { get; set; } = 10;
+}
+
+public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, TimeSpan Elapsed, bool FromCache)
+{
+    public object? Scalar(string column) => Rows.Count == 0 ? null : Rows[0][Index(column)];
+
+    public int Index(string column)
+    {
+        for (var i = 0; i < Columns.Count; i++)
+        {
+            if (Columns[i] == column)
+            {
+                return i;
+            }
+        }
+        throw new ArgumentException($"No column {column} in the result.", nameof(column));
+    }
+}
+
+/// <summary>
+/// Runs compiled queries on the warehouse: off the caller's thread, with a timeout, cancellation, a per-user limit on
+/// concurrent queries, and a result cache keyed by the effective query (SQL with the user's permission filters, the
+/// parameters, and the version of every dataset read, so a refresh invalidates it).
+/// </summary>
+public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptions> options) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _perUser = new();
+    private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.CacheRows) });
+
+    public async Task<QueryResult> ExecuteAsync(CompiledQuery query, string userKey, CancellationToken cancellationToken = default)
+    {
+        var key = CacheKey(query);
+        if (_cache.TryGetValue(key, out QueryResult? cached) && cached is not null)
+        {
+            return cached with { FromCache = true, Elapsed = TimeSpan.Zero };
+        }
+
+        var gate = _perUser.GetOrAdd(userKey, _ => new SemaphoreSlim(Math.Max(1, options.Value.MaxConcurrentPerUser)));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(1, options.Value.TimeoutSeconds)));
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            List<object?[]> rows;
+            try
+            {
+                await using var connection = await warehouse.OpenAsync(linked.Token);
+                rows = await WarehouseCommand.QueryAsync(connection, query.Sql, query.Parameters, r =>
+                {
+                    var values = new object?[r.FieldCount];
+                    for (var i = 0; i < values.Length; i++)
+                    {
+                        values[i] = r.IsDBNull(i) ? null : r.GetValue(i);
+                    }
+                    return values;
+                }, linked.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new PortalException($"The query took longer than {options.Value.TimeoutSeconds} seconds and was stopped. Narrow it down and try again.");
+            }
+            var result = new QueryResult(query.Columns, rows, System.Diagnostics.Stopwatch.GetElapsedTime(started), FromCache: false);
+            _cache.Set(key, result, new MemoryCacheEntryOptions
+            {
+                Size = Math.Max(1, rows.Count),
+                SlidingExpiration = TimeSpan.FromMinutes(Math.Max(1, options.Value.CacheMinutes)),
+            });
+            return result;
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>The effective query: SQL (with permission filters), typed parameter values, and dataset versions.</summary>
+    public static string CacheKey(CompiledQuery query)
+    {
+        var text = new StringBuilder(query.Sql);
+        foreach (var (name, value) in query.Parameters.OrderBy(p => p.Key, StringComparer.Ordinal))
+        {
+            text.Append('\n').Append(name).Append('=').Append(value?.GetType().Name).Append(':');
+            text.Append(value is System.Collections.IEnumerable list and not string
+                ? string.Join('\u001f', list.Cast<object?>().Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)))
+                : Convert.ToString(value, CultureInfo.InvariantCulture));
+        }
+        foreach (var read in query.Reads.OrderBy(r => r.Id))
+        {
+            text.Append("\nread ").Append(read.Id).Append('@').Append(read.Version.UtcTicks);
+        }
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    public void Dispose()
+    {
+        _cache.Dispose();
+        foreach (var gate in _perUser.Values)
+        {
+            gate.Dispose();
+        }
+    }
+}
+
+/// <summary>The front door for features: spec → permission policy → compiler → executor.</summary>
+public sealed class QueryService(PermissionPolicy policy, QueryExecutor executor)
+{
+    public async Task<QueryResult> RunAsync(QuerySpec spec, CancellationToken cancellationToken = default)
+    {
+        var authorized = await policy.AuthorizeAsync(spec, cancellationToken);
+        var compiled = QueryCompiler.Compile(authorized.Spec, authorized.Context);
+        return await executor.ExecuteAsync(compiled, authorized.User.Identity?.Name ?? "anonymous", cancellationToken);
+    }
+
+    /// <summary>What is incomplete in a rule over a dataset, by node id (for marking it in the builder).</summary>
+    public async Task<IReadOnlyList<RuleProblem>> CheckAsync(int datasetId, Rules.RuleGroup rule, CancellationToken cancellationToken = default)
+    {
+        var authorized = await policy.AuthorizeAsync(new QuerySpec { DatasetId = datasetId, Filter = rule }, cancellationToken);
+        return QueryCompiler.Check(rule, authorized.Context);
+    }
+}
