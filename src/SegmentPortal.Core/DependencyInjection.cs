@@ -9,6 +9,7 @@ using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Storage;
 using SegmentPortal.Core.Warehouse;
 
@@ -44,6 +45,8 @@ public static class DependencyInjection
         services.AddScoped<PermissionPolicy>();
         services.AddSingleton<QueryExecutor>();
         services.AddScoped<QueryService>();
+        services.AddSingleton<SegmentStore>();
+        services.AddScoped<SegmentService>();
         services.AddScoped<DatasetAccess>();
         services.AddScoped<DatasetSharing>();
         services.AddScoped<DatasetProfiler>();

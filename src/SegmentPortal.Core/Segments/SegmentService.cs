@@ -1,0 +1,349 @@
+using System.Globalization;
+using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Rules;
+
+namespace SegmentPortal.Core.Segments;
+
+public sealed record SegmentRow(
+    int Id,
+    string Name,
+    string? Description,
+    IReadOnlyList<string> Tags,
+    string? Owner,
+    int DatasetId,
+    string DatasetName,
+    long? Size,
+    long? Population,
+    DateTimeOffset? RefreshedAt,
+    DateTimeOffset UpdatedAt,
+    bool CanEdit);
+
+public sealed record SegmentDraft(
+    string Name,
+    int DatasetId,
+    RuleTree Rule,
+    string? Description = null,
+    IReadOnlyList<string>? Tags = null);
+
+/// <summary>The live count while a rule is being built: matches, all customers, and what each condition alone matches.</summary>
+public sealed record LiveCount(long Matching, long Total, IReadOnlyDictionary<string, long> ByCondition, IReadOnlyList<RuleProblem> Problems)
+{
+    public double Share => Total == 0 ? 0 : Matching / (double)Total;
+}
+
+public sealed record MemberPage(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, long Total);
+
+/// <summary>
+/// Segments: saved rules over a dataset. Counting, previewing and listing members all go through the query layer
+/// (<see cref="QueryService"/>), so the permission policy applies to every one of them.
+/// </summary>
+public sealed class SegmentService(
+    ICurrentUser currentUser,
+    IPortalDbFactory dbFactory,
+    DatasetAccess access,
+    QueryService queries,
+    SegmentStore store,
+    TimeProvider clock)
+{
+    public async Task<IReadOnlyList<SegmentRow>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ViewData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var rows = await (from s in db.Segments.AsNoTracking()
+                          join d in db.Datasets on s.DatasetId equals d.Id
+                          join u in db.Users on s.OwnerId equals u.Id into owners
+                          from owner in owners.DefaultIfEmpty()
+                          select new { Segment = s, d.Name, d.OwnerId, Owner = owner == null ? null : owner.Email })
+            .ToListAsync(cancellationToken);
+        var readable = await access.ReadableAsync(rows.Select(r => r.Segment.DatasetId).Distinct().ToList(),
+            rows.GroupBy(r => r.Segment.DatasetId).ToDictionary(g => g.Key, g => (string?)g.First().OwnerId), cancellationToken);
+        return rows.Where(r => readable.Contains(r.Segment.DatasetId))
+            .Select(r => new SegmentRow(r.Segment.Id, r.Segment.Name, r.Segment.Description, SplitTags(r.Segment.Tags), r.Owner,
+                r.Segment.DatasetId, r.Name, r.Segment.Size, r.Segment.Population, r.Segment.RefreshedAt, r.Segment.UpdatedAt,
+                CanEdit(user, r.Segment)))
+            .OrderBy(r => r.Name, StringComparer.CurrentCultureIgnoreCase)
+            .ToList();
+    }
+
+    public async Task<(Segment Segment, RuleTree Rule, bool CanEdit)> GetAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ViewData);
+        var segment = await LoadAsync(id, cancellationToken);
+        await access.RequireReadableAsync(segment.DatasetId, cancellationToken);
+        return (segment, RuleTree.FromJson(segment.RuleJson), CanEdit(user, segment));
+    }
+
+    /// <summary>
+    /// One scan counts everything the builder shows: customers matching the whole rule, all customers, and each
+    /// condition on its own ("narrows to"). Incomplete conditions are skipped and listed.
+    /// </summary>
+    public async Task<LiveCount> CountAsync(int datasetId, RuleGroup rule, CancellationToken cancellationToken = default)
+    {
+        var problems = await queries.CheckAsync(datasetId, rule, cancellationToken);
+        var broken = problems.Select(p => p.NodeId).ToHashSet();
+        var conditions = rule.Descendants().Where(n => n is not RuleGroup && !broken.Contains(n.Id)).ToList();
+        var measures = new List<Measure>
+        {
+            new(MeasureKind.Customers, "total"),
+            new(MeasureKind.Customers, "matching", Where: rule),
+        };
+        measures.AddRange(conditions.Select(c => new Measure(MeasureKind.Customers, "c_" + c.Id, Where: c)));
+        var result = await queries.RunAsync(new QuerySpec { DatasetId = datasetId, Measures = measures }, cancellationToken);
+        long Value(string alias) => Convert.ToInt64(result.Scalar(alias) ?? 0L, CultureInfo.InvariantCulture);
+        return new LiveCount(Value("matching"), Value("total"), conditions.ToDictionary(c => c.Id, c => Value("c_" + c.Id)), problems);
+    }
+
+    /// <summary>A page of the customers a rule matches, sorted by any column.</summary>
+    public async Task<MemberPage> MembersAsync(
+        int datasetId, RuleGroup rule, string? sortBy = null, bool descending = false, int page = 0, int pageSize = 50, CancellationToken cancellationToken = default)
+    {
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        var columns = dataset.Columns.Where(c => !c.IsExcluded).OrderBy(c => c.Ordinal).Select(c => c.Name).ToList();
+        var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded)?.Name
+            ?? throw new PortalException($"{dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.");
+        var sort = sortBy is not null && columns.Contains(sortBy) ? sortBy : key;
+        var rows = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = datasetId,
+            Filter = rule,
+            Columns = columns,
+            DistinctCustomers = true,
+            Sort = [new SortBy(sort, descending)],
+            Limit = Math.Clamp(pageSize, 1, 1000),
+            Offset = Math.Max(0, page) * Math.Clamp(pageSize, 1, 1000),
+        }, cancellationToken);
+        return new MemberPage(rows.Columns, rows.Rows, await CustomersAsync(datasetId, rule, cancellationToken));
+    }
+
+    /// <summary>All members' rows, for export (the same permission path as everything else).</summary>
+    public async Task<QueryResult> AllMembersAsync(int segmentId, CancellationToken cancellationToken = default)
+    {
+        var (segment, rule, _) = await GetAsync(segmentId, cancellationToken);
+        var dataset = await access.RequireReadableAsync(segment.DatasetId, cancellationToken);
+        var columns = dataset.Columns.Where(c => !c.IsExcluded).OrderBy(c => c.Ordinal).Select(c => c.Name).ToList();
+        return await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = segment.DatasetId,
+            Filter = rule.Root,
+            Columns = columns,
+            DistinctCustomers = true,
+        }, cancellationToken);
+    }
+
+    public async Task<int> CreateAsync(SegmentDraft draft, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await access.RequireReadableAsync(draft.DatasetId, cancellationToken);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var name = await CheckNameAsync(db, draft.Name, null, cancellationToken);
+        var now = clock.GetUtcNow();
+        var segment = new Segment
+        {
+            Name = name,
+            Description = Clean(draft.Description),
+            Tags = JoinTags(draft.Tags),
+            DatasetId = draft.DatasetId,
+            RuleJson = draft.Rule.ToJson(),
+            OwnerId = user.UserId(),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Segments.Add(segment);
+        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await RefreshAsync(segment.Id, cancellationToken);
+        }
+        catch
+        {
+            // A rule that cannot run (a loop, a vanished segment) is not saved.
+            await db.Segments.Where(s => s.Id == segment.Id).ExecuteDeleteAsync(CancellationToken.None);
+            throw;
+        }
+        return segment.Id;
+    }
+
+    public async Task UpdateAsync(int id, SegmentDraft draft, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await access.RequireReadableAsync(draft.DatasetId, cancellationToken);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var segment = await db.Segments.SingleOrDefaultAsync(s => s.Id == id, cancellationToken) ?? throw Missing();
+        RequireEditor(user, segment);
+        var previousRule = segment.RuleJson;
+        segment.Name = await CheckNameAsync(db, draft.Name, id, cancellationToken);
+        segment.Description = Clean(draft.Description);
+        segment.Tags = JoinTags(draft.Tags);
+        segment.DatasetId = draft.DatasetId;
+        segment.RuleJson = draft.Rule.ToJson();
+        segment.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        try
+        {
+            await RefreshAsync(id, cancellationToken);
+        }
+        catch
+        {
+            segment.RuleJson = previousRule;
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    public async Task<int> DuplicateAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var (segment, rule, _) = await GetAsync(id, cancellationToken);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var name = $"Copy of {segment.Name}";
+        for (var n = 2; await db.Segments.AnyAsync(s => s.Name == name, cancellationToken); n++)
+        {
+            name = $"Copy of {segment.Name} ({n})";
+        }
+        return await CreateAsync(new SegmentDraft(name, segment.DatasetId, rule.Clone(), segment.Description, SplitTags(segment.Tags)), cancellationToken);
+    }
+
+    public async Task DeleteAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var segment = await db.Segments.SingleOrDefaultAsync(s => s.Id == id, cancellationToken) ?? throw Missing();
+        RequireEditor(user, segment);
+        var others = await db.Segments.AsNoTracking().Where(s => s.Id != id).Select(s => new { s.Name, s.RuleJson }).ToListAsync(cancellationToken);
+        var users = others.Where(o => RuleTree.FromJson(o.RuleJson).Root.Descendants().OfType<SegmentCondition>().Any(c => c.SegmentId == id))
+            .Select(o => o.Name).ToList();
+        if (users.Count > 0)
+        {
+            throw new PortalException($"{segment.Name} is used by {string.Join(", ", users.Select(n => $"“{n}”"))}; change those segments first.");
+        }
+        db.Segments.Remove(segment);
+        await db.SaveChangesAsync(cancellationToken);
+        await store.ForgetAsync(id, cancellationToken);
+    }
+
+    /// <summary>Recounts a segment, records a snapshot (size, who entered and who left) and keeps the members.</summary>
+    public async Task<SegmentSnapshot> RefreshAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var (segment, rule, _) = await GetAsync(id, cancellationToken);
+        var dataset = await access.RequireReadableAsync(segment.DatasetId, cancellationToken);
+        var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded)?.Name
+            ?? throw new PortalException($"{dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.");
+        var members = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = segment.DatasetId,
+            Filter = rule.Root,
+            Columns = [key],
+            DistinctCustomers = true,
+        }, cancellationToken);
+        var population = await CustomersAsync(segment.DatasetId, null, cancellationToken);
+        var now = clock.GetUtcNow();
+
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var snapshot = new SegmentSnapshot { SegmentId = id, TakenAt = now, Size = members.Rows.Count };
+        db.SegmentSnapshots.Add(snapshot);
+        await db.SaveChangesAsync(cancellationToken);
+        var (entered, left) = await store.ReplaceMembersAsync(id, snapshot.Id,
+            members.Rows.Select(r => Convert.ToString(r[0], CultureInfo.InvariantCulture) ?? "").ToList(), cancellationToken);
+        snapshot.Entered = entered;
+        snapshot.Left = left;
+        var entity = await db.Segments.SingleAsync(s => s.Id == id, cancellationToken);
+        entity.Size = members.Rows.Count;
+        entity.Population = population;
+        entity.RefreshedAt = now;
+        await db.SaveChangesAsync(cancellationToken);
+        return snapshot;
+    }
+
+    public async Task<IReadOnlyList<SegmentSnapshot>> HistoryAsync(int id, CancellationToken cancellationToken = default)
+    {
+        await GetAsync(id, cancellationToken);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var snapshots = await db.SegmentSnapshots.AsNoTracking().Where(s => s.SegmentId == id).ToListAsync(cancellationToken);
+        return snapshots.OrderBy(s => s.TakenAt).ToList();
+    }
+
+    /// <summary>The customers who entered or left at a snapshot (keys as text).</summary>
+    public async Task<(IReadOnlyList<string> Entered, IReadOnlyList<string> Left)> ChangesAsync(int id, int snapshotId, CancellationToken cancellationToken = default)
+    {
+        await GetAsync(id, cancellationToken);
+        return await store.ChangesAsync(id, snapshotId, cancellationToken);
+    }
+
+    /// <summary>How two or three segments overlap, by their members at their last refresh.</summary>
+    public async Task<SegmentOverlap> CompareAsync(IReadOnlyList<int> ids, CancellationToken cancellationToken = default)
+    {
+        if (ids.Distinct().Count() is < 2 or > 3)
+        {
+            throw new PortalException("Compare two or three different segments.");
+        }
+        var names = new List<string>();
+        foreach (var id in ids)
+        {
+            var (segment, _, _) = await GetAsync(id, cancellationToken);
+            if (segment.RefreshedAt is null)
+            {
+                await RefreshAsync(id, cancellationToken);
+            }
+            names.Add(segment.Name);
+        }
+        return await store.OverlapAsync(ids, names, cancellationToken);
+    }
+
+    private async Task<long> CustomersAsync(int datasetId, RuleGroup? rule, CancellationToken cancellationToken)
+    {
+        var result = await queries.RunAsync(new QuerySpec { DatasetId = datasetId, Filter = rule, Measures = [new Measure(MeasureKind.Customers, "n")] }, cancellationToken);
+        return Convert.ToInt64(result.Scalar("n") ?? 0L, CultureInfo.InvariantCulture);
+    }
+
+    private static bool CanEdit(System.Security.Claims.ClaimsPrincipal user, Segment segment) =>
+        Permissions.IsGranted(user, Permissions.ManageData) && (user.IsInRole(Roles.Admin) || segment.OwnerId == user.UserId());
+
+    private static void RequireEditor(System.Security.Claims.ClaimsPrincipal user, Segment segment)
+    {
+        if (!CanEdit(user, segment))
+        {
+            throw new PermissionDeniedException("Only the segment's owner or an Admin can change it.");
+        }
+    }
+
+    private async Task<Segment> LoadAsync(int id, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        return await db.Segments.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id, cancellationToken) ?? throw Missing();
+    }
+
+    private static PortalException Missing() => new("That segment does not exist or you do not have access to it.");
+
+    private static async Task<string> CheckNameAsync(IPortalDb db, string name, int? except, CancellationToken cancellationToken)
+    {
+        var clean = name.Trim();
+        if (clean.Length == 0)
+        {
+            throw new PortalException("Give the segment a name.");
+        }
+        if (clean.Length > 200)
+        {
+            throw new PortalException("A segment name has at most 200 characters.");
+        }
+        if (await db.Segments.AnyAsync(s => s.Name == clean && s.Id != except, cancellationToken))
+        {
+            throw new PortalException($"A segment called “{clean}” already exists.");
+        }
+        return clean;
+    }
+
+    private static string? Clean(string? text) => string.IsNullOrWhiteSpace(text) ? null : text.Trim();
+
+    private static string? JoinTags(IReadOnlyList<string>? tags)
+    {
+        var clean = (tags ?? []).Select(t => t.Trim().Replace(",", " ", StringComparison.Ordinal)).Where(t => t.Length > 0)
+            .Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        return clean.Count == 0 ? null : string.Join(",", clean);
+    }
+
+    public static IReadOnlyList<string> SplitTags(string? tags) =>
+        string.IsNullOrWhiteSpace(tags) ? [] : tags.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}
