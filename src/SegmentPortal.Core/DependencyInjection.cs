@@ -47,6 +47,7 @@ public static class DependencyInjection
         services.AddScoped<QueryService>();
         services.AddSingleton<SegmentStore>();
         services.AddScoped<SegmentService>();
+        services.AddScoped<RuleBuilderService>();
         services.AddScoped<DatasetAccess>();
         services.AddScoped<DatasetSharing>();
         services.AddScoped<DatasetProfiler>();
