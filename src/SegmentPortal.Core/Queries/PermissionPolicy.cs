@@ -44,12 +44,13 @@ public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess acc
     private static IReadOnlyList<RuleGroup> RowFiltersFor(ClaimsPrincipal user, Dataset dataset) => [];
 
     /// <summary>
-    /// Where a dataset's customer facts come from: the dataset itself when it has Customer ID and date roles (a
-    /// transaction log), otherwise a readable dataset related to its Customer ID column that has them.
+    /// Where a dataset's customer facts come from: the dataset itself when it is a transaction log (Customer ID, date and
+    /// amount roles), otherwise a readable dataset related to its Customer ID column that has a date.
     /// </summary>
     public async Task<FactSource?> FactSourceAsync(Dataset dataset, CancellationToken cancellationToken)
     {
-        if (FromOrders(dataset, customerKey: null) is { } own)
+        // A transaction log (customer, date and amount) is its own source; a customer list with a date (e.g. signup) is not.
+        if (dataset.Kind == DatasetKind.Transactions && FromOrders(dataset, customerKey: null) is { } own)
         {
             return own;
         }

@@ -21,8 +21,23 @@ public sealed record RuleBuilderOptions(
 }
 
 /// <summary>Feeds the rule builder: fields grouped by role, facts, other segments, and values offered from the data.</summary>
-public sealed class RuleBuilderService(DatasetAccess access, PermissionPolicy policy, QueryService queries, SegmentService segments)
+public sealed class RuleBuilderService(DatasetAccess access, PermissionPolicy policy, QueryService queries, SegmentService segments, DatasetCatalog catalog)
 {
+    /// <summary>Datasets a segment can be built on: readable, ready, with a Customer ID column.</summary>
+    public async Task<IReadOnlyList<DatasetSummary>> SegmentableDatasetsAsync(CancellationToken cancellationToken = default)
+    {
+        var result = new List<DatasetSummary>();
+        foreach (var dataset in (await catalog.ListAsync(cancellationToken)).Where(d => d.Status == DatasetStatus.Ready))
+        {
+            if (await access.FindReadableAsync(dataset.Id, cancellationToken) is { } full && full.Columns.Any(c => c.Role == FieldRole.CustomerId && !c.IsExcluded))
+            {
+                result.Add(dataset);
+            }
+        }
+        // Customer lists first: segments are groups of customers.
+        return result.OrderByDescending(d => d.Kind == DatasetKind.Customers).ThenBy(d => d.Name).ToList();
+    }
+
     public const int MaxOfferedValues = 200;
 
     public async Task<RuleBuilderOptions> OptionsAsync(int datasetId, int? editingSegmentId = null, CancellationToken cancellationToken = default)

@@ -9,7 +9,8 @@ namespace SegmentPortal.Web.Infrastructure;
 /// </summary>
 public sealed class UiFeedback(ISnackbar snackbar, ILogger<UiFeedback> logger)
 {
-    public async Task<bool> RunAsync(Func<Task> action, string? success = null)
+    /// <param name="quietCancel">Let cancellation through silently (e.g. a grid dropping an outdated page request).</param>
+    public async Task<bool> RunAsync(Func<Task> action, string? success = null, bool quietCancel = false)
     {
         try
         {
@@ -23,6 +24,10 @@ public sealed class UiFeedback(ISnackbar snackbar, ILogger<UiFeedback> logger)
         catch (PortalException ex)
         {
             snackbar.Add(ex.Message, Severity.Error);
+        }
+        catch (OperationCanceledException) when (quietCancel)
+        {
+            throw;
         }
         catch (OperationCanceledException)
         {

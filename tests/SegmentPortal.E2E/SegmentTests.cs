@@ -1,0 +1,97 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace SegmentPortal.E2E;
+
+public sealed class SegmentTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task Analyst_builds_a_two_group_segment_sees_the_live_count_saves_reopens_and_exports_it()
+    {
+        var page = await browser.NewPageAsync();
+        await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
+        await Pages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("load-demo-data").ClickAsync();
+        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 120_000 });
+
+        await page.GotoAsync("/segments/new");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("segment-dataset").ClickAsync();
+        await page.GetByRole(AriaRole.Option).Filter(new() { HasText = "Demo customers" }).ClickAsync();
+        await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync("100,000", new() { Timeout = 30_000 });
+
+        // Group 1 (root, AND): region is North or East.
+        await AddFieldConditionAsync(page, page.GetByTestId("rule-group").First, "region");
+        await PickValuesAsync(page, "North", "East");
+        var afterRegion = await CountAsync(page, "100,000");
+
+        // Group 2 (OR): spent more than 1,000 in the last 365 days, or ordered at least 20 times.
+        await page.GetByTestId("add-group").First.ClickAsync();
+        var inner = page.GetByTestId("rule-group").Nth(1);
+        await inner.GetByTestId("add-condition").ClickAsync();
+        await page.GetByTestId("add-fact-condition").ClickAsync();
+        var fact = inner.GetByTestId("rule-condition").Last;
+        await fact.GetByTestId("condition-value").FillAsync("1000");
+        await fact.GetByTestId("fact-window").FillAsync("365");
+        await fact.GetByTestId("fact-window").BlurAsync();
+        await BrowserFixture.ScreenshotAsync(page, "39-debug");
+        var final = await CountAsync(page, afterRegion);
+        await Expect(page.GetByTestId("narrows-to").First).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("rule-summary")).ToContainTextAsync("region is North or East");
+        await BrowserFixture.ScreenshotAsync(page, "40-segment-builder");
+
+        await page.GetByTestId("segment-name").FillAsync("North and East big spenders");
+        await page.GetByTestId("save-segment").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"));
+        var url = page.Url;
+
+        await page.GotoAsync("/segments");
+        var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "North and East big spenders" });
+        await Expect(row).ToContainTextAsync(final);
+        await BrowserFixture.ScreenshotAsync(page, "41-segments");
+
+        await page.GotoAsync(url);
+        await Pages.WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(final, new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("rule-condition")).ToHaveCountAsync(2);
+
+        await page.GetByTestId("export-members").ClickAsync();
+        var download = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-csv").ClickAsync());
+        var file = Path.Combine(Path.GetTempPath(), $"members-{Guid.NewGuid():N}.csv");
+        await download.SaveAsAsync(file);
+        var lines = await File.ReadAllLinesAsync(file, TestContext.Current.CancellationToken);
+        File.Delete(file);
+        Assert.StartsWith("customer_id,name,email", lines[0].TrimStart('\uFEFF'));
+        Assert.Equal(long.Parse(final.Replace(",", "")), lines.Length - 1);
+    }
+
+    private static async Task AddFieldConditionAsync(IPage page, ILocator group, string field)
+    {
+        await group.GetByTestId("add-condition").First.ClickAsync();
+        await page.GetByTestId("add-field-condition").ClickAsync();
+        var condition = page.GetByTestId("rule-condition").Last;
+        await condition.GetByTestId("condition-field").FillAsync(field);
+        await page.GetByRole(AriaRole.Option).Filter(new() { HasText = field }).First.ClickAsync();
+    }
+
+    private static async Task PickValuesAsync(IPage page, params string[] values)
+    {
+        var condition = page.GetByTestId("rule-condition").Last;
+        await condition.GetByTestId("condition-values").ClickAsync();
+        foreach (var value in values)
+        {
+            await page.GetByRole(AriaRole.Option, new() { Name = value, Exact = true }).ClickAsync();
+        }
+        await page.Keyboard.PressAsync("Escape");
+    }
+
+    /// <summary>Waits for the live count to settle on a value other than <paramref name="before"/>, and returns it.</summary>
+    private static async Task<string> CountAsync(IPage page, string before)
+    {
+        var count = page.GetByTestId("live-count-value");
+        await Expect(count).Not.ToHaveTextAsync(before, new() { Timeout = 30_000 });
+        await Expect(count).Not.ToHaveTextAsync("…");
+        return (await count.InnerTextAsync()).Trim();
+    }
+}
