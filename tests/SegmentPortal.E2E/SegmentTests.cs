@@ -35,7 +35,6 @@ public sealed class SegmentTests(BrowserFixture browser) : IClassFixture<Browser
         await fact.GetByTestId("condition-value").FillAsync("1000");
         await fact.GetByTestId("fact-window").FillAsync("365");
         await fact.GetByTestId("fact-window").BlurAsync();
-        await BrowserFixture.ScreenshotAsync(page, "39-debug");
         var final = await CountAsync(page, afterRegion);
         await Expect(page.GetByTestId("narrows-to").First).ToBeVisibleAsync();
         await Expect(page.GetByTestId("rule-summary")).ToContainTextAsync("region is North or East");

@@ -75,7 +75,8 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
                     var values = new object?[r.FieldCount];
                     for (var i = 0; i < values.Length; i++)
                     {
-                        values[i] = r.IsDBNull(i) ? null : r.GetValue(i);
+                        // BLOBs come as streams over DuckDB's memory, gone once the reader closes: copy them now.
+                        values[i] = r.IsDBNull(i) ? null : r.GetValue(i) is Stream blob ? ReadAll(blob) : r.GetValue(i);
                     }
                     return values;
                 }, linked.Token);
@@ -96,6 +97,13 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         {
             gate.Release();
         }
+    }
+
+    private static byte[] ReadAll(Stream blob)
+    {
+        using var copy = new MemoryStream();
+        blob.CopyTo(copy);
+        return copy.ToArray();
     }
 
     /// <summary>The effective query: SQL (with permission filters), typed parameter values, and dataset versions.</summary>

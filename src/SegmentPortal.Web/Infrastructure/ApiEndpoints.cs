@@ -2,7 +2,10 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Http.Features;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Exports;
 using SegmentPortal.Core.Import;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Segments;
 
 namespace SegmentPortal.Web.Infrastructure;
 
@@ -56,6 +59,49 @@ public static class ApiEndpoints
                 return Results.Json(new { message = ex.Message }, statusCode: StatusCodes.Status413PayloadTooLarge);
             }
         }).RequireAuthorization(Permissions.ManageData).DisableAntiforgery();
+        return endpoints;
+    }
+
+    /// <summary>
+    /// Segment members as CSV or Excel, streamed to the browser. The members come through the query layer, so the
+    /// permission policy applies; text cells that a spreadsheet would run as formulas are escaped.
+    /// </summary>
+    public static IEndpointRouteBuilder MapSegmentExports(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/api/segments/{id:int}/members.{format}", async (int id, string format, HttpContext http, SegmentService segments, CancellationToken ct) =>
+        {
+            if (format is not ("csv" or "xlsx"))
+            {
+                return Results.NotFound();
+            }
+            http.RequestServices.GetRequiredService<ScopedPrincipal>().Principal = http.User;
+            QueryResult members;
+            string name;
+            try
+            {
+                name = (await segments.GetAsync(id, ct)).Segment.Name;
+                members = await segments.AllMembersAsync(id, ct);
+            }
+            catch (PortalException ex)
+            {
+                return Results.Json(new { message = ex.Message }, statusCode: ex is PermissionDeniedException ? StatusCodes.Status403Forbidden : StatusCodes.Status404NotFound);
+            }
+            var file = $"{string.Concat(name.Select(c => char.IsLetterOrDigit(c) || c is ' ' or '-' or '_' ? c : '_')).Trim()} members.{format}";
+            http.Response.ContentType = format == "csv" ? TableExport.CsvContentType : TableExport.XlsxContentType;
+            http.Response.Headers.ContentDisposition = new Microsoft.Net.Http.Headers.ContentDispositionHeaderValue("attachment")
+            {
+                FileNameStar = file,
+            }.ToString();
+            if (format == "csv")
+            {
+                await TableExport.WriteCsvAsync(members, http.Response.Body, ct);
+            }
+            else
+            {
+                await TableExport.WriteXlsxAsync(members, http.Response.Body, name, ct);
+            }
+            return Results.Empty;
+        }).RequireAuthorization(Permissions.ViewData);
         return endpoints;
     }
 

@@ -163,6 +163,7 @@ public static class HostingExtensions
         app.MapAccountEndpoints();
         app.MapAdminApi();
         app.MapUploadApi();
+        app.MapSegmentExports();
         return app;
     }
 }
