@@ -24,6 +24,19 @@ public sealed class DatasetSharing(ICurrentUser currentUser, DatasetAccess acces
             users.OrderBy(u => u.Email).ToList(), DatasetAccess.CanShare(user, dataset));
     }
 
+    /// <summary>Active users the dataset can be shared with (not its owner); only for those who may change sharing.</summary>
+    public async Task<IReadOnlyList<SharedUser>> CandidatesAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        if (!DatasetAccess.CanShare(await currentUser.GetPrincipalAsync(), dataset))
+        {
+            return [];
+        }
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        return await db.Users.AsNoTracking().Where(u => !u.IsDisabled && u.Id != dataset.OwnerId)
+            .OrderBy(u => u.Email).Select(u => new SharedUser(u.Id, u.Email ?? u.UserName ?? u.Id)).ToListAsync(cancellationToken);
+    }
+
     /// <summary>Replaces who the dataset is shared with.</summary>
     public async Task SetAsync(int datasetId, IReadOnlyCollection<string> roles, IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default)
     {
