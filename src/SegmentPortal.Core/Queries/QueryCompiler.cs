@@ -262,9 +262,9 @@ public sealed class QueryCompiler
         switch (c.Operator)
         {
             case RuleOperator.IsEmpty:
-                return kind is FieldKind.Text or FieldKind.Category ? $"({x} IS NULL OR trim({_d.AsText(x)}) = '')" : $"{x} IS NULL";
+                return kind is FieldKind.Text or FieldKind.Category ? $"({x} IS NULL OR {_d.IsBlank(_d.AsText(x))})" : $"{x} IS NULL";
             case RuleOperator.IsNotEmpty:
-                return kind is FieldKind.Text or FieldKind.Category ? $"({x} IS NOT NULL AND trim({_d.AsText(x)}) <> '')" : $"{x} IS NOT NULL";
+                return kind is FieldKind.Text or FieldKind.Category ? $"({x} IS NOT NULL AND NOT {_d.IsBlank(_d.AsText(x))})" : $"{x} IS NOT NULL";
             case RuleOperator.IsTrue:
                 return $"{x} = true";
             case RuleOperator.IsFalse:
@@ -287,7 +287,7 @@ public sealed class QueryCompiler
         }
         if (kind == FieldKind.Number)
         {
-            var value = Param(Number(c.Value, label, type));
+            var value = Number(c.Value, label, type);
             return c.Operator switch
             {
                 RuleOperator.Equals => $"{x} = {value}",
@@ -296,7 +296,7 @@ public sealed class QueryCompiler
                 RuleOperator.LessOrEqual => $"{x} <= {value}",
                 RuleOperator.Greater => $"{x} > {value}",
                 RuleOperator.GreaterOrEqual => $"{x} >= {value}",
-                RuleOperator.Between => $"{x} BETWEEN {value} AND {Param(Number(c.Value2, label, type))}",
+                RuleOperator.Between => $"{x} BETWEEN {value} AND {Number(c.Value2, label, type)}",
                 _ => throw Incomplete($"{RuleOperators.Label(c.Operator)} does not apply to {label}."),
             };
         }
@@ -364,6 +364,10 @@ public sealed class QueryCompiler
         {
             throw Incomplete("The window must be at least one day.");
         }
+        if (!RuleOperators.For(fact.Fact).Contains(fact.Operator))
+        {
+            throw Incomplete($"{RuleOperators.Label(fact.Operator)} does not apply to {RuleOperators.FactLabel(fact.Fact)}.");
+        }
         var orders = NewScope(source.Orders, null);
         var o = orders.Alias;
         var key = $"{o}.{_d.Quote(source.CustomerKey)}";
@@ -371,7 +375,7 @@ public sealed class QueryCompiler
         var conditions = new List<string> { $"{key} IS NOT NULL" };
         if (fact.WindowDays is { } days)
         {
-            conditions.Add($"{date} BETWEEN {Param(_context.Today.AddDays(-days))} AND {Param(_context.Today)}");
+            conditions.Add($"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}");
         }
         var name = $"f{_ctes.Count + 1}";
         var myKey = CustomerKey(scope);
@@ -394,20 +398,22 @@ public sealed class QueryCompiler
 
         var orderCount = source.OrderId is { } id ? $"count(DISTINCT {o}.{_d.Quote(id)})" : "count(*)";
         string Amount() => source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw Incomplete($"{source.Orders.Name} has no Amount column.");
-        var (aggregate, kind, whenNone) = fact.Fact switch
+        // Orders without an amount count as 0: the average is total spent over orders.
+        var (aggregate, type, whenNone) = fact.Fact switch
         {
-            CustomerFact.OrderCount => (orderCount, FieldKind.Number, "0"),
-            CustomerFact.TotalAmount => ($"sum({Amount()})", FieldKind.Number, "0"),
-            CustomerFact.AverageAmount => ($"sum({Amount()}) / nullif({orderCount}, 0)", FieldKind.Number, null),
-            CustomerFact.FirstOrderDate => ($"min({date})", FieldKind.Date, null),
-            CustomerFact.LastOrderDate => ($"max({date})", FieldKind.Date, null),
-            CustomerFact.DaysSinceLastOrder => (_d.DaysBetween($"max({date})", Param(_context.Today)), FieldKind.Number, null),
+            CustomerFact.OrderCount => (orderCount, ColumnType.Integer, "0"),
+            CustomerFact.TotalAmount => ($"sum({Amount()})", ColumnType.Decimal, "0"),
+            CustomerFact.AverageAmount => ($"coalesce(sum({Amount()}), 0) / nullif({orderCount}, 0)", ColumnType.Decimal, null),
+            CustomerFact.FirstOrderDate => ($"min({date})", ColumnType.Date, null),
+            CustomerFact.LastOrderDate => ($"max({date})", ColumnType.Date, null),
+            CustomerFact.DaysSinceLastOrder => (_d.DaysBetween($"max({date})", Param(_context.Today)), ColumnType.Integer, null),
             _ => throw new ArgumentOutOfRangeException(nameof(fact)),
         };
+        var kind = RuleOperators.KindOf(fact.Fact);
         _ctes.Add($"{name} AS (SELECT {key} AS k, {aggregate} AS v FROM {_d.Quote(source.Orders.Table)} AS {o} WHERE {string.Join(" AND ", conditions)} GROUP BY 1)");
         scope.Joins.Add($" LEFT JOIN {name} ON {keysMatch}");
         var value = whenNone is null ? $"{name}.v" : $"coalesce({name}.v, {whenNone})";
-        return ValuePredicate(fact, kind, kind == FieldKind.Number ? ColumnType.Decimal : ColumnType.Date, value, RuleOperators.FactLabel(fact.Fact));
+        return ValuePredicate(fact, kind, type, value, RuleOperators.FactLabel(fact.Fact));
     }
 
     private string SegmentPredicate(SegmentCondition condition, Scope scope, IReadOnlyList<int> path)
@@ -454,7 +460,18 @@ public sealed class QueryCompiler
         return _d.Parameter(name);
     }
 
-    private static object Number(string? value, string label, ColumnType type)
+    /// <summary>
+    /// A number as a parameter. A whole number against a whole-number column stays a whole number; anything else is
+    /// compared as a double, so DuckDB does not bind the parameter to the column's type (rounding 4.5 to 4, or failing
+    /// on 1e20, or rounding to a DECIMAL column's scale).
+    /// </summary>
+    private string Number(string? value, string label, ColumnType type) => ParseNumber(value, label, type) switch
+    {
+        long whole => Param(whole),
+        var number => _d.AsDouble(Param(number)),
+    };
+
+    private static object ParseNumber(string? value, string label, ColumnType type)
     {
         var text = value?.Trim().Replace(",", "", StringComparison.Ordinal);
         if (string.IsNullOrEmpty(text))

@@ -22,6 +22,11 @@ public abstract class SqlDialect
 
     public abstract string AsText(string expression);
 
+    public abstract string AsDouble(string expression);
+
+    /// <summary>True when the text is empty or only whitespace (as <see cref="string.IsNullOrWhiteSpace"/> sees it: tabs, line breaks, Unicode spaces).</summary>
+    public abstract string IsBlank(string text);
+
     public abstract string DaysBetween(string from, string to);
 
     public abstract string Truncate(DateBucket bucket, string expression);
@@ -53,6 +58,11 @@ public sealed class DuckDbDialect : SqlDialect
     public override string AsDate(string expression) => $"CAST({expression} AS DATE)";
 
     public override string AsText(string expression) => $"CAST({expression} AS VARCHAR)";
+
+    public override string AsDouble(string expression) => $"CAST({expression} AS DOUBLE)";
+
+    // RE2: \s is ASCII whitespace without \v; \p{Z} the Unicode space, line and paragraph separators; \x{85} next line.
+    public override string IsBlank(string text) => $@"regexp_full_match({text}, '[\s\v\x{{85}}\p{{Z}}]*')";
 
     public override string DaysBetween(string from, string to) => $"date_diff('day', {from}, {to})";
 

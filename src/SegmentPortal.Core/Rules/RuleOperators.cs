@@ -92,15 +92,17 @@ public static class RuleOperators
 /// <summary>Relative dates against a given "today" (from the clock; fixed in tests).</summary>
 public static class RelativeDates
 {
-    /// <summary>The first day of "the last N units": today minus N units.</summary>
-    public static DateOnly Back(DateOnly today, int amount, RelativeUnit unit) => unit switch
+    /// <summary>The first day of "the last N units": today minus N units, or the first day there is when that is further back.</summary>
+    public static DateOnly Back(DateOnly today, int amount, RelativeUnit unit)
     {
-        RelativeUnit.Days => today.AddDays(-amount),
-        RelativeUnit.Weeks => today.AddDays(-7 * amount),
-        RelativeUnit.Months => today.AddMonths(-amount),
-        RelativeUnit.Quarters => today.AddMonths(-3 * amount),
-        _ => today.AddYears(-amount),
-    };
+        if (unit is RelativeUnit.Days or RelativeUnit.Weeks)
+        {
+            var days = (long)amount * (unit == RelativeUnit.Weeks ? 7 : 1);
+            return days > today.DayNumber ? DateOnly.MinValue : today.AddDays((int)-days);
+        }
+        var months = (long)amount * unit switch { RelativeUnit.Months => 1, RelativeUnit.Quarters => 3, _ => 12 };
+        return months > (today.Year - 1) * 12L + today.Month - 1 ? DateOnly.MinValue : today.AddMonths((int)-months);
+    }
 
     /// <summary>[start, end) of this (or the previous) week (Monday first), month, quarter or year.</summary>
     public static (DateOnly Start, DateOnly End) Period(DateOnly today, RelativeUnit unit, bool previous)

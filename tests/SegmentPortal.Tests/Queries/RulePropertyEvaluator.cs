@@ -9,8 +9,8 @@ public sealed record CustomerFacts(
     int OrderCount, double TotalAmount, double? AverageAmount, DateOnly? FirstOrderDate, DateOnly? LastOrderDate, int? DaysSinceLastOrder, bool HasAmount);
 
 /// <summary>
-/// Where the query layer is known to differ from the rules' meaning. The evaluator notes which of them a tree reaches, so
-/// the property can tell a known difference from a new one and check everything else.
+/// Where the query layer once differed from the rules' meaning (bugs this property found, since fixed). The evaluator
+/// notes which of them a tree reaches, so a failure can say whether an old bug came back.
 /// </summary>
 public enum KnownDiscrepancy
 {

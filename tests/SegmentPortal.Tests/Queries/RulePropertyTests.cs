@@ -9,9 +9,10 @@ namespace SegmentPortal.Tests.Queries;
 /// customers <see cref="RuleEvaluator"/> selects in memory. The trees are seeded; a failure names the base seed, the
 /// tree's own seed and its JSON, and a smaller tree that still fails.
 /// <para>
-/// A difference in a tree that reaches a <see cref="KnownDiscrepancy"/> (a compiler bug this test found) is counted, not
-/// failed; <see cref="Known_compiler_discrepancies"/> holds one example of each. Environment variables for exploring:
-/// RULE_PROPERTY_SEED (base seed), RULE_PROPERTY_TREES (how many), RULE_PROPERTY_STRICT=1 (fail on known discrepancies too).
+/// Every difference fails. <see cref="KnownDiscrepancy"/> names the compiler bugs this test once found (now fixed);
+/// <see cref="Former_compiler_bugs_stay_fixed"/> keeps one example of each. Environment variables for exploring:
+/// RULE_PROPERTY_SEED (base seed), RULE_PROPERTY_TREES (how many), RULE_PROPERTY_STRICT=0 (count differences in trees
+/// that reach one of those former bugs instead of failing, to tell a new bug from an old one coming back).
 /// </para>
 /// </summary>
 public sealed class RulePropertyTests(RulePropertyFixture fixture) : IClassFixture<RulePropertyFixture>
@@ -45,7 +46,7 @@ public sealed class RulePropertyTests(RulePropertyFixture fixture) : IClassFixtu
         var cancellationToken = TestContext.Current.CancellationToken;
         var seed = Setting("RULE_PROPERTY_SEED") is { } s ? ulong.Parse(s, CultureInfo.InvariantCulture) : DefaultSeed;
         var trees = Setting("RULE_PROPERTY_TREES") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : DefaultTrees;
-        var strict = Setting("RULE_PROPERTY_STRICT") == "1";
+        var strict = Setting("RULE_PROPERTY_STRICT") != "0";
         var population = fixture.Evaluator.Customers.Count();
         var failures = new List<string>();
         var known = new Dictionary<KnownDiscrepancy, int>();
@@ -88,9 +89,9 @@ public sealed class RulePropertyTests(RulePropertyFixture fixture) : IClassFixtu
 
     /// <summary>
     /// One small example of each compiler bug the property found (see <see cref="KnownDiscrepancy"/>): the query layer
-    /// should select what the rules mean. Skipped until the compiler is fixed; the property counts these cases meanwhile.
+    /// selects what the rules mean.
     /// </summary>
-    [Theory(Skip = "Compiler bugs found by the rule property test; see KnownDiscrepancy. Remove the skip once they are fixed.")]
+    [Theory]
     [InlineData(KnownDiscrepancy.WholeNumberParameter, """{"kind":"condition","field":"visits","operator":"notEquals","value":"-1.01"}""")]
     [InlineData(KnownDiscrepancy.WholeNumberParameter, """{"kind":"fact","fact":"orderCount","operator":"equals","value":"4.571"}""")]
     [InlineData(KnownDiscrepancy.WholeNumberParameter, """{"kind":"condition","field":"visits","operator":"less","value":"1e20"}""")]
@@ -100,7 +101,7 @@ public sealed class RulePropertyTests(RulePropertyFixture fixture) : IClassFixtu
     [InlineData(KnownDiscrepancy.DateBeforeYearOne, """{"kind":"condition","field":"signup","operator":"inLast","value":"613566757","unit":"weeks"}""")]
     [InlineData(KnownDiscrepancy.DateBeforeYearOne, """{"kind":"condition","field":"signup","operator":"inLast","value":"5000","unit":"years"}""")]
     [InlineData(KnownDiscrepancy.DateBeforeYearOne, """{"kind":"fact","fact":"orderCount","windowDays":1000000,"operator":"greater","value":"0"}""")]
-    public async Task Known_compiler_discrepancies(KnownDiscrepancy discrepancy, string condition)
+    public async Task Former_compiler_bugs_stay_fixed(KnownDiscrepancy discrepancy, string condition)
     {
         var rule = RuleTree.FromJson("""{"version":1,"root":{"combinator":"and","children":[""" + condition + "]}}").Root;
         var outcome = await CompareAsync(rule, TestContext.Current.CancellationToken);
