@@ -341,21 +341,13 @@ public sealed class RuleSummary
     private static string This(RelativeUnit unit) => $"this {Singular(unit)}";
 
     /// <summary>"the previous year", "the previous 3 months", "yesterday".</summary>
-    private static string? Previous(ValueCondition c)
+    private static string? Previous(ValueCondition c) => c.Unit switch
     {
-        if (c.Unit is not { } unit)
-        {
-            return null;
-        }
-        // The amount is optional here: without one it is the single previous calendar period.
-        var amount = Present(c.Value) is null ? 1 : Amount(c.Value);
-        return amount switch
-        {
-            null => null,
-            1 when unit == RelativeUnit.Days => "yesterday",
-            _ => $"the previous {Quantity(amount.Value, unit)}",
-        };
-    }
+        // Always the single previous calendar period, as the query layer reads it (the builder asks for no amount).
+        null => null,
+        RelativeUnit.Days => "yesterday",
+        { } unit => $"the previous {Quantity(1, unit)}",
+    };
 
     private static string LastDays(int days) => $"in the last {Quantity(days, RelativeUnit.Days)}";
 

