@@ -55,11 +55,14 @@ public sealed class PortalStore : IAsyncDisposable
         return new PortalStore(folder, provider, warehouse);
     }
 
-    /// <summary>Records a dataset in the metadata store (the warehouse table itself is not needed by the overview).</summary>
+    /// <summary>
+    /// Records a dataset in the metadata store (the warehouse table itself is not needed by the overview), shared with
+    /// Analysts and Viewers as the demo data is.
+    /// </summary>
     public async Task AddDatasetAsync(string name, DatasetKind kind, long rows, DateTimeOffset refreshedAt)
     {
         await using var db = await Db.CreateAsync();
-        db.Datasets.Add(new Dataset
+        var dataset = new Dataset
         {
             Name = name,
             TableName = "t_" + Guid.NewGuid().ToString("N"),
@@ -68,7 +71,12 @@ public sealed class PortalStore : IAsyncDisposable
             RowCount = rows,
             CreatedAt = refreshedAt,
             RefreshedAt = refreshedAt,
-        });
+        };
+        db.Datasets.Add(dataset);
+        await db.SaveChangesAsync();
+        db.DatasetGrants.AddRange(
+            new DatasetGrant { DatasetId = dataset.Id, Role = Core.Identity.Roles.Analyst },
+            new DatasetGrant { DatasetId = dataset.Id, Role = Core.Identity.Roles.Viewer });
         await db.SaveChangesAsync();
     }
 

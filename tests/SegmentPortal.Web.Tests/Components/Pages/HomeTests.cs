@@ -19,6 +19,7 @@ public sealed class HomeTests : PortalTestContext, IAsyncLifetime
         _store = Own(await PortalStore.CreateAsync());
         Services.AddSingleton(_store.Db);
         Services.AddSingleton(_store.Warehouse);
+        Services.AddScoped<DatasetAccess>();
         Services.AddScoped<DatasetCatalog>();
     }
 
