@@ -4,8 +4,8 @@ using System.Text;
 namespace SegmentPortal.Benchmarks.Framework;
 
 /// <summary>
-/// Prints the report (notes, a markdown table with one row per side, then exactly one line
-/// <c>&lt;scenario&gt;: &lt;ratio&gt;x &lt;baseline&gt;</c>) and appends both sides to results.csv.
+/// Prints the report (notes, a markdown table with one row per side and per extra side, then exactly one line
+/// <c>&lt;scenario&gt;: &lt;ratio&gt;x &lt;baseline&gt;</c>) and appends every side to results.csv.
 /// </summary>
 public static class Reporter
 {
@@ -30,6 +30,12 @@ public static class Reporter
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"| {side.Label} | {Format.Seconds(side.Median)} | {Format.Seconds(side.Min)} | {Format.Seconds(side.Max)} | " +
                 $"{Format.Megabytes(side.PeakWorkingSet)} | {Format.Megabytes(side.StartWorkingSet)} | {Format.Megabytes(side.PeakManagedHeap)} | {Format.Rows(side.Rows)} |");
+        }
+        foreach (var extra in result.Context.Extras)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"| {extra.Label} | {Format.Seconds(extra.Median)} | {Format.Seconds(extra.Min)} | {Format.Seconds(extra.Max)} | " +
+                $"{Megabytes(extra.PeakWorkingSet)} | {Megabytes(extra.StartWorkingSet)} | {Megabytes(extra.PeakManagedHeap)} | {Format.Rows(extra.Rows)} |");
         }
         text.AppendLine();
         text.Append(RatioLine(result));
@@ -63,8 +69,25 @@ public static class Reporter
                 side.Rows.ToString(CultureInfo.InvariantCulture),
                 Format.Ratio(result.Ratio)));
         }
+        foreach (var extra in result.Context.Extras)
+        {
+            lines.Add(string.Join(',',
+                result.FinishedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+                Csv(commit),
+                Csv(result.Scenario.Name),
+                Csv(result.Context.InputLabel),
+                Csv(extra.Label),
+                Format.Milliseconds(extra.Median),
+                Format.Milliseconds(extra.Min),
+                Format.Milliseconds(extra.Max),
+                extra.PeakWorkingSet is { } peak ? Format.Megabytes(peak) : "",
+                extra.Rows.ToString(CultureInfo.InvariantCulture),
+                Format.Ratio(extra.Ratio)));
+        }
         File.AppendAllLines(path, lines);
     }
+
+    private static string Megabytes(long? bytes) => bytes is { } b ? Format.Megabytes(b) : "–";
 
     private static string Csv(string value) =>
         value.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;

@@ -4,6 +4,7 @@ namespace SegmentPortal.Benchmarks.Framework;
 public sealed class ScenarioContext(BenchmarkPaths paths, long? size, int runs)
 {
     private readonly List<string> _notes = [];
+    private readonly List<ExtraSide> _extras = [];
 
     public BenchmarkPaths Paths { get; } = paths;
 
@@ -20,9 +21,30 @@ public sealed class ScenarioContext(BenchmarkPaths paths, long? size, int runs)
 
     public void Note(string line) => _notes.Add(line);
 
+    /// <summary>Sides the scenario measured itself besides app and baseline: extra rows of the table and of results.csv.</summary>
+    public IReadOnlyList<ExtraSide> Extras => _extras;
+
+    public void AddExtra(ExtraSide side) => _extras.Add(side);
+
     /// <summary>Progress for the person watching; goes to standard error so standard output stays the report.</summary>
     public static void Log(string line) => Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss}] {line}");
 }
+
+/// <summary>
+/// A further side a scenario measured itself (another engine, or the same engines on a second question): one more row
+/// in the table and in results.csv. Unknown memory figures print as "–" (and are empty in the csv).
+/// </summary>
+/// <param name="Ratio">What results.csv records in its ratio column for this row; the scenario's notes say what it divides.</param>
+public sealed record ExtraSide(
+    string Label,
+    TimeSpan Median,
+    TimeSpan Min,
+    TimeSpan Max,
+    long Rows,
+    double Ratio,
+    long? PeakWorkingSet = null,
+    long? StartWorkingSet = null,
+    long? PeakManagedHeap = null);
 
 /// <summary>
 /// One comparison: the app's own code path against a baseline doing the same job the plainest way. The runner calls

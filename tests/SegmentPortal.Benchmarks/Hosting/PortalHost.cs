@@ -38,8 +38,9 @@ public sealed record WarehouseLimits(int Threads, string MemoryLimit)
 }
 
 /// <summary>
-/// Core's services without the web host, over a fresh data folder: the SQLite metadata store (migrated), the DuckDB
-/// warehouse with the given limits, and an analyst as the current user. Built the way the test suite's CoreHarness is.
+/// Core's services without the web host, over a data folder (fresh, or one a scenario prepared earlier): the SQLite
+/// metadata store (migrated), the DuckDB warehouse with the given limits, and an analyst (or the given role) as the
+/// current user. Built the way the test suite's CoreHarness is.
 /// </summary>
 public sealed class PortalHost : IAsyncDisposable
 {
@@ -54,12 +55,15 @@ public sealed class PortalHost : IAsyncDisposable
 
     public ServiceProvider Services { get; }
 
-    /// <summary>The analyst the imports run as.</summary>
+    /// <summary>The user every service call runs as (an analyst unless another role was asked for).</summary>
     public ClaimsPrincipal User { get; }
 
     public string UserId => User.UserId()!;
 
-    public static async Task<PortalHost> StartAsync(string dataDirectory, WarehouseLimits limits, CancellationToken cancellationToken)
+    /// <param name="role">The current user's role (<see cref="Roles.Analyst"/> unless given).</param>
+    /// <param name="clock">The app's clock (the system's unless given), e.g. one fixed on the day a data set ends.</param>
+    public static async Task<PortalHost> StartAsync(
+        string dataDirectory, WarehouseLimits limits, CancellationToken cancellationToken, string role = Roles.Analyst, TimeProvider? clock = null)
     {
         var values = new Dictionary<string, string?>
         {
@@ -73,15 +77,20 @@ public sealed class PortalHost : IAsyncDisposable
 
         var user = new ClaimsPrincipal(new ClaimsIdentity(
             [
-                new Claim(ClaimTypes.NameIdentifier, "benchmark-analyst"),
-                new Claim(ClaimTypes.Name, "analyst@benchmarks.local"),
-                new Claim(ClaimTypes.Role, Roles.Analyst),
+                new Claim(ClaimTypes.NameIdentifier, $"benchmark-{role.ToLowerInvariant()}"),
+                new Claim(ClaimTypes.Name, $"{role.ToLowerInvariant()}@benchmarks.local"),
+                new Claim(ClaimTypes.Role, role),
             ],
             authenticationType: "Benchmark"));
 
         var services = new ServiceCollection();
         services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         services.AddSingleton<IConfiguration>(configuration);
+        if (clock is not null)
+        {
+            // Core only adds the system clock when the host has not registered one.
+            services.AddSingleton(clock);
+        }
         services.AddSingleton(paths);
         // Connections are not benchmarked yet, but their service is part of the import runner: give it the web
         // host's kind of protector over keys that live only as long as this host.
