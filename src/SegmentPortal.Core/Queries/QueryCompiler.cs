@@ -5,7 +5,7 @@ using SegmentPortal.Core.Rules;
 namespace SegmentPortal.Core.Queries;
 
 /// <summary>What a compile needs besides the spec: the dataset, where facts come from, today, saved segments, row rules.</summary>
-public sealed class CompileContext
+public sealed record CompileContext
 {
     public required QueryDataset Dataset { get; init; }
 
@@ -21,6 +21,9 @@ public sealed class CompileContext
     public IReadOnlyList<RuleGroup> RowFilters { get; init; } = [];
 
     public SqlDialect Dialect { get; init; } = DuckDbDialect.Instance;
+
+    /// <summary>No two rows of the dataset share a customer key (checked on the data): customers can be counted as rows.</summary>
+    public bool CustomerKeyUnique { get; init; }
 }
 
 /// <summary>A condition that cannot run yet (incomplete or wrong value); the builder marks it and the query skips it.</summary>
@@ -36,7 +39,7 @@ public sealed class QueryCompiler
     private readonly CompileContext _context;
     private readonly SqlDialect _d;
     private readonly Dictionary<string, object?> _parameters = [];
-    private readonly List<string> _ctes = [];
+    private readonly List<Func<string>> _ctes = [];
     private readonly List<QueryDataset> _reads = [];
     private readonly List<RuleProblem> _problems = [];
     private int _aliases;
@@ -66,6 +69,11 @@ public sealed class QueryCompiler
             throw new InvalidOperationException("The compile context is for another dataset.");
         }
         var scope = NewScope(dataset, _context.Facts);
+        scope.Candidates.AddRange(_context.RowFilters.SelectMany(RowConjuncts));
+        if (spec.Filter is not null)
+        {
+            scope.Candidates.AddRange(RowConjuncts(spec.Filter));
+        }
         var where = new List<string>();
         foreach (var rowFilter in _context.RowFilters)
         {
@@ -137,7 +145,7 @@ public sealed class QueryCompiler
             body += $" ORDER BY {string.Join(", ", sorts)}";
         }
         body += _d.LimitOffset(spec.Limit, spec.Offset);
-        var sql = _ctes.Count == 0 ? body : $"WITH {string.Join(", ", _ctes)} {body}";
+        var sql = _ctes.Count == 0 ? body : $"WITH {string.Join(", ", _ctes.Select(cte => cte()))} {body}";
         return new CompiledQuery(sql, _parameters, columns, _reads.DistinctBy(r => r.Id).ToList());
     }
 
@@ -150,7 +158,48 @@ public sealed class QueryCompiler
         public FactSource? Facts { get; } = facts;
 
         public List<string> Joins { get; } = [];
+
+        /// <summary>
+        /// Conditions every row of this scope's query must meet (top-level AND parts on its own columns only): the
+        /// order facts need computing only for the customers that meet them.
+        /// </summary>
+        public List<RuleNode> Candidates { get; } = [];
+
+        /// <summary>The one grouped pass over the related orders that every fact condition of this scope reads.</summary>
+        public FactTable? FactTable { get; set; }
     }
+
+    /// <summary>
+    /// Customer facts as columns of one <c>GROUP BY</c> over the orders: each fact (with its window) is one aggregate, with
+    /// <c>FILTER</c> for its window, shared by every condition and measure that asks for the same fact.
+    /// </summary>
+    private sealed class FactTable(string name, string key, string from)
+    {
+        private readonly Dictionary<string, string> _columns = [];
+        private readonly List<string> _selects = [];
+
+        public string Name { get; } = name;
+
+        /// <summary>The column for a fact, added on first use; <paramref name="aggregate"/> is only called then.</summary>
+        public string Column(string identity, Func<string> aggregate)
+        {
+            if (!_columns.TryGetValue(identity, out var column))
+            {
+                column = $"v{_columns.Count + 1}";
+                _selects.Add($"{aggregate()} AS {column}");
+                _columns[identity] = column;
+            }
+            return $"{Name}.{column}";
+        }
+
+        public string Render() => $"{Name} AS (SELECT {key} AS k, {string.Join(", ", _selects)} FROM {from} WHERE {key} IS NOT NULL GROUP BY 1)";
+    }
+
+    /// <summary>The parts of a top-level AND that read only the scope's own columns (no facts, no segments).</summary>
+    private static IEnumerable<RuleNode> RowConjuncts(RuleGroup group) =>
+        group is { Not: false, Combinator: Combinator.And }
+            ? group.Children.Where(c => c is FieldCondition || (c is RuleGroup g && g.Descendants().All(d => d is FieldCondition or RuleGroup)))
+            : group.Children.Count == 1 && !group.Not && group.Children[0] is RuleGroup only ? RowConjuncts(only) : [];
 
     private Scope NewScope(QueryDataset dataset, FactSource? facts)
     {
@@ -176,10 +225,18 @@ public sealed class QueryCompiler
             MeasureKind.Median => _d.Median(Numeric()),
             MeasureKind.Min => $"min({Col()})",
             MeasureKind.Max => $"max({Col()})",
-            MeasureKind.Customers => $"count(DISTINCT {CustomerKey(scope)})",
+            MeasureKind.Customers => CountsRowsAsCustomers(scope) ? $"count({CustomerKey(scope)})" : $"count(DISTINCT {CustomerKey(scope)})",
             _ => throw new ArgumentOutOfRangeException(nameof(measure)),
         };
     }
+
+    /// <summary>
+    /// With unique keys each row is one customer, as long as the join to the orders' facts cannot match one customer
+    /// twice (keys of the same type match one to one).
+    /// </summary>
+    private bool CountsRowsAsCustomers(Scope scope) =>
+        _context.CustomerKeyUnique && ReferenceEquals(scope.Dataset, _context.Dataset)
+        && (_context.Facts is not { } facts || facts.Orders.Field(facts.CustomerKey)?.Type == scope.Dataset.WithRole(FieldRole.CustomerId)?.Type);
 
     private string CustomerKey(Scope scope) =>
         Column(scope, (scope.Dataset.WithRole(FieldRole.CustomerId)
@@ -368,52 +425,103 @@ public sealed class QueryCompiler
         {
             throw Incomplete($"{RuleOperators.Label(fact.Operator)} does not apply to {RuleOperators.FactLabel(fact.Fact)}.");
         }
-        var orders = NewScope(source.Orders, null);
-        var o = orders.Alias;
-        var key = $"{o}.{_d.Quote(source.CustomerKey)}";
+        var o = OrdersAlias(scope);
         var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
-        var conditions = new List<string> { $"{key} IS NOT NULL" };
-        if (fact.WindowDays is { } days)
-        {
-            conditions.Add($"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}");
-        }
-        var name = $"f{_ctes.Count + 1}";
-        var myKey = CustomerKey(scope);
-        var keysMatch = KeysMatch($"{name}.k", source.Orders.Field(source.CustomerKey)!.Type, myKey, scope.Dataset.WithRole(FieldRole.CustomerId)!.Type);
+        var window = fact.WindowDays?.ToString(CultureInfo.InvariantCulture) ?? "all";
+        string Windowed(string aggregate) => fact.WindowDays is { } days
+            ? _d.Filtered(aggregate, $"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}")
+            : aggregate;
 
         if (fact.Fact == CustomerFact.BoughtCategory)
         {
             var column = fact.Column is { Length: > 0 } c ? source.Orders.Field(c) ?? throw new PortalException($"{source.Orders.Name} has no field \"{c}\".")
                 : throw Incomplete("Choose the order column that holds the category.");
-            var categories = fact.Values.Where(v => !string.IsNullOrEmpty(v)).Distinct().ToList();
-            if (categories.Count == 0 || fact.Operator is not (RuleOperator.In or RuleOperator.NotIn))
+            var categories = fact.Values.Where(v => !string.IsNullOrEmpty(v)).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (categories.Count == 0)
             {
                 throw Incomplete("Pick at least one category.");
             }
-            conditions.Add($"list_contains({Param(categories)}, {_d.AsText($"{o}.{_d.Quote(column.Name)}")})");
-            _ctes.Add($"{name} AS (SELECT DISTINCT {key} AS k FROM {_d.Quote(source.Orders.Table)} AS {o} WHERE {string.Join(" AND ", conditions)})");
-            var bought = $"EXISTS (SELECT 1 FROM {name} WHERE {keysMatch})";
-            return fact.Operator == RuleOperator.In ? bought : $"NOT {bought}";
+            var bought = FactTableOf(scope, source).Column($"bought|{window}|{column.Name}|{string.Join('\u001f', categories)}",
+                () => Windowed($"bool_or(list_contains({Param(categories)}, {_d.AsText($"{o}.{_d.Quote(column.Name)}")}))"));
+            return fact.Operator == RuleOperator.In ? $"coalesce({bought}, false)" : $"NOT coalesce({bought}, false)";
         }
 
         var orderCount = source.OrderId is { } id ? $"count(DISTINCT {o}.{_d.Quote(id)})" : "count(*)";
-        string Amount() => source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw Incomplete($"{source.Orders.Name} has no Amount column.");
+        var amount = fact.Fact is CustomerFact.TotalAmount or CustomerFact.AverageAmount
+            ? source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw Incomplete($"{source.Orders.Name} has no Amount column.")
+            : null;
         // Orders without an amount count as 0: the average is total spent over orders.
-        var (aggregate, type, whenNone) = fact.Fact switch
+        Func<string> aggregate = fact.Fact switch
         {
-            CustomerFact.OrderCount => (orderCount, ColumnType.Integer, "0"),
-            CustomerFact.TotalAmount => ($"sum({Amount()})", ColumnType.Decimal, "0"),
-            CustomerFact.AverageAmount => ($"coalesce(sum({Amount()}), 0) / nullif({orderCount}, 0)", ColumnType.Decimal, null),
-            CustomerFact.FirstOrderDate => ($"min({date})", ColumnType.Date, null),
-            CustomerFact.LastOrderDate => ($"max({date})", ColumnType.Date, null),
-            CustomerFact.DaysSinceLastOrder => (_d.DaysBetween($"max({date})", Param(_context.Today)), ColumnType.Integer, null),
+            CustomerFact.OrderCount => () => Windowed(orderCount),
+            CustomerFact.TotalAmount => () => Windowed($"sum({amount})"),
+            CustomerFact.AverageAmount => () => $"coalesce({Windowed($"sum({amount})")}, 0) / nullif({Windowed(orderCount)}, 0)",
+            CustomerFact.FirstOrderDate => () => Windowed($"min({date})"),
+            CustomerFact.LastOrderDate => () => Windowed($"max({date})"),
+            CustomerFact.DaysSinceLastOrder => () => _d.DaysBetween(Windowed($"max({date})"), Param(_context.Today)),
             _ => throw new ArgumentOutOfRangeException(nameof(fact)),
         };
-        var kind = RuleOperators.KindOf(fact.Fact);
-        _ctes.Add($"{name} AS (SELECT {key} AS k, {aggregate} AS v FROM {_d.Quote(source.Orders.Table)} AS {o} WHERE {string.Join(" AND ", conditions)} GROUP BY 1)");
-        scope.Joins.Add($" LEFT JOIN {name} ON {keysMatch}");
-        var value = whenNone is null ? $"{name}.v" : $"coalesce({name}.v, {whenNone})";
-        return ValuePredicate(fact, kind, type, value, RuleOperators.FactLabel(fact.Fact));
+        var (type, whenNone) = fact.Fact switch
+        {
+            CustomerFact.OrderCount => (ColumnType.Integer, "0"),
+            CustomerFact.TotalAmount => (ColumnType.Decimal, "0"),
+            CustomerFact.DaysSinceLastOrder => (ColumnType.Integer, null),
+            CustomerFact.AverageAmount => (ColumnType.Decimal, null),
+            _ => (ColumnType.Date, (string?)null),
+        };
+        var v = FactTableOf(scope, source).Column($"{fact.Fact}|{window}", aggregate);
+        var value = whenNone is null ? v : $"coalesce({v}, {whenNone})";
+        return ValuePredicate(fact, RuleOperators.KindOf(fact.Fact), type, value, RuleOperators.FactLabel(fact.Fact));
+    }
+
+    private static string OrdersAlias(Scope scope) => $"o{scope.Alias}";
+
+    /// <summary>
+    /// The scope's grouped pass over its orders, created (and joined to the scope) on first use. When the scope's rows
+    /// must meet <see cref="Scope.Candidates"/>, only those customers' orders are grouped.
+    /// </summary>
+    private FactTable FactTableOf(Scope scope, FactSource source)
+    {
+        if (scope.FactTable is { } existing)
+        {
+            return existing;
+        }
+        var o = OrdersAlias(scope);
+        var key = $"{o}.{_d.Quote(source.CustomerKey)}";
+        var keyType = source.Orders.Field(source.CustomerKey)!.Type;
+        var myKeyType = scope.Dataset.WithRole(FieldRole.CustomerId)!.Type;
+        var from = $"{_d.Quote(source.Orders.Table)} AS {o}";
+        _reads.Add(source.Orders);
+        var candidates = Candidates(scope);
+        if (candidates is not null)
+        {
+            from += $" JOIN {candidates} ON {KeysMatch($"{candidates}.k", myKeyType, key, keyType)}";
+        }
+        var table = new FactTable($"f{_ctes.Count + 1}", key, from);
+        _ctes.Add(table.Render);
+        scope.FactTable = table;
+        scope.Joins.Add($" LEFT JOIN {table.Name} ON {KeysMatch($"{table.Name}.k", keyType, CustomerKey(scope), myKeyType)}");
+        return table;
+    }
+
+    /// <summary>A CTE of the distinct customer keys whose rows meet the scope's candidate conditions, or null when there are none.</summary>
+    private string? Candidates(Scope scope)
+    {
+        if (scope.Candidates.Count == 0)
+        {
+            return null;
+        }
+        var rows = NewScope(scope.Dataset, null);
+        var parts = scope.Candidates.Select(c => Predicate(c, rows, strict: false, [])).OfType<string>().ToList();
+        if (parts.Count == 0)
+        {
+            return null;
+        }
+        var name = $"c{_ctes.Count + 1}";
+        var distinct = _context.CustomerKeyUnique && ReferenceEquals(scope.Dataset, _context.Dataset) ? "" : "DISTINCT ";
+        var sql = $"{name} AS (SELECT {distinct}{CustomerKey(rows)} AS k FROM {_d.Quote(scope.Dataset.Table)} AS {rows.Alias} WHERE {string.Join(" AND ", parts)})";
+        _ctes.Add(() => sql);
+        return name;
     }
 
     private string SegmentPredicate(SegmentCondition condition, Scope scope, IReadOnlyList<int> path)
@@ -428,12 +536,13 @@ public sealed class QueryCompiler
             throw new PortalException($"These segments refer to each other in a loop: {string.Join(" → ", names)}.");
         }
         var inner = NewScope(segment.Dataset, segment.Facts);
+        inner.Candidates.AddRange(RowConjuncts(segment.Rule));
         var innerKey = CustomerKey(inner);
         var innerWhere = Predicate(segment.Rule, inner, strict: false, [.. path, segment.Id]);
         var members = $"SELECT {innerKey} AS k FROM {_d.Quote(segment.Dataset.Table)} AS {inner.Alias}{string.Concat(inner.Joins)}" +
             (innerWhere is null ? "" : $" WHERE {innerWhere}");
         var name = $"s{_ctes.Count + 1}";
-        _ctes.Add($"{name} AS ({members})");
+        _ctes.Add(() => $"{name} AS ({members})");
         var keysMatch = KeysMatch($"{name}.k", segment.Dataset.WithRole(FieldRole.CustomerId)!.Type, CustomerKey(scope), scope.Dataset.WithRole(FieldRole.CustomerId)!.Type);
         var isIn = $"EXISTS (SELECT 1 FROM {name} WHERE {keysMatch})";
         return condition.In ? isIn : $"NOT {isIn}";

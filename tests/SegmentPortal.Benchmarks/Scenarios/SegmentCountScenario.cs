@@ -558,8 +558,8 @@ public sealed class SegmentCountScenario : Scenario
     private async Task<CompiledQuery> CompileAsync(QuerySpec spec, CancellationToken cancellationToken)
     {
         await using var scope = _host.Services.CreateAsyncScope();
-        var authorized = await scope.ServiceProvider.GetRequiredService<PermissionPolicy>().AuthorizeAsync(spec, cancellationToken);
-        return QueryCompiler.Compile(authorized.Spec, authorized.Context);
+        var (query, _) = await scope.ServiceProvider.GetRequiredService<QueryService>().CompileAsync(spec, cancellationToken);
+        return query;
     }
 
     private static string Parameters(CompiledQuery query) => string.Join(", ", query.Parameters

@@ -122,6 +122,35 @@ public sealed class QueryCompilerTests(ShopFixture shop) : IClassFixture<ShopFix
         })));
 
     [Fact]
+    public async Task Counts_agree_with_the_members_and_use_a_plain_count_over_unique_keys()
+    {
+        var rules = new[]
+        {
+            All(FieldIn("region", RuleOperator.In, "North", "East"), Fact(CustomerFact.OrderCount, RuleOperator.GreaterOrEqual, "1", null)),
+            All(Field("vip", RuleOperator.IsTrue), Any(Fact(CustomerFact.TotalAmount, RuleOperator.Greater, "100", 90), Fact(CustomerFact.DaysSinceLastOrder, RuleOperator.Greater, "30", null))),
+            Any(FieldIn("region", RuleOperator.In, "West"), Fact(CustomerFact.OrderCount, RuleOperator.Equals, "0", null)),
+        };
+        foreach (var rule in rules)
+        {
+            var counted = await shop.Harness.WithAsync<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec
+            {
+                DatasetId = shop.CustomerData.Id, Filter = rule, Measures = [new Measure(MeasureKind.Customers, "n")],
+            }));
+            Assert.Equal((long)(await shop.IdsAsync(rule)).Count, counted.Scalar("n"));
+        }
+
+        var spec = new QuerySpec { DatasetId = shop.CustomerData.Id, Filter = rules[0], Measures = [new Measure(MeasureKind.Customers, "n")] };
+        var context = (await shop.Harness.WithAsync<PermissionPolicy, AuthorizedQuery>(p => p.AuthorizeAsync(spec))).Context;
+        var unique = QueryCompiler.Compile(spec, context with { CustomerKeyUnique = true }).Sql;
+        var general = QueryCompiler.Compile(spec, context).Sql;
+        Assert.Contains("count(t0.\"id\")", unique);
+        Assert.DoesNotContain("SELECT DISTINCT", unique);
+        Assert.DoesNotContain("count(DISTINCT t0.", unique);
+        Assert.Contains("count(DISTINCT t0.\"id\")", general);
+        Assert.Contains("SELECT DISTINCT", general);
+    }
+
+    [Fact]
     public async Task Orders_as_the_dataset_count_each_customer_once()
     {
         var result = await shop.Harness.WithAsync<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec

@@ -118,5 +118,17 @@ public sealed class RulePropertyFixture : IAsyncLifetime
         return result.Rows.Select(r => Convert.ToInt64(r[0], System.Globalization.CultureInfo.InvariantCulture)).Order().ToList();
     }
 
+    /// <summary>How many customers the rule selects, counted in the warehouse (the segment count's path).</summary>
+    public async Task<long> CountAsync(RuleGroup rule, CancellationToken cancellationToken)
+    {
+        var result = await Harness.WithAsync<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec
+        {
+            DatasetId = CustomerData.Id,
+            Filter = rule,
+            Measures = [new Measure(MeasureKind.Customers, "n")],
+        }, cancellationToken));
+        return Convert.ToInt64(result.Scalar("n"), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public ValueTask DisposeAsync() => Harness.DisposeAsync();
 }

@@ -147,7 +147,10 @@ public sealed class RulePropertyTests(RulePropertyFixture fixture) : IClassFixtu
         var expected = fixture.Evaluator.Evaluate(rule);
         try
         {
-            return new Outcome(rule, expected, await fixture.IdsAsync(rule, cancellationToken), null);
+            var ids = await fixture.IdsAsync(rule, cancellationToken);
+            var count = await fixture.CountAsync(rule, cancellationToken);
+            return new Outcome(rule, expected, ids, count == ids.Count ? null
+                : new InvalidOperationException($"The count says {count} customers, the member list has {ids.Count}."));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
