@@ -46,6 +46,7 @@ public static class DependencyInjection
         services.AddSingleton<QueryExecutor>();
         services.AddScoped<QueryService>();
         services.AddSingleton<SegmentStore>();
+        services.AddSingleton<Analysis.CustomerAttributeStore>();
         services.AddScoped<SegmentService>();
         services.AddScoped<RuleBuilderService>();
         services.AddScoped<DatasetAccess>();

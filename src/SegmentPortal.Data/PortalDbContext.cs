@@ -1,6 +1,9 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using SegmentPortal.Core.Analysis;
+using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
@@ -27,6 +30,12 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<Segment> Segments => Set<Segment>();
 
     public DbSet<SegmentSnapshot> SegmentSnapshots => Set<SegmentSnapshot>();
+
+    public DbSet<CustomerAttributeSet> CustomerAttributeSets => Set<CustomerAttributeSet>();
+
+    public DbSet<RfmAnalysis> RfmAnalyses => Set<RfmAnalysis>();
+
+    public DbSet<ClusteringRun> ClusteringRuns => Set<ClusteringRun>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -1,5 +1,8 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Analysis;
+using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
@@ -31,6 +34,12 @@ public interface IPortalDb : IAsyncDisposable
     DbSet<Segment> Segments { get; }
 
     DbSet<SegmentSnapshot> SegmentSnapshots { get; }
+
+    DbSet<CustomerAttributeSet> CustomerAttributeSets { get; }
+
+    DbSet<RfmAnalysis> RfmAnalyses { get; }
+
+    DbSet<ClusteringRun> ClusteringRuns { get; }
 
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
@@ -16,13 +17,13 @@ public sealed record AuthorizedQuery(QuerySpec Spec, CompileContext Context, Cla
 /// the user may not use (dataset grants), and adds the user's row filters to the compile context. Row rules and column
 /// masks plug in here; nothing reaches the compiler without passing through <see cref="AuthorizeAsync"/>.
 /// </summary>
-public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess access, IPortalDbFactory dbFactory, TimeProvider clock)
+public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess access, IPortalDbFactory dbFactory, CustomerAttributeStore attributes, TimeProvider clock)
 {
     public async Task<AuthorizedQuery> AuthorizeAsync(QuerySpec spec, CancellationToken cancellationToken = default)
     {
         var user = await currentUser.RequireAsync(Permissions.ViewData);
         var dataset = await access.RequireReadableAsync(spec.DatasetId, cancellationToken);
-        var query = QueryDataset.From(dataset);
+        var query = await DescribeAsync(dataset, cancellationToken);
         var facts = await FactSourceAsync(dataset, cancellationToken);
         var segments = new Dictionary<int, SegmentReference>();
         foreach (var rule in new[] { spec.Filter }.Concat(spec.Measures.Select(m => m.Where)).OfType<RuleNode>())
@@ -38,6 +39,17 @@ public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess acc
             RowFilters = RowFiltersFor(user, dataset),
         };
         return new AuthorizedQuery(spec, context, user);
+    }
+
+    /// <summary>
+    /// A readable dataset as the compiler and the rule builder see it: its columns, plus the customer fields of analyses
+    /// (RFM, clusters) on it or on datasets related to it, when the user may read the analysed dataset.
+    /// </summary>
+    public async Task<QueryDataset> DescribeAsync(Dataset dataset, CancellationToken cancellationToken = default)
+    {
+        var fields = await attributes.FieldsForAsync(dataset,
+            async id => id == dataset.Id || await access.FindReadableAsync(id, cancellationToken) is not null, cancellationToken);
+        return QueryDataset.From(dataset).WithAttributes(fields);
     }
 
     /// <summary>Row rules for this user on this dataset. None yet: every row of a granted dataset is visible.</summary>
@@ -100,7 +112,7 @@ public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess acc
                 continue;
             }
             var tree = RuleTree.FromJson(segment.RuleJson);
-            found[segment.Id] = new SegmentReference(segment.Id, segment.Name, tree.Root, QueryDataset.From(dataset),
+            found[segment.Id] = new SegmentReference(segment.Id, segment.Name, tree.Root, await DescribeAsync(dataset, cancellationToken),
                 await FactSourceAsync(dataset, cancellationToken));
             await CollectSegmentsAsync(tree.Root, found, cancellationToken);
         }

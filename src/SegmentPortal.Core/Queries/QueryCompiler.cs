@@ -89,11 +89,16 @@ public sealed class QueryCompiler
         var groupBy = new List<string>();
         if (spec.Measures.Count == 0)
         {
-            var names = spec.Columns.Count == 0 ? dataset.Fields.Select(f => f.Name).ToList() : spec.Columns.ToList();
+            var names = spec.Columns.Count == 0 ? dataset.OwnFields.Select(f => f.Name).ToList() : spec.Columns.ToList();
             foreach (var name in names)
             {
                 select.Add($"{Column(scope, name)} AS {_d.Quote(name)}");
                 columns.Add(name);
+            }
+            foreach (var fact in spec.Facts)
+            {
+                select.Add($"{FactColumnValue(fact, scope)} AS {_d.Quote(fact.Alias)}");
+                columns.Add(fact.Alias);
             }
         }
         else
@@ -167,6 +172,9 @@ public sealed class QueryCompiler
 
         /// <summary>The one grouped pass over the related orders that every fact condition of this scope reads.</summary>
         public FactTable? FactTable { get; set; }
+
+        /// <summary>Customer attribute tables joined to this scope, by table, with their aliases.</summary>
+        public Dictionary<string, string> Attributes { get; } = [];
     }
 
     /// <summary>
@@ -211,16 +219,21 @@ public sealed class QueryCompiler
     {
         string Col() => Column(scope, RequireField(scope.Dataset, measure.Column
             ?? throw new PortalException($"The measure {measure.Alias} needs a column.")).Name);
-        string Numeric()
+        string NumericOf(string? name)
         {
-            var field = RequireField(scope.Dataset, measure.Column ?? "");
+            var field = RequireField(scope.Dataset, name ?? throw new PortalException($"The measure {measure.Alias} needs a column."));
             return field.Kind == FieldKind.Number ? Column(scope, field.Name) : throw new PortalException($"{field.Name} is not a number.");
+        }
+        string Numeric() => NumericOf(measure.Column);
+        if (measure.Times is not null && measure.Kind != MeasureKind.Sum)
+        {
+            throw new PortalException($"Only a sum can multiply two columns ({measure.Alias}).");
         }
         return measure.Kind switch
         {
             MeasureKind.Count => "count(*)",
             MeasureKind.CountDistinct => $"count(DISTINCT {Col()})",
-            MeasureKind.Sum => $"sum({Numeric()})",
+            MeasureKind.Sum => measure.Times is { } times ? $"sum({Numeric()} * {NumericOf(times)})" : $"sum({Numeric()})",
             MeasureKind.Average => $"avg({Numeric()})",
             MeasureKind.Median => _d.Median(Numeric()),
             MeasureKind.Min => $"min({Col()})",
@@ -242,7 +255,27 @@ public sealed class QueryCompiler
         Column(scope, (scope.Dataset.WithRole(FieldRole.CustomerId)
             ?? throw new PortalException($"{scope.Dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.")).Name);
 
-    private string Column(Scope scope, string name) => $"{scope.Alias}.{_d.Quote(RequireField(scope.Dataset, name).Name)}";
+    private string Column(Scope scope, string name)
+    {
+        var field = RequireField(scope.Dataset, name);
+        return field.Source is { } source
+            ? $"{AttributeAlias(scope, source)}.{_d.Quote(field.SourceColumn ?? field.Name)}"
+            : $"{scope.Alias}.{_d.Quote(field.Name)}";
+    }
+
+    /// <summary>The alias of a customer attribute table in a scope, LEFT JOINed on the customer key on first use (one row per key).</summary>
+    private string AttributeAlias(Scope scope, AttributeTable source)
+    {
+        if (!scope.Attributes.TryGetValue(source.Table, out var alias))
+        {
+            alias = $"a{scope.Alias}_{scope.Attributes.Count + 1}";
+            var myKey = scope.Dataset.WithRole(FieldRole.CustomerId)
+                ?? throw new PortalException($"{scope.Dataset.Name} has no Customer ID column, so {source.Name} fields cannot be used.");
+            scope.Attributes[source.Table] = alias;
+            scope.Joins.Add($" LEFT JOIN {_d.Quote(source.Table)} AS {alias} ON {KeysMatch($"{alias}.{_d.Quote(source.Key)}", source.KeyType, Column(scope, myKey.Name), myKey.Type)}");
+        }
+        return alias;
+    }
 
     private static QueryField RequireField(QueryDataset dataset, string name) =>
         dataset.Field(name) ?? throw new PortalException($"{dataset.Name} has no field \"{name}\".");
@@ -474,6 +507,58 @@ public sealed class QueryCompiler
         return ValuePredicate(fact, RuleOperators.KindOf(fact.Fact), type, value, RuleOperators.FactLabel(fact.Fact));
     }
 
+    /// <summary>A customer measure as a value of each row of the scope, from the scope's grouped pass over the orders.</summary>
+    private string FactColumnValue(FactColumn fact, Scope scope)
+    {
+        var source = scope.Facts ?? throw new PortalException(
+            $"{scope.Dataset.Name} has no related orders dataset (with Customer ID, date and amount roles), so order measures cannot be used.");
+        if (fact.WindowDays is < 1)
+        {
+            throw new PortalException("The window must be at least one day.");
+        }
+        var o = OrdersAlias(scope);
+        var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
+        var window = fact.WindowDays?.ToString(CultureInfo.InvariantCulture) ?? "all";
+        string? InWindow() => fact.WindowDays is { } days
+            ? $"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}"
+            : null;
+        string Windowed(string aggregate) => InWindow() is { } condition ? _d.Filtered(aggregate, condition) : aggregate;
+        string Amount() => source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw new PortalException($"{source.Orders.Name} has no Amount column.");
+        var orderCount = source.OrderId is { } id ? $"count(DISTINCT {o}.{_d.Quote(id)})" : "count(*)";
+        var table = FactTableOf(scope, source);
+        switch (fact.Measure)
+        {
+            case CustomerMeasure.OrderCount:
+                return $"coalesce({table.Column($"{CustomerFact.OrderCount}|{window}", () => Windowed(orderCount))}, 0)";
+            case CustomerMeasure.TotalAmount:
+                return $"coalesce({table.Column($"{CustomerFact.TotalAmount}|{window}", () => Windowed($"sum({Amount()})"))}, 0)";
+            case CustomerMeasure.AverageAmount:
+                return table.Column($"{CustomerFact.AverageAmount}|{window}", () => $"coalesce({Windowed($"sum({Amount()})")}, 0) / nullif({Windowed(orderCount)}, 0)");
+            case CustomerMeasure.DaysSinceLastOrder:
+                return table.Column($"{CustomerFact.DaysSinceLastOrder}|{window}", () => _d.DaysBetween(Windowed($"max({date})"), Param(_context.Today)));
+            case CustomerMeasure.DaysSinceFirstOrder:
+                return table.Column($"daysSinceFirst|{window}", () => _d.DaysBetween(Windowed($"min({date})"), Param(_context.Today)));
+            case CustomerMeasure.CategoryShare:
+            {
+                var column = fact.Column is { Length: > 0 } c ? source.Orders.Field(c) ?? throw new PortalException($"{source.Orders.Name} has no field \"{c}\".")
+                    : throw new PortalException("Choose the order column that holds the category.");
+                var values = (fact.Values ?? []).Where(v => !string.IsNullOrEmpty(v)).Distinct().Order(StringComparer.Ordinal).ToList();
+                if (values.Count == 0)
+                {
+                    throw new PortalException("Pick at least one category.");
+                }
+                return table.Column($"share|{window}|{column.Name}|{string.Join('\u001f', values)}", () =>
+                {
+                    var inCategory = $"list_contains({Param(values)}, {_d.AsText($"{o}.{_d.Quote(column.Name)}")})";
+                    var part = _d.Filtered($"sum({Amount()})", InWindow() is { } w ? $"{w} AND {inCategory}" : inCategory);
+                    return $"coalesce({part}, 0) / nullif({Windowed($"sum({Amount()})")}, 0)";
+                });
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(fact));
+        }
+    }
+
     private static string OrdersAlias(Scope scope) => $"o{scope.Alias}";
 
     /// <summary>
@@ -519,7 +604,7 @@ public sealed class QueryCompiler
         }
         var name = $"c{_ctes.Count + 1}";
         var distinct = _context.CustomerKeyUnique && ReferenceEquals(scope.Dataset, _context.Dataset) ? "" : "DISTINCT ";
-        var sql = $"{name} AS (SELECT {distinct}{CustomerKey(rows)} AS k FROM {_d.Quote(scope.Dataset.Table)} AS {rows.Alias} WHERE {string.Join(" AND ", parts)})";
+        var sql = $"{name} AS (SELECT {distinct}{CustomerKey(rows)} AS k FROM {_d.Quote(scope.Dataset.Table)} AS {rows.Alias}{string.Concat(rows.Joins)} WHERE {string.Join(" AND ", parts)})";
         _ctes.Add(() => sql);
         return name;
     }

@@ -26,13 +26,37 @@ public enum DateBucket
     Year,
 }
 
-/// <summary>An aggregate to compute; <see cref="Where"/> limits it to the rows a rule matches (one scan, many counts).</summary>
-public sealed record Measure(MeasureKind Kind, string Alias, string? Column = null, RuleNode? Where = null);
+/// <summary>
+/// An aggregate to compute; <see cref="Where"/> limits it to the rows a rule matches (one scan, many counts).
+/// <see cref="Times"/> multiplies a sum's column by another number column row by row (quantity × unit price).
+/// </summary>
+public sealed record Measure(MeasureKind Kind, string Alias, string? Column = null, RuleNode? Where = null, string? Times = null);
 
 public sealed record GroupBy(string Column, DateBucket? Bucket = null, string? Alias = null)
 {
     public string Name => Alias ?? Column;
 }
+
+/// <summary>Per-customer numbers computed from the related orders, for clustering features and member lists.</summary>
+public enum CustomerMeasure
+{
+    OrderCount,
+    TotalAmount,
+    AverageAmount,
+    DaysSinceLastOrder,
+
+    /// <summary>Days from the first order to today: how long the customer has been buying (tenure).</summary>
+    DaysSinceFirstOrder,
+
+    /// <summary>Share (0–1) of the customer's spend on orders whose <see cref="FactColumn.Column"/> is one of the values.</summary>
+    CategoryShare,
+}
+
+/// <summary>
+/// An output column with a customer measure from the related orders (row-by-row specs only). Customers without orders
+/// get 0 orders and 0 spent, and empty averages, days and shares.
+/// </summary>
+public sealed record FactColumn(string Alias, CustomerMeasure Measure, int? WindowDays = null, string? Column = null, IReadOnlyList<string>? Values = null);
 
 /// <summary>Sort by an output column: a selected column, a group-by name or a measure alias.</summary>
 public sealed record SortBy(string Name, bool Descending = false);
@@ -52,6 +76,9 @@ public sealed record QuerySpec
     public IReadOnlyList<string> Columns { get; init; } = [];
 
     public IReadOnlyList<Measure> Measures { get; init; } = [];
+
+    /// <summary>Customer measures from the related orders, returned after <see cref="Columns"/> (when there are no measures).</summary>
+    public IReadOnlyList<FactColumn> Facts { get; init; } = [];
 
     public IReadOnlyList<GroupBy> GroupBy { get; init; } = [];
 

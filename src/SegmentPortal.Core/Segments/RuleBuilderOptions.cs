@@ -48,7 +48,7 @@ public sealed class RuleBuilderService(DatasetAccess access, PermissionPolicy po
             .OrderByDescending(f => f.Role == FieldRole.Dimension).Select(f => f.Name).ToList() ?? [];
         var others = (await segments.ListAsync(cancellationToken)).Where(s => s.Id != editingSegmentId)
             .Select(s => new SegmentChoice(s.Id, s.Name)).ToList();
-        return new RuleBuilderOptions(dataset.Id, dataset.Name, QueryDataset.From(dataset).Fields, facts?.Orders.Name, facts?.Orders.Id, categories, others);
+        return new RuleBuilderOptions(dataset.Id, dataset.Name, (await policy.DescribeAsync(dataset, cancellationToken)).Fields, facts?.Orders.Name, facts?.Orders.Id, categories, others);
     }
 
     /// <summary>The commonest values of a column (most frequent first), for category pickers.</summary>

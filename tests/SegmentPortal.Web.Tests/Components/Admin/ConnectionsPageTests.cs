@@ -74,7 +74,8 @@ public sealed class ConnectionsPageTests : PortalTestContext, IAsyncLifetime
 
         dialogs.Find("[data-testid=connection-name]").Change("Warehouse replica");
         dialogs.Find("[data-testid=connection-host]").Change("127.0.0.1");
-        dialogs.Find("[data-testid=connection-port]").Change(FreePort().ToString());
+        using var closedPort = ClosedPort();
+        dialogs.Find("[data-testid=connection-port]").Change(((IPEndPoint)closedPort.LocalEndPoint!).Port.ToString());
         dialogs.Find("[data-testid=connection-database]").Change("dw");
         dialogs.Find("[data-testid=connection-user]").Change("reader");
         dialogs.Find("[data-testid=connection-password]").Change("Secret-1");
@@ -102,11 +103,15 @@ public sealed class ConnectionsPageTests : PortalTestContext, IAsyncLifetime
         Assert.Empty(cut.FindAll("[data-testid=connections-table] tbody tr"));
     }
 
-    private static int FreePort()
+    /// <summary>
+    /// A port bound but not listening: connecting is refused at once, and no other process (the browser tests' app,
+    /// the PostgreSQL fixture) can take the port while the test runs, as it could a port merely found free.
+    /// </summary>
+    private static Socket ClosedPort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return socket;
     }
 
     /// <summary>Stands in for Data Protection: enough to show the page never needs the plain password.</summary>

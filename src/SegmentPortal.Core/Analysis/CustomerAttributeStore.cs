@@ -1,0 +1,161 @@
+using System.Text.Json;
+using DuckDB.NET.Data;
+using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Warehouse;
+
+namespace SegmentPortal.Core.Analysis;
+
+/// <summary>
+/// Writes analysis results as per-customer warehouse tables and tells the permission policy which of them a dataset
+/// can use. The fields reach SQL only through the query layer (joined on the customer key); a user sees them only when
+/// they may read the analysed dataset.
+/// </summary>
+public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbFactory dbFactory, TimeProvider clock)
+{
+    public const string KeyColumn = "customer_key";
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// Writes <paramref name="rows"/> (the customer key, then one value per column, in order) to a new table and points
+    /// the set at it; the previous table is dropped. Keys must be unique.
+    /// </summary>
+    public async Task<CustomerAttributeSet> WriteAsync(
+        AttributeSetKind kind, int sourceId, int datasetId, string name, ColumnType keyType,
+        IReadOnlyList<AttributeColumn> columns, IEnumerable<object?[]> rows, CancellationToken cancellationToken = default)
+    {
+        var table = $"portal_attr_{kind.ToString().ToLowerInvariant()}_{sourceId}_{Guid.NewGuid().ToString("N")[..8]}";
+        var definitions = new[] { $"{WarehouseNames.Quote(KeyColumn)} {LiveTableBuilder.WarehouseTypeOf(keyType)} PRIMARY KEY" }
+            .Concat(columns.Select(c => $"{WarehouseNames.Quote(c.Column)} {LiveTableBuilder.WarehouseTypeOf(c.Type)}"));
+        await using (var connection = await warehouse.OpenAsync(cancellationToken))
+        {
+            await WarehouseCommand.ExecuteAsync(connection, $"CREATE TABLE {WarehouseNames.Quote(table)} ({string.Join(", ", definitions)})", null, cancellationToken);
+            try
+            {
+                using var appender = connection.CreateAppender(table);
+                foreach (var row in rows)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var line = appender.CreateRow();
+                    Append(line, keyType, row[0]);
+                    for (var i = 0; i < columns.Count; i++)
+                    {
+                        Append(line, columns[i].Type, row[i + 1]);
+                    }
+                    line.EndRow();
+                }
+            }
+            catch
+            {
+                await DuckDbWarehouse.DropRelationAsync(connection, table, CancellationToken.None);
+                throw;
+            }
+        }
+
+        string? previous;
+        CustomerAttributeSet set;
+        await using (var db = await dbFactory.CreateAsync(cancellationToken))
+        {
+            set = await db.CustomerAttributeSets.FirstOrDefaultAsync(s => s.Kind == kind && s.SourceId == sourceId, cancellationToken)
+                ?? db.CustomerAttributeSets.Add(new CustomerAttributeSet { Kind = kind, SourceId = sourceId, Name = name, TableName = table, ColumnsJson = "[]" }).Entity;
+            previous = set.Id == 0 ? null : set.TableName;
+            set.DatasetId = datasetId;
+            set.Name = name;
+            set.TableName = table;
+            set.KeyType = keyType;
+            set.ColumnsJson = JsonSerializer.Serialize(columns, Json);
+            set.UpdatedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        if (previous is not null && previous != table)
+        {
+            await warehouse.DropTableAsync(previous, CancellationToken.None);
+        }
+        return set;
+    }
+
+    /// <summary>Renames the fields' group (e.g. when a clustering run is renamed).</summary>
+    public async Task RenameAsync(AttributeSetKind kind, int sourceId, string name, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        if (await db.CustomerAttributeSets.FirstOrDefaultAsync(s => s.Kind == kind && s.SourceId == sourceId, cancellationToken) is { } set)
+        {
+            set.Name = name;
+            await db.SaveChangesAsync(cancellationToken);
+        }
+    }
+
+    public async Task RemoveAsync(AttributeSetKind kind, int sourceId, CancellationToken cancellationToken = default)
+    {
+        string? table = null;
+        await using (var db = await dbFactory.CreateAsync(cancellationToken))
+        {
+            if (await db.CustomerAttributeSets.FirstOrDefaultAsync(s => s.Kind == kind && s.SourceId == sourceId, cancellationToken) is { } set)
+            {
+                table = set.TableName;
+                db.CustomerAttributeSets.Remove(set);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+        if (table is not null)
+        {
+            await warehouse.DropTableAsync(table, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// The attribute fields a dataset can use: sets written for it, or for a dataset related to it through its Customer
+    /// ID column, whose analysed dataset <paramref name="readable"/> allows.
+    /// </summary>
+    public async Task<IReadOnlyList<QueryField>> FieldsForAsync(Dataset dataset, Func<int, Task<bool>> readable, CancellationToken cancellationToken = default)
+    {
+        var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded);
+        if (key is null)
+        {
+            return [];
+        }
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var related = await db.DatasetRelationships.AsNoTracking()
+            .Where(r => (r.FromDatasetId == dataset.Id && r.FromColumn == key.Name) || (r.ToDatasetId == dataset.Id && r.ToColumn == key.Name))
+            .Select(r => r.FromDatasetId == dataset.Id ? r.ToDatasetId : r.FromDatasetId)
+            .ToListAsync(cancellationToken);
+        related.Add(dataset.Id);
+        var sets = await db.CustomerAttributeSets.AsNoTracking().Where(s => related.Contains(s.DatasetId))
+            .OrderBy(s => s.Kind).ThenBy(s => s.Name).ToListAsync(cancellationToken);
+        var fields = new List<QueryField>();
+        foreach (var set in sets)
+        {
+            if (!await readable(set.DatasetId))
+            {
+                continue;
+            }
+            var table = new AttributeTable(set.Id, set.Name, set.TableName, KeyColumn, set.KeyType);
+            foreach (var column in JsonSerializer.Deserialize<List<AttributeColumn>>(set.ColumnsJson, Json) ?? [])
+            {
+                fields.Add(new QueryField(column.Field, column.Type, column.Role, table, column.Column));
+            }
+        }
+        return fields;
+    }
+
+    private static void Append(IDuckDBAppenderRow row, ColumnType type, object? value)
+    {
+        if (value is null or DBNull)
+        {
+            row.AppendNullValue();
+            return;
+        }
+        _ = type switch
+        {
+            ColumnType.Integer => row.AppendValue(Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture)),
+            ColumnType.Decimal => row.AppendValue(Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture)),
+            ColumnType.Boolean => row.AppendValue(Convert.ToBoolean(value, System.Globalization.CultureInfo.InvariantCulture)),
+            ColumnType.Date => row.AppendValue(value is DateOnly d ? d : DateOnly.FromDateTime(Convert.ToDateTime(value, System.Globalization.CultureInfo.InvariantCulture))),
+            ColumnType.Timestamp => row.AppendValue(Convert.ToDateTime(value, System.Globalization.CultureInfo.InvariantCulture)),
+            _ => row.AppendValue(Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)),
+        };
+    }
+}

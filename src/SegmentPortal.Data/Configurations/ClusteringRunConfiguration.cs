@@ -1,0 +1,21 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Segments;
+
+namespace SegmentPortal.Data.Configurations;
+
+internal sealed class ClusteringRunConfiguration : IEntityTypeConfiguration<ClusteringRun>
+{
+    public void Configure(EntityTypeBuilder<ClusteringRun> builder)
+    {
+        builder.Property(r => r.Name).HasMaxLength(200);
+        builder.Property(r => r.Error).HasMaxLength(2000);
+        builder.Property(r => r.ModelPath).HasMaxLength(500);
+        builder.Property(r => r.OwnerId).HasMaxLength(450);
+        builder.HasIndex(r => new { r.DatasetId, r.CreatedAt });
+        builder.HasOne<Dataset>().WithMany().HasForeignKey(r => r.DatasetId).OnDelete(DeleteBehavior.Cascade);
+        builder.HasOne<Segment>().WithMany().HasForeignKey(r => r.SegmentId).OnDelete(DeleteBehavior.SetNull);
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Datasets;
+
+namespace SegmentPortal.Data.Configurations;
+
+internal sealed class RfmAnalysisConfiguration : IEntityTypeConfiguration<RfmAnalysis>
+{
+    public void Configure(EntityTypeBuilder<RfmAnalysis> builder)
+    {
+        builder.HasIndex(a => a.DatasetId).IsUnique();
+        builder.Property(a => a.OwnerId).HasMaxLength(450);
+        builder.HasOne<Dataset>().WithMany().HasForeignKey(a => a.DatasetId).OnDelete(DeleteBehavior.Cascade);
+    }
+}
