@@ -33,7 +33,7 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
 
     public DbSet<CustomerAttributeSet> CustomerAttributeSets => Set<CustomerAttributeSet>();
 
-    public DbSet<RfmAnalysis> RfmAnalyses => Set<RfmAnalysis>();
+    public DbSet<RfmRun> RfmRuns => Set<RfmRun>();
 
     public DbSet<ClusteringRun> ClusteringRuns => Set<ClusteringRun>();
 

@@ -37,7 +37,7 @@ public interface IPortalDb : IAsyncDisposable
 
     DbSet<CustomerAttributeSet> CustomerAttributeSets { get; }
 
-    DbSet<RfmAnalysis> RfmAnalyses { get; }
+    DbSet<RfmRun> RfmRuns { get; }
 
     DbSet<ClusteringRun> ClusteringRuns { get; }
 

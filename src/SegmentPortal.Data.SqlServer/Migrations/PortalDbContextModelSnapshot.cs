@@ -273,7 +273,7 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.ToTable("CustomerAttributeSets");
                 });
 
-            modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmAnalysis", b =>
+            modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmRun", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -312,7 +312,7 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.HasIndex("DatasetId")
                         .IsUnique();
 
-                    b.ToTable("RfmAnalyses");
+                    b.ToTable("RfmRuns");
                 });
 
             modelBuilder.Entity("SegmentPortal.Core.Connections.DataConnection", b =>
@@ -837,7 +837,7 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmAnalysis", b =>
+            modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmRun", b =>
                 {
                     b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
                         .WithMany()

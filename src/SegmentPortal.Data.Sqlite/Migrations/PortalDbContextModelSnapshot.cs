@@ -258,7 +258,7 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.ToTable("CustomerAttributeSets");
                 });
 
-            modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmAnalysis", b =>
+            modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmRun", b =>
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
@@ -295,7 +295,7 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.HasIndex("DatasetId")
                         .IsUnique();
 
-                    b.ToTable("RfmAnalyses");
+                    b.ToTable("RfmRuns");
                 });
 
             modelBuilder.Entity("SegmentPortal.Core.Connections.DataConnection", b =>
@@ -802,7 +802,7 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .IsRequired();
                 });
 
-            modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmAnalysis", b =>
+            modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmRun", b =>
                 {
                     b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
                         .WithMany()

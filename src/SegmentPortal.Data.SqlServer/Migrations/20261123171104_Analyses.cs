@@ -78,7 +78,7 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                 });
 
             migrationBuilder.CreateTable(
-                name: "RfmAnalyses",
+                name: "RfmRuns",
                 columns: table => new
                 {
                     Id = table.Column<int>(type: "int", nullable: false)
@@ -94,9 +94,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_RfmAnalyses", x => x.Id);
+                    table.PrimaryKey("PK_RfmRuns", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_RfmAnalyses_Datasets_DatasetId",
+                        name: "FK_RfmRuns_Datasets_DatasetId",
                         column: x => x.DatasetId,
                         principalTable: "Datasets",
                         principalColumn: "Id",
@@ -125,8 +125,8 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_RfmAnalyses_DatasetId",
-                table: "RfmAnalyses",
+                name: "IX_RfmRuns_DatasetId",
+                table: "RfmRuns",
                 column: "DatasetId",
                 unique: true);
         }
@@ -141,7 +141,7 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                 name: "CustomerAttributeSets");
 
             migrationBuilder.DropTable(
-                name: "RfmAnalyses");
+                name: "RfmRuns");
         }
     }
 }

@@ -77,7 +77,7 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                 });
 
             migrationBuilder.CreateTable(
-                name: "RfmAnalyses",
+                name: "RfmRuns",
                 columns: table => new
                 {
                     Id = table.Column<int>(type: "INTEGER", nullable: false)
@@ -93,9 +93,9 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                 },
                 constraints: table =>
                 {
-                    table.PrimaryKey("PK_RfmAnalyses", x => x.Id);
+                    table.PrimaryKey("PK_RfmRuns", x => x.Id);
                     table.ForeignKey(
-                        name: "FK_RfmAnalyses_Datasets_DatasetId",
+                        name: "FK_RfmRuns_Datasets_DatasetId",
                         column: x => x.DatasetId,
                         principalTable: "Datasets",
                         principalColumn: "Id",
@@ -124,8 +124,8 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
-                name: "IX_RfmAnalyses_DatasetId",
-                table: "RfmAnalyses",
+                name: "IX_RfmRuns_DatasetId",
+                table: "RfmRuns",
                 column: "DatasetId",
                 unique: true);
         }
@@ -140,7 +140,7 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                 name: "CustomerAttributeSets");
 
             migrationBuilder.DropTable(
-                name: "RfmAnalyses");
+                name: "RfmRuns");
         }
     }
 }

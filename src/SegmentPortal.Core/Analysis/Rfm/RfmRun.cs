@@ -4,7 +4,7 @@ namespace SegmentPortal.Core.Analysis.Rfm;
 /// The RFM analysis of a transaction dataset: its settings and the result of its last computation. One per dataset;
 /// computing again replaces the result, and the per-customer scores become customer fields (an attribute table).
 /// </summary>
-public class RfmAnalysis
+public class RfmRun
 {
     public int Id { get; set; }
 

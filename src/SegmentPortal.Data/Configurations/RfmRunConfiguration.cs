@@ -5,9 +5,9 @@ using SegmentPortal.Core.Datasets;
 
 namespace SegmentPortal.Data.Configurations;
 
-internal sealed class RfmAnalysisConfiguration : IEntityTypeConfiguration<RfmAnalysis>
+internal sealed class RfmRunConfiguration : IEntityTypeConfiguration<RfmRun>
 {
-    public void Configure(EntityTypeBuilder<RfmAnalysis> builder)
+    public void Configure(EntityTypeBuilder<RfmRun> builder)
     {
         builder.HasIndex(a => a.DatasetId).IsUnique();
         builder.Property(a => a.OwnerId).HasMaxLength(450);
