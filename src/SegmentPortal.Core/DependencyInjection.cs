@@ -47,6 +47,7 @@ public static class DependencyInjection
         services.AddScoped<QueryService>();
         services.AddSingleton<SegmentStore>();
         services.AddSingleton<Analysis.CustomerAttributeStore>();
+        services.AddScoped<Analysis.Rfm.RfmService>();
         services.AddScoped<SegmentService>();
         services.AddScoped<RuleBuilderService>();
         services.AddScoped<DatasetAccess>();

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using DuckDB.NET.Data;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
@@ -166,7 +167,9 @@ public sealed class DatasetImportRunner(
     UploadStore uploads,
     ConnectionService connections,
     IPortalDbFactory dbFactory,
-    TimeProvider clock)
+    TimeProvider clock,
+    IEnumerable<IDatasetRefreshListener> refreshListeners,
+    ILogger<DatasetImportRunner> logger)
 {
     public async Task RunAsync(
         ClaimsPrincipal user, IReadOnlyList<StoredUpload> files, FileImportRequest request, IProgress<JobProgress> progress, CancellationToken ct)
@@ -248,6 +251,20 @@ public sealed class DatasetImportRunner(
             progress.Report(new JobProgress(0.97, "Saving the dataset…"));
             await rebuilder.SaveMetadataAsync(dataset.Id, settings, recipe, ct);
             await CompleteAsync(dataset.Id, refreshId, source, rows, ct);
+            if (!isNew)
+            {
+                foreach (var listener in refreshListeners)
+                {
+                    try
+                    {
+                        await listener.DatasetRefreshedAsync(dataset.Id, user, ct);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        logger.LogWarning(ex, "After refreshing dataset {DatasetId}, {Listener} failed", dataset.Id, listener.GetType().Name);
+                    }
+                }
+            }
             var summary = $"{dataset.Name}: {rows:N0} rows imported";
             progress.Report(new JobProgress(1, notes.Count == 0 ? summary : $"{summary}. {string.Join(" ", notes)}"));
         }

@@ -1,0 +1,328 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Segments;
+
+namespace SegmentPortal.Core.Analysis.Rfm;
+
+/// <summary>
+/// Which transactions an RFM analysis reads and how it dates and values them. Saved with the analysis next to the
+/// scoring settings (<see cref="RfmSettings"/>).
+/// </summary>
+public sealed record RfmInput
+{
+    /// <summary>The day recency is counted to; null for the day after the last order that counts.</summary>
+    public DateOnly? ReferenceDate { get; init; }
+
+    /// <summary>Only orders in the so many months before the reference date count; null for all of them.</summary>
+    public int? WindowMonths { get; init; }
+
+    /// <summary>Which rows count (e.g. not cancelled, quantity above 0), as a rule tree over the transactions; null for all.</summary>
+    public string? RowsJson { get; init; }
+
+    /// <summary>When set, Monetary is the sum of this column times the Amount column (which then holds the unit price).</summary>
+    public string? QuantityColumn { get; init; }
+}
+
+/// <summary>A dataset RFM can run on, and where its customer fields also appear.</summary>
+public sealed record RfmSource(int DatasetId, string Name, string CustomerKey, string Date, string Amount, string? OrderId, IReadOnlyList<string> NumberColumns);
+
+/// <summary>The saved analysis of a dataset, as the page shows it.</summary>
+public sealed record RfmView(RfmSource Source, RfmInput Input, RfmSettings Settings, RfmSummary? Result, DateTimeOffset? ComputedAt);
+
+/// <summary>A computation's outcome without the per-customer rows (those live in the customer fields' table).</summary>
+public sealed record RfmSummary(
+    DateOnly ReferenceDate,
+    DateOnly? WindowStart,
+    int Customers,
+    double TotalRevenue,
+    long RowsCounted,
+    IReadOnlyList<RfmGroupSummary> Groups,
+    RfmHeatmap Heatmap,
+    IReadOnlyList<RfmDimensionPreview> Dimensions,
+    TimeSpan Elapsed);
+
+/// <summary>
+/// Runs RFM on a transaction dataset through the query layer (one grouped read per customer), scores and groups the
+/// customers (<see cref="RfmAnalysis"/>), and publishes R, F, M, the scores and the group as customer fields.
+/// </summary>
+public sealed class RfmService(
+    ICurrentUser currentUser,
+    DatasetAccess access,
+    QueryService queries,
+    CustomerAttributeStore attributes,
+    SegmentService segments,
+    IPortalDbFactory dbFactory,
+    TimeProvider clock)
+{
+    public const string GroupField = "RFM group";
+    public const string ScoreField = "RFM score";
+    public const string AttributeName = "RFM";
+
+    /// <summary>The customer fields an analysis publishes, in the order of the attribute table's columns.</summary>
+    public static IReadOnlyList<AttributeColumn> Fields { get; } =
+    [
+        new("RFM recency (days)", "recency_days", ColumnType.Integer, FieldRole.Measure),
+        new("RFM frequency (orders)", "frequency", ColumnType.Integer, FieldRole.Measure),
+        new("RFM monetary", "monetary", ColumnType.Decimal, FieldRole.Measure),
+        new("RFM R score", "r_score", ColumnType.Integer),
+        new("RFM F score", "f_score", ColumnType.Integer),
+        new("RFM M score", "m_score", ColumnType.Integer),
+        new(ScoreField, "rfm_score", ColumnType.Text, FieldRole.Dimension),
+        new(GroupField, "rfm_group", ColumnType.Text, FieldRole.Dimension),
+    ];
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Readable datasets with Customer ID, date and amount roles.</summary>
+    public async Task<IReadOnlyList<RfmSource>> SourcesAsync(CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ViewData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var ids = await db.Datasets.AsNoTracking().Where(d => d.Status == DatasetStatus.Ready).OrderBy(d => d.Name).Select(d => d.Id).ToListAsync(cancellationToken);
+        var result = new List<RfmSource>();
+        foreach (var id in ids)
+        {
+            if (await access.FindReadableAsync(id, cancellationToken) is { } dataset && SourceOf(dataset) is { } source)
+            {
+                result.Add(source);
+            }
+        }
+        return result;
+    }
+
+    public static RfmSource? SourceOf(Dataset dataset)
+    {
+        string? Role(FieldRole role) => dataset.Columns.FirstOrDefault(c => c.Role == role && !c.IsExcluded)?.Name;
+        var numbers = dataset.Columns.Where(c => !c.IsExcluded && c.Type is ColumnType.Integer or ColumnType.Decimal).OrderBy(c => c.Ordinal).Select(c => c.Name).ToList();
+        return Role(FieldRole.CustomerId) is { } key && Role(FieldRole.EventDate) is { } date && Role(FieldRole.Amount) is { } amount
+            ? new RfmSource(dataset.Id, dataset.Name, key, date, amount, Role(FieldRole.OrderId), numbers)
+            : null;
+    }
+
+    /// <summary>The dataset's saved analysis, or the defaults (with a quantity column guessed) when there is none.</summary>
+    public async Task<RfmView> GetAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ViewData);
+        var source = await RequireSourceAsync(datasetId, cancellationToken);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var run = await db.RfmRuns.AsNoTracking().FirstOrDefaultAsync(r => r.DatasetId == datasetId, cancellationToken);
+        if (run is null)
+        {
+            var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+            var quantity = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.Quantity && !c.IsExcluded)?.Name;
+            return new RfmView(source, new RfmInput { QuantityColumn = quantity }, RfmSettings.Default, null, null);
+        }
+        var saved = JsonSerializer.Deserialize<SavedSettings>(run.SettingsJson, Json)!;
+        var summary = run.ResultJson is null ? null : RfmResultJson.Read(run.ResultJson);
+        return new RfmView(source, saved.Input, RfmSettings.FromJson(saved.Scoring), summary, run.ComputedAt);
+    }
+
+    /// <summary>
+    /// Computes the analysis, saves it with its settings, and replaces the dataset's RFM customer fields. Bad settings
+    /// (a reversed window, an incomplete rows rule, invalid cut points) are refused before anything is read.
+    /// </summary>
+    public async Task<RfmView> ComputeAsync(int datasetId, RfmInput input, RfmSettings settings, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        settings.Validate();
+        var source = await RequireSourceAsync(datasetId, cancellationToken);
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var rows = ParseRows(input);
+        if (rows is not null && (await queries.CheckAsync(datasetId, rows, cancellationToken)) is { Count: > 0 } problems)
+        {
+            throw new PortalException($"The rule for which rows count is not complete: {problems[0].Message}");
+        }
+        if (input.WindowMonths is < 1 or > 1200)
+        {
+            throw new PortalException("The analysis window must be between 1 and 1,200 months.");
+        }
+        if (input.QuantityColumn is { } q && !source.NumberColumns.Contains(q))
+        {
+            throw new PortalException($"{dataset.Name} has no number column \"{q}\" for the quantity.");
+        }
+
+        var reference = input.ReferenceDate ?? (await LastOrderAsync(source, rows, cancellationToken))?.AddDays(1)
+            ?? throw new PortalException("No orders count under these settings, so there is nothing to analyse.");
+        var windowStart = input.WindowMonths is { } months ? reference.AddMonths(-months) : (DateOnly?)null;
+        var filter = RowsFilter(source, rows, reference, windowStart);
+
+        var result = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = datasetId,
+            Filter = filter,
+            GroupBy = [new GroupBy(source.CustomerKey, Alias: "customer")],
+            Measures =
+            [
+                new Measure(MeasureKind.Max, "last", source.Date),
+                source.OrderId is { } order ? new Measure(MeasureKind.CountDistinct, "orders", order) : new Measure(MeasureKind.Count, "orders"),
+                input.QuantityColumn is { } quantity ? new Measure(MeasureKind.Sum, "monetary", quantity, Times: source.Amount) : new Measure(MeasureKind.Sum, "monetary", source.Amount),
+                new Measure(MeasureKind.Count, "rows"),
+            ],
+        }, cancellationToken);
+
+        var keys = new object[result.Rows.Count];
+        var customers = new RfmCustomer[result.Rows.Count];
+        long rowsCounted = 0;
+        for (var i = 0; i < result.Rows.Count; i++)
+        {
+            var row = result.Rows[i];
+            keys[i] = row[0]!;
+            var last = ToDate(row[1]);
+            customers[i] = new RfmCustomer(
+                Convert.ToString(row[0], CultureInfo.InvariantCulture) ?? "",
+                reference.DayNumber - last.DayNumber,
+                (int)(QueryValue.ToDouble(row[2]) ?? 0),
+                QueryValue.ToDouble(row[3]) ?? 0);
+            rowsCounted += (long)(QueryValue.ToDouble(row[4]) ?? 0);
+        }
+        // Off the caller's thread (a Blazor circuit): scoring a million customers takes a moment.
+        var analysis = await Task.Run(() => RfmAnalysis.Analyze(customers, settings), cancellationToken);
+
+        var keyType = dataset.Columns.First(c => c.Name == source.CustomerKey).Type;
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var run = await db.RfmRuns.FirstOrDefaultAsync(r => r.DatasetId == datasetId, cancellationToken)
+            ?? db.RfmRuns.Add(new RfmRun { DatasetId = datasetId, SettingsJson = "{}", OwnerId = user.UserId(), CreatedAt = clock.GetUtcNow() }).Entity;
+        run.SettingsJson = JsonSerializer.Serialize(new SavedSettings(input, settings.ToJson()), Json);
+        if (run.Id == 0)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        await attributes.WriteAsync(AttributeSetKind.Rfm, run.Id, datasetId, AttributeName, keyType, Fields,
+            analysis.Customers.Select((c, i) => new object?[] { keys[i], c.RecencyDays, c.Frequency, c.Monetary, c.R, c.F, c.M, c.Score, c.Group }),
+            cancellationToken);
+        var summary = new RfmSummary(reference, windowStart, analysis.Customers.Count, analysis.TotalRevenue, rowsCounted,
+            analysis.Groups, analysis.Heatmap, analysis.Dimensions, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        run.ResultJson = RfmResultJson.Write(summary);
+        run.Customers = summary.Customers;
+        run.TotalMonetary = summary.TotalRevenue;
+        run.ComputedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return new RfmView(source, input, settings, summary, run.ComputedAt);
+    }
+
+    /// <summary>
+    /// Saves an RFM group as a segment ("RFM group is At risk") on the customer list related to the transactions when
+    /// there is one, else on the transactions' customers. The segment follows the group when RFM is computed again.
+    /// </summary>
+    public async Task<int> SaveGroupAsSegmentAsync(int datasetId, string group, string? name = null, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        var view = await GetAsync(datasetId, cancellationToken);
+        if (view.Result is null)
+        {
+            throw new PortalException("Compute the RFM analysis first.");
+        }
+        if (!view.Settings.Grid.Groups.Any(g => g.Name == group))
+        {
+            throw new PortalException($"There is no RFM group \"{group}\".");
+        }
+        var target = await CustomerListAsync(datasetId, cancellationToken) ?? datasetId;
+        var rule = new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = GroupField, Operator = RuleOperator.In, Values = [group] }] } };
+        var description = view.Settings.Grid.Groups.First(g => g.Name == group).Description;
+        return await segments.CreateAsync(new SegmentDraft(string.IsNullOrWhiteSpace(name) ? $"RFM: {group}" : name.Trim(), target, rule,
+            $"{description} (RFM of {view.Source.Name})", ["RFM"]), cancellationToken);
+    }
+
+    /// <summary>A readable customer list whose Customer ID the transactions relate to.</summary>
+    private async Task<int?> CustomerListAsync(int datasetId, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var targets = await db.DatasetRelationships.AsNoTracking().Where(r => r.FromDatasetId == datasetId).Select(r => r.ToDatasetId).ToListAsync(cancellationToken);
+        foreach (var id in targets)
+        {
+            if (await access.FindReadableAsync(id, cancellationToken) is { } list && list.Columns.Any(c => c.Role == FieldRole.CustomerId && !c.IsExcluded))
+            {
+                return id;
+            }
+        }
+        return null;
+    }
+
+    private async Task<RfmSource> RequireSourceAsync(int datasetId, CancellationToken cancellationToken)
+    {
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        return SourceOf(dataset) ?? throw new PortalException(
+            $"{dataset.Name} needs Customer ID, date and amount roles for RFM. Set them on the dataset's Columns & roles tab.");
+    }
+
+    private async Task<DateOnly?> LastOrderAsync(RfmSource source, RuleGroup? rows, CancellationToken cancellationToken)
+    {
+        var result = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = source.DatasetId,
+            Filter = RowsFilter(source, rows, null, null),
+            Measures = [new Measure(MeasureKind.Max, "last", source.Date)],
+        }, cancellationToken);
+        return result.Rows.Count == 0 || result.Rows[0][0] is null ? null : ToDate(result.Rows[0][0]);
+    }
+
+    private static RuleGroup? ParseRows(RfmInput input) =>
+        string.IsNullOrWhiteSpace(input.RowsJson) ? null : RuleTree.FromJson(input.RowsJson).Root is { Children.Count: > 0 } root ? root : null;
+
+    /// <summary>Rows with a customer and a date, meeting the user's rule, before the reference date and in the window.</summary>
+    private static RuleGroup RowsFilter(RfmSource source, RuleGroup? rows, DateOnly? reference, DateOnly? windowStart)
+    {
+        var filter = new RuleGroup
+        {
+            Children =
+            [
+                new FieldCondition { Field = source.CustomerKey, Operator = RuleOperator.IsNotEmpty },
+                new FieldCondition { Field = source.Date, Operator = RuleOperator.IsNotEmpty },
+            ],
+        };
+        if (rows is not null)
+        {
+            filter.Children.Add(rows);
+        }
+        if (reference is { } end)
+        {
+            filter.Children.Add(windowStart is { } start
+                ? new FieldCondition { Field = source.Date, Operator = RuleOperator.Between, Value = Iso(start), Value2 = Iso(end.AddDays(-1)) }
+                : new FieldCondition { Field = source.Date, Operator = RuleOperator.Before, Value = Iso(end) });
+        }
+        return filter;
+    }
+
+    private static string Iso(DateOnly date) => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    private static DateOnly ToDate(object? value) => value switch
+    {
+        DateOnly d => d,
+        DateTime t => DateOnly.FromDateTime(t),
+        DateTimeOffset o => DateOnly.FromDateTime(o.UtcDateTime),
+        _ => DateOnly.FromDateTime(Convert.ToDateTime(value, CultureInfo.InvariantCulture)),
+    };
+
+    private sealed record SavedSettings(RfmInput Input, string Scoring);
+}
+
+/// <summary>The stored form of an <see cref="RfmSummary"/>.</summary>
+internal static class RfmResultJson
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new System.Text.Json.Serialization.JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static string Write(RfmSummary summary) => JsonSerializer.Serialize(summary, Json);
+
+    public static RfmSummary? Read(string json)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<RfmSummary>(json, Json);
+        }
+        catch (JsonException)
+        {
+            // A result saved by an older version: the page offers to compute again.
+            return null;
+        }
+    }
+}
