@@ -105,7 +105,7 @@ public sealed class RfmService(
             : null;
     }
 
-    /// <summary>The dataset's saved analysis, or the defaults (with a quantity column guessed) when there is none.</summary>
+    /// <summary>The dataset's saved analysis, or the defaults when there is none (Monetary the sum of the Amount column).</summary>
     public async Task<RfmView> GetAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ViewData);
@@ -114,9 +114,7 @@ public sealed class RfmService(
         var run = await db.RfmRuns.AsNoTracking().FirstOrDefaultAsync(r => r.DatasetId == datasetId, cancellationToken);
         if (run is null)
         {
-            var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
-            var quantity = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.Quantity && !c.IsExcluded)?.Name;
-            return new RfmView(source, new RfmInput { QuantityColumn = quantity }, RfmSettings.Default, null, null);
+            return new RfmView(source, new RfmInput(), RfmSettings.Default, null, null);
         }
         var saved = JsonSerializer.Deserialize<SavedSettings>(run.SettingsJson, Json)!;
         var summary = run.ResultJson is null ? null : RfmResultJson.Read(run.ResultJson);
