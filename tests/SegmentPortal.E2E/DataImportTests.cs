@@ -119,6 +119,9 @@ public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<Brow
     private static async Task SelectAsync(IPage page, string label, string option)
     {
         await page.GetByLabel(label).ClickAsync();
-        await page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true }).ClickAsync();
+        var choice = page.GetByRole(AriaRole.Option, new() { Name = option, Exact = true });
+        await choice.ClickAsync();
+        // The list closes after the click; the next select's click must not land on it while it fades.
+        await Expect(page.Locator(".mud-popover-open [role=option]")).ToHaveCountAsync(0);
     }
 }
