@@ -72,8 +72,7 @@ public sealed class ConnectionsTests(BrowserFixture browser) : IClassFixture<Bro
         await page.GotoAsync("/data");
         await Pages.WaitUntilInteractiveAsync(page);
         await page.GetByRole(AriaRole.Tab, new() { Name = "Database" }).ClickAsync();
-        await page.GetByTestId("connection-picker").ClickAsync();
-        await page.GetByRole(AriaRole.Option).Filter(new() { HasText = "Shop file" }).ClickAsync();
+        await Pages.ChooseAsync(page, page.GetByTestId("connection-picker"), "Shop file");
         await page.GetByTestId("table-picker").GetByText("customers").ClickAsync();
         await Expect(page.GetByText("Customer 1", new() { Exact = true })).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "32-connection-import");

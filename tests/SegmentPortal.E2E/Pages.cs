@@ -19,4 +19,28 @@ public static class Pages
         await Expect(page.GetByTestId("user-menu")).ToBeVisibleAsync();
         await WaitUntilInteractiveAsync(page);
     }
+
+    /// <summary>
+    /// Opens a MudSelect and picks the option with this text. A select whose items are still loading can open empty;
+    /// then it is closed and opened again (a few times) until the option is offered.
+    /// </summary>
+    public static async Task ChooseAsync(IPage page, ILocator select, string option)
+    {
+        var choice = page.GetByRole(AriaRole.Option).Filter(new() { HasText = option }).First;
+        for (var attempt = 1; ; attempt++)
+        {
+            await select.ClickAsync();
+            try
+            {
+                await choice.WaitForAsync(new() { Timeout = 5_000 });
+                break;
+            }
+            catch (TimeoutException) when (attempt < 4)
+            {
+                await page.Keyboard.PressAsync("Escape");
+            }
+        }
+        await choice.ClickAsync();
+        await Expect(page.Locator(".mud-popover-open [role=option]")).ToHaveCountAsync(0);
+    }
 }

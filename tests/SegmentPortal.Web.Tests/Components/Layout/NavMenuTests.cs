@@ -10,38 +10,38 @@ namespace SegmentPortal.Web.Tests.Components.Layout;
 public sealed class NavMenuTests : PortalTestContext
 {
     [Fact]
-    public void Admin_sees_home_data_segments_and_the_users_and_connections_pages_under_admin()
+    public void Admin_sees_home_data_segments_analysis_and_the_users_and_connections_pages_under_admin()
     {
         SignInAs("admin@example.com", Roles.Admin);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["Home", "Data", "Segments", "Users", "Connections"], LinkTexts(cut));
+        Assert.Equal(["Home", "Data", "Segments", "RFM", "Clustering", "Users", "Connections"], LinkTexts(cut));
         var admin = cut.Find(".mud-nav-group");
         Assert.Contains("Admin", admin.TextContent);
         Assert.Equal("/admin/users", admin.QuerySelector("a.mud-nav-link")?.GetAttribute("href"));
     }
 
     [Fact]
-    public void Analyst_sees_data_and_segments_but_not_the_admin_section()
+    public void Analyst_sees_data_segments_and_analysis_but_not_the_admin_section()
     {
         SignInAs("analyst@example.com", Roles.Analyst);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["Home", "Data", "Segments"], LinkTexts(cut));
+        Assert.Equal(["Home", "Data", "Segments", "RFM", "Clustering"], LinkTexts(cut));
         Assert.Empty(cut.FindAll(".mud-nav-group"));
         Assert.DoesNotContain("Admin", cut.Markup);
     }
 
     [Fact]
-    public void Viewer_sees_data_and_segments_but_not_the_admin_section()
+    public void Viewer_sees_data_segments_and_analysis_but_not_the_admin_section()
     {
         SignInAs("viewer@example.com", Roles.Viewer);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["Home", "Data", "Segments"], LinkTexts(cut));
+        Assert.Equal(["Home", "Data", "Segments", "RFM", "Clustering"], LinkTexts(cut));
         Assert.Empty(cut.FindAll("a[href='/admin/users']"));
         Assert.Empty(cut.FindAll("a[href='/admin/connections']"));
     }
@@ -81,7 +81,7 @@ public sealed class NavMenuTests : PortalTestContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["/", "/data", "/segments", "/admin/users", "/admin/connections"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
+        Assert.Equal(["/", "/data", "/segments", "/analysis/rfm", "/analysis/clustering", "/admin/users", "/admin/connections"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
     }
 
     [Fact]

@@ -31,6 +31,7 @@ public static class ShopData
         services.AddSingleton(Options.Create(new QueryOptions()));
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SegmentStore>();
+        services.AddSingleton<SegmentPortal.Core.Analysis.CustomerAttributeStore>();
         services.AddScoped<DatasetAccess>();
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<PermissionPolicy>();
