@@ -48,6 +48,8 @@ public static class DependencyInjection
         services.AddSingleton<SegmentStore>();
         services.AddSingleton<Analysis.CustomerAttributeStore>();
         services.AddScoped<Analysis.Rfm.RfmService>();
+        services.AddScoped<Analysis.Clustering.ClusteringService>();
+        services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Clustering.ClusteringService>());
         services.AddScoped<SegmentService>();
         services.AddScoped<RuleBuilderService>();
         services.AddScoped<DatasetAccess>();

@@ -33,5 +33,34 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
         await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(customers, new() { Timeout = 30_000 });
         await Expect(page.GetByTestId("rule-summary")).ToContainTextAsync("RFM group");
         await BrowserFixture.ScreenshotAsync(page, "51-rfm-segment");
+
+        // Clustering with automatic K over the demo customers: spend, orders, recency and the RFM monetary value.
+        await page.GotoAsync("/analysis/clustering");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("clustering-input")).ToHaveValueAsync("Demo customers");
+        var features = page.GetByTestId("clustering-features");
+        await Expect(features).ToContainTextAsync("RFM monetary");
+        await page.GetByTestId("clustering-name").FillAsync("Demo groups");
+        await page.GetByTestId("clustering-start").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/analysis/clustering/\\d+$"));
+        await Expect(page.GetByTestId("clustering-suggestion")).ToContainTextAsync(new Regex("^K = \\d+: .*silhouette"), new() { Timeout = 120_000 });
+        var rows = page.GetByTestId("cluster-row");
+        var k = int.Parse((await page.GetByTestId("clustering-k-value").Locator(".stat-value").InnerTextAsync()).Trim());
+        await Expect(rows).ToHaveCountAsync(k);
+        await Expect(page.GetByTestId("chart-pca").Locator(".main-svg").First).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "52-clustering");
+
+        await rows.First.GetByTestId("cluster-rename").ClickAsync();
+        await rows.First.GetByTestId("cluster-name-input").FillAsync("Best customers");
+        await rows.First.GetByTestId("cluster-name-input").PressAsync("Enter");
+        await Expect(rows.First.GetByTestId("cluster-name")).ToHaveTextAsync("Best customers");
+        var size = (await rows.First.Locator("td").Nth(1).InnerTextAsync()).Split('\n')[0].Trim();
+
+        await rows.First.GetByTestId("cluster-save-segment").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"));
+        await Pages.WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("segment-name")).ToHaveValueAsync("Demo groups: Best customers");
+        await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(size, new() { Timeout = 30_000 });
+        await BrowserFixture.ScreenshotAsync(page, "53-cluster-segment");
     }
 }

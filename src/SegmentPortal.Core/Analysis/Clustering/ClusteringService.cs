@@ -1,0 +1,638 @@
+using System.Globalization;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Storage;
+
+namespace SegmentPortal.Core.Analysis.Clustering;
+
+/// <summary>Where a feature's numbers come from: a number field of the customers (columns, RFM values) or a measure of their orders.</summary>
+public enum FeatureSource
+{
+    Field,
+    Orders,
+}
+
+/// <summary>One clustering feature as the user chose it.</summary>
+/// <param name="Label">The name shown in charts and cluster names.</param>
+/// <param name="Field">For <see cref="FeatureSource.Field"/>: the customer field.</param>
+/// <param name="Measure">For <see cref="FeatureSource.Orders"/>: the customer measure.</param>
+/// <param name="Column">For a category share: the order column; <paramref name="Value"/> is the category.</param>
+public sealed record ClusteringFeature(
+    string Label,
+    FeatureSource Source,
+    string? Field = null,
+    CustomerMeasure? Measure = null,
+    string? Column = null,
+    string? Value = null,
+    FeatureTransform Transform = FeatureTransform.None);
+
+/// <summary>What to cluster and how.</summary>
+public sealed record ClusteringRequest
+{
+    public required string Name { get; init; }
+
+    public required int DatasetId { get; init; }
+
+    /// <summary>Cluster only this segment's members.</summary>
+    public int? SegmentId { get; init; }
+
+    public required IReadOnlyList<ClusteringFeature> Features { get; init; }
+
+    public FeatureScaling Scaling { get; init; } = FeatureScaling.ZScore;
+
+    public MissingValues Missing { get; init; } = MissingValues.ImputeMedian;
+
+    /// <summary>The number of clusters; null to try <see cref="MinK"/>..<see cref="MaxK"/> and take the suggestion.</summary>
+    public int? K { get; init; }
+
+    public int MinK { get; init; } = 2;
+
+    public int MaxK { get; init; } = 10;
+
+    public int Seed { get; init; } = 42;
+}
+
+/// <summary>A feature the page offers for a dataset, with its group and whether its values are usually skewed (money, counts).</summary>
+public sealed record FeatureOption(ClusteringFeature Feature, string Group, bool Skewed);
+
+/// <summary>A dataset (or a segment of one) that can be clustered.</summary>
+public sealed record ClusteringInput(int DatasetId, string Name, int? SegmentId = null);
+
+public sealed record ClusteringRunSummary(
+    int Id, string Name, string Input, int? K, ClusteringRunStatus Status, long Customers, DateTimeOffset CreatedAt,
+    DateTimeOffset? CompletedAt, string? Error, string? Owner);
+
+/// <summary>How many customers the input had, how many were clustered, and the missing values handled.</summary>
+public sealed record ClusteringCounts(int Customers, int Clustered, int Dropped, IReadOnlyList<int> Imputed);
+
+/// <summary>A run as the results page shows it.</summary>
+public sealed record ClusteringRunView(
+    ClusteringRunSummary Summary,
+    ClusteringRequest Request,
+    KRangeEvaluation? Evaluation,
+    ClusterMetrics? Metrics,
+    ClusterExplanation? Explanation,
+    ClusteringCounts? Counts,
+    IReadOnlyList<string> Names,
+    string ClusterField,
+    string ClusterNameField)
+{
+    public IReadOnlyList<FeatureSpec> Specs => Request.Features.Select(ClusteringService.SpecOf).ToList();
+}
+
+/// <summary>
+/// K-means clustering of customers as a background job: features loaded through the query layer, the engine's
+/// preparation, automatic K, training and explanation, the model saved for re-assignment, and the membership published
+/// as customer fields (cluster number, and cluster name) so segments and dashboards can use it.
+/// </summary>
+public sealed class ClusteringService(
+    ICurrentUser currentUser,
+    DatasetAccess access,
+    PermissionPolicy policy,
+    QueryService queries,
+    CustomerAttributeStore attributes,
+    SegmentService segments,
+    JobQueue jobs,
+    StoragePaths paths,
+    IPortalDbFactory dbFactory,
+    TimeProvider clock) : IDatasetRefreshListener
+{
+    public const string JobKind = "clustering";
+    public const int MaxCustomers = 1_000_000;
+    public const int MaxFeatures = 20;
+
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static FeatureSpec SpecOf(ClusteringFeature feature)
+    {
+        var (high, low) = feature.Measure switch
+        {
+            CustomerMeasure.DaysSinceLastOrder => ("lapsed", "recent"),
+            CustomerMeasure.OrderCount => ("frequent", "infrequent"),
+            CustomerMeasure.TotalAmount => ("high spend", "low spend"),
+            CustomerMeasure.AverageAmount => ("big baskets", "small baskets"),
+            CustomerMeasure.DaysSinceFirstOrder => ("long-standing", "new"),
+            CustomerMeasure.CategoryShare => ($"mostly {feature.Value}", $"little {feature.Value}"),
+            _ => ((string?)null, (string?)null),
+        };
+        return new FeatureSpec(feature.Label, feature.Transform, high, low);
+    }
+
+    /// <summary>Readable, ready datasets with a Customer ID, and the segments on them.</summary>
+    public async Task<IReadOnlyList<ClusteringInput>> InputsAsync(CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ViewData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var datasets = await db.Datasets.AsNoTracking().Where(d => d.Status == DatasetStatus.Ready)
+            .OrderByDescending(d => d.Kind == DatasetKind.Customers).ThenBy(d => d.Name).Select(d => d.Id).ToListAsync(cancellationToken);
+        var result = new List<ClusteringInput>();
+        foreach (var id in datasets)
+        {
+            if (await access.FindReadableAsync(id, cancellationToken) is { } dataset && dataset.Columns.Any(c => c.Role == FieldRole.CustomerId && !c.IsExcluded))
+            {
+                result.Add(new ClusteringInput(dataset.Id, dataset.Name));
+            }
+        }
+        var readable = result.Select(r => r.DatasetId).ToHashSet();
+        foreach (var segment in await segments.ListAsync(cancellationToken))
+        {
+            if (readable.Contains(segment.DatasetId))
+            {
+                result.Add(new ClusteringInput(segment.DatasetId, $"Segment: {segment.Name}", segment.Id));
+            }
+        }
+        return result;
+    }
+
+    /// <summary>
+    /// The numeric features a dataset offers: its number fields (columns and analysis fields such as RFM values), and,
+    /// when it has related orders, order count, total and average spent, days since the last and first order, and the
+    /// share of spend on each of the commonest categories.
+    /// </summary>
+    public async Task<IReadOnlyList<FeatureOption>> FeaturesAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ViewData);
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        var described = await policy.DescribeAsync(dataset, cancellationToken);
+        var options = new List<FeatureOption>();
+        var facts = await policy.FactSourceAsync(dataset, cancellationToken);
+        if (facts is not null)
+        {
+            void Add(string label, CustomerMeasure measure, bool skewed, FeatureTransform transform = FeatureTransform.None) =>
+                options.Add(new FeatureOption(new ClusteringFeature(label, FeatureSource.Orders, Measure: measure, Transform: transform), $"Orders ({facts.Orders.Name})", skewed));
+            Add("Orders", CustomerMeasure.OrderCount, true, FeatureTransform.Log1p);
+            if (facts.Amount is not null)
+            {
+                Add("Total spent", CustomerMeasure.TotalAmount, true, FeatureTransform.Log1p);
+                Add("Average order value", CustomerMeasure.AverageAmount, true, FeatureTransform.Log1p);
+            }
+            Add("Days since last order", CustomerMeasure.DaysSinceLastOrder, false);
+            Add("Tenure (days since first order)", CustomerMeasure.DaysSinceFirstOrder, false);
+            if (facts.Amount is not null && facts.Orders.Fields.FirstOrDefault(f => f.Role == FieldRole.Dimension && f.Kind is FieldKind.Category or FieldKind.Text) is { } category)
+            {
+                var top = await queries.RunAsync(new QuerySpec
+                {
+                    DatasetId = facts.Orders.Id,
+                    Filter = new RuleGroup { Children = [new FieldCondition { Field = category.Name, Operator = RuleOperator.IsNotEmpty }] },
+                    GroupBy = [new GroupBy(category.Name, Alias: "value")],
+                    Measures = [new Measure(MeasureKind.Count, "n")],
+                    Sort = [new SortBy("n", Descending: true)],
+                    Limit = 8,
+                }, cancellationToken);
+                foreach (var value in top.Rows.Select(r => Convert.ToString(r[0], CultureInfo.InvariantCulture)).OfType<string>())
+                {
+                    options.Add(new FeatureOption(new ClusteringFeature($"Share of spend on {value}", FeatureSource.Orders, Measure: CustomerMeasure.CategoryShare,
+                        Column: category.Name, Value: value), $"Share of spend by {category.Name}", false));
+                }
+            }
+        }
+        var key = dataset.Columns.First(c => c.Role == FieldRole.CustomerId && !c.IsExcluded).Name;
+        foreach (var field in described.Fields.Where(f => f.Kind == FieldKind.Number && f.Name != key))
+        {
+            var skewed = field.Role is FieldRole.Amount or FieldRole.Measure && field.Type == ColumnType.Decimal;
+            options.Add(new FeatureOption(new ClusteringFeature(field.Name, FeatureSource.Field, Field: field.Name), field.Source?.Name ?? dataset.Name, skewed));
+        }
+        return options;
+    }
+
+    public async Task<IReadOnlyList<ClusteringRunSummary>> HistoryAsync(CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ViewData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var runs = await db.ClusteringRuns.AsNoTracking().OrderByDescending(r => r.Id).Take(200).ToListAsync(cancellationToken);
+        var result = new List<ClusteringRunSummary>();
+        var names = await NamesAsync(db, cancellationToken);
+        foreach (var run in runs)
+        {
+            if (await access.FindReadableAsync(run.DatasetId, cancellationToken) is not null)
+            {
+                result.Add(await SummaryAsync(db, run, names, cancellationToken));
+            }
+        }
+        return result;
+    }
+
+    public async Task<ClusteringRunView> GetAsync(int runId, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ViewData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var run = await db.ClusteringRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken)
+            ?? throw new PortalException("That clustering run no longer exists.");
+        await access.RequireReadableAsync(run.DatasetId, cancellationToken);
+        var request = JsonSerializer.Deserialize<ClusteringRequest>(run.SettingsJson, Json)!;
+        var metrics = run.MetricsJson is null ? null : JsonSerializer.Deserialize<StoredMetrics>(run.MetricsJson, Json);
+        var result = run.ResultJson is null ? null : JsonSerializer.Deserialize<StoredResult>(run.ResultJson, Json);
+        return new ClusteringRunView(await SummaryAsync(db, run, await NamesAsync(db, cancellationToken), cancellationToken), request,
+            metrics?.Evaluation, metrics?.Metrics, result?.Explanation, result?.Counts, result?.Names ?? [], ClusterField(run), ClusterNameField(run));
+    }
+
+    /// <summary>
+    /// Checks the request, records the run and starts training in the background. Returns the run id; its job (key
+    /// <see cref="JobKey"/>) reports progress and can be cancelled.
+    /// </summary>
+    public async Task<int> StartAsync(ClusteringRequest request, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        var dataset = await access.RequireReadableAsync(request.DatasetId, cancellationToken);
+        if (string.IsNullOrWhiteSpace(request.Name))
+        {
+            throw new PortalException("Give the run a name.");
+        }
+        if (request.Features.Count == 0)
+        {
+            throw new PortalException("Choose at least one feature.");
+        }
+        if (request.Features.Count > MaxFeatures)
+        {
+            throw new PortalException($"Choose at most {MaxFeatures} features.");
+        }
+        if (request.Features.Select(f => f.Label).Distinct(StringComparer.OrdinalIgnoreCase).Count() != request.Features.Count)
+        {
+            throw new PortalException("Two features have the same name.");
+        }
+        if (request.K is { } k && k is < ClusteringEngine.MinClusters or > ClusteringEngine.MaxClusters)
+        {
+            throw new PortalException($"Choose between {ClusteringEngine.MinClusters} and {ClusteringEngine.MaxClusters} clusters.");
+        }
+        if (request.K is null && (request.MinK < ClusteringEngine.MinClusters || request.MaxK > ClusteringEngine.MaxClusters || request.MinK >= request.MaxK))
+        {
+            throw new PortalException($"For automatic K, choose a range within {ClusteringEngine.MinClusters}–{ClusteringEngine.MaxClusters}, smallest first.");
+        }
+        var offered = await FeaturesAsync(dataset.Id, cancellationToken);
+        foreach (var feature in request.Features)
+        {
+            if (!offered.Any(o => o.Feature with { Label = feature.Label, Transform = feature.Transform } == feature))
+            {
+                throw new PortalException($"“{feature.Label}” is not a number this dataset offers for clustering.");
+            }
+        }
+        if (request.SegmentId is { } segmentId)
+        {
+            var (segment, _, _) = await segments.GetAsync(segmentId, cancellationToken);
+            if (segment.DatasetId != dataset.Id)
+            {
+                throw new PortalException("That segment is on another dataset.");
+            }
+        }
+
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var run = new ClusteringRun
+        {
+            Name = request.Name.Trim(),
+            DatasetId = dataset.Id,
+            SegmentId = request.SegmentId,
+            SettingsJson = JsonSerializer.Serialize(request with { Name = request.Name.Trim() }, Json),
+            K = request.K,
+            Seed = request.Seed,
+            Status = ClusteringRunStatus.Running,
+            OwnerId = user.UserId(),
+            CreatedAt = clock.GetUtcNow(),
+        };
+        db.ClusteringRuns.Add(run);
+        await db.SaveChangesAsync(cancellationToken);
+        var id = run.Id;
+        jobs.Enqueue(new JobRequest(JobKind, $"Clustering “{run.Name}”", JobKey(id), user,
+            (services, progress, ct) => services.GetRequiredService<ClusteringService>().TrainAsync(id, progress, ct)));
+        return id;
+    }
+
+    public static string JobKey(int runId) => $"clustering:{runId}";
+
+    /// <summary>The job's work: load, prepare, choose K, train, explain, save the model and the membership.</summary>
+    internal async Task TrainAsync(int runId, IProgress<JobProgress> progress, CancellationToken cancellationToken)
+    {
+        ClusteringRun run;
+        await using (var db = await dbFactory.CreateAsync(CancellationToken.None))
+        {
+            run = await db.ClusteringRuns.AsNoTracking().FirstAsync(r => r.Id == runId, CancellationToken.None);
+        }
+        try
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var request = JsonSerializer.Deserialize<ClusteringRequest>(run.SettingsJson, Json)!;
+            progress.Report(new JobProgress(0.02, "Loading customer features…"));
+            var (keys, data, keyType) = await LoadAsync(request, cancellationToken);
+            if (keys.Count == 0)
+            {
+                throw new PortalException("There are no customers to cluster.");
+            }
+            progress.Report(new JobProgress(0.1, $"Preparing {keys.Count:N0} customers…"));
+            var prepared = await Task.Run(() => ClusteringEngine.Prepare(data, request.Scaling, request.Missing, cancellationToken), cancellationToken);
+
+            KRangeEvaluation? evaluation = null;
+            var k = request.K ?? 0;
+            if (request.K is null)
+            {
+                var range = new Progress<double>(p => progress.Report(new JobProgress(0.12 + 0.5 * p, $"Trying K = {request.MinK}…{request.MaxK}…")));
+                evaluation = await Task.Run(() => ClusteringEngine.EvaluateRange(prepared, request.MinK, request.MaxK, request.Seed, null, range, cancellationToken), cancellationToken);
+                k = evaluation.Suggestion.K;
+            }
+            var start = request.K is null ? 0.62 : 0.12;
+            var training = new Progress<double>(p => progress.Report(new JobProgress(start + (0.85 - start) * p, $"Training {k} clusters on {prepared.Rows.Length:N0} customers…")));
+            var result = await Task.Run(() => ClusteringEngine.Train(prepared, k, request.Seed, null, training, cancellationToken), cancellationToken);
+            progress.Report(new JobProgress(0.87, "Explaining the clusters…"));
+            var explanation = await Task.Run(() => ClusteringEngine.Explain(data, prepared, result, null, cancellationToken), cancellationToken);
+            var names = explanation.Clusters.Select(c => c.Name).ToList();
+
+            progress.Report(new JobProgress(0.93, "Saving the model and the membership…"));
+            var modelPath = Path.Combine("models", $"clustering-{runId}.model");
+            Directory.CreateDirectory(Path.GetDirectoryName(paths.InDataDirectory(modelPath))!);
+            await using (var file = File.Create(paths.InDataDirectory(modelPath)))
+            {
+                result.Model.Save(file);
+            }
+            var assignments = new int[keys.Count];
+            Array.Fill(assignments, ClusteringModel.Unassigned);
+            for (var i = 0; i < prepared.KeptRows.Length; i++)
+            {
+                assignments[prepared.KeptRows[i]] = result.Assignments[i];
+            }
+            await WriteMembershipAsync(run, keyType, keys, assignments, names, cancellationToken);
+
+            await using var db = await dbFactory.CreateAsync(CancellationToken.None);
+            var entity = await db.ClusteringRuns.FirstAsync(r => r.Id == runId, CancellationToken.None);
+            entity.K = k;
+            entity.Status = ClusteringRunStatus.Completed;
+            entity.ModelPath = modelPath;
+            entity.Customers = prepared.Rows.Length;
+            entity.MetricsJson = JsonSerializer.Serialize(new StoredMetrics(evaluation, result.Metrics), Json);
+            entity.ResultJson = JsonSerializer.Serialize(new StoredResult(explanation,
+                new ClusteringCounts(keys.Count, prepared.Rows.Length, prepared.RowsDropped, prepared.ImputedPerFeature), names), Json);
+            entity.CompletedAt = entity.AssignedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+            progress.Report(new JobProgress(1, $"{k} clusters of {prepared.Rows.Length:N0} customers" +
+                (evaluation is null ? "." : $" — {evaluation.Suggestion.Reason}")));
+        }
+        catch (Exception ex)
+        {
+            await using var db = await dbFactory.CreateAsync(CancellationToken.None);
+            var entity = await db.ClusteringRuns.FirstAsync(r => r.Id == runId, CancellationToken.None);
+            entity.Status = ex is OperationCanceledException ? ClusteringRunStatus.Cancelled : ClusteringRunStatus.Failed;
+            entity.Error = ex is OperationCanceledException ? "Cancelled." : ex is PortalException ? ex.Message : $"The run failed: {ex.Message}";
+            entity.CompletedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+            throw;
+        }
+    }
+
+    /// <summary>Names a cluster (the name field changes; segments use the cluster number, so they keep working).</summary>
+    public async Task RenameClusterAsync(int runId, int cluster, string name, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        var view = await GetAsync(runId, cancellationToken);
+        var trimmed = name.Trim();
+        if (trimmed.Length is 0 or > 80)
+        {
+            throw new PortalException("A cluster name needs 1 to 80 characters.");
+        }
+        if (cluster < 0 || cluster >= view.Names.Count)
+        {
+            throw new PortalException("That cluster does not exist.");
+        }
+        if (view.Names.Where((_, i) => i != cluster).Contains(trimmed, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new PortalException($"Another cluster is already called “{trimmed}”.");
+        }
+        var names = view.Names.ToArray();
+        names[cluster] = trimmed;
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var run = await db.ClusteringRuns.FirstAsync(r => r.Id == runId, cancellationToken);
+        var stored = JsonSerializer.Deserialize<StoredResult>(run.ResultJson!, Json)!;
+        run.ResultJson = JsonSerializer.Serialize(stored with { Names = names }, Json);
+        await db.SaveChangesAsync(cancellationToken);
+        await AssignAsync(run, cancellationToken);
+    }
+
+    /// <summary>Saves one cluster as a segment ("cluster is 2" on the run's field), named after the cluster.</summary>
+    public async Task<int> SaveClusterAsSegmentAsync(int runId, int cluster, string? name = null, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        var view = await GetAsync(runId, cancellationToken);
+        if (view.Summary.Status != ClusteringRunStatus.Completed || cluster < 0 || cluster >= view.Names.Count)
+        {
+            throw new PortalException("That cluster does not exist.");
+        }
+        var rule = new RuleGroup
+        {
+            Children = [new FieldCondition { Field = view.ClusterField, Operator = RuleOperator.Equals, Value = (cluster + 1).ToString(CultureInfo.InvariantCulture) }],
+        };
+        if (view.Request.SegmentId is { } within)
+        {
+            rule.Children.Add(new SegmentCondition { SegmentId = within });
+        }
+        return await segments.CreateAsync(new SegmentDraft(string.IsNullOrWhiteSpace(name) ? $"{view.Summary.Name}: {view.Names[cluster]}" : name.Trim(),
+            view.Request.DatasetId, new RuleTree { Root = rule }, $"Cluster {cluster + 1} of the clustering run “{view.Summary.Name}”.", ["Cluster"]), cancellationToken);
+    }
+
+    /// <summary>
+    /// The cluster's best rule (from the explanation's decision tree) as a rule tree over the features: field
+    /// conditions for customer fields, order facts for order measures. A share of spend has no rule equivalent and is
+    /// left out (said in the returned note).
+    /// </summary>
+    public async Task<(RuleTree Rule, string? Note)> RuleForClusterAsync(int runId, int cluster, CancellationToken cancellationToken = default)
+    {
+        var view = await GetAsync(runId, cancellationToken);
+        var profile = view.Explanation?.Clusters.FirstOrDefault(c => c.Cluster == cluster) ?? throw new PortalException("That cluster does not exist.");
+        var best = profile.Rules.FirstOrDefault() ?? throw new PortalException("No rule describes this cluster well enough.");
+        var root = new RuleGroup();
+        var skipped = new List<string>();
+        foreach (var condition in best.Conditions)
+        {
+            var feature = view.Request.Features[condition.FeatureIndex];
+            var greater = condition.Comparison == ThresholdComparison.Greater;
+            var value = condition.Threshold.ToString("0.####", CultureInfo.InvariantCulture);
+            RuleNode? node = feature.Source == FeatureSource.Field
+                ? new FieldCondition { Field = feature.Field!, Operator = greater ? RuleOperator.Greater : RuleOperator.LessOrEqual, Value = value }
+                : feature.Measure switch
+                {
+                    CustomerMeasure.OrderCount => Fact(CustomerFact.OrderCount),
+                    CustomerMeasure.TotalAmount => Fact(CustomerFact.TotalAmount),
+                    CustomerMeasure.AverageAmount => Fact(CustomerFact.AverageAmount),
+                    CustomerMeasure.DaysSinceLastOrder => Fact(CustomerFact.DaysSinceLastOrder),
+                    CustomerMeasure.DaysSinceFirstOrder => new FactCondition
+                    {
+                        // More than N days since the first order = first order before today − N days.
+                        Fact = CustomerFact.FirstOrderDate,
+                        Operator = greater ? RuleOperator.Before : RuleOperator.After,
+                        Value = DateOnly.FromDateTime(clock.GetLocalNow().DateTime).AddDays(-(int)Math.Floor(condition.Threshold) - (greater ? 0 : 1)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    },
+                    _ => null,
+                };
+            if (node is null)
+            {
+                skipped.Add(feature.Label);
+            }
+            else
+            {
+                root.Children.Add(node);
+            }
+
+            FactCondition Fact(CustomerFact fact) => new() { Fact = fact, Operator = greater ? RuleOperator.Greater : RuleOperator.LessOrEqual, Value = value };
+        }
+        return (new RuleTree { Root = root }, skipped.Count == 0 ? null : $"Left out (no rule equivalent): {string.Join(", ", skipped)}.");
+    }
+
+    /// <summary>Saves the cluster's rule as a new segment the user can open and edit.</summary>
+    public async Task<int> SaveRuleAsSegmentAsync(int runId, int cluster, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        var view = await GetAsync(runId, cancellationToken);
+        var (rule, note) = await RuleForClusterAsync(runId, cluster, cancellationToken);
+        return await segments.CreateAsync(new SegmentDraft($"{view.Summary.Name}: {view.Names[cluster]} (rule)", view.Request.DatasetId, rule,
+            $"Rule learnt to describe cluster {cluster + 1} of “{view.Summary.Name}”. {note}".Trim(), ["Cluster rule"]), cancellationToken);
+    }
+
+    /// <summary>Assigns the current customers with the run's saved model (after the data changed), keeping the clusters.</summary>
+    public async Task AssignAgainAsync(int runId, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var run = await db.ClusteringRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken)
+            ?? throw new PortalException("That clustering run no longer exists.");
+        await access.RequireReadableAsync(run.DatasetId, cancellationToken);
+        await AssignAsync(run, cancellationToken);
+    }
+
+    public async Task DeleteAsync(int runId, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var run = await db.ClusteringRuns.FirstOrDefaultAsync(r => r.Id == runId, cancellationToken)
+            ?? throw new PortalException("That clustering run no longer exists.");
+        if (run.OwnerId != user.UserId() && !user.IsInRole(Roles.Admin))
+        {
+            throw new PermissionDeniedException("Only the owner or an Admin can delete a clustering run.");
+        }
+        if (run.Status == ClusteringRunStatus.Running)
+        {
+            throw new PortalException("Cancel the run before deleting it.");
+        }
+        await attributes.RemoveAsync(AttributeSetKind.Clustering, runId, cancellationToken);
+        if (run.ModelPath is { } model)
+        {
+            File.Delete(paths.InDataDirectory(model));
+        }
+        db.ClusteringRuns.Remove(run);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>After a refresh of a clustered dataset (or of its orders), the saved models place the customers again.</summary>
+    public async Task DatasetRefreshedAsync(int datasetId, ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var related = await db.DatasetRelationships.AsNoTracking().Where(r => r.FromDatasetId == datasetId).Select(r => r.ToDatasetId).ToListAsync(cancellationToken);
+        related.Add(datasetId);
+        var runs = await db.ClusteringRuns.AsNoTracking()
+            .Where(r => related.Contains(r.DatasetId) && r.Status == ClusteringRunStatus.Completed && r.ModelPath != null)
+            .Select(r => r.Id).ToListAsync(cancellationToken);
+        foreach (var id in runs)
+        {
+            jobs.Enqueue(new JobRequest(JobKind, "Assign customers to clusters again", $"clustering-assign:{id}", user,
+                (services, progress, ct) => services.GetRequiredService<ClusteringService>().AssignAgainAsync(id, ct)));
+        }
+    }
+
+    private async Task AssignAsync(ClusteringRun run, CancellationToken cancellationToken)
+    {
+        if (run.Status != ClusteringRunStatus.Completed || run.ModelPath is null || run.ResultJson is null)
+        {
+            throw new PortalException("Only a completed run can assign customers.");
+        }
+        var request = JsonSerializer.Deserialize<ClusteringRequest>(run.SettingsJson, Json)!;
+        var stored = JsonSerializer.Deserialize<StoredResult>(run.ResultJson, Json)!;
+        var (keys, data, keyType) = await LoadAsync(request, cancellationToken);
+        int[] assignments;
+        await using (var file = File.OpenRead(paths.InDataDirectory(run.ModelPath)))
+        {
+            assignments = await Task.Run(() => ClusteringEngine.Assign(file, data.Rows, cancellationToken), cancellationToken);
+        }
+        await WriteMembershipAsync(run, keyType, keys, assignments, stored.Names, cancellationToken);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        await db.ClusteringRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.AssignedAt, clock.GetUtcNow()), cancellationToken);
+    }
+
+    private Task WriteMembershipAsync(ClusteringRun run, ColumnType keyType, IReadOnlyList<object> keys, int[] assignments, IReadOnlyList<string> names, CancellationToken cancellationToken) =>
+        attributes.WriteAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, $"Clusters: {run.Name}", keyType,
+            [new AttributeColumn(ClusterField(run), "cluster", ColumnType.Integer), new AttributeColumn(ClusterNameField(run), "cluster_name", ColumnType.Text, FieldRole.Dimension)],
+            keys.Select((key, i) => assignments[i] == ClusteringModel.Unassigned
+                ? new object?[] { key, null, null }
+                : new object?[] { key, assignments[i] + 1, names[assignments[i]] }),
+            cancellationToken);
+
+    private static string ClusterField(ClusteringRun run) => $"Cluster ({run.Name})";
+
+    private static string ClusterNameField(ClusteringRun run) => $"Cluster name ({run.Name})";
+
+    /// <summary>One row per customer of the input (the segment's members when there is one), with the features in order.</summary>
+    private async Task<(IReadOnlyList<object> Keys, ClusteringData Data, ColumnType KeyType)> LoadAsync(ClusteringRequest request, CancellationToken cancellationToken)
+    {
+        var dataset = await access.RequireReadableAsync(request.DatasetId, cancellationToken);
+        var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded)
+            ?? throw new PortalException($"{dataset.Name} has no Customer ID column.");
+        var fields = request.Features.Where(f => f.Source == FeatureSource.Field).Select(f => f.Field!).Distinct().ToList();
+        var measures = request.Features.Select((f, i) => (f, i)).Where(x => x.f.Source == FeatureSource.Orders)
+            .Select(x => new FactColumn($"m{x.i}", x.f.Measure!.Value, Column: x.f.Column, Values: x.f.Value is null ? null : [x.f.Value])).ToList();
+        var result = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = dataset.Id,
+            Filter = new RuleGroup
+            {
+                Children = [new FieldCondition { Field = key.Name, Operator = RuleOperator.IsNotEmpty },
+                    .. request.SegmentId is { } segmentId ? new RuleNode[] { new SegmentCondition { SegmentId = segmentId } } : []],
+            },
+            Columns = [key.Name, .. fields],
+            Facts = measures,
+            DistinctCustomers = true,
+            Limit = MaxCustomers + 1,
+        }, cancellationToken);
+        if (result.Rows.Count > MaxCustomers)
+        {
+            throw new PortalException($"Clustering takes up to {MaxCustomers:N0} customers; choose a segment to narrow it down.");
+        }
+        var columnIndex = result.Columns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
+        var featureIndex = request.Features.Select((f, i) => f.Source == FeatureSource.Field ? columnIndex[f.Field!] : columnIndex[$"m{i}"]).ToArray();
+        var keys = new object[result.Rows.Count];
+        var rows = new double?[result.Rows.Count][];
+        for (var r = 0; r < rows.Length; r++)
+        {
+            var row = result.Rows[r];
+            keys[r] = row[0]!;
+            var values = new double?[featureIndex.Length];
+            for (var f = 0; f < values.Length; f++)
+            {
+                values[f] = QueryValue.ToDouble(row[featureIndex[f]]);
+            }
+            rows[r] = values;
+        }
+        return (keys, new ClusteringData(request.Features.Select(SpecOf).ToList(), rows), key.Type);
+    }
+
+    private async Task<Dictionary<string, string>> NamesAsync(IPortalDb db, CancellationToken cancellationToken) =>
+        await db.Users.AsNoTracking().ToDictionaryAsync(u => u.Id, u => u.DisplayName ?? u.Email ?? u.UserName ?? u.Id, cancellationToken);
+
+    private async Task<ClusteringRunSummary> SummaryAsync(IPortalDb db, ClusteringRun run, Dictionary<string, string> owners, CancellationToken cancellationToken)
+    {
+        var dataset = await db.Datasets.AsNoTracking().Where(d => d.Id == run.DatasetId).Select(d => d.Name).FirstOrDefaultAsync(cancellationToken) ?? "?";
+        var segment = run.SegmentId is { } id ? await db.Segments.AsNoTracking().Where(s => s.Id == id).Select(s => s.Name).FirstOrDefaultAsync(cancellationToken) : null;
+        return new ClusteringRunSummary(run.Id, run.Name, segment is null ? dataset : $"{dataset} · segment {segment}", run.K, run.Status, run.Customers,
+            run.CreatedAt, run.CompletedAt, run.Error, run.OwnerId is { } owner ? owners.GetValueOrDefault(owner) : null);
+    }
+
+    private sealed record StoredMetrics(KRangeEvaluation? Evaluation, ClusterMetrics Metrics);
+
+    private sealed record StoredResult(ClusterExplanation Explanation, ClusteringCounts Counts, IReadOnlyList<string> Names);
+}
