@@ -239,4 +239,30 @@ public sealed class ClusteringServiceTests(ClusteringFixture fixture) : IClassFi
         Assert.Equal(ClusteringRunStatus.Cancelled, after.Summary.Status);
         Assert.Equal("Cancelled.", after.Summary.Error);
     }
+
+    [Fact]
+    public async Task After_a_refresh_the_saved_model_assigns_the_customers_again()
+    {
+        var view = await fixture.RunAsync(await RequestAsync("Kept up to date", k: 3));
+        var before = await fixture.IdsAsync(new RuleGroup { Children = [new FieldCondition { Field = view.ClusterField, Operator = RuleOperator.Equals, Value = "1" }] });
+        var queue = fixture.Harness.Services.GetRequiredService<JobQueue>();
+        var key = $"clustering-assign:{view.Summary.Id}";
+        var done = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChanged(JobSnapshot job)
+        {
+            if (job.Key == key && !job.IsActive)
+            {
+                done.TrySetResult(job);
+            }
+        }
+        queue.Changed += OnChanged;
+
+        var user = await fixture.Harness.CurrentUser.GetPrincipalAsync();
+        await fixture.Harness.WithAsync<ClusteringService>(s => s.DatasetRefreshedAsync(fixture.Customers.Id, user, TestContext.Current.CancellationToken));
+        var job = await done.Task.WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+        queue.Changed -= OnChanged;
+
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.Equal(before, await fixture.IdsAsync(new RuleGroup { Children = [new FieldCondition { Field = view.ClusterField, Operator = RuleOperator.Equals, Value = "1" }] }));
+    }
 }
