@@ -1,0 +1,154 @@
+using SegmentPortal.Core.Queries;
+
+namespace SegmentPortal.Core.Dashboards;
+
+/// <summary>What a tile shows.</summary>
+public enum TileType
+{
+    Kpi,
+    Bar,
+    Line,
+    Area,
+    Pie,
+    Scatter,
+    Histogram,
+    Box,
+    Heatmap,
+    Funnel,
+    Treemap,
+    Table,
+    Pivot,
+    Text,
+
+    /// <summary>The same measure split by 2–5 segments.</summary>
+    CompareSegments,
+
+    /// <summary>A segment's size at each refresh.</summary>
+    SegmentSize,
+
+    /// <summary>Customers by first-order month, share still ordering in each following month.</summary>
+    Cohort,
+
+    /// <summary>The R×F heatmap of a dataset's RFM analysis.</summary>
+    RfmGrid,
+
+    /// <summary>A clustering run's cluster profiles.</summary>
+    ClusterProfile,
+}
+
+public enum TileMeasureKind
+{
+    Count,
+    Customers,
+    CountDistinct,
+    Sum,
+    Average,
+    Median,
+    Min,
+    Max,
+
+    /// <summary><see cref="TileMeasure.Numerator"/> ÷ <see cref="TileMeasure.Denominator"/>.</summary>
+    Ratio,
+}
+
+/// <summary>A number a tile shows: an aggregate of a column, or the ratio of two measures.</summary>
+public sealed record TileMeasure(
+    TileMeasureKind Kind,
+    string? Column = null,
+    string? Label = null,
+    TileMeasure? Numerator = null,
+    TileMeasure? Denominator = null);
+
+/// <summary>
+/// What a tile groups by: a column, a date column bucketed by <see cref="Bucket"/>, or a numeric column in bins of
+/// <see cref="BinWidth"/> (histograms). <see cref="Hierarchy"/> lists the columns to drill through (region → city);
+/// a date column drills year → quarter → month → week → day.
+/// </summary>
+public sealed record TileDimension(string Column, DateBucket? Bucket = null, double? BinWidth = null, IReadOnlyList<string>? Hierarchy = null);
+
+public sealed record TileSort(bool ByMeasure = true, int Index = 0, bool Descending = true);
+
+/// <summary>A tile as saved with its dashboard: the question (a spec in tile terms) and how to draw it.</summary>
+public sealed record TileDefinition
+{
+    public required string Id { get; init; }
+
+    public required TileType Type { get; init; }
+
+    public string Title { get; init; } = "";
+
+    public int? DatasetId { get; init; }
+
+    /// <summary>Only this segment's customers.</summary>
+    public int? SegmentId { get; init; }
+
+    public IReadOnlyList<TileMeasure> Measures { get; init; } = [];
+
+    /// <summary>[0] is the category / x axis / pivot rows; [1] the series / colour / pivot columns.</summary>
+    public IReadOnlyList<TileDimension> Dimensions { get; init; } = [];
+
+    /// <summary>The tile's own rule (the segment rule builder's JSON), or null.</summary>
+    public string? FilterJson { get; init; }
+
+    public TileSort? Sort { get; init; }
+
+    /// <summary>Keep the top N categories; the rest are summed into "Other" when <see cref="OtherBucket"/>.</summary>
+    public int? TopN { get; init; }
+
+    public bool OtherBucket { get; init; } = true;
+
+    /// <summary>Text tiles: Markdown, rendered safely (no HTML).</summary>
+    public string? Markdown { get; init; }
+
+    /// <summary>Compare-segments tiles: 2–5 segments; segment-size tiles: one.</summary>
+    public IReadOnlyList<int> SegmentIds { get; init; } = [];
+
+    /// <summary>KPI tiles: the date column for "compared with the previous period" and the sparkline.</summary>
+    public string? DateColumn { get; init; }
+
+    /// <summary>KPI tiles: the period compared (a month, a quarter…).</summary>
+    public DateBucket Period { get; init; } = DateBucket.Month;
+
+    public bool Stacked { get; init; }
+
+    public bool Horizontal { get; init; }
+
+    public bool Donut { get; init; }
+
+    /// <summary>RFM grid tiles: the transactions dataset; cluster-profile tiles: the run.</summary>
+    public int? SourceId { get; init; }
+}
+
+/// <summary>Where a tile sits on the 12-column grid (x, width in columns; y, height in rows).</summary>
+public sealed record TileLayout(string TileId, int X, int Y, int W, int H);
+
+/// <summary>KPI figures: the value, the previous period's, and a sparkline of the last periods.</summary>
+public sealed record KpiData(double? Value, double? Previous, string Period, IReadOnlyList<string> SparkLabels, IReadOnlyList<double?> SparkValues)
+{
+    public double? Change => Value is { } v && Previous is { } p && p != 0 ? (v - p) / Math.Abs(p) : null;
+}
+
+/// <summary>
+/// A tile's data, ready to draw: rows of dimension values then measure values (in the order of the names), totals
+/// for tables, and the special parts some types need.
+/// </summary>
+public sealed record TileData(
+    TileType Type,
+    IReadOnlyList<string> Dimensions,
+    IReadOnlyList<string> Measures,
+    IReadOnlyList<object?[]> Rows)
+{
+    /// <summary>Table tiles: one total per measure (over all rows, not only the page shown).</summary>
+    public IReadOnlyList<double?>? Totals { get; init; }
+
+    public KpiData? Kpi { get; init; }
+
+    /// <summary>Box tiles: per category (row order), min, lower quartile, median, upper quartile, max.</summary>
+    public IReadOnlyList<double?[]>? Boxes { get; init; }
+
+    /// <summary>Text tiles: the Markdown.</summary>
+    public string? Markdown { get; init; }
+
+    /// <summary>True when rows were cut at the tile's limit (the UI says so).</summary>
+    public bool Truncated { get; init; }
+}
