@@ -21,6 +21,24 @@ public static class ApiEndpoints
         return endpoints;
     }
 
+    /// <summary>
+    /// Where the server's own headless browser starts a board export: a one-time ticket (see <see cref="PrintTickets"/>)
+    /// signs that browser in as the user who asked, and it is sent to the board. Anything else gets a plain 404.
+    /// </summary>
+    public static IEndpointRouteBuilder MapPrintEndpoint(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapGet("/print/{ticket}", async (string ticket, PrintTickets tickets, UserManager<AppUser> users, SignInManager<AppUser> signIn) =>
+        {
+            if (tickets.Redeem(ticket) is not { } redeemed || await users.FindByIdAsync(redeemed.UserId) is not { IsDisabled: false } user)
+            {
+                return Results.NotFound();
+            }
+            await signIn.SignInAsync(user, isPersistent: false);
+            return Results.LocalRedirect($"/dashboards/{redeemed.DashboardId}?print=1");
+        }).AllowAnonymous();
+        return endpoints;
+    }
+
     public const string UploadHeader = "X-SegmentPortal-Upload";
 
     /// <summary>

@@ -45,6 +45,9 @@ public static class HostingExtensions
         AddIdentity(services, configuration);
         services.AddScoped<ICurrentUser, CurrentUser>();
         services.AddScoped<UiFeedback>();
+        services.AddOptions<ExportOptions>().BindConfiguration("Export");
+        services.AddSingleton<PrintTickets>();
+        services.AddSingleton<BoardSnapshots>();
         return builder;
     }
 
@@ -161,6 +164,7 @@ public static class HostingExtensions
         app.MapRazorComponents<App>()
             .AddInteractiveServerRenderMode();
         app.MapAccountEndpoints();
+        app.MapPrintEndpoint();
         app.MapAdminApi();
         app.MapUploadApi();
         app.MapSegmentExports();
