@@ -1,0 +1,65 @@
+using Bunit;
+using SegmentPortal.Core.Dashboards;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Web.Components.Dashboards.Tiles;
+using SegmentPortal.Web.Tests.Infrastructure;
+using static SegmentPortal.Web.Tests.Components.Dashboards.TileSamples;
+
+namespace SegmentPortal.Web.Tests.Components.Dashboards;
+
+public sealed class KpiTileTests : PortalTestContext
+{
+    private static TileData Kpi(double? value, double? previous, params double?[] spark) =>
+        DataOf(TileType.Kpi, [], ["Revenue"]) with { Kpi = new KpiData(value, previous, "Jun 2025", spark.Select((_, i) => $"M{i + 1}").ToList(), spark) };
+
+    [Fact]
+    public void A_rise_shows_the_value_the_change_with_an_up_arrow_and_a_sparkline()
+    {
+        var cut = Render<TileView>(p => p
+            .Add(t => t.Tile, Tile(TileType.Kpi) with { Period = DateBucket.Month })
+            .Add(t => t.Data, Kpi(125000, 100000, 90000, null, 100000, 125000)));
+
+        Assert.Equal("125,000", cut.Find("[data-testid=kpi-value]").TextContent);
+        var change = cut.Find("[data-testid=kpi-change]");
+        Assert.Contains("kpi-up", change.ClassList);
+        Assert.Contains("+25.0%", change.TextContent);
+        Assert.Contains("vs previous month (100,000)", change.TextContent);
+        Assert.NotNull(change.QuerySelector("svg.mud-icon-root"));
+        Assert.Contains("Revenue · Jun 2025", cut.Find(".kpi-label").TextContent);
+        var sparkline = cut.Find("[data-testid=kpi-sparkline]");
+        // The missing month splits the line: a dot for the first month, a line for the last two.
+        Assert.Single(sparkline.QuerySelectorAll("polyline"));
+        Assert.Single(sparkline.QuerySelectorAll("circle"));
+    }
+
+    [Fact]
+    public void A_fall_is_marked_down()
+    {
+        var cut = Render<TileView>(p => p.Add(t => t.Tile, Tile(TileType.Kpi) with { Period = DateBucket.Quarter }).Add(t => t.Data, Kpi(80, 100)));
+
+        var change = cut.Find("[data-testid=kpi-change]");
+        Assert.Contains("kpi-down", change.ClassList);
+        Assert.Contains("−20.0%", change.TextContent);
+        Assert.Contains("vs previous quarter", change.TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=kpi-sparkline]"));
+    }
+
+    [Fact]
+    public void Without_a_previous_period_there_is_nothing_to_compare()
+    {
+        var cut = Render<TileView>(p => p.Add(t => t.Tile, Tile(TileType.Kpi)).Add(t => t.Data, Kpi(42, null)));
+
+        var change = cut.Find("[data-testid=kpi-change]");
+        Assert.Contains("kpi-flat", change.ClassList);
+        Assert.Contains("No previous month to compare", change.TextContent);
+    }
+
+    [Fact]
+    public void The_sparkline_puts_the_highest_value_at_the_top()
+    {
+        var runs = Sparkline.Runs([1, 3, 2], 100, 20);
+
+        var run = Assert.Single(runs);
+        Assert.Equal([(0, 18), (50, 2), (100, 10)], run);
+    }
+}
