@@ -51,6 +51,8 @@ public static class DependencyInjection
         services.AddScoped<Analysis.Clustering.ClusteringService>();
         services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Clustering.ClusteringService>());
         services.AddScoped<SegmentService>();
+        services.AddScoped<Dashboards.DashboardService>();
+        services.AddScoped<Dashboards.TileDataService>();
         services.AddScoped<RuleBuilderService>();
         services.AddScoped<DatasetAccess>();
         services.AddScoped<DatasetSharing>();

@@ -5,6 +5,7 @@ using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Connections;
+using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Segments;
@@ -36,6 +37,8 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<RfmRun> RfmRuns => Set<RfmRun>();
 
     public DbSet<ClusteringRun> ClusteringRuns => Set<ClusteringRun>();
+
+    public DbSet<Dashboard> Dashboards => Set<Dashboard>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -149,6 +149,27 @@ public sealed record TileData(
     /// <summary>Text tiles: the Markdown.</summary>
     public string? Markdown { get; init; }
 
-    /// <summary>True when rows were cut at the tile's limit (the UI says so).</summary>
+    /// <summary>True when rows were cut at the tile's limit (the UI says so); for tables, when there are further pages.</summary>
     public bool Truncated { get; init; }
+
+    /// <summary>
+    /// What the rows are grouped by after drilling (the tile's dimensions with the first replaced by its drill level, a
+    /// histogram's resolved bin width): turn a clicked value into a <see cref="CrossFilter"/> or a <see cref="DrillStep"/>.
+    /// </summary>
+    public IReadOnlyList<TileDimension> Grouping { get; init; } = [];
+
+    /// <summary>A click on a category can drill one level further (a finer date period or the next hierarchy column).</summary>
+    public bool CanDrill { get; init; }
+
+    /// <summary>Histogram tiles: the width of each bin; a row's first value is its bin's lower edge.</summary>
+    public double? BinWidth { get; init; }
+
+    /// <summary>Top-N tiles: the last rows (first value "Other") sum up the categories outside the top N.</summary>
+    public bool HasOther { get; init; }
+
+    /// <summary>Indexes of the dashboard filters that do not narrow this tile (its dataset has no such field).</summary>
+    public IReadOnlyList<int> FiltersNotApplied { get; init; } = [];
+
+    /// <summary>Why there is nothing to draw (an analysis not run yet), in words for the person viewing.</summary>
+    public string? Notice { get; init; }
 }

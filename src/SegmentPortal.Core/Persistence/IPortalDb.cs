@@ -4,6 +4,7 @@ using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Connections;
+using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Segments;
@@ -40,6 +41,8 @@ public interface IPortalDb : IAsyncDisposable
     DbSet<RfmRun> RfmRuns { get; }
 
     DbSet<ClusteringRun> ClusteringRuns { get; }
+
+    DbSet<Dashboard> Dashboards { get; }
 
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }

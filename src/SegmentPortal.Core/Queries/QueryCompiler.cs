@@ -105,10 +105,7 @@ public sealed class QueryCompiler
         {
             foreach (var group in spec.GroupBy)
             {
-                var field = RequireField(dataset, group.Column);
-                var expression = group.Bucket is { } bucket
-                    ? field.Kind == FieldKind.Date ? _d.Truncate(bucket, Column(scope, field.Name)) : throw new PortalException($"{field.Name} is not a date, so it cannot be grouped by {bucket}.")
-                    : Column(scope, field.Name);
+                var expression = GroupExpression(group, scope);
                 select.Add($"{expression} AS {_d.Quote(group.Name)}");
                 groupBy.Add(expression);
                 columns.Add(group.Name);
@@ -152,6 +149,48 @@ public sealed class QueryCompiler
         body += _d.LimitOffset(spec.Limit, spec.Offset);
         var sql = _ctes.Count == 0 ? body : $"WITH {string.Join(", ", _ctes.Select(cte => cte()))} {body}";
         return new CompiledQuery(sql, _parameters, columns, _reads.DistinctBy(r => r.Id).ToList());
+    }
+
+    /// <summary>
+    /// What a group is: a column or a customer fact, as is, in date periods, or in bins. A bin's width is a parameter;
+    /// the same parameter appears twice so the bin is named by its lower edge.
+    /// </summary>
+    private string GroupExpression(GroupBy group, Scope scope)
+    {
+        string expression;
+        FieldKind kind;
+        string label;
+        if (group.Fact is { } fact)
+        {
+            (expression, kind, label) = (FactColumnValue(fact, scope), fact.Measure == CustomerMeasure.FirstOrderDate ? FieldKind.Date : FieldKind.Number, group.Name);
+        }
+        else
+        {
+            var field = RequireField(scope.Dataset, group.Column);
+            (expression, kind, label) = (Column(scope, field.Name), field.Kind, field.Name);
+        }
+        if (group.Bucket is { } bucket)
+        {
+            if (group.BinWidth is not null)
+            {
+                throw new PortalException($"{label} can be grouped by date periods or by bins, not both.");
+            }
+            return kind == FieldKind.Date ? _d.Truncate(bucket, expression) : throw new PortalException($"{label} is not a date, so it cannot be grouped by {bucket}.");
+        }
+        if (group.BinWidth is { } width)
+        {
+            if (kind != FieldKind.Number)
+            {
+                throw new PortalException($"{label} is not a number, so it cannot be grouped in bins.");
+            }
+            if (!double.IsFinite(width) || width <= 0)
+            {
+                throw new PortalException($"The bin width for {label} must be a number above 0.");
+            }
+            var w = Param(width);
+            return $"floor({_d.AsDouble(expression)} / {w}) * {w}";
+        }
+        return expression;
     }
 
     private sealed class Scope(string alias, QueryDataset dataset, FactSource? facts)
@@ -236,6 +275,8 @@ public sealed class QueryCompiler
             MeasureKind.Sum => measure.Times is { } times ? $"sum({Numeric()} * {NumericOf(times)})" : $"sum({Numeric()})",
             MeasureKind.Average => $"avg({Numeric()})",
             MeasureKind.Median => _d.Median(Numeric()),
+            MeasureKind.LowerQuartile => _d.Quantile(Numeric(), 0.25),
+            MeasureKind.UpperQuartile => _d.Quantile(Numeric(), 0.75),
             MeasureKind.Min => $"min({Col()})",
             MeasureKind.Max => $"max({Col()})",
             MeasureKind.Customers => CountsRowsAsCustomers(scope) ? $"count({CustomerKey(scope)})" : $"count(DISTINCT {CustomerKey(scope)})",
@@ -538,6 +579,9 @@ public sealed class QueryCompiler
                 return table.Column($"{CustomerFact.DaysSinceLastOrder}|{window}", () => _d.DaysBetween(Windowed($"max({date})"), Param(_context.Today)));
             case CustomerMeasure.DaysSinceFirstOrder:
                 return table.Column($"daysSinceFirst|{window}", () => _d.DaysBetween(Windowed($"min({date})"), Param(_context.Today)));
+            case CustomerMeasure.FirstOrderDate:
+                // The same column a first-order-date condition reads, so a rule and a cohort share one aggregate.
+                return table.Column($"{CustomerFact.FirstOrderDate}|{window}", () => Windowed($"min({date})"));
             case CustomerMeasure.CategoryShare:
             {
                 var column = fact.Column is { Length: > 0 } c ? source.Orders.Field(c) ?? throw new PortalException($"{source.Orders.Name} has no field \"{c}\".")

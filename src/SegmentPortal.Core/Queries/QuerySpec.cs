@@ -15,6 +15,12 @@ public enum MeasureKind
 
     /// <summary>Distinct values of the dataset's Customer ID column.</summary>
     Customers,
+
+    /// <summary>The 25th percentile of a number column (interpolated), for box plots.</summary>
+    LowerQuartile,
+
+    /// <summary>The 75th percentile of a number column (interpolated), for box plots.</summary>
+    UpperQuartile,
 }
 
 public enum DateBucket
@@ -32,9 +38,19 @@ public enum DateBucket
 /// </summary>
 public sealed record Measure(MeasureKind Kind, string Alias, string? Column = null, RuleNode? Where = null, string? Times = null);
 
+/// <summary>
+/// A group: a column's values, a date column's periods (<see cref="Bucket"/>), or a number column's bins of
+/// <see cref="BinWidth"/> (<c>floor(x / width) * width</c>, each bin named by its lower edge). With <see cref="Fact"/> the
+/// group is a customer measure from the related orders instead of a column (a cohort: the month of the first order);
+/// <see cref="Column"/> then only names the output.
+/// </summary>
 public sealed record GroupBy(string Column, DateBucket? Bucket = null, string? Alias = null)
 {
     public string Name => Alias ?? Column;
+
+    public double? BinWidth { get; init; }
+
+    public FactColumn? Fact { get; init; }
 }
 
 /// <summary>Per-customer numbers computed from the related orders, for clustering features and member lists.</summary>
@@ -50,11 +66,14 @@ public enum CustomerMeasure
 
     /// <summary>Share (0–1) of the customer's spend on orders whose <see cref="FactColumn.Column"/> is one of the values.</summary>
     CategoryShare,
+
+    /// <summary>The date of the customer's first order (in the window): the cohort a customer belongs to.</summary>
+    FirstOrderDate,
 }
 
 /// <summary>
-/// An output column with a customer measure from the related orders (row-by-row specs only). Customers without orders
-/// get 0 orders and 0 spent, and empty averages, days and shares.
+/// An output column with a customer measure from the related orders (row-by-row specs, or a <see cref="GroupBy.Fact"/>).
+/// Customers without orders get 0 orders and 0 spent, and empty averages, days, dates and shares.
 /// </summary>
 public sealed record FactColumn(string Alias, CustomerMeasure Measure, int? WindowDays = null, string? Column = null, IReadOnlyList<string>? Values = null);
 

@@ -33,6 +33,9 @@ public abstract class SqlDialect
 
     public abstract string Median(string expression);
 
+    /// <summary>An interpolated quantile. <paramref name="fraction"/> is always a constant of the compiler, never a user's value.</summary>
+    public abstract string Quantile(string expression, double fraction);
+
     /// <summary>An aggregate over only the rows a condition matches.</summary>
     public abstract string Filtered(string aggregate, string condition);
 
@@ -70,6 +73,9 @@ public sealed class DuckDbDialect : SqlDialect
         $"CAST(date_trunc('{bucket.ToString().ToLowerInvariant()}', {expression}) AS DATE)";
 
     public override string Median(string expression) => $"median({expression})";
+
+    public override string Quantile(string expression, double fraction) =>
+        $"quantile_cont({expression}, {fraction.ToString("R", System.Globalization.CultureInfo.InvariantCulture)})";
 
     public override string Filtered(string aggregate, string condition) => $"{aggregate} FILTER (WHERE {condition})";
 

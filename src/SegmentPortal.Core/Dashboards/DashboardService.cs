@@ -1,0 +1,323 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Segments;
+
+namespace SegmentPortal.Core.Dashboards;
+
+public sealed record DashboardSummary(int Id, string Name, string? Description, string? Owner, int TileCount, DateTimeOffset UpdatedAt, bool CanEdit);
+
+/// <summary>A dashboard as a page shows it: tiles, their places, filters, and what the current user may do with it.</summary>
+public sealed record DashboardView(
+    int Id,
+    string Name,
+    string? Description,
+    string? OwnerId,
+    IReadOnlyList<TileDefinition> Tiles,
+    IReadOnlyList<TileLayout> Layout,
+    IReadOnlyList<DashboardFilter> Filters,
+    int AutoRefreshMinutes,
+    bool CanUndoLayout,
+    bool CanEdit,
+    DateTimeOffset UpdatedAt)
+{
+    public TileDefinition Tile(string tileId) =>
+        Tiles.FirstOrDefault(t => t.Id == tileId) ?? throw new PortalException("That tile is no longer on this dashboard.");
+}
+
+/// <summary>
+/// Dashboards: saving, listing and changing them, with every tile checked against the fields its dataset has for the
+/// current user (through the permission policy) before it is saved. Reading tiles' data is <see cref="TileDataService"/>'s.
+/// </summary>
+public sealed class DashboardService(
+    ICurrentUser currentUser,
+    IPortalDbFactory dbFactory,
+    DatasetAccess access,
+    PermissionPolicy policy,
+    QueryService queries,
+    SegmentService segments,
+    RfmService rfm,
+    ClusteringService clustering,
+    TimeProvider clock)
+{
+    public const int MaxTiles = 50;
+
+    /// <summary>The automatic refresh intervals offered, in minutes; 0 is off.</summary>
+    public static IReadOnlyList<int> RefreshChoices { get; } = [0, 1, 5, 15, 60];
+
+    public async Task<IReadOnlyList<DashboardSummary>> ListAsync(CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ViewData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var rows = await (from d in db.Dashboards.AsNoTracking()
+                          join u in db.Users on d.OwnerId equals u.Id into owners
+                          from owner in owners.DefaultIfEmpty()
+                          select new { Dashboard = d, Owner = owner == null ? null : owner.Email })
+            .ToListAsync(cancellationToken);
+        return rows.Where(r => CanView(user, r.Dashboard))
+            .Select(r => new DashboardSummary(r.Dashboard.Id, r.Dashboard.Name, r.Dashboard.Description, r.Owner,
+                DashboardJson.Read<TileDefinition>(r.Dashboard.TilesJson).Count, r.Dashboard.UpdatedAt, CanEdit(user, r.Dashboard)))
+            .OrderBy(r => r.Name, StringComparer.CurrentCultureIgnoreCase)
+            .ToList();
+    }
+
+    public async Task<DashboardView> GetAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ViewData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var dashboard = await db.Dashboards.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        return dashboard is not null && CanView(user, dashboard) ? View(user, dashboard) : throw Missing();
+    }
+
+    public async Task<int> CreateAsync(string name, string? description = null, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var dashboard = new Dashboard
+        {
+            Name = await CheckNameAsync(db, name, null, cancellationToken),
+            Description = CheckDescription(description),
+            OwnerId = user.UserId(),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Dashboards.Add(dashboard);
+        await db.SaveChangesAsync(cancellationToken);
+        return dashboard.Id;
+    }
+
+    /// <summary>Renames a dashboard and sets its description.</summary>
+    public Task<DashboardView> DescribeAsync(int id, string name, string? description, CancellationToken cancellationToken = default) =>
+        ChangeAsync(id, async (db, dashboard) =>
+        {
+            dashboard.Name = await CheckNameAsync(db, name, id, cancellationToken);
+            dashboard.Description = CheckDescription(description);
+        }, cancellationToken);
+
+    public async Task DeleteAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var dashboard = await LoadForEditAsync(db, user, id, cancellationToken);
+        db.Dashboards.Remove(dashboard);
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>Adds a checked tile (an id is given when it has none) at the first free place, or at <paramref name="at"/>.</summary>
+    public async Task<DashboardView> AddTileAsync(int id, TileDefinition tile, TileLayout? at = null, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrWhiteSpace(tile.Id))
+        {
+            tile = tile with { Id = Guid.NewGuid().ToString("N")[..12] };
+        }
+        await ValidateTileAsync(tile, cancellationToken);
+        return await ChangeAsync(id, (_, dashboard) =>
+        {
+            var tiles = DashboardJson.Read<TileDefinition>(dashboard.TilesJson);
+            if (tiles.Count >= MaxTiles)
+            {
+                throw new PortalException($"A dashboard holds at most {MaxTiles} tiles.");
+            }
+            if (tiles.Any(t => t.Id == tile.Id))
+            {
+                throw new PortalException("This dashboard already has a tile with that id.");
+            }
+            var layout = DashboardLayout.Reconcile(DashboardJson.Read<TileLayout>(dashboard.LayoutJson), tiles).ToList();
+            var (w, h) = DashboardLayout.DefaultSize(tile.Type);
+            var place = at is null ? DashboardLayout.Place(tile.Id, w, h, layout) : at with { TileId = tile.Id };
+            TileDefinition[] newTiles = [.. tiles, tile];
+            TileLayout[] newLayout = [.. layout, place];
+            DashboardLayout.Validate(newLayout, newTiles);
+            dashboard.TilesJson = DashboardJson.Write(newTiles);
+            dashboard.LayoutJson = DashboardJson.Write(newLayout);
+            return Task.CompletedTask;
+        }, cancellationToken);
+    }
+
+    /// <summary>Replaces a tile's definition (same id), keeping its place.</summary>
+    public async Task<DashboardView> UpdateTileAsync(int id, TileDefinition tile, CancellationToken cancellationToken = default)
+    {
+        await ValidateTileAsync(tile, cancellationToken);
+        return await ChangeAsync(id, (_, dashboard) =>
+        {
+            var tiles = DashboardJson.Read<TileDefinition>(dashboard.TilesJson).ToList();
+            var index = tiles.FindIndex(t => t.Id == tile.Id);
+            if (index < 0)
+            {
+                throw new PortalException("That tile is no longer on this dashboard.");
+            }
+            tiles[index] = tile;
+            dashboard.TilesJson = DashboardJson.Write(tiles);
+            return Task.CompletedTask;
+        }, cancellationToken);
+    }
+
+    public Task<DashboardView> RemoveTileAsync(int id, string tileId, CancellationToken cancellationToken = default) =>
+        ChangeAsync(id, (_, dashboard) =>
+        {
+            var tiles = DashboardJson.Read<TileDefinition>(dashboard.TilesJson);
+            if (tiles.All(t => t.Id != tileId))
+            {
+                throw new PortalException("That tile is no longer on this dashboard.");
+            }
+            dashboard.TilesJson = DashboardJson.Write(tiles.Where(t => t.Id != tileId).ToList());
+            dashboard.LayoutJson = DashboardJson.Write(DashboardJson.Read<TileLayout>(dashboard.LayoutJson).Where(l => l.TileId != tileId).ToList());
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+    /// <summary>Saves where the tiles sit (every tile once, inside the grid, none overlapping); the layout before can be restored once.</summary>
+    public Task<DashboardView> SaveLayoutAsync(int id, IReadOnlyList<TileLayout> layout, CancellationToken cancellationToken = default) =>
+        ChangeAsync(id, (_, dashboard) =>
+        {
+            DashboardLayout.Validate(layout, DashboardJson.Read<TileDefinition>(dashboard.TilesJson));
+            dashboard.PreviousLayoutJson = dashboard.LayoutJson;
+            dashboard.LayoutJson = DashboardJson.Write(layout);
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+    /// <summary>Restores the layout before the last saved change (one step; tiles added since are placed in free spots).</summary>
+    public Task<DashboardView> UndoLayoutAsync(int id, CancellationToken cancellationToken = default) =>
+        ChangeAsync(id, (_, dashboard) =>
+        {
+            if (dashboard.PreviousLayoutJson is null)
+            {
+                throw new PortalException("There is no layout change to undo.");
+            }
+            var tiles = DashboardJson.Read<TileDefinition>(dashboard.TilesJson);
+            dashboard.LayoutJson = DashboardJson.Write(DashboardLayout.Reconcile(DashboardJson.Read<TileLayout>(dashboard.PreviousLayoutJson), tiles));
+            dashboard.PreviousLayoutJson = null;
+            return Task.CompletedTask;
+        }, cancellationToken);
+
+    /// <summary>Saves the dashboard's filters and their selections (which tiles each one narrows: <see cref="TileDataService.CoverageAsync"/>).</summary>
+    public Task<DashboardView> SetFiltersAsync(int id, IReadOnlyList<DashboardFilter> filters, CancellationToken cancellationToken = default)
+    {
+        DashboardFilters.Validate(filters);
+        return ChangeAsync(id, (_, dashboard) =>
+        {
+            dashboard.FiltersJson = DashboardJson.Write(filters);
+            return Task.CompletedTask;
+        }, cancellationToken);
+    }
+
+    public Task<DashboardView> SetAutoRefreshAsync(int id, int minutes, CancellationToken cancellationToken = default)
+    {
+        if (!RefreshChoices.Contains(minutes))
+        {
+            throw new PortalException("Refresh every 1, 5, 15 or 60 minutes, or turn automatic refresh off.");
+        }
+        return ChangeAsync(id, (_, dashboard) =>
+        {
+            dashboard.AutoRefreshMinutes = minutes;
+            return Task.CompletedTask;
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// Who sees a dashboard: its owner and Admins. Sharing with users and roles is the next step and is checked here,
+    /// so listing, opening and reading tiles all follow it.
+    /// </summary>
+    public static bool CanView(ClaimsPrincipal user, Dashboard dashboard) =>
+        user.IsInRole(Roles.Admin) || (dashboard.OwnerId is not null && dashboard.OwnerId == user.UserId());
+
+    public static bool CanEdit(ClaimsPrincipal user, Dashboard dashboard) =>
+        Permissions.IsGranted(user, Permissions.ManageData) && (user.IsInRole(Roles.Admin) || (dashboard.OwnerId is not null && dashboard.OwnerId == user.UserId()));
+
+    /// <summary>Checks a tile against what it reads, as the current user may read it.</summary>
+    private async Task ValidateTileAsync(TileDefinition tile, CancellationToken cancellationToken)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        QueryDataset? dataset = null;
+        if (TileValidator.NeedsDataset(tile.Type))
+        {
+            var stored = await access.RequireReadableAsync(tile.DatasetId ?? throw new PortalException("Choose the dataset the tile reads."), cancellationToken);
+            dataset = await policy.DescribeAsync(stored, cancellationToken);
+            if (tile.Type == TileType.Cohort && (await policy.FactSourceAsync(stored, cancellationToken))?.Orders.Id != stored.Id)
+            {
+                throw new PortalException($"A cohort tile reads a transactions dataset (Customer ID, date and amount roles); {stored.Name} is not one.");
+            }
+        }
+        TileValidator.Validate(tile, dataset);
+        if (dataset is not null && !string.IsNullOrWhiteSpace(tile.FilterJson))
+        {
+            var problems = await queries.CheckAsync(dataset.Id, RuleTree.FromJson(tile.FilterJson).Root, cancellationToken);
+            if (problems.Count > 0)
+            {
+                throw new PortalException($"The tile's filter is not complete: {problems[0].Message}");
+            }
+        }
+        foreach (var segment in tile.SegmentIds.Append(tile.SegmentId ?? 0).Where(s => s != 0).Distinct())
+        {
+            await segments.GetAsync(segment, cancellationToken);
+        }
+        if (tile.Type == TileType.RfmGrid)
+        {
+            await rfm.GetAsync(tile.SourceId ?? tile.DatasetId!.Value, cancellationToken);
+        }
+        if (tile.Type == TileType.ClusterProfile)
+        {
+            await clustering.GetAsync(tile.SourceId!.Value, cancellationToken);
+        }
+    }
+
+    /// <summary>Loads a dashboard the user may change, applies a change, stamps and saves it.</summary>
+    private async Task<DashboardView> ChangeAsync(int id, Func<IPortalDb, Dashboard, Task> change, CancellationToken cancellationToken)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var dashboard = await LoadForEditAsync(db, user, id, cancellationToken);
+        await change(db, dashboard);
+        dashboard.UpdatedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return View(user, dashboard);
+    }
+
+    private static async Task<Dashboard> LoadForEditAsync(IPortalDb db, ClaimsPrincipal user, int id, CancellationToken cancellationToken)
+    {
+        var dashboard = await db.Dashboards.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (dashboard is null || !CanView(user, dashboard))
+        {
+            throw Missing();
+        }
+        return CanEdit(user, dashboard) ? dashboard : throw new PermissionDeniedException("Only the dashboard's owner or an Admin can change it.");
+    }
+
+    private static DashboardView View(ClaimsPrincipal user, Dashboard dashboard)
+    {
+        var tiles = DashboardJson.Read<TileDefinition>(dashboard.TilesJson);
+        return new DashboardView(dashboard.Id, dashboard.Name, dashboard.Description, dashboard.OwnerId, tiles,
+            DashboardLayout.Reconcile(DashboardJson.Read<TileLayout>(dashboard.LayoutJson), tiles), DashboardJson.Read<DashboardFilter>(dashboard.FiltersJson),
+            dashboard.AutoRefreshMinutes, dashboard.PreviousLayoutJson is not null, CanEdit(user, dashboard), dashboard.UpdatedAt);
+    }
+
+    private static PortalException Missing() => new("That dashboard does not exist or you do not have access to it.");
+
+    private static async Task<string> CheckNameAsync(IPortalDb db, string name, int? except, CancellationToken cancellationToken)
+    {
+        var clean = name.Trim();
+        if (clean.Length == 0)
+        {
+            throw new PortalException("Give the dashboard a name.");
+        }
+        if (clean.Length > 200)
+        {
+            throw new PortalException("A dashboard name has at most 200 characters.");
+        }
+        if (await db.Dashboards.AnyAsync(d => d.Name == clean && d.Id != except, cancellationToken))
+        {
+            throw new PortalException($"A dashboard called “{clean}” already exists.");
+        }
+        return clean;
+    }
+
+    private static string? CheckDescription(string? description) =>
+        string.IsNullOrWhiteSpace(description) ? null
+        : description.Trim().Length <= 2000 ? description.Trim() : throw new PortalException("A description has at most 2,000 characters.");
+}
