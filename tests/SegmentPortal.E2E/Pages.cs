@@ -24,7 +24,7 @@ public static class Pages
     /// Opens a MudSelect and picks the option with this text. A select whose items are still loading can open empty;
     /// then it is closed and opened again (a few times) until the option is offered.
     /// </summary>
-    public static async Task ChooseAsync(IPage page, ILocator select, string option)
+    public static async Task ChooseAsync(IPage page, ILocator select, string option, bool multiple = false)
     {
         var choice = page.GetByRole(AriaRole.Option).Filter(new() { HasText = option }).First;
         for (var attempt = 1; ; attempt++)
@@ -41,6 +41,11 @@ public static class Pages
             }
         }
         await choice.ClickAsync();
+        if (multiple)
+        {
+            // A multi-select stays open for more choices; clicking it again closes it.
+            await select.ClickAsync(new() { Force = true });
+        }
         await Expect(page.Locator(".mud-popover-open [role=option]")).ToHaveCountAsync(0);
     }
 }

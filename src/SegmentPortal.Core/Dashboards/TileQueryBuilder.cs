@@ -46,7 +46,13 @@ public sealed class TileQueryBuilder
 
     /// <summary>Indexes of the filters in force that do not narrow this tile.</summary>
     public IReadOnlyList<int> FiltersNotApplied =>
-        _context.Filters.Select((f, i) => (f, i)).Where(x => !DashboardFilters.Applies(x.f, Dataset)).Select(x => x.i).ToList();
+        _context.Filters.Select((f, i) => (f, i)).Where(x => !DashboardFilters.Applies(x.f, Dataset) || Keeps(x.f.Column)).Select(x => x.i).ToList();
+
+    /// <summary>
+    /// A cohort tile keeps its own time axis: filters on its order date would cut cohorts off from their first month
+    /// (and make shares meaningless), so they do not narrow it.
+    /// </summary>
+    private bool Keeps(string column) => Tile.Type == TileType.Cohort && string.Equals(column, CohortDate, StringComparison.Ordinal);
 
     /// <summary>The rows the tile reads: its own rule and segment, the dashboard filters, a cross-filter, its drill path, and more.</summary>
     public RuleGroup Filter(params RuleNode?[] extra)
@@ -60,8 +66,8 @@ public sealed class TileQueryBuilder
         {
             root.Children.Add(new SegmentCondition { SegmentId = segment });
         }
-        root.Children.AddRange(_context.Filters.Select(f => DashboardFilters.Condition(f, Dataset, _context.Today)).OfType<RuleNode>());
-        if (_context.CrossFilter is { } cross && cross.SourceTileId != Tile.Id && Dataset.Field(cross.Column) is { } field
+        root.Children.AddRange(_context.Filters.Where(f => !Keeps(f.Column)).Select(f => DashboardFilters.Condition(f, Dataset, _context.Today)).OfType<RuleNode>());
+        if (_context.CrossFilter is { } cross && cross.SourceTileId != Tile.Id && !Keeps(cross.Column) && Dataset.Field(cross.Column) is { } field
             && Marks.Condition(field, cross.Bucket, cross.BinWidth, cross.Value) is { } condition)
         {
             root.Children.Add(condition);

@@ -342,6 +342,19 @@ public sealed class TileQueryBuilderTests
     }
 
     [Fact]
+    public void A_cohort_keeps_its_own_time_axis_under_date_filters_and_date_cross_filters()
+    {
+        var tile = new TileDefinition { Id = "c", Type = TileType.Cohort, DatasetId = 2 };
+        var filters = new DashboardFilter[] { new DateRangeFilter("order_date", Preset: DatePreset.Last30Days), new CategoryFilter("category", ["Toys"]) };
+        var cross = new CrossFilter("line", "order_date", "2024-05-01", DateBucket.Month);
+
+        var builder = Builder(tile, Orders, filters, cross);
+
+        Assert.Equal(["category In Toys"], Conditions(builder.Cohort().Filter!).Select(Describe));
+        Assert.Equal([0], builder.FiltersNotApplied);
+    }
+
+    [Fact]
     public void Sorts_map_to_row_positions_measures_after_groupings()
     {
         var tile = Bar("t", "region") with

@@ -159,7 +159,8 @@ public sealed class TileDraft
             Measures = Measures.Take(shape.MaxMeasures).Select(m => m.ToMeasure()).ToList(),
             Dimensions = Dimensions.Take(shape.MaxDimensions).Where(d => d.Column.Length > 0).Select(d => d.ToDimension()).ToList(),
             FilterJson = Filter.Root.Children.Count == 0 ? null : Filter.ToJson(),
-            Sort = new TileSort(SortByMeasure, 0, SortDescending),
+            // Time runs left to right: a date grouping sorts by date, anything else by the user's choice.
+            Sort = Dimensions.FirstOrDefault()?.Bucket is not null ? new TileSort(ByMeasure: false, 0, Descending: false) : new TileSort(SortByMeasure, 0, SortDescending),
             TopN = TopN,
             OtherBucket = OtherBucket,
             Markdown = Type == TileType.Text ? Markdown : null,

@@ -268,15 +268,18 @@ public sealed class TileViewTests : PortalTestContext
         Assert.Empty(Render<TileView>(p => p.Add(t => t.Tile, Tile(TileType.Bar)).Add(t => t.Data, ByCountry(TileType.Bar))).FindAll(".mud-menu"));
 
     [Fact]
-    public void New_data_clears_the_selection()
+    public void New_data_keeps_the_selection_while_its_mark_is_in_it()
     {
         var tile = Quarterly(TileType.Table);
-        var cut = Render<TileView>(p => p.Add(t => t.Tile, tile).Add(t => t.Data, ByQuarterAndChannel(TileType.Table)).Add(t => t.OnDrill, (TileMark _) => { }));
+        var data = ByQuarterAndChannel(TileType.Table);
+        var cut = Render<TileView>(p => p.Add(t => t.Tile, tile).Add(t => t.Data, data).Add(t => t.OnDrill, (TileMark _) => { }));
         cut.Find("[data-testid=tile-table] tbody tr").Click();
         Assert.NotNull(cut.Find("[data-testid=tile-selection]"));
 
-        cut.Render(p => p.Add(t => t.Data, ByQuarterAndChannel(TileType.Table) with { Truncated = false }));
+        cut.Render(p => p.Add(t => t.Data, data with { Truncated = false }));
+        Assert.NotNull(cut.Find("[data-testid=tile-selection]"));
 
+        cut.Render(p => p.Add(t => t.Data, data with { Rows = data.Rows.Skip(1).ToList() }));
         Assert.Empty(cut.FindAll("[data-testid=tile-selection]"));
     }
 

@@ -1,0 +1,140 @@
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace SegmentPortal.E2E;
+
+public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+{
+    [Fact]
+    public async Task Analyst_builds_a_six_tile_board_filters_cross_filters_drills_exports_and_finds_the_layout_saved()
+    {
+        var page = await browser.NewPageAsync();
+        await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
+        await Pages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("load-demo-data").ClickAsync();
+        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 120_000 });
+
+        await page.GotoAsync("/dashboards");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("new-dashboard-name").FillAsync("Sales overview");
+        await page.GetByTestId("new-dashboard").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/dashboards/\\d+\\?edit=1$"));
+        await Pages.WaitUntilInteractiveAsync(page);
+
+        await AddTileAsync(page, "Revenue", "KPI card", "Demo orders", measure: ("Sum", "amount"), dateColumn: "order_date");
+        await AddTileAsync(page, "Revenue by month", "Line chart", "Demo orders", measure: ("Sum", "amount"), dimension: "order_date");
+        await AddTileAsync(page, "Customers by region", "Bar chart", "Demo customers", measure: ("Customers", null), dimension: "region", drillTo: "city");
+        await AddTileAsync(page, "Orders by channel", "Pie / donut", "Demo orders", measure: ("Count of rows", null), dimension: "channel");
+        await AddTileAsync(page, "Customers table", "Table", "Demo customers", measure: ("Customers", null), dimension: "region");
+        await AddTileAsync(page, "Retention", "Cohort retention", "Demo orders");
+        await Expect(page.GetByTestId("dashboard-tile")).ToHaveCountAsync(6);
+        await Expect(page.GetByTestId("tile-loading")).ToHaveCountAsync(0, new() { Timeout = 60_000 });
+        await BrowserFixture.ScreenshotAsync(page, "60-dashboard");
+        foreach (var chart in new[] { "chart-line", "chart-bar", "chart-pie", "chart-cohort" })
+        {
+            await Expect(page.GetByTestId(chart).Locator(".main-svg").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        }
+        await Expect(page.GetByTestId("kpi-value")).Not.ToBeEmptyAsync();
+
+        // Move the table one row down with the keyboard, on its handle; the layout is saved as it changes.
+        var table = page.GetByTestId("dashboard-tile").Filter(new() { Has = page.GetByTestId("tile-table") });
+        var before = await table.GetAttributeAsync("data-y");
+        await table.GetByTestId("tile-handle").FocusAsync();
+        await page.Keyboard.PressAsync("ArrowDown");
+        await Expect(table).Not.ToHaveAttributeAsync("data-y", before!);
+        var moved = await table.GetAttributeAsync("data-y");
+
+        // Filters: order dates in the last 12 months, region North or East.
+        await AddFilterAsync(page, "order_date");
+        await Pages.ChooseAsync(page, page.GetByTestId("filter-date-preset"), "Last 12 months");
+        await AddFilterAsync(page, "region");
+        await Pages.ChooseAsync(page, page.GetByTestId("filter-category"), "North", multiple: true);
+        var tableRows = page.GetByTestId("tile-table").Locator("tbody tr");
+        await Expect(tableRows).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+
+        // Cross-filter from a bar: clicking the first bar filters the other tiles that have region.
+        // Plotly listens on its drag layer above the bars: click where the bar is drawn.
+        await page.GetByTestId("chart-bar").Locator(".point path").First.ClickAsync(new() { Force = true });
+        await Expect(page.GetByTestId("cross-filter")).ToContainTextAsync("region");
+
+        // Drill into a month on the line chart.
+        await page.GetByTestId("chart-line").Locator(".point").Nth(3).ClickAsync(new() { Force = true });
+        var line = page.GetByTestId("dashboard-tile").Filter(new() { Has = page.GetByTestId("chart-line") });
+        await line.GetByTestId("tile-drill").ClickAsync();
+        await Expect(line.GetByTestId("tile-drill-path")).ToBeVisibleAsync();
+        await Expect(line.GetByTestId("chart-line").Locator(".point")).Not.ToHaveCountAsync(13, new() { Timeout = 30_000 });
+        await BrowserFixture.ScreenshotAsync(page, "61-dashboard-explored");
+
+        // Export a tile as CSV and the board as PDF.
+        var pie = page.GetByTestId("dashboard-tile").Filter(new() { Has = page.GetByTestId("chart-pie") });
+        await pie.GetByTestId("tile-menu").ClickAsync();
+        var csv = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("tile-export-csv").ClickAsync());
+        var csvFile = Path.Combine(Path.GetTempPath(), $"tile-{Guid.NewGuid():N}.csv");
+        await csv.SaveAsAsync(csvFile);
+        var lines = await File.ReadAllLinesAsync(csvFile, TestContext.Current.CancellationToken);
+        File.Delete(csvFile);
+        Assert.StartsWith("channel,", lines[0].TrimStart('\uFEFF'));
+        Assert.True(lines.Length > 1);
+
+        await page.GetByTestId("dashboard-export").ClickAsync();
+        var pdf = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-pdf").ClickAsync(), new() { Timeout = 120_000 });
+        var pdfFile = Path.Combine(Path.GetTempPath(), $"board-{Guid.NewGuid():N}.pdf");
+        await pdf.SaveAsAsync(pdfFile);
+        var head = new byte[5];
+        await using (var stream = File.OpenRead(pdfFile))
+        {
+            await stream.ReadExactlyAsync(head, TestContext.Current.CancellationToken);
+        }
+        Assert.Equal("%PDF-", System.Text.Encoding.ASCII.GetString(head));
+        Assert.True(new FileInfo(pdfFile).Length > 10_000);
+        File.Delete(pdfFile);
+
+        await page.ReloadAsync();
+        await Pages.WaitUntilInteractiveAsync(page);
+        table = page.GetByTestId("dashboard-tile").Filter(new() { Has = page.GetByTestId("tile-table") });
+        await Expect(table).ToHaveAttributeAsync("data-y", moved!);
+        await Expect(page.GetByTestId("dashboard-tile")).ToHaveCountAsync(6);
+    }
+
+    private static async Task AddTileAsync(IPage page, string title, string type, string dataset,
+        (string Kind, string? Column)? measure = null, string? dimension = null, string? dateColumn = null, string? drillTo = null)
+    {
+        await page.GetByTestId("add-tile").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Expect(dialog.GetByTestId("editor-title")).ToBeVisibleAsync();
+        await Pages.ChooseAsync(page, dialog.GetByTestId("editor-type"), type);
+        await Pages.ChooseAsync(page, dialog.GetByTestId("editor-dataset"), dataset);
+        if (measure is { } m)
+        {
+            await Pages.ChooseAsync(page, dialog.GetByTestId("measure-kind").First, m.Kind);
+            if (m.Column is { } column)
+            {
+                await Pages.ChooseAsync(page, dialog.GetByTestId("measure-column").First, column);
+            }
+        }
+        if (dimension is not null)
+        {
+            await Pages.ChooseAsync(page, dialog.GetByTestId("dimension-column").First, dimension);
+        }
+        if (drillTo is not null)
+        {
+            await Pages.ChooseAsync(page, dialog.GetByTestId("dimension-hierarchy").First, drillTo, multiple: true);
+        }
+        if (dateColumn is not null)
+        {
+            await Pages.ChooseAsync(page, dialog.GetByTestId("editor-date-column"), dateColumn);
+        }
+        await dialog.GetByTestId("editor-title").FillAsync(title);
+        await dialog.GetByTestId("editor-save").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("tile-title").Filter(new() { HasText = title })).ToBeVisibleAsync();
+    }
+
+    private static async Task AddFilterAsync(IPage page, string column)
+    {
+        await page.GetByTestId("add-filter").ClickAsync();
+        await page.GetByTestId("add-filter-field").Filter(new() { HasText = column }).First.ClickAsync();
+        await Expect(page.Locator($"[data-testid=dashboard-filter][data-column='{column}']")).ToBeVisibleAsync();
+    }
+}
