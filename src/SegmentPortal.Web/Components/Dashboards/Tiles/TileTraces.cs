@@ -28,7 +28,13 @@ namespace SegmentPortal.Web.Components.Dashboards.Tiles;
 public static class TileTraces
 {
     /// <summary>The figure for a chart tile; <see cref="TileFigure.Empty"/> for tiles that are not charts.</summary>
-    public static TileFigure For(TileDefinition tile, TileData data, bool dark) => tile.Type switch
+    public static TileFigure For(TileDefinition tile, TileData data, bool dark) => Draw(Shown(tile, data), data, dark);
+
+    /// <summary>The tile as its data was grouped: after a drill the first grouping is the finer level (weeks of a month…).</summary>
+    public static TileDefinition Shown(TileDefinition tile, TileData data) =>
+        data.Grouping.Count == tile.Dimensions.Count && data.Grouping.Count > 0 ? tile with { Dimensions = data.Grouping } : tile;
+
+    private static TileFigure Draw(TileDefinition tile, TileData data, bool dark) => tile.Type switch
     {
         TileType.Bar => CategoryTraces.Bar(tile, data),
         TileType.Line => CategoryTraces.Line(tile, data, area: false),
