@@ -73,7 +73,15 @@ public sealed class ConnectionsTests(BrowserFixture browser) : IClassFixture<Bro
         await Pages.WaitUntilInteractiveAsync(page);
         await page.GetByRole(AriaRole.Tab, new() { Name = "Database" }).ClickAsync();
         // The tab loads the connections from the server first; a busy machine can take a while.
-        await Expect(page.GetByTestId("connection-picker")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        try
+        {
+            await Expect(page.GetByTestId("connection-picker")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+        }
+        catch
+        {
+            Console.WriteLine("APPLOG " + browser.App.Log);
+            throw;
+        }
         await Pages.ChooseAsync(page, page.GetByTestId("connection-picker"), "Shop file");
         await page.GetByTestId("table-picker").GetByText("customers").ClickAsync();
         await Expect(page.GetByText("Customer 1", new() { Exact = true })).ToBeVisibleAsync();
