@@ -9,11 +9,7 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
     [Fact]
     public async Task Analyst_runs_rfm_on_the_demo_data_and_saves_at_risk_as_a_segment()
     {
-        var page = await browser.NewPageAsync();
-        await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
-        await Pages.WaitUntilInteractiveAsync(page);
-        await page.GetByTestId("load-demo-data").ClickAsync();
-        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 120_000 });
+        var page = await Pages.SignInWithDemoDataAsync(browser);
 
         await page.GotoAsync("/analysis/rfm");
         await Pages.WaitUntilInteractiveAsync(page);

@@ -9,11 +9,7 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
     [Fact]
     public async Task Analyst_builds_a_six_tile_board_filters_cross_filters_drills_exports_and_finds_the_layout_saved()
     {
-        var page = await browser.NewPageAsync();
-        await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
-        await Pages.WaitUntilInteractiveAsync(page);
-        await page.GetByTestId("load-demo-data").ClickAsync();
-        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 120_000 });
+        var page = await Pages.SignInWithDemoDataAsync(browser);
 
         await page.GotoAsync("/dashboards");
         await Pages.WaitUntilInteractiveAsync(page);

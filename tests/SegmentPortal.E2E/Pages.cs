@@ -48,4 +48,15 @@ public static class Pages
         }
         await Expect(page.Locator(".mud-popover-open [role=option]")).ToHaveCountAsync(0);
     }
+
+    /// <summary>Signs in as the Admin on a fresh page and loads the demo data (100,000 customers) from the home page.</summary>
+    public static async Task<IPage> SignInWithDemoDataAsync(BrowserFixture browser)
+    {
+        var page = await browser.NewPageAsync();
+        await SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
+        await WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("load-demo-data").ClickAsync();
+        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 120_000 });
+        return page;
+    }
 }

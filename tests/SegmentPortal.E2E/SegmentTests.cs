@@ -9,11 +9,7 @@ public sealed class SegmentTests(BrowserFixture browser) : IClassFixture<Browser
     [Fact]
     public async Task Analyst_builds_a_two_group_segment_sees_the_live_count_saves_reopens_and_exports_it()
     {
-        var page = await browser.NewPageAsync();
-        await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
-        await Pages.WaitUntilInteractiveAsync(page);
-        await page.GetByTestId("load-demo-data").ClickAsync();
-        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 120_000 });
+        var page = await Pages.SignInWithDemoDataAsync(browser);
 
         await page.GotoAsync("/segments/new");
         await Pages.WaitUntilInteractiveAsync(page);

@@ -103,4 +103,52 @@ public static class DashboardLayout
         }
         return result;
     }
+
+    /// <summary>
+    /// The board after moving a tile: it takes the place asked for (clamped to the grid); tiles it would overlap are
+    /// pushed down below it, and those they then overlap in turn; then tiles lift up into gaps. No overlaps remain.
+    /// </summary>
+    public static IReadOnlyList<TileLayout> Move(IReadOnlyList<TileLayout> layout, string tileId, int x, int y)
+    {
+        var tile = Find(layout, tileId);
+        return Settle(layout, tile with { X = Math.Clamp(x, 0, Columns - tile.W), Y = Math.Max(0, y) });
+    }
+
+    /// <summary>The board after resizing a tile (clamped to the grid), other tiles pushed down as for <see cref="Move"/>.</summary>
+    public static IReadOnlyList<TileLayout> Resize(IReadOnlyList<TileLayout> layout, string tileId, int w, int h)
+    {
+        var tile = Find(layout, tileId);
+        return Settle(layout, tile with { W = Math.Clamp(w, 1, Columns - tile.X), H = Math.Clamp(h, 1, MaxHeight) });
+    }
+
+    private static TileLayout Find(IReadOnlyList<TileLayout> layout, string tileId) =>
+        layout.FirstOrDefault(l => l.TileId == tileId) ?? throw new PortalException("That tile is no longer on this dashboard.");
+
+    private static IReadOnlyList<TileLayout> Settle(IReadOnlyList<TileLayout> layout, TileLayout changed)
+    {
+        // The changed tile is fixed; the others keep their order (top to bottom) and are pushed down past overlaps.
+        var placed = new List<TileLayout> { changed };
+        foreach (var other in layout.Where(l => l.TileId != changed.TileId).OrderBy(l => l.Y).ThenBy(l => l.X))
+        {
+            var current = other;
+            while (placed.FirstOrDefault(p => Overlap(p, current)) is { } blocker)
+            {
+                current = current with { Y = blocker.Y + blocker.H };
+            }
+            placed.Add(current);
+        }
+        // Then every other tile lifts as far up as it goes without overlapping.
+        var settled = new List<TileLayout> { changed };
+        foreach (var tile in placed.Skip(1).OrderBy(l => l.Y).ThenBy(l => l.X))
+        {
+            var current = tile;
+            while (current.Y > 0 && !settled.Any(r => Overlap(r, current with { Y = current.Y - 1 })))
+            {
+                current = current with { Y = current.Y - 1 };
+            }
+            settled.Add(current);
+        }
+        // In the caller's order, so a saved layout's diff stays readable.
+        return layout.Select(l => settled.First(r => r.TileId == l.TileId)).ToList();
+    }
 }
