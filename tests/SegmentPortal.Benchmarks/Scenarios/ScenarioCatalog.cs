@@ -9,6 +9,7 @@ public static class ScenarioCatalog
     [
         new ImportScenario(),
         new SegmentCountScenario(),
+        new DashboardScenario(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

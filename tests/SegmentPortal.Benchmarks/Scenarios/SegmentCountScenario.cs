@@ -1,20 +1,14 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Benchmarks.Framework;
 using SegmentPortal.Benchmarks.Hosting;
-using SegmentPortal.Core.Datasets;
-using SegmentPortal.Core.Identity;
-using SegmentPortal.Core.Import;
-using SegmentPortal.Core.Jobs;
-using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Warehouse;
+using static SegmentPortal.Benchmarks.Scenarios.SqlText;
 
 namespace SegmentPortal.Benchmarks.Scenarios;
 
@@ -26,10 +20,9 @@ namespace SegmentPortal.Benchmarks.Scenarios;
 /// through the same DuckDB instance (same file, threads and memory_limit; a connection of its own per run, as the
 /// executor opens one).
 /// <para>
-/// The data (a customer list and its orders, N orders and N/10 customers) is generated once, imported through the
-/// app's own import job, given its roles (Customer ID; order date and amount, so the orders are a transaction log) and
-/// related (orders.customer_id → customers.customer_id, so the customers' facts come from the orders); that prepared
-/// data folder is cached under results/cache and reused by later runs. Import time is not part of this scenario.
+/// The data (a customer list and its orders, N orders and N/10 customers) is <see cref="CustomerOrdersData"/>: generated
+/// once, imported through the app's own import job, given its roles and related, cached under results/cache and shared
+/// with the dashboard scenario. Import time is not part of this scenario.
 /// </para>
 /// <para>
 /// Every run asks with a slightly different spend threshold (1000.005 plus a hundred-thousandth per run; amounts have
@@ -42,13 +35,6 @@ namespace SegmentPortal.Benchmarks.Scenarios;
 /// </summary>
 public sealed class SegmentCountScenario : Scenario
 {
-    private const long DefaultOrders = 10_000_000;
-
-    /// <summary>Part of the cache folder's name: bump it when the generator, the preparation or the roles change.</summary>
-    private const string PreparationVersion = "v1";
-
-    private const string ReadyMarker = "prepared.json";
-
     // The question, in one place for all sides.
     private static readonly string[] Regions = ["North", "East"];
     private const int SpendDays = 90;
@@ -62,7 +48,7 @@ public sealed class SegmentCountScenario : Scenario
     private const int LiveCountSeries = 101;
     private const int PandasSeries = 202;
 
-    private WarehouseLimits _limits = null!;
+    private CustomerOrdersData? _data;
     private PortalHost _host = null!;
     private DuckDbWarehouse _warehouse = null!;
     private int _customersId;
@@ -70,7 +56,6 @@ public sealed class SegmentCountScenario : Scenario
     private string _ordersTable = null!;
     private string _customersCsv = null!;
     private string _ordersCsv = null!;
-    private long _orderRows;
     private readonly Dictionary<int, long> _appCounts = [];
 
     public override string Name => "segment-count";
@@ -85,155 +70,26 @@ public sealed class SegmentCountScenario : Scenario
         "over the candidate customers' orders) on the same DuckDB instance; then the builder's full live count " +
         "(SegmentService.CountAsync) against SQL for the same " +
         "figures, and pandas on the same data where python3 has pandas. --size N: N orders and N/10 customers (default " +
-        $"{DefaultOrders:N0}), generated, imported through the app and cached under results/cache.";
+        $"{CustomerOrdersData.DefaultOrders:N0}), generated, imported through the app and cached under results/cache.";
 
     public override async Task SetupAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
-        try
-        {
-            _limits = WarehouseLimits.FromEnvironment();
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new ScenarioInputException(ex.Message);
-        }
-        _orderRows = context.Size ?? DefaultOrders;
-        var customerRows = Math.Max(1, _orderRows / 10);
-        context.InputLabel = _orderRows.ToString(CultureInfo.InvariantCulture);
-
-        var folder = Path.Combine(context.Paths.Cache, $"segment-count-{PreparationVersion}-{_orderRows}");
-        Directory.CreateDirectory(folder);
-        _customersCsv = Path.Combine(folder, "customers.csv");
-        _ordersCsv = Path.Combine(folder, "orders.csv");
-        if (!File.Exists(_customersCsv))
-        {
-            ScenarioContext.Log($"Generating {customerRows:N0} customers into {_customersCsv}");
-            await CustomerOrdersCsvGenerator.WriteCustomersAsync(_customersCsv, customerRows, cancellationToken);
-        }
-        if (!File.Exists(_ordersCsv))
-        {
-            ScenarioContext.Log($"Generating {_orderRows:N0} orders into {_ordersCsv}");
-            var watch = Stopwatch.StartNew();
-            await CustomerOrdersCsvGenerator.WriteOrdersAsync(_ordersCsv, _orderRows, customerRows,
-                new Progress<long>(n => ScenarioContext.Log($"  {n:N0} orders written")), cancellationToken);
-            ScenarioContext.Log($"Generated in {Format.Seconds(watch.Elapsed)}");
-        }
-
-        var portal = Path.Combine(folder, "portal");
-        var marker = Path.Combine(folder, ReadyMarker);
-        var clock = new FixedDayClock(CustomerOrdersCsvGenerator.Today);
-        if (!File.Exists(marker))
-        {
-            BenchmarkPaths.DeleteFolder(portal);
-            ScenarioContext.Log("Importing both files through the app (once; the prepared data folder is cached)");
-            var watch = Stopwatch.StartNew();
-            _host = await PortalHost.StartAsync(portal, _limits, cancellationToken, Roles.Admin, clock);
-            var prepared = await PrepareAsync(cancellationToken);
-            await File.WriteAllTextAsync(marker, JsonSerializer.Serialize(prepared), cancellationToken);
-            ScenarioContext.Log($"Prepared in {Format.Seconds(watch.Elapsed)}");
-        }
-        else
-        {
-            _host = await PortalHost.StartAsync(portal, _limits, cancellationToken, Roles.Admin, clock);
-        }
-        var ids = JsonSerializer.Deserialize<Prepared>(await File.ReadAllTextAsync(marker, cancellationToken))!;
-        _warehouse = _host.Services.GetRequiredService<DuckDbWarehouse>();
-
-        await using var scope = _host.Services.CreateAsyncScope();
-        var access = scope.ServiceProvider.GetRequiredService<DatasetAccess>();
-        var customers = await access.RequireReadableAsync(ids.CustomersId, cancellationToken);
-        var orders = await access.RequireReadableAsync(ids.OrdersId, cancellationToken);
-        _customersId = customers.Id;
-        _customersTable = customers.TableName;
-        _ordersTable = orders.TableName;
-        var facts = await scope.ServiceProvider.GetRequiredService<PermissionPolicy>().FactSourceAsync(customers, cancellationToken);
-        if (customers.Kind != DatasetKind.Customers || orders.Kind != DatasetKind.Transactions || facts?.Orders.Id != orders.Id)
-        {
-            throw new InvalidOperationException(
-                $"The prepared datasets are not set up as expected (customers {customers.Kind}, orders {orders.Kind}, fact source " +
-                $"{facts?.Orders.Name ?? "none"}); delete {folder} and run again.");
-        }
-        if (customers.RowCount != customerRows || orders.RowCount != _orderRows)
-        {
-            throw new InvalidOperationException($"The prepared datasets hold {customers.RowCount:N0} customers and {orders.RowCount:N0} orders; delete {folder} and run again.");
-        }
-
-        context.Note($"Input: {Format.Rows(customerRows)} customers ({Format.Megabytes(new FileInfo(_customersCsv).Length)} MB CSV) and " +
-            $"{Format.Rows(_orderRows)} orders ({Format.Megabytes(new FileInfo(_ordersCsv).Length)} MB CSV), seeded, in {folder}; imported " +
-            $"through the app's import job, warehouse file {Format.Megabytes(new FileInfo(_warehouse.FilePath).Length)} MB.");
-        context.Note($"Customers ({customers.TableName}, {customers.Kind}): {Columns(customers)}");
-        context.Note($"Orders ({orders.TableName}, {orders.Kind}): {Columns(orders)}; related {facts.CustomerKey} → customers.customer_id; " +
-            $"facts use date {facts.Date}, amount {facts.Amount}, order id {facts.OrderId ?? "none (an order is a row)"}.");
-        context.Note($"DuckDB limits (one instance, both sides): threads = {await _warehouse.GetSettingAsync("threads", cancellationToken)}, " +
-            $"memory_limit = {await _warehouse.GetSettingAsync("memory_limit", cancellationToken)}. Machine: {Environment.ProcessorCount} cores. " +
-            $"App clock fixed on {CustomerOrdersCsvGenerator.Today:yyyy-MM-dd} (the orders' last day), user: Admin.");
+        _data = await CustomerOrdersData.OpenAsync(context, cancellationToken);
+        _host = _data.Host;
+        _warehouse = _data.Warehouse;
+        _customersId = _data.Customers.Id;
+        _customersTable = _data.Customers.TableName;
+        _ordersTable = _data.Orders.TableName;
+        _customersCsv = _data.CustomersCsv;
+        _ordersCsv = _data.OrdersCsv;
 
         var rule = Rule(Threshold(0));
         context.Note($"Rule: {RuleSummary.Describe(new RuleTree { Root = rule }, _ => null)}");
         context.Note($"Rule JSON: {new RuleTree { Root = rule }.ToJson()}");
         var compiled = await CompileAsync(CountSpec(rule), cancellationToken);
         context.Note($"App SQL (QueryCompiler, run 0): {compiled.Sql}");
-        context.Note($"App parameters: {Parameters(compiled)}");
+        context.Note($"App parameters: {SqlText.Parameters(compiled)}");
         context.Note($"Baseline SQL (run 0): {BaselineSql(Threshold(0))}");
-    }
-
-    /// <summary>Imports both files as the app does, sets the roles a user would set and relates orders to customers.</summary>
-    private async Task<Prepared> PrepareAsync(CancellationToken cancellationToken)
-    {
-        var customers = await ImportAsync(_customersCsv, "Customers", cancellationToken);
-        var orders = await ImportAsync(_ordersCsv, "Orders", cancellationToken);
-        await using var scope = _host.Services.CreateAsyncScope();
-        await SetRolesAsync(scope.ServiceProvider, customers, new Dictionary<string, FieldRole>
-        {
-            ["customer_id"] = FieldRole.CustomerId,
-            ["region"] = FieldRole.Dimension,
-            ["tier"] = FieldRole.Dimension,
-        }, cancellationToken);
-        await SetRolesAsync(scope.ServiceProvider, orders, new Dictionary<string, FieldRole>
-        {
-            ["customer_id"] = FieldRole.CustomerId,
-            ["order_date"] = FieldRole.EventDate,
-            ["amount"] = FieldRole.Amount,
-            ["category"] = FieldRole.Dimension,
-        }, cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<DatasetCatalog>()
-            .RelateAsync(orders, "customer_id", customers, "customer_id", cancellationToken);
-        return new Prepared(customers, orders);
-    }
-
-    private async Task<int> ImportAsync(string csv, string name, CancellationToken cancellationToken)
-    {
-        var watch = Stopwatch.StartNew();
-        StoredUpload upload;
-        await using (var content = new FileStream(csv, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, useAsync: true))
-        {
-            upload = await _host.Services.GetRequiredService<UploadStore>().SaveAsync(content, Path.GetFileName(csv), _host.UserId, null, cancellationToken);
-        }
-        await using var scope = _host.Services.CreateAsyncScope();
-        var runner = scope.ServiceProvider.GetRequiredService<DatasetImportRunner>();
-        string? message = null;
-        await runner.RunAsync(_host.User, [upload], new FileImportRequest([upload.Id], Name: name),
-            new InlineProgress(p => message = p.Message), cancellationToken);
-        await using var db = await _host.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(cancellationToken);
-        var id = await db.Datasets.Where(d => d.Name == name).Select(d => d.Id).SingleAsync(cancellationToken);
-        ScenarioContext.Log($"  {message} ({Format.Seconds(watch.Elapsed)})");
-        return id;
-    }
-
-    /// <summary>Sets roles on a dataset's columns as its Columns &amp; roles tab does (no structural change, so no rebuild).</summary>
-    private static async Task SetRolesAsync(
-        IServiceProvider services, int datasetId, IReadOnlyDictionary<string, FieldRole> roles, CancellationToken cancellationToken)
-    {
-        var dataset = await services.GetRequiredService<DatasetAccess>().RequireWritableAsync(datasetId, cancellationToken);
-        var settings = DatasetRebuilder.SettingsOf(dataset);
-        var missing = roles.Keys.Except(settings.Select(s => s.Name)).ToList();
-        if (missing.Count > 0)
-        {
-            throw new InvalidOperationException($"{dataset.Name} has no column {string.Join(", ", missing)}.");
-        }
-        var saved = await services.GetRequiredService<DatasetSchemaService>().SaveColumnsAsync(datasetId,
-            settings.Select(s => roles.TryGetValue(s.Name, out var role) ? s with { Role = role } : s).ToList(), cancellationToken);
-        ScenarioContext.Log($"  {saved.Name}: roles set, kind {saved.Kind}");
     }
 
     public override async Task<long> RunAppAsync(ScenarioContext context, RunContext run, CancellationToken cancellationToken)
@@ -283,9 +139,9 @@ public sealed class SegmentCountScenario : Scenario
 
     public override async Task CleanupAsync(ScenarioContext context)
     {
-        if (_host is not null)
+        if (_data is not null)
         {
-            await _host.DisposeAsync();
+            await _data.DisposeAsync();
         }
     }
 
@@ -562,22 +418,6 @@ public sealed class SegmentCountScenario : Scenario
         return query;
     }
 
-    private static string Parameters(CompiledQuery query) => string.Join(", ", query.Parameters
-        .OrderBy(p => p.Key.Length).ThenBy(p => p.Key, StringComparer.Ordinal)
-        .Select(p => $"${p.Key} = {Display(p.Value)}"));
-
-    private static string Display(object? value) => value switch
-    {
-        null => "NULL",
-        string text => text,
-        DateOnly date => date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        System.Collections.IEnumerable list => "[" + string.Join(", ", list.Cast<object?>().Select(Display)) + "]",
-        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
-    };
-
-    private static string Columns(Dataset dataset) => string.Join(", ", dataset.Columns.Where(c => !c.IsExcluded).OrderBy(c => c.Ordinal)
-        .Select(c => $"{c.Name} {c.WarehouseType}{(c.Role == FieldRole.None ? "" : $" ({c.Role})")}"));
-
     private static int Ctes(string sql) => System.Text.RegularExpressions.Regex.Matches(sql, @"\bf\d+ AS \(").Count;
 
     private static int Occurrences(string text, string part)
@@ -590,11 +430,6 @@ public sealed class SegmentCountScenario : Scenario
         return n;
     }
 
-    private static string Flatten(string sql) => string.Join(' ', sql.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-        .Replace("( ", "(", StringComparison.Ordinal);
-
-    private static string Quote(string table) => WarehouseNames.Quote(table);
-
     private static TimeSpan Median(IEnumerable<TimeSpan> values) => BenchmarkRunner.Median(values.Order().ToList());
 
     private static ExtraSide Extra(string label, IReadOnlyList<RunMeasurement> runs, double ratio)
@@ -602,23 +437,5 @@ public sealed class SegmentCountScenario : Scenario
         var times = runs.Select(r => r.Elapsed).Order().ToList();
         return new ExtraSide(label, BenchmarkRunner.Median(times), times[0], times[^1], runs[0].Rows, ratio,
             runs.Max(r => r.PeakWorkingSet), runs.Min(r => r.StartWorkingSet), runs.Max(r => r.PeakManagedHeap));
-    }
-
-    private sealed record Prepared(int CustomersId, int OrdersId);
-
-    private sealed class InlineProgress(Action<JobProgress> report) : IProgress<JobProgress>
-    {
-        public void Report(JobProgress value) => report(value);
-    }
-
-    /// <summary>The app's clock on one fixed day (from noon UTC, ticking), so relative windows count back from the data's last day.</summary>
-    private sealed class FixedDayClock(DateOnly day) : TimeProvider
-    {
-        private readonly DateTimeOffset _start = new(day.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero);
-        private readonly long _started = Stopwatch.GetTimestamp();
-
-        public override DateTimeOffset GetUtcNow() => _start + Stopwatch.GetElapsedTime(_started);
-
-        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
     }
 }
