@@ -73,6 +73,14 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.StartsWith("channel,", lines[0].TrimStart('\uFEFF'));
         Assert.True(lines.Length > 1);
 
+        await pie.GetByTestId("tile-menu").ClickAsync();
+        var chartPng = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("tile-export-png").ClickAsync());
+        Assert.Equal("\x89PNG", await HeadAsync(chartPng, 4));
+
+        await page.GetByTestId("dashboard-export").ClickAsync();
+        var boardPng = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-png").ClickAsync(), new() { Timeout = 120_000 });
+        Assert.Equal("\x89PNG", await HeadAsync(boardPng, 4));
+
         await page.GetByTestId("dashboard-export").ClickAsync();
         var pdf = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-pdf").ClickAsync(), new() { Timeout = 120_000 });
         var pdfFile = Path.Combine(Path.GetTempPath(), $"board-{Guid.NewGuid():N}.pdf");
@@ -122,9 +130,27 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
             await Pages.ChooseAsync(page, dialog.GetByTestId("editor-date-column"), dateColumn);
         }
         await dialog.GetByTestId("editor-title").FillAsync(title);
+        if (type == "Bar chart")
+        {
+            await BrowserFixture.ScreenshotAsync(page, "59-tile-editor");
+        }
         await dialog.GetByTestId("editor-save").ClickAsync();
         await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
         await Expect(page.GetByTestId("tile-title").Filter(new() { HasText = title })).ToBeVisibleAsync();
+    }
+
+    /// <summary>The first bytes of a downloaded file, as Latin-1 text.</summary>
+    private static async Task<string> HeadAsync(IDownload download, int count)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"download-{Guid.NewGuid():N}");
+        await download.SaveAsAsync(file);
+        var head = new byte[count];
+        await using (var stream = File.OpenRead(file))
+        {
+            await stream.ReadExactlyAsync(head, TestContext.Current.CancellationToken);
+        }
+        File.Delete(file);
+        return System.Text.Encoding.Latin1.GetString(head);
     }
 
     private static async Task AddFilterAsync(IPage page, string column)
