@@ -59,14 +59,21 @@ public static class Marks
     public static RuleNode? Condition(QueryField field, TileDimension grouping, string? value) =>
         Condition(field, grouping.Bucket, grouping.BinWidth, value);
 
-    /// <summary>Rows in any of the values (the top N), or in none of them (the rest, "Other") when <paramref name="none"/>.</summary>
-    public static RuleGroup AnyOf(QueryField field, TileDimension grouping, IEnumerable<string?> values, bool none = false) => new()
+    /// <summary>
+    /// Rows in any of the values (the top N), or in none of them (the rest, "Other") when <paramref name="none"/>. Plain
+    /// categories and text become one list comparison (one parameter, not a condition per value).
+    /// </summary>
+    public static RuleGroup AnyOf(QueryField field, TileDimension grouping, IEnumerable<string?> values, bool none = false)
     {
-        Combinator = Combinator.Or,
-        Not = none,
-        Children = values.Select(v => Condition(field, grouping, v)
-            ?? throw new PortalException($"“{v}” is not a value of {field.Name}.")).ToList(),
-    };
+        var list = values.ToList();
+        var asList = grouping.Bucket is null && grouping.BinWidth is null && field.Kind is FieldKind.Category or FieldKind.Text
+            && list.All(v => v is null || v.Length > 0);
+        var children = asList
+            ? new List<RuleNode> { new FieldCondition { Field = field.Name, Operator = RuleOperator.In, Values = list.OfType<string>().ToList() } }
+                .Concat(list.Any(v => v is null) ? [Field(field, RuleOperator.IsEmpty)] : []).Where(c => c is not FieldCondition { Operator: RuleOperator.In, Values.Count: 0 }).ToList()
+            : list.Select(v => Condition(field, grouping, v) ?? throw new PortalException($"“{v}” is not a value of {field.Name}.")).ToList();
+        return new RuleGroup { Combinator = Combinator.Or, Not = none, Children = children };
+    }
 
     private static FieldCondition Field(QueryField field, RuleOperator op, string? value = null, string? value2 = null) =>
         new() { Field = field.Name, Operator = op, Value = value, Value2 = value2 };

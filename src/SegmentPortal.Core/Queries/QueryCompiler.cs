@@ -34,8 +34,11 @@ public sealed record RuleProblem(string NodeId, string Message);
 /// dataset's known columns and are quoted; an unknown field is refused. Conditions that are incomplete are skipped (and
 /// reported by <see cref="Check"/>), so a rule being built still counts.
 /// </summary>
-public sealed class QueryCompiler
+public sealed partial class QueryCompiler
 {
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9_]+\\.\"(?:[^\"]|\"\")+\" IS (?:NOT )?NULL$")]
+    private static partial System.Text.RegularExpressions.Regex NullTest();
+
     private readonly CompileContext _context;
     private readonly SqlDialect _d;
     private readonly Dictionary<string, object?> _parameters = [];
@@ -355,7 +358,9 @@ public sealed class QueryCompiler
     {
         try
         {
-            return $"coalesce({compile()}, false)";
+            var predicate = compile();
+            // A null test is never NULL itself; wrapping it would only hide it from DuckDB's filter push-down.
+            return NullTest().IsMatch(predicate) ? predicate : $"coalesce({predicate}, false)";
         }
         catch (IncompleteConditionException ex)
         {
