@@ -36,6 +36,7 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
         await Expect(page.GetByTestId("clustering-input")).ToHaveValueAsync("Demo customers");
         var features = page.GetByTestId("clustering-features");
         await Expect(features).ToContainTextAsync("RFM monetary");
+        await BrowserFixture.ScreenshotAsync(page, "52-clustering-start");
         await page.GetByTestId("clustering-name").FillAsync("Demo groups");
         await page.GetByTestId("clustering-start").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/analysis/clustering/\\d+$"));
@@ -44,7 +45,7 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
         var k = int.Parse((await page.GetByTestId("clustering-k-value").Locator(".stat-value").InnerTextAsync()).Trim());
         await Expect(rows).ToHaveCountAsync(k);
         await Expect(page.GetByTestId("chart-pca").Locator(".main-svg").First).ToBeVisibleAsync();
-        await BrowserFixture.ScreenshotAsync(page, "52-clustering");
+        await BrowserFixture.ScreenshotAsync(page, "53-clustering");
 
         await rows.First.GetByTestId("cluster-rename").ClickAsync();
         await rows.First.GetByTestId("cluster-name-input").FillAsync("Best customers");
@@ -57,6 +58,6 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
         await Pages.WaitUntilInteractiveAsync(page);
         await Expect(page.GetByTestId("segment-name")).ToHaveValueAsync("Demo groups: Best customers");
         await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(size, new() { Timeout = 30_000 });
-        await BrowserFixture.ScreenshotAsync(page, "53-cluster-segment");
+        await BrowserFixture.ScreenshotAsync(page, "54-cluster-segment");
     }
 }

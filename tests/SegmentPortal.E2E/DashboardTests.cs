@@ -13,10 +13,13 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
 
         await page.GotoAsync("/dashboards");
         await Pages.WaitUntilInteractiveAsync(page);
+        await BrowserFixture.ScreenshotAsync(page, "57-dashboards-empty");
         await page.GetByTestId("new-dashboard-name").FillAsync("Sales overview");
         await page.GetByTestId("new-dashboard").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/dashboards/\\d+\\?edit=1$"));
         await Pages.WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("dashboard-name")).ToHaveTextAsync("Sales overview");
+        await BrowserFixture.ScreenshotAsync(page, "58-board-empty");
 
         await AddTileAsync(page, "Revenue", "KPI card", "Demo orders", measure: ("Sum", "amount"), dateColumn: "order_date");
         await AddTileAsync(page, "Revenue by month", "Line chart", "Demo orders", measure: ("Sum", "amount"), dimension: "order_date");

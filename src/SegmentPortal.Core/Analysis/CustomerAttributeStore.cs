@@ -77,15 +77,29 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
         return set;
     }
 
-    /// <summary>Renames the fields' group (e.g. when a clustering run is renamed).</summary>
-    public async Task RenameAsync(AttributeSetKind kind, int sourceId, string name, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Sets a text column to <paramref name="value"/> on the rows whose <paramref name="keyColumn"/> equals
+    /// <paramref name="key"/> (a cluster's name, by its number), in place: no other row or column is read again.
+    /// </summary>
+    public async Task UpdateValueAsync(AttributeSetKind kind, int sourceId, string column, string value, string keyColumn, long key,
+        CancellationToken cancellationToken = default)
     {
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        if (await db.CustomerAttributeSets.FirstOrDefaultAsync(s => s.Kind == kind && s.SourceId == sourceId, cancellationToken) is { } set)
+        string table;
+        IReadOnlyList<AttributeColumn> columns;
+        await using (var db = await dbFactory.CreateAsync(cancellationToken))
         {
-            set.Name = name;
-            await db.SaveChangesAsync(cancellationToken);
+            var set = await db.CustomerAttributeSets.AsNoTracking().FirstOrDefaultAsync(s => s.Kind == kind && s.SourceId == sourceId, cancellationToken)
+                ?? throw new PortalException("These customer fields no longer exist.");
+            table = set.TableName;
+            columns = JsonSerializer.Deserialize<List<AttributeColumn>>(set.ColumnsJson, Json) ?? [];
         }
+        // Identifiers only from the set's own column list; values are parameters.
+        var target = columns.FirstOrDefault(c => c.Column == column) ?? throw new ArgumentException($"No column {column}.", nameof(column));
+        var match = columns.FirstOrDefault(c => c.Column == keyColumn) ?? throw new ArgumentException($"No column {keyColumn}.", nameof(keyColumn));
+        await using var connection = await warehouse.OpenAsync(cancellationToken);
+        await WarehouseCommand.ExecuteAsync(connection,
+            $"UPDATE {WarehouseNames.Quote(table)} SET {WarehouseNames.Quote(target.Column)} = $value WHERE {WarehouseNames.Quote(match.Column)} = $key",
+            new Dictionary<string, object?> { ["value"] = value, ["key"] = key }, cancellationToken);
     }
 
     public async Task RemoveAsync(AttributeSetKind kind, int sourceId, CancellationToken cancellationToken = default)

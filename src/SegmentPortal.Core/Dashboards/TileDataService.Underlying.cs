@@ -69,6 +69,21 @@ public sealed partial class TileDataService
             .Take(TileQueryBuilder.MaxFilterValues).Select(c => new FilterValue(c.Key, c.Value)).ToList();
     }
 
+    /// <summary>The fields a dashboard filter can use: dates, numbers and categories of the tiles' datasets the user may read.</summary>
+    public async Task<IReadOnlyList<QueryField>> FilterFieldsAsync(DashboardView dashboard, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ViewData);
+        var fields = new List<QueryField>();
+        foreach (var id in dashboard.Tiles.Where(t => TileValidator.NeedsDataset(t.Type)).Select(t => t.DatasetId).OfType<int>().Distinct())
+        {
+            if (await TryDescribeAsync(id, cancellationToken) is { } dataset)
+            {
+                fields.AddRange(dataset.Fields.Where(f => f.Kind is not FieldKind.Boolean));
+            }
+        }
+        return fields.DistinctBy(f => f.Name).OrderBy(f => f.Name, StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
     /// <summary>The dataset as the user may read it, or null when they no longer may.</summary>
     private async Task<QueryDataset?> TryDescribeAsync(int datasetId, CancellationToken cancellationToken) =>
         await access.FindReadableAsync(datasetId, cancellationToken) is { } dataset ? await policy.DescribeAsync(dataset, cancellationToken) : null;

@@ -45,6 +45,7 @@ public static class HostingExtensions
         AddIdentity(services, configuration);
         services.AddScoped<ICurrentUser, CurrentUser>();
         services.AddScoped<UiFeedback>();
+        services.AddScoped<BrowserFiles>();
         services.AddOptions<ExportOptions>().BindConfiguration("Export");
         services.AddSingleton<PrintTickets>();
         services.AddSingleton<BoardSnapshots>();

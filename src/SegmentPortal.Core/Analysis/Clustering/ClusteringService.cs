@@ -414,7 +414,7 @@ public sealed class ClusteringService(
         var stored = JsonSerializer.Deserialize<StoredResult>(run.ResultJson!, Json)!;
         run.ResultJson = JsonSerializer.Serialize(stored with { Names = names }, Json);
         await db.SaveChangesAsync(cancellationToken);
-        await AssignAsync(run, cancellationToken);
+        await attributes.UpdateValueAsync(AttributeSetKind.Clustering, runId, NameColumn, trimmed, NumberColumn, cluster + 1, cancellationToken);
     }
 
     /// <summary>Saves one cluster as a segment ("cluster is 2" on the run's field), named after the cluster.</summary>
@@ -567,11 +567,14 @@ public sealed class ClusteringService(
 
     private Task WriteMembershipAsync(ClusteringRun run, ColumnType keyType, IReadOnlyList<object> keys, int[] assignments, IReadOnlyList<string> names, CancellationToken cancellationToken) =>
         attributes.WriteAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, $"Clusters: {run.Name}", keyType,
-            [new AttributeColumn(ClusterField(run), "cluster", ColumnType.Integer), new AttributeColumn(ClusterNameField(run), "cluster_name", ColumnType.Text, FieldRole.Dimension)],
+            [new AttributeColumn(ClusterField(run), NumberColumn, ColumnType.Integer), new AttributeColumn(ClusterNameField(run), NameColumn, ColumnType.Text, FieldRole.Dimension)],
             keys.Select((key, i) => assignments[i] == ClusteringModel.Unassigned
                 ? new object?[] { key, null, null }
                 : new object?[] { key, assignments[i] + 1, names[assignments[i]] }),
             cancellationToken);
+
+    private const string NumberColumn = "cluster";
+    private const string NameColumn = "cluster_name";
 
     private static string ClusterField(ClusteringRun run) => $"Cluster ({run.Name})";
 

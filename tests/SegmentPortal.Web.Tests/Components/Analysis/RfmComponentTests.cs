@@ -55,7 +55,7 @@ public sealed class RfmComponentTests : PortalTestContext
             analysis.Groups, analysis.Heatmap, analysis.Dimensions, TimeSpan.FromSeconds(0.4));
         string? saved = null;
 
-        var cut = Render<RfmResults>(p => p.Add(r => r.Result, summary).Add(r => r.Grid, RfmGrid.Default).Add(r => r.OnSaveGroup, g => saved = g));
+        var cut = Render<RfmResults>(p => p.Add(r => r.Result, summary).Add(r => r.OnSaveGroup, g => saved = g));
 
         var rows = cut.FindAll("[data-testid=rfm-groups] tbody tr");
         Assert.Equal(11, rows.Count);
@@ -80,7 +80,7 @@ public sealed class RfmComponentTests : PortalTestContext
         var analysis = RfmAnalysis.Analyze([new RfmCustomer("a", 3, 2, 50), new RfmCustomer("b", 90, 1, 20)], RfmSettings.Default);
         var summary = new RfmSummary(new DateOnly(2025, 7, 1), null, 2, analysis.TotalRevenue, 3, analysis.Groups, analysis.Heatmap, analysis.Dimensions, TimeSpan.Zero);
 
-        var cut = Render<RfmResults>(p => p.Add(r => r.Result, summary).Add(r => r.Grid, RfmGrid.Default));
+        var cut = Render<RfmResults>(p => p.Add(r => r.Result, summary));
 
         Assert.Equal(11, cut.FindAll("[data-testid=rfm-groups] tbody tr").Count);
         Assert.Empty(cut.FindAll("[data-testid^=rfm-save-]"));
