@@ -328,13 +328,20 @@ public sealed partial class QueryCompiler
     /// The condition for a node, or null when it does not restrict anything (empty group, skipped incomplete condition).
     /// Every condition is made two-valued (coalesce to false), so NOT is an exact complement even over empty values.
     /// </summary>
-    private string? Predicate(RuleNode node, Scope scope, bool strict, IReadOnlyList<int> segmentPath)
+    /// <remarks>
+    /// Only conditions under a NOT are made two-valued: above them there are only ANDs and ORs, where an unknown
+    /// (NULL) part keeps a row out exactly as false does, and a bare comparison lets DuckDB push the filter into the scan.
+    /// </remarks>
+    private string? Predicate(RuleNode node, Scope scope, bool strict, IReadOnlyList<int> segmentPath, bool negated = false)
     {
         switch (node)
         {
             case RuleGroup group:
             {
-                var parts = group.Children.Select(c => Predicate(c, scope, strict, segmentPath)).OfType<string>().ToList();
+                var under = negated || group.Not;
+                var parts = AnyOfNumbers(group, scope, under) is { } list
+                    ? [list]
+                    : group.Children.Select(c => Predicate(c, scope, strict, segmentPath, under)).OfType<string>().ToList();
                 if (parts.Count == 0)
                 {
                     return group.Not ? "false" : null;
@@ -343,24 +350,24 @@ public sealed partial class QueryCompiler
                 return group.Not ? $"(NOT {joined})" : joined;
             }
             case FieldCondition condition:
-                return Guard(condition, strict, () => FieldPredicate(condition, scope));
+                return Guard(condition, strict, negated, () => FieldPredicate(condition, scope));
             case FactCondition fact:
-                return Guard(fact, strict, () => FactPredicate(fact, scope));
+                return Guard(fact, strict, negated, () => FactPredicate(fact, scope));
             case SegmentCondition segment:
-                return Guard(segment, strict, () => SegmentPredicate(segment, scope, segmentPath));
+                return Guard(segment, strict, negated, () => SegmentPredicate(segment, scope, segmentPath));
             default:
                 throw new PortalException($"Unknown rule node {node.GetType().Name}.");
         }
     }
 
     /// <summary>Compiles a condition; an incomplete one is recorded and skipped unless <paramref name="strict"/>.</summary>
-    private string? Guard(RuleNode node, bool strict, Func<string> compile)
+    private string? Guard(RuleNode node, bool strict, bool negated, Func<string> compile)
     {
         try
         {
             var predicate = compile();
             // A null test is never NULL itself; wrapping it would only hide it from DuckDB's filter push-down.
-            return NullTest().IsMatch(predicate) ? predicate : $"coalesce({predicate}, false)";
+            return NullTest().IsMatch(predicate) ? predicate : negated ? $"coalesce({predicate}, false)" : $"({predicate})";
         }
         catch (IncompleteConditionException ex)
         {
@@ -371,6 +378,36 @@ public sealed partial class QueryCompiler
             _problems.Add(new RuleProblem(node.Id, ex.Message));
             return null;
         }
+    }
+
+    /// <summary>
+    /// An OR of "equals" on one whole-number column (a board's top N, an "Other" of them) as one <c>IN</c> list of
+    /// parameters, or null when the group is anything else.
+    /// </summary>
+    private string? AnyOfNumbers(RuleGroup group, Scope scope, bool negated)
+    {
+        if (group.Combinator != Combinator.Or || group.Children.Count < 2
+            || group.Children.Any(c => c is not FieldCondition { Operator: RuleOperator.Equals }))
+        {
+            return null;
+        }
+        var conditions = group.Children.Cast<FieldCondition>().ToList();
+        if (conditions.Select(c => c.Field).Distinct(StringComparer.Ordinal).Count() != 1
+            || scope.Dataset.Field(conditions[0].Field) is not { Kind: FieldKind.Number, Type: ColumnType.Integer, Source: null } field)
+        {
+            return null;
+        }
+        var values = new List<long>();
+        foreach (var condition in conditions)
+        {
+            if (!long.TryParse(condition.Value?.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+            {
+                return null;
+            }
+            values.Add(value);
+        }
+        var inList = $"{Column(scope, field.Name)} IN ({string.Join(", ", values.Distinct().Select(v => Param(v)))})";
+        return negated ? $"coalesce({inList}, false)" : $"({inList})";
     }
 
     private sealed class IncompleteConditionException(string message) : Exception(message);
@@ -419,7 +456,7 @@ public sealed partial class QueryCompiler
 
         if (kind == FieldKind.Date)
         {
-            return DatePredicate(c, _d.AsDate(x), label);
+            return DatePredicate(c, x, type, label);
         }
         if (kind == FieldKind.Number)
         {
@@ -456,27 +493,39 @@ public sealed partial class QueryCompiler
         };
     }
 
-    private string DatePredicate(ValueCondition c, string date, string label)
+    /// <summary>
+    /// A date condition. A column that is a date or timestamp in the warehouse is compared with day boundaries as it is
+    /// (<c>x &gt;= day AND x &lt; next day</c>), not cast to a date row by row, so the scan can skip by its min/max.
+    /// </summary>
+    private string DatePredicate(ValueCondition c, string x, ColumnType type, string label)
     {
+        var native = type is ColumnType.Date or ColumnType.Timestamp;
+        var date = native ? x : _d.AsDate(x);
+        // From the first day to the last, both included.
+        string Days(DateOnly first, DateOnly last) => native
+            ? $"{x} >= {Param(first)} AND {x} < {Param(last.AddDays(1))}"
+            : $"{date} BETWEEN {Param(first)} AND {Param(last)}";
         switch (c.Operator)
         {
             case RuleOperator.On or RuleOperator.Equals:
-                return $"{date} = {Param(Date(c.Value, label))}";
+            {
+                var day = Date(c.Value, label);
+                return native ? Days(day, day) : $"{date} = {Param(day)}";
+            }
             case RuleOperator.Before or RuleOperator.Less:
                 return $"{date} < {Param(Date(c.Value, label))}";
             case RuleOperator.After or RuleOperator.Greater:
-                return $"{date} > {Param(Date(c.Value, label))}";
+                return native ? $"{x} >= {Param(Date(c.Value, label).AddDays(1))}" : $"{date} > {Param(Date(c.Value, label))}";
             case RuleOperator.Between:
-                return $"{date} BETWEEN {Param(Date(c.Value, label))} AND {Param(Date(c.Value2, label))}";
+                return Days(Date(c.Value, label), Date(c.Value2, label));
             case RuleOperator.InLast or RuleOperator.NotInLast:
             {
                 if (!int.TryParse(c.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var amount) || c.Unit is null)
                 {
                     throw Incomplete($"Enter how many {c.Unit?.ToString().ToLowerInvariant() ?? "days"} for {label}.");
                 }
-                var from = RelativeDates.Back(_context.Today, amount, c.Unit.Value);
-                var inLast = $"{date} BETWEEN {Param(from)} AND {Param(_context.Today)}";
-                return c.Operator == RuleOperator.InLast ? inLast : $"({date} IS NULL OR NOT ({inLast}))";
+                var inLast = Days(RelativeDates.Back(_context.Today, amount, c.Unit.Value), _context.Today);
+                return c.Operator == RuleOperator.InLast ? inLast : $"({x} IS NULL OR NOT ({inLast}))";
             }
             case RuleOperator.InThis or RuleOperator.InPrevious:
             {
