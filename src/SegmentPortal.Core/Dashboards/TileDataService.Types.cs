@@ -42,6 +42,8 @@ public sealed partial class TileDataService
         }
         var measures = builder.Tile.Measures.Count == 0 ? [new TileMeasure(TileMeasureKind.Count)] : builder.Tile.Measures;
         var result = await RunAsync(builder.Histogram(width.Value), cancellationToken);
+        // The bin of rows without a value (sorted last) is not shown.
+        result = result with { Rows = result.Rows.Where(r => r[0] is not null).ToList() };
         var rows = TileRows.Read(result, 1, measures, TileQueryBuilder.MaxCategories, out var truncated);
         return new TileData(TileType.Histogram, builder.DimensionNames, measures.Select(TileMeasures.Label).ToList(), rows)
         {

@@ -238,14 +238,18 @@ public sealed class TileQueryBuilder
     }
 
     /// <summary>Rows per bin of the first grouping's column; rows without a value fall in no bin.</summary>
+    /// <remarks>
+    /// Rows without a value form one bin of their own (sorted last, hence one more row in the limit) that the tile drops:
+    /// leaving them in the query costs less than an "is not empty" condition, which keeps DuckDB from its faster plan.
+    /// </remarks>
     public QuerySpec Histogram(double width) => new()
     {
         DatasetId = Dataset.Id,
-        Filter = Filter(new FieldCondition { Field = Grouping[0].Column, Operator = RuleOperator.IsNotEmpty }),
+        Filter = Filter(),
         GroupBy = [new GroupBy(Grouping[0].Column, null, "d0") { BinWidth = width }],
         Measures = Tile.Measures.Count == 0 ? [new Measure(MeasureKind.Count, "m0")] : TileMeasures.ToQuery(Tile.Measures),
         Sort = [new SortBy("d0")],
-        Limit = MaxCategories + 1,
+        Limit = MaxCategories + 2,
     };
 
     /// <summary>The five numbers of a box per category: min, q1, median, q3, max of the measure's column.</summary>
