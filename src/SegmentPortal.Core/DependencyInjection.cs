@@ -43,6 +43,9 @@ public static class DependencyInjection
 
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<PermissionPolicy>();
+        services.AddScoped<Access.DataRuleStore>();
+        services.AddScoped<Access.PortalSettings>();
+        services.AddScoped<Audit.AuditLog>();
         services.AddSingleton<QueryExecutor>();
         services.AddScoped<QueryService>();
         services.AddSingleton<SegmentStore>();

@@ -1,15 +1,18 @@
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
-using SegmentPortal.Core.Analysis;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Analysis;
+using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
-using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Data;
 
@@ -39,6 +42,22 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<ClusteringRun> ClusteringRuns => Set<ClusteringRun>();
 
     public DbSet<Dashboard> Dashboards => Set<Dashboard>();
+
+    public DbSet<Share> Shares => Set<Share>();
+
+    public DbSet<Folder> Folders => Set<Folder>();
+
+    public DbSet<PublicLink> PublicLinks => Set<PublicLink>();
+
+    public DbSet<RowRule> RowRules => Set<RowRule>();
+
+    public DbSet<ColumnRule> ColumnRules => Set<ColumnRule>();
+
+    public DbSet<UserAttribute> UserAttributes => Set<UserAttribute>();
+
+    public DbSet<PortalSetting> PortalSettings => Set<PortalSetting>();
+
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

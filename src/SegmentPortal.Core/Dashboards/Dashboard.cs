@@ -29,6 +29,12 @@ public class Dashboard
     /// <summary>Minutes between automatic refreshes while the dashboard is open; 0 is off (see <see cref="DashboardService.RefreshChoices"/>).</summary>
     public int AutoRefreshMinutes { get; set; }
 
+    /// <summary>The folder it is filed in; a folder's sharing carries to it.</summary>
+    public int? FolderId { get; set; }
+
+    /// <summary>Show the viewer's name and the time across the board (deters screenshots of sensitive boards).</summary>
+    public bool Watermark { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

@@ -1,13 +1,16 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
-using SegmentPortal.Core.Analysis;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Analysis;
+using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Core.Persistence;
 
@@ -43,6 +46,22 @@ public interface IPortalDb : IAsyncDisposable
     DbSet<ClusteringRun> ClusteringRuns { get; }
 
     DbSet<Dashboard> Dashboards { get; }
+
+    DbSet<Share> Shares { get; }
+
+    DbSet<Folder> Folders { get; }
+
+    DbSet<PublicLink> PublicLinks { get; }
+
+    DbSet<RowRule> RowRules { get; }
+
+    DbSet<ColumnRule> ColumnRules { get; }
+
+    DbSet<UserAttribute> UserAttributes { get; }
+
+    DbSet<PortalSetting> PortalSettings { get; }
+
+    DbSet<AuditEntry> AuditEntries { get; }
 
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }

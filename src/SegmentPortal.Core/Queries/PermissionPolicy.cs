@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
@@ -14,21 +15,27 @@ public sealed record AuthorizedQuery(QuerySpec Spec, CompileContext Context, Cla
 
 /// <summary>
 /// The one gate between a question and the warehouse. It receives the current user and the spec, refuses datasets
-/// the user may not use (dataset grants), and adds the user's row filters to the compile context. Row rules and column
-/// masks plug in here; nothing reaches the compiler without passing through <see cref="AuthorizeAsync"/>.
+/// the user may not use (dataset grants), and describes every dataset the query reads as that user may see it: their
+/// row rules (with their attributes filled in) and column rules (hidden, masked, hashed), read from the metadata store
+/// for every query, so a changed rule, role or attribute applies to the next one. Nothing reaches the compiler without
+/// passing through <see cref="AuthorizeAsync"/>; the rule builder, tile editor and clustering pickers list fields from
+/// <see cref="DescribeAsync"/>, so a hidden column is not offered anywhere.
 /// </summary>
-public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess access, IPortalDbFactory dbFactory, CustomerAttributeStore attributes, TimeProvider clock)
+public sealed class PermissionPolicy(
+    ICurrentUser currentUser, DatasetAccess access, IPortalDbFactory dbFactory, CustomerAttributeStore attributes,
+    DataRuleStore rules, PortalSettings settings, TimeProvider clock)
 {
     public async Task<AuthorizedQuery> AuthorizeAsync(QuerySpec spec, CancellationToken cancellationToken = default)
     {
         var user = await currentUser.RequireAsync(Permissions.ViewData);
         var dataset = await access.RequireReadableAsync(spec.DatasetId, cancellationToken);
-        var query = await DescribeAsync(dataset, cancellationToken);
-        var facts = await FactSourceAsync(dataset, cancellationToken);
+        var subject = await SubjectAsync(user, cancellationToken);
+        var query = await DescribeAsync(dataset, subject, cancellationToken);
+        var facts = await FactSourceAsync(dataset, subject, cancellationToken);
         var segments = new Dictionary<int, SegmentReference>();
         foreach (var rule in new[] { spec.Filter }.Concat(spec.Measures.Select(m => m.Where)).OfType<RuleNode>())
         {
-            await CollectSegmentsAsync(rule, segments, cancellationToken);
+            await CollectSegmentsAsync(rule, segments, subject, cancellationToken);
         }
         var context = new CompileContext
         {
@@ -36,33 +43,46 @@ public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess acc
             Facts = facts,
             Today = DateOnly.FromDateTime(clock.GetLocalNow().DateTime),
             Segments = segments,
-            RowFilters = RowFiltersFor(user, dataset),
         };
         return new AuthorizedQuery(spec, context, user);
     }
 
     /// <summary>
-    /// A readable dataset as the compiler and the rule builder see it: its columns, plus the customer fields of analyses
-    /// (RFM, clusters) on it or on datasets related to it, when the user may read the analysed dataset.
+    /// A readable dataset as the compiler and the rule builder see it for the current user: the columns they may see
+    /// (masked ones as text), the rows they may see, plus the customer fields of analyses (RFM, clusters) on it or on
+    /// datasets related to it, when the user may read the analysed dataset.
     /// </summary>
-    public async Task<QueryDataset> DescribeAsync(Dataset dataset, CancellationToken cancellationToken = default)
+    public async Task<QueryDataset> DescribeAsync(Dataset dataset, CancellationToken cancellationToken = default) =>
+        await DescribeAsync(dataset, await SubjectAsync(await currentUser.GetPrincipalAsync(), cancellationToken), cancellationToken);
+
+    private async Task<QueryDataset> DescribeAsync(Dataset dataset, Subject subject, CancellationToken cancellationToken)
     {
         var fields = await attributes.FieldsForAsync(dataset,
             async id => id == dataset.Id || await access.FindReadableAsync(id, cancellationToken) is not null, cancellationToken);
-        return QueryDataset.From(dataset).WithAttributes(fields);
+        var described = QueryDataset.From(dataset).WithAttributes(fields);
+        var datasetRules = await rules.ForDatasetAsync(dataset.Id, cancellationToken);
+        var hashKey = datasetRules.ColumnRules.Any(r => r.Treatment == ColumnTreatment.Hashed) ? await settings.HashKeyAsync(cancellationToken) : "";
+        return DataPolicy.Restrict(described, datasetRules, subject.Who, subject.AdminsSeeAll, hashKey);
     }
 
-    /// <summary>Row rules for this user on this dataset. None yet: every row of a granted dataset is visible.</summary>
-    private static IReadOnlyList<RuleGroup> RowFiltersFor(ClaimsPrincipal user, Dataset dataset) => [];
+    /// <summary>Who is asking, as the data rules see them, and whether Admins are exempt; read once per query.</summary>
+    private sealed record Subject(AccessSubject Who, bool AdminsSeeAll);
+
+    private async Task<Subject> SubjectAsync(ClaimsPrincipal user, CancellationToken cancellationToken) => new(
+        await rules.SubjectAsync(user, cancellationToken) ?? throw new PermissionDeniedException("Your account is disabled or no longer exists. Sign in again."),
+        await settings.GetFlagAsync(PortalSettings.AdminsSeeAllData, fallback: true, cancellationToken));
 
     /// <summary>
     /// Where a dataset's customer facts come from: the dataset itself when it is a transaction log (Customer ID, date and
     /// amount roles), otherwise a readable dataset related to its Customer ID column that has a date.
     /// </summary>
-    public async Task<FactSource?> FactSourceAsync(Dataset dataset, CancellationToken cancellationToken)
+    public async Task<FactSource?> FactSourceAsync(Dataset dataset, CancellationToken cancellationToken) =>
+        await FactSourceAsync(dataset, await SubjectAsync(await currentUser.GetPrincipalAsync(), cancellationToken), cancellationToken);
+
+    private async Task<FactSource?> FactSourceAsync(Dataset dataset, Subject subject, CancellationToken cancellationToken)
     {
         // A transaction log (customer, date and amount) is its own source; a customer list with a date (e.g. signup) is not.
-        if (dataset.Kind == DatasetKind.Transactions && FromOrders(dataset, customerKey: null) is { } own)
+        if (dataset.Kind == DatasetKind.Transactions && FromOrders(await DescribeAsync(dataset, subject, cancellationToken), customerKey: null) is { } own)
         {
             return own;
         }
@@ -78,7 +98,7 @@ public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess acc
         foreach (var relation in relations)
         {
             if (await access.FindReadableAsync(relation.FromDatasetId, cancellationToken) is { } orders
-                && FromOrders(orders, relation.FromColumn) is { } source)
+                && FromOrders(await DescribeAsync(orders, subject, cancellationToken), relation.FromColumn) is { } source)
             {
                 return source;
             }
@@ -86,16 +106,18 @@ public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess acc
         return null;
     }
 
-    private static FactSource? FromOrders(Dataset orders, string? customerKey)
+    /// <summary>Facts from an orders dataset as the user sees it: a hidden key or date means no facts; a masked amount is not an amount.</summary>
+    private static FactSource? FromOrders(QueryDataset orders, string? customerKey)
     {
-        string? Role(FieldRole role) => orders.Columns.FirstOrDefault(c => c.Role == role && !c.IsExcluded)?.Name;
-        var key = customerKey ?? Role(FieldRole.CustomerId);
-        var date = Role(FieldRole.EventDate);
-        return key is null || date is null ? null : new FactSource(QueryDataset.From(orders), key, date, Role(FieldRole.Amount), Role(FieldRole.OrderId));
+        string? Role(FieldRole role) => orders.OwnFields.FirstOrDefault(f => f.Role == role)?.Name;
+        var key = customerKey is null ? Role(FieldRole.CustomerId) : orders.Field(customerKey)?.Name;
+        var date = orders.OwnFields.FirstOrDefault(f => f.Role == FieldRole.EventDate && f.Kind == FieldKind.Date)?.Name;
+        var amount = orders.OwnFields.FirstOrDefault(f => f.Role == FieldRole.Amount && f.Kind == FieldKind.Number)?.Name;
+        return key is null || date is null ? null : new FactSource(orders, key, date, amount, Role(FieldRole.OrderId));
     }
 
     /// <summary>Loads every segment a rule refers to (and the ones those refer to), each only if its dataset is readable.</summary>
-    private async Task CollectSegmentsAsync(RuleNode rule, Dictionary<int, SegmentReference> found, CancellationToken cancellationToken)
+    private async Task CollectSegmentsAsync(RuleNode rule, Dictionary<int, SegmentReference> found, Subject subject, CancellationToken cancellationToken)
     {
         var ids = (rule is RuleGroup g ? g.Descendants() : [rule]).OfType<SegmentCondition>().Select(s => s.SegmentId)
             .Where(id => id > 0 && !found.ContainsKey(id)).Distinct().ToList();
@@ -112,9 +134,9 @@ public sealed class PermissionPolicy(ICurrentUser currentUser, DatasetAccess acc
                 continue;
             }
             var tree = RuleTree.FromJson(segment.RuleJson);
-            found[segment.Id] = new SegmentReference(segment.Id, segment.Name, tree.Root, await DescribeAsync(dataset, cancellationToken),
-                await FactSourceAsync(dataset, cancellationToken));
-            await CollectSegmentsAsync(tree.Root, found, cancellationToken);
+            found[segment.Id] = new SegmentReference(segment.Id, segment.Name, tree.Root, await DescribeAsync(dataset, subject, cancellationToken),
+                await FactSourceAsync(dataset, subject, cancellationToken));
+            await CollectSegmentsAsync(tree.Root, found, subject, cancellationToken);
         }
     }
 }

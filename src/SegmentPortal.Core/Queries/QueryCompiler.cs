@@ -1,4 +1,5 @@
 using System.Globalization;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;
 
@@ -16,9 +17,6 @@ public sealed record CompileContext
 
     /// <summary>Every segment the rule refers to, directly or through other segments.</summary>
     public IReadOnlyDictionary<int, SegmentReference> Segments { get; init; } = new Dictionary<int, SegmentReference>();
-
-    /// <summary>Row rules from the permission policy; always applied, never skipped.</summary>
-    public IReadOnlyList<RuleGroup> RowFilters { get; init; } = [];
 
     public SqlDialect Dialect { get; init; } = DuckDbDialect.Instance;
 
@@ -72,16 +70,11 @@ public sealed partial class QueryCompiler
             throw new InvalidOperationException("The compile context is for another dataset.");
         }
         var scope = NewScope(dataset, _context.Facts);
-        scope.Candidates.AddRange(_context.RowFilters.SelectMany(RowConjuncts));
         if (spec.Filter is not null)
         {
             scope.Candidates.AddRange(RowConjuncts(spec.Filter));
         }
         var where = new List<string>();
-        foreach (var rowFilter in _context.RowFilters)
-        {
-            where.Add(Predicate(rowFilter, scope, strict: true, []) ?? "true");
-        }
         if (spec.Filter is not null && Predicate(spec.Filter, scope, strict: false, []) is { } filter)
         {
             where.Add(filter);
@@ -125,7 +118,7 @@ public sealed partial class QueryCompiler
             }
         }
 
-        var from = $"{_d.Quote(dataset.Table)} AS {scope.Alias}{string.Concat(scope.Joins)}";
+        var from = $"{Source(dataset)} AS {scope.Alias}{string.Concat(scope.Joins)}";
         var whereSql = where.Count == 0 ? "" : $" WHERE {string.Join(" AND ", where)}";
         string body;
         if (spec.DistinctCustomers && spec.Measures.Count == 0)
@@ -322,7 +315,38 @@ public sealed partial class QueryCompiler
     }
 
     private static QueryField RequireField(QueryDataset dataset, string name) =>
-        dataset.Field(name) ?? throw new PortalException($"{dataset.Name} has no field \"{name}\".");
+        dataset.Field(name) ?? throw new PortalException(dataset.HiddenColumns.Contains(name, StringComparer.Ordinal)
+            ? $"You do not have access to the column \"{name}\" of {dataset.Name}."
+            : $"{dataset.Name} has no field \"{name}\".");
+
+    /// <summary>
+    /// What a query reads for a dataset: its table, or for a restricted dataset a derived table of the rows the user
+    /// may see (their row rules, evaluated on the stored values) with the columns they may see, masked or hashed as
+    /// their column rules say. Every reference to a dataset's table (the rows, the orders behind customer facts, the
+    /// candidates, another segment's members) goes through here.
+    /// </summary>
+    private string Source(QueryDataset dataset)
+    {
+        if (!dataset.IsRestricted)
+        {
+            return _d.Quote(dataset.Table);
+        }
+        var stored = dataset with { Fields = dataset.StoredFields ?? dataset.OwnFields.ToList(), RowFilter = null, NoRows = false, HiddenColumns = [] };
+        var rows = new Scope($"r{_aliases++}", stored, null);
+        var where = dataset.NoRows ? "false" : dataset.RowFilter is { } rule ? Predicate(rule, rows, strict: true, []) ?? "true" : "true";
+        var columns = dataset.OwnFields.Select(f =>
+        {
+            var value = $"{rows.Alias}.{_d.Quote(f.Name)}";
+            var shown = f.Treatment switch
+            {
+                ColumnTreatment.Masked => _d.Mask(_d.AsText(value)),
+                ColumnTreatment.Hashed => _d.Hash(_d.AsText(value), Param(dataset.HashKey ?? throw new InvalidOperationException("Hashed columns need a key."))),
+                _ => value,
+            };
+            return $"{shown} AS {_d.Quote(f.Name)}";
+        });
+        return $"(SELECT {string.Join(", ", columns)} FROM {_d.Quote(dataset.Table)} AS {rows.Alias} WHERE {where})";
+    }
 
     /// <summary>
     /// The condition for a node, or null when it does not restrict anything (empty group, skipped incomplete condition).
@@ -673,7 +697,7 @@ public sealed partial class QueryCompiler
         var key = $"{o}.{_d.Quote(source.CustomerKey)}";
         var keyType = source.Orders.Field(source.CustomerKey)!.Type;
         var myKeyType = scope.Dataset.WithRole(FieldRole.CustomerId)!.Type;
-        var from = $"{_d.Quote(source.Orders.Table)} AS {o}";
+        var from = $"{Source(source.Orders)} AS {o}";
         _reads.Add(source.Orders);
         var candidates = Candidates(scope);
         if (candidates is not null)
@@ -702,7 +726,7 @@ public sealed partial class QueryCompiler
         }
         var name = $"c{_ctes.Count + 1}";
         var distinct = _context.CustomerKeyUnique && ReferenceEquals(scope.Dataset, _context.Dataset) ? "" : "DISTINCT ";
-        var sql = $"{name} AS (SELECT {distinct}{CustomerKey(rows)} AS k FROM {_d.Quote(scope.Dataset.Table)} AS {rows.Alias}{string.Concat(rows.Joins)} WHERE {string.Join(" AND ", parts)})";
+        var sql = $"{name} AS (SELECT {distinct}{CustomerKey(rows)} AS k FROM {Source(scope.Dataset)} AS {rows.Alias}{string.Concat(rows.Joins)} WHERE {string.Join(" AND ", parts)})";
         _ctes.Add(() => sql);
         return name;
     }
@@ -722,7 +746,7 @@ public sealed partial class QueryCompiler
         inner.Candidates.AddRange(RowConjuncts(segment.Rule));
         var innerKey = CustomerKey(inner);
         var innerWhere = Predicate(segment.Rule, inner, strict: false, [.. path, segment.Id]);
-        var members = $"SELECT {innerKey} AS k FROM {_d.Quote(segment.Dataset.Table)} AS {inner.Alias}{string.Concat(inner.Joins)}" +
+        var members = $"SELECT {innerKey} AS k FROM {Source(segment.Dataset)} AS {inner.Alias}{string.Concat(inner.Joins)}" +
             (innerWhere is null ? "" : $" WHERE {innerWhere}");
         var name = $"s{_ctes.Count + 1}";
         _ctes.Add(() => $"{name} AS ({members})");

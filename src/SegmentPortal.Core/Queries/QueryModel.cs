@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;
 
@@ -16,10 +17,13 @@ public enum FieldKind
 /// <summary>
 /// A column as the query layer knows it; the only identifiers that ever reach SQL text. A field with a
 /// <see cref="Source"/> is a customer attribute from an analysis (RFM, clustering): column <see cref="SourceColumn"/> of
-/// that table, joined on the customer key.
+/// that table, joined on the customer key. A masked or hashed column (<see cref="Treatment"/>, from the user's column
+/// rules) is text to every query: its values are masked in the table the query reads.
 /// </summary>
 public sealed record QueryField(string Name, ColumnType Type, FieldRole Role, AttributeTable? Source = null, string? SourceColumn = null)
 {
+    public ColumnTreatment Treatment { get; init; }
+
     public FieldKind Kind => Type switch
     {
         ColumnType.Integer or ColumnType.Decimal => FieldKind.Number,
@@ -29,9 +33,31 @@ public sealed record QueryField(string Name, ColumnType Type, FieldRole Role, At
     };
 }
 
-/// <summary>A dataset as the compiler sees it: its live table and its columns, and when it last changed (for caching).</summary>
+/// <summary>
+/// A dataset as the compiler sees it for one user: its live table, the columns that user may see (masked ones as text),
+/// the rows they may see, and when it last changed (for caching). A restricted dataset is read through a derived table
+/// that applies the row filter and the masks, so no query over it can reach a hidden row, column or value.
+/// </summary>
 public sealed record QueryDataset(int Id, string Name, string Table, IReadOnlyList<QueryField> Fields, DateTimeOffset Version)
 {
+    /// <summary>The user's row rules, with their attribute values filled in; null when every row is visible.</summary>
+    public RuleGroup? RowFilter { get; init; }
+
+    /// <summary>The dataset is restricted and no rule is for this user: no row is visible (fail closed).</summary>
+    public bool NoRows { get; init; }
+
+    /// <summary>The table's columns as stored (unmasked, hidden ones included): what row rules are evaluated on.</summary>
+    public IReadOnlyList<QueryField>? StoredFields { get; init; }
+
+    /// <summary>Columns that do not exist for this user; a spec naming one is refused with a clear message.</summary>
+    public IReadOnlyList<string> HiddenColumns { get; init; } = [];
+
+    /// <summary>The key of hashed columns (a parameter of the query, never text in it).</summary>
+    public string? HashKey { get; init; }
+
+    /// <summary>Rows, columns or values are limited for this user: queries read the derived table.</summary>
+    public bool IsRestricted => NoRows || RowFilter is not null || OwnFields.Any(f => f.Treatment != ColumnTreatment.Visible) || HiddenColumns.Count > 0;
+
     public QueryField? Field(string name) => Fields.FirstOrDefault(f => f.Name == name);
 
     public QueryField? WithRole(FieldRole role) => Fields.FirstOrDefault(f => f.Role == role);

@@ -40,6 +40,15 @@ public abstract class SqlDialect
     public abstract string Filtered(string aggregate, string condition);
 
     public abstract string LimitOffset(int? limit, int offset);
+
+    /// <summary>
+    /// Text partly hidden: an e-mail keeps its first letter and domain (<c>j***@example.com</c>), a longer value its
+    /// first 3 and last 4 characters (<c>138****5678</c>), a short one is all stars.
+    /// </summary>
+    public abstract string Mask(string text);
+
+    /// <summary>A keyed hash of text (16 hex digits): equal values give equal hashes. <paramref name="key"/> is a parameter.</summary>
+    public abstract string Hash(string text, string key);
 }
 
 public sealed class DuckDbDialect : SqlDialect
@@ -81,4 +90,10 @@ public sealed class DuckDbDialect : SqlDialect
 
     public override string LimitOffset(int? limit, int offset) =>
         (limit is { } l ? $" LIMIT {l}" : "") + (offset > 0 ? $" OFFSET {offset}" : "");
+
+    public override string Mask(string text) =>
+        $"CASE WHEN {text} IS NULL THEN NULL WHEN strpos({text}, '@') > 1 THEN left({text}, 1) || '***' || substr({text}, strpos({text}, '@')) " +
+        $"WHEN length({text}) > 7 THEN left({text}, 3) || repeat('*', length({text}) - 7) || right({text}, 4) ELSE repeat('*', length({text})) END";
+
+    public override string Hash(string text, string key) => $"left(md5({key} || {text}), 16)";
 }

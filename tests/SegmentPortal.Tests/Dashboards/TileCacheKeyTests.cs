@@ -21,14 +21,13 @@ public sealed class TileCacheKeyTests
 
     private static string Key(string region, DateTimeOffset version)
     {
-        var dataset = TileQueryBuilderTests.Customers with { Version = version };
-        var spec = new TileQueryBuilder(Tile, dataset, new TileContext { Today = new DateOnly(2024, 6, 15) }).Grouped();
-        var context = new CompileContext
+        var dataset = TileQueryBuilderTests.Customers with
         {
-            Dataset = dataset,
-            Today = new DateOnly(2024, 6, 15),
-            RowFilters = [new RuleGroup { Children = [new FieldCondition { Field = "region", Operator = RuleOperator.In, Values = [region] }] }],
+            Version = version,
+            RowFilter = new RuleGroup { Children = [new FieldCondition { Field = "region", Operator = RuleOperator.In, Values = [region] }] },
         };
+        var spec = new TileQueryBuilder(Tile, dataset, new TileContext { Today = new DateOnly(2024, 6, 15) }).Grouped();
+        var context = new CompileContext { Dataset = dataset, Today = new DateOnly(2024, 6, 15) };
         return QueryExecutor.CacheKey(QueryCompiler.Compile(spec, context));
     }
 

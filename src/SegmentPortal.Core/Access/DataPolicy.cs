@@ -1,0 +1,192 @@
+using System.Text.RegularExpressions;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Rules;
+
+namespace SegmentPortal.Core.Access;
+
+/// <summary>
+/// The signed-in user as the data rules see them, read from the metadata store for every query (so a changed role or
+/// attribute applies to the next query): id, e-mail, name, roles and attributes.
+/// </summary>
+public sealed record AccessSubject(string UserId, string? Email, string? Name, IReadOnlySet<string> Roles, IReadOnlyDictionary<string, string> Attributes)
+{
+    public bool IsAdmin => Roles.Contains(Identity.Roles.Admin);
+
+    /// <summary>An attribute by name (case-insensitive), with <c>Email</c> and <c>Name</c> built in; null when the user has none.</summary>
+    public string? Attribute(string name) => name.ToUpperInvariant() switch
+    {
+        "EMAIL" => Email,
+        "NAME" => Name,
+        _ => Attributes.FirstOrDefault(a => string.Equals(a.Key, name, StringComparison.OrdinalIgnoreCase)).Value,
+    };
+}
+
+/// <summary>A dataset's row rules and column rules, as stored.</summary>
+public sealed record DatasetRules(IReadOnlyList<RowRule> RowRules, IReadOnlyList<ColumnRule> ColumnRules)
+{
+    public static DatasetRules None { get; } = new([], []);
+}
+
+/// <summary>
+/// The data rules as pure functions: which rows and columns of a dataset a subject may see. <see cref="PermissionPolicy"/>
+/// applies them to every dataset a query reads.
+/// </summary>
+public static partial class DataPolicy
+{
+    [GeneratedRegex(@"\{user\.([A-Za-z][A-Za-z0-9_ ]{0,63})\}")]
+    private static partial Regex UserToken();
+
+    /// <summary>The attribute a value refers to (<c>{user.Region}</c> → Region), or null when it is a plain value.</summary>
+    public static string? AttributeOf(string? value) =>
+        value is not null && UserToken().Match(value.Trim()) is { Success: true } m && m.Length == value.Trim().Length ? m.Groups[1].Value : null;
+
+    public static string Token(string attribute) => $"{{user.{attribute}}}";
+
+    /// <summary>
+    /// The dataset as the subject may see it: hidden columns gone, masked and hashed ones as text, and the rows of every
+    /// row rule for them or one of their roles (OR). A dataset with row rules and none for them shows no rows. Admins
+    /// see everything when <paramref name="adminsExempt"/> (a portal setting), and are ruled like everyone else otherwise.
+    /// </summary>
+    public static QueryDataset Restrict(QueryDataset dataset, DatasetRules rules, AccessSubject subject, bool adminsExempt, string hashKey)
+    {
+        if (subject.IsAdmin && adminsExempt)
+        {
+            return dataset;
+        }
+        var stored = dataset.OwnFields.ToList();
+        var hidden = new List<string>();
+        var fields = new List<QueryField>();
+        foreach (var field in dataset.Fields)
+        {
+            var treatment = field.Source is null ? TreatmentFor(field.Name, rules.ColumnRules, subject) : ColumnTreatment.Visible;
+            switch (treatment)
+            {
+                case ColumnTreatment.Hidden:
+                    hidden.Add(field.Name);
+                    break;
+                case ColumnTreatment.Masked or ColumnTreatment.Hashed:
+                    fields.Add(field with { Type = ColumnType.Text, Treatment = treatment });
+                    break;
+                default:
+                    fields.Add(field);
+                    break;
+            }
+        }
+        var mine = rules.RowRules.Where(r => AppliesTo(r, subject)).ToList();
+        RuleGroup? filter = null;
+        if (mine.Count > 0)
+        {
+            filter = new RuleGroup { Combinator = Combinator.Or, Children = mine.Select(r => (RuleNode)Resolve(RuleTree.FromJson(r.RuleJson).Root, subject)).ToList() };
+        }
+        return dataset with
+        {
+            Fields = fields,
+            StoredFields = stored,
+            HiddenColumns = hidden,
+            RowFilter = filter,
+            NoRows = rules.RowRules.Count > 0 && mine.Count == 0,
+            HashKey = hashKey,
+        };
+    }
+
+    public static bool AppliesTo(RowRule rule, AccessSubject subject) =>
+        (rule.UserId is not null && rule.UserId == subject.UserId) || (rule.Role is not null && subject.Roles.Contains(rule.Role));
+
+    /// <summary>How a column looks to the subject: with several roles the most open treatment wins; a role without a rule sees it as is.</summary>
+    public static ColumnTreatment TreatmentFor(string column, IReadOnlyList<ColumnRule> rules, AccessSubject subject)
+    {
+        if (subject.Roles.Count == 0)
+        {
+            return ColumnTreatment.Hidden;
+        }
+        return subject.Roles.Select(role => rules.FirstOrDefault(r => r.Role == role && r.Column == column)?.Treatment ?? ColumnTreatment.Visible)
+            .MinBy(Openness);
+    }
+
+    /// <summary>Lower is more open: visible, masked, hashed, hidden.</summary>
+    private static int Openness(ColumnTreatment treatment) => treatment switch
+    {
+        ColumnTreatment.Visible => 0,
+        ColumnTreatment.Masked => 1,
+        ColumnTreatment.Hashed => 2,
+        _ => 3,
+    };
+
+    /// <summary>
+    /// A copy of a row rule with the subject's attributes in place of <c>{user.X}</c> values. A condition naming an
+    /// attribute the user does not have matches no row (fail closed).
+    /// </summary>
+    public static RuleGroup Resolve(RuleGroup rule, AccessSubject subject)
+    {
+        var copy = new RuleGroup { Id = rule.Id, Combinator = rule.Combinator, Not = rule.Not };
+        foreach (var child in rule.Children)
+        {
+            copy.Children.Add(child switch
+            {
+                RuleGroup group => Resolve(group, subject),
+                FieldCondition condition => ResolveCondition(condition, subject),
+                _ => throw new PortalException("A row rule can only compare the dataset's own columns."),
+            });
+        }
+        return copy;
+    }
+
+    private static RuleNode ResolveCondition(FieldCondition condition, AccessSubject subject)
+    {
+        var missing = false;
+        string? One(string? value)
+        {
+            if (AttributeOf(value) is not { } name)
+            {
+                return value;
+            }
+            var resolved = subject.Attribute(name);
+            missing |= string.IsNullOrEmpty(resolved);
+            return resolved;
+        }
+        var values = new List<string>();
+        foreach (var value in condition.Values)
+        {
+            if (AttributeOf(value) is { } name)
+            {
+                var resolved = subject.Attribute(name);
+                missing |= string.IsNullOrEmpty(resolved);
+                values.AddRange((resolved ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
+            }
+            else
+            {
+                values.Add(value);
+            }
+        }
+        var copy = new FieldCondition
+        {
+            Id = condition.Id,
+            Field = condition.Field,
+            Operator = condition.Operator,
+            Value = One(condition.Value),
+            Value2 = One(condition.Value2),
+            Values = values,
+            Unit = condition.Unit,
+        };
+        // Never true: an empty NOT group compiles to false.
+        return missing ? new RuleGroup { Id = condition.Id, Not = true } : copy;
+    }
+
+    /// <summary>Why a row rule cannot be saved for a dataset (null when it can): only the dataset's own columns, and complete conditions.</summary>
+    public static string? Problem(RuleGroup rule, IReadOnlyCollection<string> columns)
+    {
+        foreach (var node in rule.Descendants())
+        {
+            switch (node)
+            {
+                case FactCondition or SegmentCondition:
+                    return "A row rule can only compare the dataset's own columns (no order facts or segments).";
+                case FieldCondition { Field: var field } when !columns.Contains(field):
+                    return string.IsNullOrWhiteSpace(field) ? "Every condition of a row rule needs a field." : $"The dataset has no column \"{field}\".";
+            }
+        }
+        return rule.Children.Count == 0 ? "Add at least one condition." : null;
+    }
+}
