@@ -35,6 +35,9 @@ public class Dashboard
     /// <summary>Show the viewer's name and the time across the board (deters screenshots of sensitive boards).</summary>
     public bool Watermark { get; set; }
 
+    /// <summary>People it is shared with as Viewers may export its tiles and the board (owner, Editors and Admins always may).</summary>
+    public bool ViewersMayExport { get; set; } = true;
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset UpdatedAt { get; set; }

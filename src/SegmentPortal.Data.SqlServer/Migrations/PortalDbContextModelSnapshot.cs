@@ -582,6 +582,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.Property<DateTimeOffset>("UpdatedAt")
                         .HasColumnType("datetimeoffset");
 
+                    b.Property<bool>("ViewersMayExport")
+                        .HasColumnType("bit");
+
                     b.Property<bool>("Watermark")
                         .HasColumnType("bit");
 

@@ -553,6 +553,9 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<bool>("ViewersMayExport")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("Watermark")
                         .HasColumnType("INTEGER");
 

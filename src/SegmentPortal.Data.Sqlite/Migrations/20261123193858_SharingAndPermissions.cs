@@ -17,6 +17,13 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                 nullable: true);
 
             migrationBuilder.AddColumn<bool>(
+                name: "ViewersMayExport",
+                table: "Dashboards",
+                type: "INTEGER",
+                nullable: false,
+                defaultValue: true);
+
+            migrationBuilder.AddColumn<bool>(
                 name: "Watermark",
                 table: "Dashboards",
                 type: "INTEGER",
@@ -287,6 +294,10 @@ namespace SegmentPortal.Data.Sqlite.Migrations
 
             migrationBuilder.DropColumn(
                 name: "FolderId",
+                table: "Dashboards");
+
+            migrationBuilder.DropColumn(
+                name: "ViewersMayExport",
                 table: "Dashboards");
 
             migrationBuilder.DropColumn(

@@ -18,6 +18,13 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                 nullable: true);
 
             migrationBuilder.AddColumn<bool>(
+                name: "ViewersMayExport",
+                table: "Dashboards",
+                type: "bit",
+                nullable: false,
+                defaultValue: true);
+
+            migrationBuilder.AddColumn<bool>(
                 name: "Watermark",
                 table: "Dashboards",
                 type: "bit",
@@ -289,6 +296,10 @@ namespace SegmentPortal.Data.SqlServer.Migrations
 
             migrationBuilder.DropColumn(
                 name: "FolderId",
+                table: "Dashboards");
+
+            migrationBuilder.DropColumn(
+                name: "ViewersMayExport",
                 table: "Dashboards");
 
             migrationBuilder.DropColumn(
