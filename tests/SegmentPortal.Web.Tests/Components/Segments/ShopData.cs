@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Web.Tests.Infrastructure;
@@ -35,6 +36,10 @@ public static class ShopData
         services.AddScoped<DatasetAccess>();
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<PermissionPolicy>();
+        services.AddScoped<SegmentPortal.Core.Access.DataRuleStore>();
+        services.AddScoped<SegmentPortal.Core.Access.PortalSettings>();
+        services.AddSingleton(store.Changes);
+        services.AddSingleton<SegmentPortal.Core.Access.AccessCache>();
         services.AddScoped<QueryService>();
         services.AddScoped<SegmentService>();
         services.AddScoped<RuleBuilderService>();
@@ -67,6 +72,7 @@ public static class ShopData
             return null;
         }, cancellationToken);
 
+        await store.AddUserAsync(Owner, Roles.Analyst);
         var catalog = services.GetRequiredService<DatasetCatalog>();
         var ownerId = PortalTestContext.Principal(Owner).FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)!.Value;
         var customers = await catalog.RegisterAsync(new DatasetRegistration(CustomersName, CustomersTable, DatasetKind.Customers, "Test", OwnerId: ownerId,
