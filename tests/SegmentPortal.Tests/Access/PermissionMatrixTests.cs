@@ -383,6 +383,8 @@ public sealed class PermissionMatrixTests(PermissionFixture f) : IClassFixture<P
         var history = await f.With<SegmentService, IReadOnlyList<SegmentSnapshot>>(s => s.HistoryAsync(id, Ct));
         var viewerTile = await LoadAsync(Board(null, sizeTile), sizeTile);
         var live = await f.With<SegmentService, LiveCount>(s => s.CountAsync(f.Customers.Id, rule.Root, Ct));
+        var changes = await f.With<SegmentService, (IReadOnlyList<string> Entered, IReadOnlyList<string> Left)>(s => s.ChangesAsync(id, 1, Ct));
+        var overlap = await Assert.ThrowsAsync<PortalException>(() => f.With<SegmentService, SegmentOverlap>(s => s.CompareAsync([id, id + 1], Ct)));
 
         Assert.Equal(5.0, adminTile.Rows[^1][1]);
         Assert.Null(segment.Size);
@@ -392,5 +394,8 @@ public sealed class PermissionMatrixTests(PermissionFixture f) : IClassFixture<P
         Assert.Equal(2.0, viewerTile.Rows.Single()[1]);
         Assert.Equal(SegmentService.RestrictedCountsMessage, viewerTile.Notice);
         Assert.Equal(2, live.Matching);
+        Assert.Empty(changes.Entered);
+        Assert.Empty(changes.Left);
+        Assert.Equal(SegmentService.RestrictedCountsMessage, overlap.Message);
     }
 }
