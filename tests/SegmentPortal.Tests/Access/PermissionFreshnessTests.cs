@@ -115,6 +115,27 @@ public sealed class PermissionFreshnessTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Saving_a_tile_or_a_segment_on_a_column_hidden_from_the_user_is_refused()
+    {
+        await using (var db = await _f.Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            db.ColumnRules.Add(new ColumnRule { DatasetId = _f.Customers.Id, Column = "phone", Role = Roles.Analyst, Treatment = ColumnTreatment.Hidden });
+            await db.SaveChangesAsync(Ct);
+        }
+        _f.AsNorthAnalyst();
+        var board = await _f.With<DashboardService, int>(s => s.CreateAsync("Phones", cancellationToken: Ct));
+        var rule = new Core.Rules.RuleGroup { Children = [new Core.Rules.FieldCondition { Field = "phone", Operator = Core.Rules.RuleOperator.IsNotEmpty }] };
+
+        var tile = await Assert.ThrowsAsync<PortalException>(() => _f.With<DashboardService, DashboardView>(s =>
+            s.AddTileAsync(board, Chart("phones", TileType.Table, _f.Customers.Id, ["name", "phone"]), cancellationToken: Ct)));
+        var segment = await Assert.ThrowsAsync<PortalException>(() => _f.With<Core.Segments.SegmentService, int>(s =>
+            s.CreateAsync(new Core.Segments.SegmentDraft("Phones", _f.Customers.Id, new Core.Rules.RuleTree { Root = rule }), Ct)));
+
+        Assert.Contains("do not have access to the column \"phone\"", tile.Message);
+        Assert.Contains("phone", segment.Message);
+    }
+
+    [Fact]
     public async Task Admins_are_exempt_by_default_and_ruled_when_the_setting_is_off()
     {
         _f.AsAdmin();
