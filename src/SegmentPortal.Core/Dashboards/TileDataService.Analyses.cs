@@ -8,6 +8,14 @@ public sealed partial class TileDataService
     private async Task<TileData> SegmentSizeAsync(TileDefinition tile, CancellationToken cancellationToken)
     {
         var id = TileValidator.SegmentOf(tile) ?? throw new PortalException("Choose the segment whose size to show.");
+        if (!await segments.StoredCountsVisibleAsync(id, cancellationToken))
+        {
+            // Stored sizes count the rows of whoever refreshed the segment: under data rules, today's size is counted live instead.
+            var (segment, rule, _) = await segments.GetAsync(id, cancellationToken);
+            var live = await segments.CountAsync(segment.DatasetId, rule.Root, cancellationToken);
+            return new TileData(TileType.SegmentSize, ["Refreshed"], ["Customers", "Entered", "Left"],
+                [[clock.GetUtcNow(), (double)live.Matching, 0.0, 0.0]]) { Notice = Segments.SegmentService.RestrictedCountsMessage };
+        }
         var history = await segments.HistoryAsync(id, cancellationToken);
         var rows = history.Select(h => new object?[] { h.TakenAt, (double)h.Size, (double)h.Entered, (double)h.Left }).ToList();
         return new TileData(TileType.SegmentSize, ["Refreshed"], ["Customers", "Entered", "Left"], rows)
@@ -21,9 +29,15 @@ public sealed partial class TileDataService
     {
         var view = await rfm.GetAsync(tile.SourceId ?? tile.DatasetId ?? throw new PortalException("Choose the transactions dataset."), cancellationToken);
         var columns = (Dimensions: (string[])["R score", "F score", "Group"], Measures: (string[])["Customers", "Average monetary"]);
-        if (view.Result is not { } result)
+        if (view.Result is null)
         {
             return new TileData(TileType.RfmGrid, columns.Dimensions, columns.Measures, []) { Notice = $"RFM has not been run on {view.Source.Name} yet." };
+        }
+        // The saved grid counts the rows of whoever computed it; under data rules the grid is computed live over the user's rows.
+        var restricted = (await DescribeAsync(view.Source.DatasetId, cancellationToken)).IsRestricted;
+        if ((restricted ? await rfm.LiveAsync(view.Source.DatasetId, cancellationToken) : view.Result) is not { } result)
+        {
+            return new TileData(TileType.RfmGrid, columns.Dimensions, columns.Measures, []) { Notice = "None of the rows you may see count in this RFM analysis." };
         }
         var heatmap = result.Heatmap;
         var rows = RfmHeatmap.Scores.SelectMany(r => RfmHeatmap.Scores.Select(f => new object?[]
@@ -42,6 +56,10 @@ public sealed partial class TileDataService
         var view = await clustering.GetAsync(tile.SourceId ?? throw new PortalException("Choose the clustering run."), cancellationToken);
         var features = view.Specs.Select(s => s.Name).ToList();
         var measures = (string[])["Customers", "Share", .. features, .. features.Select(f => $"{f} (difference, sd)")];
+        if ((await DescribeAsync(view.Request.DatasetId, cancellationToken)).IsRestricted)
+        {
+            return new TileData(TileType.ClusterProfile, ["Cluster"], measures, []) { Notice = SavedResultsRestricted };
+        }
         if (view.Explanation is not { } explanation)
         {
             return new TileData(TileType.ClusterProfile, ["Cluster"], measures, []) { Notice = $"The clustering run {view.Summary.Name} has no results yet." };
@@ -53,6 +71,14 @@ public sealed partial class TileDataService
         ]).ToList();
         return new TileData(TileType.ClusterProfile, ["Cluster"], measures, rows);
     }
+
+    /// <summary>
+    /// Saved cluster profiles were computed over every row their owner sees; a user with row or column rules on the data
+    /// does not get them (RFM grids are computed again for them). The customer fields still work in tiles, under the
+    /// user's rules.
+    /// </summary>
+    public const string SavedResultsRestricted =
+        "These saved results were computed over more rows than your data rules allow, so they are not shown to you. Tiles over the data itself show your rows.";
 
     /// <summary>The cluster's name as the user renamed it, else the suggested one.</summary>
     private static string ClusterName(IReadOnlyList<string> names, int cluster, string suggested) =>

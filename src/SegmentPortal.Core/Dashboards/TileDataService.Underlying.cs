@@ -23,6 +23,7 @@ public sealed partial class TileDataService
         DashboardView dashboard, TileDefinition tile, DashboardState state, IReadOnlyList<object?> mark, CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ViewData);
+        await RequireOfferedAsync(dashboard, state, cancellationToken);
         var (builder, conditions) = tile.Type switch
         {
             TileType.Text or TileType.SegmentSize => throw new PortalException("This tile has no customers behind its marks; open the segment to see its members."),

@@ -26,6 +26,7 @@ public sealed partial class TileDataService(
     public async Task<TileData> LoadAsync(DashboardView dashboard, TileDefinition tile, DashboardState state, CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ViewData);
+        await RequireOfferedAsync(dashboard, state, cancellationToken);
         if (!TileValidator.NeedsDataset(tile.Type))
         {
             var data = tile.Type switch

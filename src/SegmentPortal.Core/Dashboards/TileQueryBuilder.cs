@@ -84,7 +84,9 @@ public sealed class TileQueryBuilder
     private IReadOnlyList<SortBy> ByGroups => Grouping.Select((_, i) => new SortBy($"d{i}")).ToList();
 
     private QueryField FieldOf(TileDimension dimension) =>
-        Dataset.Field(dimension.Column) ?? throw new PortalException($"{Dataset.Name} has no field \"{dimension.Column}\".");
+        Dataset.Field(dimension.Column) ?? throw new PortalException(Dataset.HiddenColumns.Contains(dimension.Column, StringComparer.Ordinal)
+            ? $"You do not have access to the column \"{dimension.Column}\" of {Dataset.Name}."
+            : $"{Dataset.Name} has no field \"{dimension.Column}\".");
 
     /// <summary>The condition for a clicked value of grouping <paramref name="index"/> (null when it cannot apply).</summary>
     public RuleNode? MarkCondition(int index, object? value) =>

@@ -222,5 +222,7 @@ public static class TileValidator
     }
 
     private static QueryField Require(QueryDataset dataset, string column) =>
-        dataset.Field(column) ?? throw new PortalException($"{dataset.Name} has no field \"{column}\".");
+        dataset.Field(column) ?? throw new PortalException(dataset.HiddenColumns.Contains(column, StringComparer.Ordinal)
+            ? $"You do not have access to the column \"{column}\" of {dataset.Name}."
+            : $"{dataset.Name} has no field \"{column}\".");
 }

@@ -20,7 +20,9 @@ public sealed class DatasetAccess(ICurrentUser currentUser, IPortalDbFactory dbF
     public async Task<Dataset> RequireWritableAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         var user = await currentUser.RequireAsync(Permissions.ManageData);
-        return await LoadAsync(datasetId, user, requireReady: true, cancellationToken);
+        var dataset = await LoadAsync(datasetId, user, requireReady: true, cancellationToken);
+        // A grant lets people use a dataset, not change its schema, roles, recipes or relationships.
+        return CanChange(user, dataset) ? dataset : throw new PortalException($"Only the owner of {dataset.Name} or an Admin can change it.");
     }
 
     /// <summary>The dataset if the user may read it (any status), else null; for optional reads such as related orders.</summary>
@@ -49,6 +51,9 @@ public sealed class DatasetAccess(ICurrentUser currentUser, IPortalDbFactory dbF
 
     public static bool CanRead(ClaimsPrincipal user, Dataset dataset, IReadOnlyList<DatasetGrant> grants) =>
         IsAdmin(user) || (dataset.OwnerId is not null && dataset.OwnerId == user.UserId()) || Granted(user, grants, dataset.Id);
+
+    /// <summary>Owners (who may manage data) and Admins change a dataset's columns, roles, cleaning and relationships.</summary>
+    public static bool CanChange(ClaimsPrincipal user, Dataset dataset) => CanShare(user, dataset);
 
     /// <summary>Owners and Admins decide who else may use a dataset.</summary>
     public static bool CanShare(ClaimsPrincipal user, Dataset dataset) =>

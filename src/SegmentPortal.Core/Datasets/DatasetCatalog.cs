@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Warehouse;
@@ -11,7 +12,8 @@ public sealed record DatasetSummary(int Id, string Name, DatasetKind Kind, strin
 public sealed record PortalOverview(int DatasetCount, long? CustomerCount, long TotalRows);
 
 /// <summary>The register of datasets: what tables the warehouse holds and what they look like.</summary>
-public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, DatasetAccess access, TimeProvider clock)
+public sealed class DatasetCatalog(
+    IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, DatasetAccess access, TimeProvider clock, IServiceProvider services)
 {
     /// <summary>The datasets the current user may use.</summary>
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken cancellationToken = default)
@@ -23,7 +25,29 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
             .Select(d => new { Summary = new DatasetSummary(d.Id, d.Name, d.Kind, d.Source, d.RowCount, d.Columns.Count(c => !c.IsExcluded), d.RefreshedAt, d.Status), d.OwnerId })
             .ToListAsync(cancellationToken);
         var readable = await access.ReadableAsync(all.Select(d => d.Summary.Id).ToList(), all.ToDictionary(d => d.Summary.Id, d => d.OwnerId), cancellationToken);
-        return all.Where(d => readable.Contains(d.Summary.Id)).Select(d => d.Summary).ToList();
+        var ruled = (await db.RowRules.Select(r => r.DatasetId).Distinct().ToListAsync(cancellationToken))
+            .Concat(await db.ColumnRules.Select(r => r.DatasetId).Distinct().ToListAsync(cancellationToken)).ToHashSet();
+        var result = new List<DatasetSummary>();
+        foreach (var summary in all.Where(d => readable.Contains(d.Summary.Id)).Select(d => d.Summary))
+        {
+            result.Add(summary.Status == DatasetStatus.Ready && ruled.Contains(summary.Id) ? await AsSeenAsync(summary, cancellationToken) : summary);
+        }
+        return result;
+    }
+
+    /// <summary>Under data rules a dataset's size is what the user may see: their rows (counted live) and their columns.</summary>
+    private async Task<DatasetSummary> AsSeenAsync(DatasetSummary summary, CancellationToken cancellationToken)
+    {
+        // Resolved only for datasets with rules: the policy and the query layer depend on more than the catalog does.
+        var policy = services.GetRequiredService<Queries.PermissionPolicy>();
+        var queries = services.GetRequiredService<Queries.QueryService>();
+        if (await access.FindReadableAsync(summary.Id, cancellationToken) is not { } dataset
+            || await policy.DescribeAsync(dataset, cancellationToken) is not { IsRestricted: true } view)
+        {
+            return summary;
+        }
+        var rows = await queries.RunAsync(new Queries.QuerySpec { DatasetId = summary.Id, Measures = [new Queries.Measure(Queries.MeasureKind.Count, "rows")] }, cancellationToken);
+        return summary with { RowCount = (long)(Queries.QueryValue.ToDouble(rows.Scalar("rows")) ?? 0), ColumnCount = view.OwnFields.Count() };
     }
 
     public async Task<Dataset?> GetAsync(int id, CancellationToken cancellationToken = default) =>
@@ -109,6 +133,12 @@ public sealed class DatasetCatalog(IPortalDbFactory dbFactory, DuckDbWarehouse w
     {
         await access.RequireWritableAsync(fromDatasetId, cancellationToken);
         await access.RequireReadableAsync(toDatasetId, cancellationToken);
+        await RelateUncheckedAsync(fromDatasetId, fromColumn, toDatasetId, toColumn, cancellationToken);
+    }
+
+    /// <summary>Relates two datasets the portal itself just registered (demo data): no user is changing someone's dataset.</summary>
+    internal async Task RelateUncheckedAsync(int fromDatasetId, string fromColumn, int toDatasetId, string toColumn, CancellationToken cancellationToken)
+    {
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         await RequireColumnAsync(db, fromDatasetId, fromColumn, cancellationToken);
         await RequireColumnAsync(db, toDatasetId, toColumn, cancellationToken);

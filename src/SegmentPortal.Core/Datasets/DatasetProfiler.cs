@@ -1,10 +1,18 @@
 using System.Globalization;
-using DuckDB.NET.Data;
-using SegmentPortal.Core.Warehouse;
+using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Rules;
 
 namespace SegmentPortal.Core.Datasets;
 
 public sealed record DatasetPreview(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, long TotalRows);
+
+/// <summary>
+/// A dataset as the current user may see it: the columns that exist for them (masked ones as text), the rows they may
+/// see, and whether they may change its columns, roles, cleaning and relationships (its owner or an Admin).
+/// </summary>
+public sealed record DatasetOverview(IReadOnlyList<QueryField> Columns, long Rows, bool CanChange);
 
 public sealed record ValueCount(string Value, long Count);
 
@@ -28,128 +36,209 @@ public sealed record ColumnProfile(
 
 /// <summary>
 /// Looks at a dataset the way an analyst does before trusting it: the first rows, and per column its type, how much is
-/// missing, how many distinct values, the range, the commonest values and the shape of the distribution. All computed
-/// in the warehouse; one scan for the summary (exact distinct counts: estimates can be far off on IDs), one small query per column for its chart.
+/// missing, how many distinct values, the range, the commonest values and the shape of the distribution. Every number
+/// comes through the query layer, so a user with row or column rules sees only their rows, no hidden column, and
+/// masked values masked. One scan for the summary of every column (exact distinct counts: estimates can be far off on
+/// IDs), one for the bins of every number column, and one small grouped query per column for its commonest values or
+/// its dates.
 /// </summary>
-public sealed class DatasetProfiler(DatasetAccess access, DuckDbWarehouse warehouse)
+public sealed class DatasetProfiler(ICurrentUser currentUser, DatasetAccess access, PermissionPolicy policy, QueryService queries)
 {
     public const int PreviewRows = 200;
     private const int Bins = 20;
+    private const int TopCount = 10;
 
     public async Task<DatasetPreview> PreviewAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
-        await using var db = await warehouse.OpenAsync(cancellationToken);
-        var columns = await DuckDbWarehouse.DescribeAsync(db, dataset.TableName, cancellationToken);
-        var rows = await WarehouseCommand.QueryAsync(db,
-            $"SELECT * FROM {WarehouseNames.Quote(dataset.TableName)} LIMIT {PreviewRows}", null, ReadRow, cancellationToken);
-        return new DatasetPreview(columns.Select(c => c.Name).ToList(), rows, dataset.RowCount);
+        var view = await policy.DescribeAsync(dataset, cancellationToken);
+        var rows = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = datasetId,
+            Columns = view.OwnFields.Select(f => f.Name).ToList(),
+            Limit = PreviewRows,
+        }, cancellationToken);
+        return new DatasetPreview(rows.Columns, rows.Rows, view.IsRestricted ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount);
+    }
+
+    public async Task<DatasetOverview> OverviewAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        var view = await policy.DescribeAsync(dataset, cancellationToken);
+        var rows = view.IsRestricted ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount;
+        return new DatasetOverview(view.OwnFields.ToList(), rows, DatasetAccess.CanChange(await currentUser.GetPrincipalAsync(), dataset));
+    }
+
+    /// <summary>The rows of a dataset the current user may see (their row rules applied).</summary>
+    public async Task<long> CountAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        var result = await queries.RunAsync(new QuerySpec { DatasetId = datasetId, Measures = [new Measure(MeasureKind.Count, "rows")] }, cancellationToken);
+        return Whole(result.Scalar("rows"));
     }
 
     public async Task<IReadOnlyList<ColumnProfile>> ProfileAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
-        await using var db = await warehouse.OpenAsync(cancellationToken);
-        var table = WarehouseNames.Quote(dataset.TableName);
-        var columns = await DuckDbWarehouse.DescribeAsync(db, dataset.TableName, cancellationToken);
-        if (columns.Count == 0)
+        var view = await policy.DescribeAsync(dataset, cancellationToken);
+        var fields = view.OwnFields.ToList();
+        if (fields.Count == 0)
         {
             return [];
         }
 
-        var parts = columns.SelectMany(c =>
+        var measures = new List<Measure> { new(MeasureKind.Count, "rows") };
+        for (var i = 0; i < fields.Count; i++)
         {
-            var q = WarehouseNames.Quote(c.Name);
-            var orderable = c.Type != ColumnType.Boolean;
-            return new[]
+            var field = fields[i];
+            measures.Add(new Measure(MeasureKind.Count, $"p{i}", Where: NotEmpty(field.Name)));
+            measures.Add(new Measure(MeasureKind.CountDistinct, $"d{i}", field.Name));
+            if (field.Kind != FieldKind.Boolean)
             {
-                $"count({q})",
-                $"count(DISTINCT {q})",
-                orderable ? $"CAST(min({q}) AS VARCHAR)" : "NULL",
-                orderable ? $"CAST(max({q}) AS VARCHAR)" : "NULL",
-            };
-        });
-        var summary = (await WarehouseCommand.QueryAsync(db, $"SELECT count(*), {string.Join(", ", parts)} FROM {table}", null, ReadRow, cancellationToken))[0];
-        var rows = Convert.ToInt64(summary[0], CultureInfo.InvariantCulture);
+                measures.Add(new Measure(MeasureKind.Min, $"lo{i}", field.Name));
+                measures.Add(new Measure(MeasureKind.Max, $"hi{i}", field.Name));
+            }
+        }
+        var summary = await queries.RunAsync(new QuerySpec { DatasetId = datasetId, Measures = measures }, cancellationToken);
+        var rows = Whole(summary.Scalar("rows"));
+        var stats = fields.Select((field, i) =>
+        {
+            var present = Whole(summary.Scalar($"p{i}"));
+            var bounded = field.Kind != FieldKind.Boolean;
+            return new Summary(field, present, Math.Min(present, Whole(summary.Scalar($"d{i}"))),
+                bounded ? summary.Scalar($"lo{i}") : null, bounded ? summary.Scalar($"hi{i}") : null);
+        }).ToList();
 
-        var profiles = new List<ColumnProfile>(columns.Count);
-        for (var i = 0; i < columns.Count; i++)
+        var binned = stats.Where(s => s.Present > 0 && s.Field.Kind == FieldKind.Number && s.Distinct > Bins).ToList();
+        var histograms = await NumericHistogramsAsync(datasetId, binned, cancellationToken);
+
+        var storedTypes = dataset.Columns.ToDictionary(c => c.Name, c => c.WarehouseType, StringComparer.Ordinal);
+        var profiles = new List<ColumnProfile>(fields.Count);
+        foreach (var s in stats)
         {
-            var column = columns[i];
-            var present = Convert.ToInt64(summary[1 + 4 * i], CultureInfo.InvariantCulture);
-            var distinct = Math.Min(present, Convert.ToInt64(summary[2 + 4 * i], CultureInfo.InvariantCulture));
-            var min = summary[3 + 4 * i] as string;
-            var max = summary[4 + 4 * i] as string;
-            var top = await TopValuesAsync(db, table, column, 10, cancellationToken);
-            var histogram = present == 0 ? [] : column.Type switch
-            {
-                ColumnType.Integer or ColumnType.Decimal when distinct > Bins => await NumericHistogramAsync(db, table, column, cancellationToken),
-                ColumnType.Date or ColumnType.Timestamp => await DateHistogramAsync(db, table, column, min, max, cancellationToken),
-                _ => top.Select(t => new HistogramBin(t.Value, t.Count)).ToList(),
-            };
-            profiles.Add(new ColumnProfile(column.Name, column.Type, column.WarehouseType, rows, rows - present, distinct, min, max,
-                top.Take(5).ToList(), histogram));
+            var field = s.Field;
+            var top = s.Present == 0 ? [] : await TopValuesAsync(datasetId, field, cancellationToken);
+            var histogram = s.Present == 0 ? [] : histograms.TryGetValue(field.Name, out var bins) ? bins
+                : field.Kind == FieldKind.Date ? await DateHistogramAsync(datasetId, field, s, cancellationToken)
+                : top.Select(t => new HistogramBin(t.Value, t.Count)).ToList();
+            var warehouseType = field.Treatment == ColumnTreatment.Visible ? storedTypes.GetValueOrDefault(field.Name, "VARCHAR") : "VARCHAR";
+            profiles.Add(new ColumnProfile(field.Name, field.Type, warehouseType, rows, rows - s.Present, s.Distinct,
+                Text(s.Min, field.Type), Text(s.Max, field.Type), top.Take(5).ToList(), histogram));
         }
         return profiles;
     }
 
-    private static Task<List<ValueCount>> TopValuesAsync(DuckDBConnection db, string table, WarehouseColumn column, int limit, CancellationToken ct)
+    private sealed record Summary(QueryField Field, long Present, long Distinct, object? Min, object? Max);
+
+    private static RuleGroup NotEmpty(string column) =>
+        new() { Children = [new FieldCondition { Field = column, Operator = RuleOperator.IsNotEmpty }] };
+
+    private async Task<List<ValueCount>> TopValuesAsync(int datasetId, QueryField field, CancellationToken cancellationToken)
     {
-        var q = WarehouseNames.Quote(column.Name);
-        return WarehouseCommand.QueryAsync(db,
-            $"SELECT CAST({q} AS VARCHAR) AS v, count(*) AS n FROM {table} WHERE {q} IS NOT NULL GROUP BY 1 ORDER BY n DESC, v LIMIT {limit}",
-            null, r => new ValueCount(r.GetString(0), r.GetInt64(1)), ct);
+        var result = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = datasetId,
+            Filter = NotEmpty(field.Name),
+            GroupBy = [new GroupBy(field.Name, Alias: "value")],
+            Measures = [new Measure(MeasureKind.Count, "n")],
+            Sort = [new SortBy("n", Descending: true), new SortBy("value")],
+            Limit = TopCount,
+        }, cancellationToken);
+        return result.Rows.Select(r => new ValueCount(Text(r[0], field.Type) ?? "", Whole(r[1]))).ToList();
     }
 
-    private static async Task<List<HistogramBin>> NumericHistogramAsync(DuckDBConnection db, string table, WarehouseColumn column, CancellationToken ct)
+    /// <summary>
+    /// Twenty equal bins from each number column's lowest to its highest value (the last bin holds the highest), all
+    /// columns' bins counted in one scan as filtered counts.
+    /// </summary>
+    private async Task<Dictionary<string, IReadOnlyList<HistogramBin>>> NumericHistogramsAsync(
+        int datasetId, IReadOnlyList<Summary> columns, CancellationToken cancellationToken)
     {
-        var q = $"CAST({WarehouseNames.Quote(column.Name)} AS DOUBLE)";
-        var range = (await WarehouseCommand.QueryAsync(db, $"SELECT min({q}), max({q}) FROM {table}", null,
-            r => (Min: r.GetDouble(0), Max: r.GetDouble(1)), ct))[0];
-        var width = (range.Max - range.Min) / Bins;
-        if (width <= 0 || double.IsNaN(width) || double.IsInfinity(width))
+        var result = new Dictionary<string, IReadOnlyList<HistogramBin>>(StringComparer.Ordinal);
+        var measures = new List<Measure>();
+        var ranges = new List<(Summary Column, double Min, double Width)>();
+        foreach (var column in columns)
         {
-            return [new HistogramBin(Format(range.Min), 0)];
+            var min = QueryValue.ToDouble(column.Min) ?? 0;
+            var max = QueryValue.ToDouble(column.Max) ?? 0;
+            var width = (max - min) / Bins;
+            if (width <= 0 || !double.IsFinite(width))
+            {
+                result[column.Field.Name] = [new HistogramBin(Format(min), 0)];
+                continue;
+            }
+            var index = ranges.Count;
+            ranges.Add((column, min, width));
+            for (var b = 0; b < Bins; b++)
+            {
+                var low = new FieldCondition { Field = column.Field.Name, Operator = RuleOperator.GreaterOrEqual, Value = Exact(min + b * width) };
+                var high = b == Bins - 1
+                    ? new FieldCondition { Field = column.Field.Name, Operator = RuleOperator.LessOrEqual, Value = Exact(max) }
+                    : new FieldCondition { Field = column.Field.Name, Operator = RuleOperator.Less, Value = Exact(min + (b + 1) * width) };
+                measures.Add(new Measure(MeasureKind.Count, $"h{index}_{b}", Where: new RuleGroup { Children = [b == 0 ? Lowest(column.Field.Name) : low, high] }));
+            }
         }
-        var counts = await WarehouseCommand.QueryAsync(db,
-            $"SELECT least(CAST(floor(({q} - $min) / $width) AS INTEGER), {Bins - 1}) AS bin, count(*) FROM {table} WHERE {q} IS NOT NULL GROUP BY 1",
-            new Dictionary<string, object?> { ["min"] = range.Min, ["width"] = width },
-            r => (Bin: r.GetInt32(0), Count: r.GetInt64(1)), ct);
-        var byBin = counts.ToDictionary(c => c.Bin, c => c.Count);
-        return Enumerable.Range(0, Bins)
-            .Select(b => new HistogramBin($"{Format(range.Min + b * width)}–{Format(range.Min + (b + 1) * width)}", byBin.GetValueOrDefault(b),
-                range.Min + (b + 0.5) * width))
-            .ToList();
+        if (measures.Count == 0)
+        {
+            return result;
+        }
+        var counts = await queries.RunAsync(new QuerySpec { DatasetId = datasetId, Measures = measures }, cancellationToken);
+        for (var i = 0; i < ranges.Count; i++)
+        {
+            var (column, min, width) = ranges[i];
+            result[column.Field.Name] = Enumerable.Range(0, Bins)
+                .Select(b => new HistogramBin($"{Format(min + b * width)}–{Format(min + (b + 1) * width)}", Whole(counts.Scalar($"h{i}_{b}")),
+                    min + (b + 0.5) * width))
+                .ToList();
+        }
+        return result;
     }
 
-    private static async Task<List<HistogramBin>> DateHistogramAsync(
-        DuckDBConnection db, string table, WarehouseColumn column, string? min, string? max, CancellationToken ct)
+    /// <summary>The first bin starts at the lowest value itself (no rounding of the edge can leave it out).</summary>
+    private static FieldCondition Lowest(string column) => new() { Field = column, Operator = RuleOperator.IsNotEmpty };
+
+    private async Task<List<HistogramBin>> DateHistogramAsync(int datasetId, QueryField field, Summary summary, CancellationToken cancellationToken)
     {
-        var span = DateTime.TryParse(min, CultureInfo.InvariantCulture, out var from) && DateTime.TryParse(max, CultureInfo.InvariantCulture, out var to)
-            ? to - from
-            : TimeSpan.Zero;
-        var (unit, format) = span.TotalDays switch
+        var span = AsDate(summary.Min) is { } from && AsDate(summary.Max) is { } to ? to.ToDateTime(TimeOnly.MinValue) - from.ToDateTime(TimeOnly.MinValue) : TimeSpan.Zero;
+        var (bucket, format) = span.TotalDays switch
         {
-            > 3650 => ("year", "yyyy"),
-            > 60 => ("month", "yyyy-MM"),
-            _ => ("day", "yyyy-MM-dd"),
+            > 3650 => (DateBucket.Year, "yyyy"),
+            > 60 => (DateBucket.Month, "yyyy-MM"),
+            _ => (DateBucket.Day, "yyyy-MM-dd"),
         };
-        var q = WarehouseNames.Quote(column.Name);
-        return await WarehouseCommand.QueryAsync(db,
-            $"SELECT CAST(date_trunc('{unit}', {q}) AS DATE) AS bucket, count(*) FROM {table} WHERE {q} IS NOT NULL GROUP BY 1 ORDER BY 1",
-            null, r => new HistogramBin(r.GetFieldValue<DateOnly>(0).ToString(format, CultureInfo.InvariantCulture), r.GetInt64(1)), ct);
+        var result = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = datasetId,
+            Filter = NotEmpty(field.Name),
+            GroupBy = [new GroupBy(field.Name, bucket, "bucket")],
+            Measures = [new Measure(MeasureKind.Count, "n")],
+            Sort = [new SortBy("bucket")],
+        }, cancellationToken);
+        return result.Rows.Where(r => AsDate(r[0]) is not null)
+            .Select(r => new HistogramBin(AsDate(r[0])!.Value.ToString(format, CultureInfo.InvariantCulture), Whole(r[1]))).ToList();
     }
+
+    private static DateOnly? AsDate(object? value) => value switch
+    {
+        DateOnly d => d,
+        DateTime t => DateOnly.FromDateTime(t),
+        DateTimeOffset o => DateOnly.FromDateTime(o.DateTime),
+        _ => null,
+    };
+
+    /// <summary>A value as the profile shows it: dates as yyyy-MM-dd, timestamps with their time, numbers invariant.</summary>
+    private static string? Text(object? value, ColumnType type) => value switch
+    {
+        null or DBNull => null,
+        DateTime t when type == ColumnType.Timestamp => t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+        DateTimeOffset o when type == ColumnType.Timestamp => o.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+        System.Numerics.BigInteger big => big.ToString(CultureInfo.InvariantCulture),
+        _ => Dashboards.MarkValue.Text(value),
+    };
+
+    private static long Whole(object? value) => (long)(QueryValue.ToDouble(value) ?? 0);
+
+    private static string Exact(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     private static string Format(double value) =>
         Math.Abs(value) >= 1000 ? value.ToString("N0", CultureInfo.InvariantCulture) : value.ToString("0.##", CultureInfo.InvariantCulture);
-
-    private static object?[] ReadRow(DuckDBDataReader reader)
-    {
-        var values = new object?[reader.FieldCount];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
-        }
-        return values;
-    }
 }

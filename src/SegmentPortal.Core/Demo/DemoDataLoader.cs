@@ -97,7 +97,7 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
         // Demo data is for everyone to explore.
         await DatasetSharing.GrantRolesAsync(dbFactory, customersDataset.Id, [Roles.Analyst, Roles.Viewer], cancellationToken);
         await DatasetSharing.GrantRolesAsync(dbFactory, ordersDataset.Id, [Roles.Analyst, Roles.Viewer], cancellationToken);
-        await catalog.RelateAsync(ordersDataset.Id, "customer_id", customersDataset.Id, "customer_id", cancellationToken);
+        await catalog.RelateUncheckedAsync(ordersDataset.Id, "customer_id", customersDataset.Id, "customer_id", cancellationToken);
         return new DemoLoadResult(customers, orders);
     }
 

@@ -76,9 +76,16 @@ public sealed class PermissionPolicy(
     /// <summary>Who is asking, as the data rules see them, and whether Admins are exempt; read once per query.</summary>
     private sealed record Subject(AccessSubject Who, bool AdminsSeeAll);
 
-    private async Task<Subject> SubjectAsync(ClaimsPrincipal user, CancellationToken cancellationToken) => new(
-        await rules.SubjectAsync(user, cancellationToken) ?? throw new PermissionDeniedException("Your account is disabled or no longer exists. Sign in again."),
-        await settings.GetFlagAsync(PortalSettings.AdminsSeeAllData, fallback: true, cancellationToken));
+    private async Task<Subject> SubjectAsync(ClaimsPrincipal user, CancellationToken cancellationToken)
+    {
+        var who = await rules.SubjectAsync(user, cancellationToken) ?? throw new PermissionDeniedException("Your account is disabled or no longer exists. Sign in again.");
+        // The session's roles may be older than the store's: a role taken away stops the next query, not the next sign-in.
+        if (!Permissions.RolesGranted(Permissions.ViewData).Any(who.Roles.Contains))
+        {
+            throw new PermissionDeniedException("Your roles no longer let you see data. Sign in again or ask an Admin.");
+        }
+        return new(who, await settings.GetFlagAsync(PortalSettings.AdminsSeeAllData, fallback: true, cancellationToken));
+    }
 
     /// <summary>
     /// Where a dataset's customer facts come from: the dataset itself when it is a transaction log (Customer ID, date and

@@ -45,6 +45,7 @@ public sealed class SegmentService(
     ICurrentUser currentUser,
     IPortalDbFactory dbFactory,
     DatasetAccess access,
+    PermissionPolicy policy,
     QueryService queries,
     SegmentStore store,
     TimeProvider clock)
@@ -61,9 +62,19 @@ public sealed class SegmentService(
             .ToListAsync(cancellationToken);
         var readable = await access.ReadableAsync(rows.Select(r => r.Segment.DatasetId).Distinct().ToList(),
             rows.GroupBy(r => r.Segment.DatasetId).ToDictionary(g => g.Key, g => (string?)g.First().OwnerId), cancellationToken);
+        var restricted = new HashSet<int>();
+        foreach (var datasetId in readable)
+        {
+            if (await access.FindReadableAsync(datasetId, cancellationToken) is { } dataset && !await SeesStoredCountsAsync(dataset, cancellationToken))
+            {
+                restricted.Add(datasetId);
+            }
+        }
         return rows.Where(r => readable.Contains(r.Segment.DatasetId))
             .Select(r => new SegmentRow(r.Segment.Id, r.Segment.Name, r.Segment.Description, SplitTags(r.Segment.Tags), r.Owner,
-                r.Segment.DatasetId, r.Name, r.Segment.Size, r.Segment.Population, r.Segment.RefreshedAt, r.Segment.UpdatedAt,
+                r.Segment.DatasetId, r.Name,
+                restricted.Contains(r.Segment.DatasetId) ? null : r.Segment.Size,
+                restricted.Contains(r.Segment.DatasetId) ? null : r.Segment.Population, r.Segment.RefreshedAt, r.Segment.UpdatedAt,
                 CanEdit(user, r.Segment)))
             .OrderBy(r => r.Name, StringComparer.CurrentCultureIgnoreCase)
             .ToList();
@@ -73,7 +84,12 @@ public sealed class SegmentService(
     {
         var user = await currentUser.RequireAsync(Permissions.ViewData);
         var segment = await LoadAsync(id, cancellationToken);
-        await access.RequireReadableAsync(segment.DatasetId, cancellationToken);
+        var dataset = await access.RequireReadableAsync(segment.DatasetId, cancellationToken);
+        if (!await SeesStoredCountsAsync(dataset, cancellationToken))
+        {
+            segment.Size = null;
+            segment.Population = null;
+        }
         return (segment, RuleTree.FromJson(segment.RuleJson), CanEdit(user, segment));
     }
 
@@ -102,7 +118,7 @@ public sealed class SegmentService(
         int datasetId, RuleGroup rule, string? sortBy = null, bool descending = false, int page = 0, int pageSize = 50, CancellationToken cancellationToken = default)
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
-        var columns = dataset.Columns.Where(c => !c.IsExcluded).OrderBy(c => c.Ordinal).Select(c => c.Name).ToList();
+        var columns = await ColumnsAsync(dataset, cancellationToken);
         var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded)?.Name
             ?? throw new PortalException($"{dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.");
         var sort = sortBy is not null && columns.Contains(sortBy) ? sortBy : key;
@@ -124,7 +140,7 @@ public sealed class SegmentService(
     {
         var (segment, rule, _) = await GetAsync(segmentId, cancellationToken);
         var dataset = await access.RequireReadableAsync(segment.DatasetId, cancellationToken);
-        var columns = dataset.Columns.Where(c => !c.IsExcluded).OrderBy(c => c.Ordinal).Select(c => c.Name).ToList();
+        var columns = await ColumnsAsync(dataset, cancellationToken);
         return await queries.RunAsync(new QuerySpec
         {
             DatasetId = segment.DatasetId,
@@ -259,7 +275,10 @@ public sealed class SegmentService(
 
     public async Task<IReadOnlyList<SegmentSnapshot>> HistoryAsync(int id, CancellationToken cancellationToken = default)
     {
-        await GetAsync(id, cancellationToken);
+        if (!await StoredCountsVisibleAsync(id, cancellationToken))
+        {
+            return [];
+        }
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var snapshots = await db.SegmentSnapshots.AsNoTracking().Where(s => s.SegmentId == id).ToListAsync(cancellationToken);
         return snapshots.OrderBy(s => s.TakenAt).ToList();
@@ -268,7 +287,10 @@ public sealed class SegmentService(
     /// <summary>The customers who entered or left at a snapshot (keys as text).</summary>
     public async Task<(IReadOnlyList<string> Entered, IReadOnlyList<string> Left)> ChangesAsync(int id, int snapshotId, CancellationToken cancellationToken = default)
     {
-        await GetAsync(id, cancellationToken);
+        if (!await StoredCountsVisibleAsync(id, cancellationToken))
+        {
+            return ([], []);
+        }
         return await store.ChangesAsync(id, snapshotId, cancellationToken);
     }
 
@@ -282,6 +304,10 @@ public sealed class SegmentService(
         var names = new List<string>();
         foreach (var id in ids)
         {
+            if (!await StoredCountsVisibleAsync(id, cancellationToken))
+            {
+                throw new PortalException(RestrictedCountsMessage);
+            }
             var (segment, _, _) = await GetAsync(id, cancellationToken);
             if (segment.RefreshedAt is null)
             {
@@ -291,6 +317,27 @@ public sealed class SegmentService(
         }
         return await store.OverlapAsync(ids, names, cancellationToken);
     }
+
+    /// <summary>Why stored sizes, history and overlaps are not shown to a user with row or column rules on the segment's data.</summary>
+    public const string RestrictedCountsMessage =
+        "Stored sizes and history count the rows of whoever refreshed the segment, so under your data rules you see today's size counted over your rows.";
+
+    /// <summary>
+    /// Stored sizes, snapshots, entered/left lists and overlaps were counted by whoever refreshed the segment, over the
+    /// rows they see. A user with row or column rules on the data gets live counts through the query layer instead.
+    /// </summary>
+    public async Task<bool> StoredCountsVisibleAsync(int id, CancellationToken cancellationToken = default)
+    {
+        var (segment, _, _) = await GetAsync(id, cancellationToken);
+        return await SeesStoredCountsAsync(await access.RequireReadableAsync(segment.DatasetId, cancellationToken), cancellationToken);
+    }
+
+    private async Task<bool> SeesStoredCountsAsync(Dataset dataset, CancellationToken cancellationToken) =>
+        !(await policy.DescribeAsync(dataset, cancellationToken)).IsRestricted;
+
+    /// <summary>The dataset's own columns the current user may see, in order (hidden ones left out).</summary>
+    private async Task<List<string>> ColumnsAsync(Dataset dataset, CancellationToken cancellationToken) =>
+        (await policy.DescribeAsync(dataset, cancellationToken)).OwnFields.Select(f => f.Name).ToList();
 
     private async Task<long> CustomersAsync(int datasetId, RuleGroup? rule, CancellationToken cancellationToken)
     {

@@ -372,10 +372,13 @@ public sealed class TileDataServiceTests(DashboardFixture fixture) : IClassFixtu
         var vips = Chart(TileType.Bar, Customers, ["vip"], CustomerCount);
         var categories = Chart(TileType.Bar, Orders, ["category"], OrderCount);
         var state = DashboardState.Empty with { CrossFilter = CrossFilter.From(regions.Id, new TileDimension("region"), "North") };
+        // The clicked tile is on the same board: a cross-filter from a tile elsewhere is refused.
+        var board = Board(null, regions, vips, categories);
+        Task<TileData> Load(TileDefinition tile) => fixture.Shop.Harness.WithAsync<TileDataService, TileData>(s => s.LoadAsync(board, tile, state, Ct));
 
-        Assert.Equal(5, (await LoadAsync(regions, state)).Rows.Count);
-        Assert.Equal(["true|1", "∅|1"], Show((await LoadAsync(vips, state)).Rows));
-        Assert.Equal(4, (await LoadAsync(categories, state)).Rows.Count);
+        Assert.Equal(5, (await Load(regions)).Rows.Count);
+        Assert.Equal(["true|1", "∅|1"], Show((await Load(vips)).Rows));
+        Assert.Equal(4, (await Load(categories)).Rows.Count);
     }
 
     [Fact]

@@ -581,7 +581,7 @@ public sealed class ClusteringService(
     private static string ClusterNameField(ClusteringRun run) => $"Cluster name ({run.Name})";
 
     /// <summary>One row per customer of the input (the segment's members when there is one), with the features in order.</summary>
-    private async Task<(IReadOnlyList<object> Keys, ClusteringData Data, ColumnType KeyType)> LoadAsync(ClusteringRequest request, CancellationToken cancellationToken)
+    internal async Task<(IReadOnlyList<object> Keys, ClusteringData Data, ColumnType KeyType)> LoadAsync(ClusteringRequest request, CancellationToken cancellationToken)
     {
         var dataset = await access.RequireReadableAsync(request.DatasetId, cancellationToken);
         var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded)

@@ -54,6 +54,7 @@ public sealed record RfmSummary(
 public sealed class RfmService(
     ICurrentUser currentUser,
     DatasetAccess access,
+    PermissionPolicy policy,
     QueryService queries,
     CustomerAttributeStore attributes,
     SegmentService segments,
@@ -88,12 +89,25 @@ public sealed class RfmService(
         var result = new List<RfmSource>();
         foreach (var id in ids)
         {
-            if (await access.FindReadableAsync(id, cancellationToken) is { } dataset && SourceOf(dataset) is { } source)
+            if (await access.FindReadableAsync(id, cancellationToken) is { } dataset && SourceOf(await policy.DescribeAsync(dataset, cancellationToken)) is { } source)
             {
                 result.Add(source);
             }
         }
         return result;
+    }
+
+    /// <summary>
+    /// The RFM inputs of a dataset as the current user may see it: a hidden key, date or amount means no RFM, a masked
+    /// date or amount is not a date or an amount, and only visible number columns are offered as quantities.
+    /// </summary>
+    public static RfmSource? SourceOf(QueryDataset view)
+    {
+        string? Role(FieldRole role, FieldKind? kind = null) => view.OwnFields.FirstOrDefault(f => f.Role == role && (kind is null || f.Kind == kind))?.Name;
+        var numbers = view.OwnFields.Where(f => f.Kind == FieldKind.Number).Select(f => f.Name).ToList();
+        return Role(FieldRole.CustomerId) is { } key && Role(FieldRole.EventDate, FieldKind.Date) is { } date && Role(FieldRole.Amount, FieldKind.Number) is { } amount
+            ? new RfmSource(view.Id, view.Name, key, date, amount, Role(FieldRole.OrderId), numbers)
+            : null;
     }
 
     public static RfmSource? SourceOf(Dataset dataset)
@@ -146,6 +160,60 @@ public sealed class RfmService(
             throw new PortalException($"{dataset.Name} has no number column \"{q}\" for the quantity.");
         }
 
+        var (keys, analysis, rowsCounted, reference, windowStart) = await AnalyzeAsync(source, input, rows, settings, cancellationToken);
+
+        var keyType = dataset.Columns.First(c => c.Name == source.CustomerKey).Type;
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var run = await db.RfmRuns.FirstOrDefaultAsync(r => r.DatasetId == datasetId, cancellationToken)
+            ?? db.RfmRuns.Add(new RfmRun { DatasetId = datasetId, SettingsJson = "{}", OwnerId = user.UserId(), CreatedAt = clock.GetUtcNow() }).Entity;
+        run.SettingsJson = JsonSerializer.Serialize(new SavedSettings(input, settings.ToJson()), Json);
+        if (run.Id == 0)
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        await attributes.WriteAsync(AttributeSetKind.Rfm, run.Id, datasetId, AttributeName, keyType, Fields,
+            analysis.Customers.Select((c, i) => new object?[] { keys[i], c.RecencyDays, c.Frequency, c.Monetary, c.R, c.F, c.M, c.Score, c.Group }),
+            cancellationToken);
+        var summary = new RfmSummary(reference, windowStart, analysis.Customers.Count, analysis.TotalRevenue, rowsCounted,
+            analysis.Groups, analysis.Heatmap, analysis.Dimensions, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        run.ResultJson = RfmResultJson.Write(summary);
+        run.Customers = summary.Customers;
+        run.TotalMonetary = summary.TotalRevenue;
+        run.ComputedAt = clock.GetUtcNow();
+        await db.SaveChangesAsync(cancellationToken);
+        return new RfmView(source, input, settings, summary, run.ComputedAt);
+    }
+
+    /// <summary>
+    /// The analysis as the current user may see the data: the saved settings over the rows their data rules allow,
+    /// computed through the query layer and not saved. Saved results are counted over the rows of whoever computed them;
+    /// RFM tiles show this to a user with row or column rules on the data instead.
+    /// </summary>
+    public async Task<RfmSummary?> LiveAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        var view = await GetAsync(datasetId, cancellationToken);
+        if (view.Result is null)
+        {
+            return null;
+        }
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var input = view.Input with { ReferenceDate = view.Input.ReferenceDate ?? view.Result.ReferenceDate };
+        try
+        {
+            var (_, analysis, rowsCounted, reference, windowStart) = await AnalyzeAsync(view.Source, input, ParseRows(input), view.Settings, cancellationToken);
+            return new RfmSummary(reference, windowStart, analysis.Customers.Count, analysis.TotalRevenue, rowsCounted,
+                analysis.Groups, analysis.Heatmap, analysis.Dimensions, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+        }
+        catch (PortalException ex) when (ex is not PermissionDeniedException)
+        {
+            // No rows of theirs count under these settings: nothing to show, rather than someone else's numbers.
+            return null;
+        }
+    }
+
+    private async Task<(object[] Keys, RfmResult Analysis, long RowsCounted, DateOnly Reference, DateOnly? WindowStart)> AnalyzeAsync(
+        RfmSource source, RfmInput input, RuleGroup? rows, RfmSettings settings, CancellationToken cancellationToken)
+    {
         var reference = input.ReferenceDate ?? (await LastOrderAsync(source, rows, cancellationToken))?.AddDays(1)
             ?? throw new PortalException("No orders count under these settings, so there is nothing to analyse.");
         var windowStart = input.WindowMonths is { } months ? reference.AddMonths(-months) : (DateOnly?)null;
@@ -153,7 +221,7 @@ public sealed class RfmService(
 
         var result = await queries.RunAsync(new QuerySpec
         {
-            DatasetId = datasetId,
+            DatasetId = source.DatasetId,
             Filter = filter,
             GroupBy = [new GroupBy(source.CustomerKey, Alias: "customer")],
             Measures =
@@ -183,26 +251,7 @@ public sealed class RfmService(
         // Off the caller's thread (a Blazor circuit): scoring a million customers takes a moment.
         var analysis = await Task.Run(() => RfmAnalysis.Analyze(customers, settings), cancellationToken);
 
-        var keyType = dataset.Columns.First(c => c.Name == source.CustomerKey).Type;
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var run = await db.RfmRuns.FirstOrDefaultAsync(r => r.DatasetId == datasetId, cancellationToken)
-            ?? db.RfmRuns.Add(new RfmRun { DatasetId = datasetId, SettingsJson = "{}", OwnerId = user.UserId(), CreatedAt = clock.GetUtcNow() }).Entity;
-        run.SettingsJson = JsonSerializer.Serialize(new SavedSettings(input, settings.ToJson()), Json);
-        if (run.Id == 0)
-        {
-            await db.SaveChangesAsync(cancellationToken);
-        }
-        await attributes.WriteAsync(AttributeSetKind.Rfm, run.Id, datasetId, AttributeName, keyType, Fields,
-            analysis.Customers.Select((c, i) => new object?[] { keys[i], c.RecencyDays, c.Frequency, c.Monetary, c.R, c.F, c.M, c.Score, c.Group }),
-            cancellationToken);
-        var summary = new RfmSummary(reference, windowStart, analysis.Customers.Count, analysis.TotalRevenue, rowsCounted,
-            analysis.Groups, analysis.Heatmap, analysis.Dimensions, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-        run.ResultJson = RfmResultJson.Write(summary);
-        run.Customers = summary.Customers;
-        run.TotalMonetary = summary.TotalRevenue;
-        run.ComputedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
-        return new RfmView(source, input, settings, summary, run.ComputedAt);
+        return (keys, analysis, rowsCounted, reference, windowStart);
     }
 
     /// <summary>
@@ -246,7 +295,7 @@ public sealed class RfmService(
     private async Task<RfmSource> RequireSourceAsync(int datasetId, CancellationToken cancellationToken)
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
-        return SourceOf(dataset) ?? throw new PortalException(
+        return SourceOf(await policy.DescribeAsync(dataset, cancellationToken)) ?? throw new PortalException(
             $"{dataset.Name} needs Customer ID, date and amount roles for RFM. Set them on the dataset's Columns & roles tab.");
     }
 
