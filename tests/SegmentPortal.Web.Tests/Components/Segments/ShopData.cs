@@ -35,8 +35,6 @@ public static class ShopData
         services.AddSingleton<SegmentPortal.Core.Analysis.CustomerAttributeStore>();
         services.AddScoped<DatasetAccess>();
         services.AddScoped<DatasetCatalog>();
-        services.AddScoped<SegmentPortal.Core.Access.DataRuleStore>();
-        services.AddScoped<SegmentPortal.Core.Access.PortalSettings>();
         services.AddScoped<PermissionPolicy>();
         services.AddScoped<SegmentPortal.Core.Access.DataRuleStore>();
         services.AddScoped<SegmentPortal.Core.Access.PortalSettings>();
@@ -77,15 +75,6 @@ public static class ShopData
         await store.AddUserAsync(Owner, Roles.Analyst);
         var catalog = services.GetRequiredService<DatasetCatalog>();
         var ownerId = PortalTestContext.Principal(Owner).FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)!.Value;
-        // The permission policy reads the asking user (roles, attributes) from the store for every query.
-        await using (var db = await store.Db.CreateAsync(cancellationToken))
-        {
-            var role = new Microsoft.AspNetCore.Identity.IdentityRole(SegmentPortal.Core.Identity.Roles.Analyst) { NormalizedName = SegmentPortal.Core.Identity.Roles.Analyst.ToUpperInvariant() };
-            db.Roles.Add(role);
-            db.Users.Add(new SegmentPortal.Core.Identity.AppUser { Id = ownerId, UserName = Owner, Email = Owner, NormalizedUserName = Owner.ToUpperInvariant() });
-            db.UserRoles.Add(new Microsoft.AspNetCore.Identity.IdentityUserRole<string> { UserId = ownerId, RoleId = role.Id });
-            await db.SaveChangesAsync(cancellationToken);
-        }
         var customers = await catalog.RegisterAsync(new DatasetRegistration(CustomersName, CustomersTable, DatasetKind.Customers, "Test", OwnerId: ownerId,
             Roles: new Dictionary<string, FieldRole> { ["customer_id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension }), cancellationToken);
         var orders = await catalog.RegisterAsync(new DatasetRegistration(OrdersName, OrdersTable, DatasetKind.Transactions, "Test", OwnerId: ownerId,
