@@ -186,6 +186,15 @@ public sealed partial class DataPermissionService(ICurrentUser currentUser, IPor
             $"Column {column} of {dataset.Name} for role {role}: {treatment}", cancellationToken: cancellationToken);
     }
 
+    /// <summary>The attribute names row rules can refer to: the built-in ones and every name some user has.</summary>
+    public async Task<IReadOnlyList<string>> AttributeNamesAsync(CancellationToken cancellationToken = default)
+    {
+        await RequireAdminAsync();
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var names = await db.UserAttributes.AsNoTracking().Select(a => a.Name).Distinct().ToListAsync(cancellationToken);
+        return [.. BuiltInAttributes, .. names.Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.OrdinalIgnoreCase)];
+    }
+
     public async Task<IReadOnlyDictionary<string, string>> GetAttributesAsync(string userId, CancellationToken cancellationToken = default)
     {
         await RequireAdminAsync();

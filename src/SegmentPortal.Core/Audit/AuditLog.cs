@@ -25,7 +25,7 @@ public sealed record AuditQuery
 }
 
 /// <summary>One page of audit entries, newest first, and how many match in all.</summary>
-public sealed record AuditPage(IReadOnlyList<AuditEntry> Entries, int Total);
+public sealed record AuditResults(IReadOnlyList<AuditEntry> Entries, int Total);
 
 /// <summary>Writes audit entries. Every permission, sharing and export path calls it; Admins read, export and purge the log.</summary>
 public sealed class AuditLog(ICurrentUser currentUser, IPortalDbFactory dbFactory, TimeProvider clock)
@@ -73,7 +73,7 @@ public sealed class AuditLog(ICurrentUser currentUser, IPortalDbFactory dbFactor
     }
 
     /// <summary>A page of the entries that match, newest first. Admins only.</summary>
-    public async Task<AuditPage> SearchAsync(AuditQuery query, int page, int pageSize, CancellationToken cancellationToken = default)
+    public async Task<AuditResults> SearchAsync(AuditQuery query, int page, int pageSize, CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ManageUsers);
         if (page < 0 || pageSize is < 1 or > MaxPageSize)
@@ -85,7 +85,7 @@ public sealed class AuditLog(ICurrentUser currentUser, IPortalDbFactory dbFactor
         var total = await filtered.CountAsync(cancellationToken);
         var entries = await filtered.OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
             .Skip(page * pageSize).Take(pageSize).ToListAsync(cancellationToken);
-        return new AuditPage(entries, total);
+        return new AuditResults(entries, total);
     }
 
     /// <summary>Writes every matching entry, newest first, as CSV (cells that would start a formula are escaped). Admins only.</summary>

@@ -30,8 +30,8 @@ public sealed class AuditLogTests : IAsyncLifetime
         return _harness.WithAsync<AuditLog>(a => a.RecordForAsync(null, user, action, subject, detail));
     }
 
-    private Task<AuditPage> SearchAsync(AuditQuery query, int page = 0, int size = 50) =>
-        _harness.WithAsync<AuditLog, AuditPage>(a => a.SearchAsync(query, page, size));
+    private Task<AuditResults> SearchAsync(AuditQuery query, int page = 0, int size = 50) =>
+        _harness.WithAsync<AuditLog, AuditResults>(a => a.SearchAsync(query, page, size));
 
     private async Task SeedAsync()
     {
