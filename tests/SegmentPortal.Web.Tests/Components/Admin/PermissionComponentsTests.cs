@@ -26,6 +26,11 @@ public sealed class PermissionComponentsTests : PortalTestContext, IAsyncLifetim
         Services.AddScoped<PortalSettings>();
         Services.AddScoped<DataPermissionService>();
         Services.AddScoped<BrowserFiles>();
+        Services.AddScoped<DatasetAccess>();
+        Services.AddScoped<DatasetSharing>();
+        Services.AddScoped<ViewAsState>();
+        Services.AddScoped<ViewAsService>();
+        Services.AddScoped<SegmentPortal.Core.Segments.RuleBuilderService>();
         SignInAs("admin@example.com", Roles.Admin);
     }
 
@@ -47,6 +52,43 @@ public sealed class PermissionComponentsTests : PortalTestContext, IAsyncLifetim
         db.Datasets.Add(dataset);
         await db.SaveChangesAsync(Xunit.TestContext.Current.CancellationToken);
         return dataset.Id;
+    }
+
+    [Fact]
+    public async Task The_permissions_page_shows_a_datasets_grants_and_explains_fail_closed_rows()
+    {
+        var id = await AddDatasetAsync();
+        Services.GetRequiredService<Microsoft.AspNetCore.Components.NavigationManager>().NavigateTo($"/admin/permissions?dataset={id}");
+
+        var cut = Render<PermissionsPage>();
+
+        cut.WaitForAssertion(() => Assert.Contains("The owner and Admins always have access", cut.Markup));
+        Assert.Contains("Row rules", cut.Find("[data-testid=permissions-tabs]").TextContent);
+        Assert.Contains("Columns", cut.Find("[data-testid=permissions-tabs]").TextContent);
+        Assert.Contains("Admins see all rows and columns", cut.Markup);
+        var rowRulesTab = cut.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Row rules"));
+        rowRulesTab.Click();
+        cut.WaitForAssertion(() => Assert.Contains("A dataset with row rules shows no rows to people no rule covers.", cut.Find("[data-testid=fail-closed-note]").TextContent));
+        Assert.NotNull(cut.Find("[data-testid=no-row-rules]"));
+    }
+
+    [Fact]
+    public async Task The_banner_shows_whom_an_admin_views_as_and_stop_ends_it()
+    {
+        await using (var db = await _store.Db.CreateAsync(Xunit.TestContext.Current.CancellationToken))
+        {
+            db.Users.Add(new AppUser { Id = "u1", UserName = "vic@example.com", Email = "vic@example.com", DisplayName = "Vic" });
+            await db.SaveChangesAsync(Xunit.TestContext.Current.CancellationToken);
+        }
+        var cut = Render<SegmentPortal.Web.Components.Layout.ViewAsBanner>();
+        Assert.Empty(cut.FindAll("[data-testid=view-as-banner]"));
+
+        await cut.InvokeAsync(() => Services.GetRequiredService<ViewAsService>().StartAsync("u1"));
+
+        cut.WaitForAssertion(() => Assert.Contains("Viewing as Vic (vic@example.com)", cut.Find("[data-testid=view-as-banner]").TextContent));
+        cut.Find("[data-testid=view-as-stop]").Click();
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=view-as-banner]")));
+        Assert.False(Services.GetRequiredService<ViewAsState>().IsActive);
     }
 
     [Fact]
