@@ -249,10 +249,16 @@ public sealed partial class DataPermissionService(ICurrentUser currentUser, IPor
                 db.UserAttributes.Remove(attribute);
                 changes.Add($"{attribute.Name} removed");
             }
-            else if (attribute.Value != value || attribute.Name != wanted.Keys.First(k => string.Equals(k, attribute.Name, StringComparison.OrdinalIgnoreCase)))
+            else
             {
-                changes.Add($"{attribute.Name} = {value}");
-                attribute.Value = value;
+                // The name as typed now (Region, not region) and the value.
+                var name = wanted.Keys.First(k => string.Equals(k, attribute.Name, StringComparison.OrdinalIgnoreCase));
+                if (attribute.Value != value || attribute.Name != name)
+                {
+                    changes.Add($"{name} = {value}");
+                    attribute.Name = name;
+                    attribute.Value = value;
+                }
             }
         }
         foreach (var (name, value) in wanted.Where(w => !stored.Any(s => string.Equals(s.Name, w.Key, StringComparison.OrdinalIgnoreCase))))
