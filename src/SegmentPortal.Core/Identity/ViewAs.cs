@@ -39,8 +39,11 @@ public sealed class ViewAsState
     public static bool IsViewAs(ClaimsPrincipal principal) => principal.HasClaim(c => c.Type == AdminClaim);
 }
 
-/// <summary>Starts and stops "view as user". Only Admins may start it; start and stop are audited.</summary>
-public sealed class ViewAsService(ICurrentUser currentUser, ViewAsState state, IPortalDbFactory dbFactory, AuditLog audit)
+/// <summary>
+/// Starts and stops "view as user". Only Admins may start it; start and stop are audited, and so is a session (circuit)
+/// that ends while viewing as someone (the tab closed or reloaded), when its scope is disposed.
+/// </summary>
+public sealed class ViewAsService(ICurrentUser currentUser, ViewAsState state, IPortalDbFactory dbFactory, AuditLog audit) : IAsyncDisposable, IDisposable
 {
     public async Task StartAsync(string userId, CancellationToken cancellationToken = default)
     {
@@ -82,7 +85,9 @@ public sealed class ViewAsService(ICurrentUser currentUser, ViewAsState state, I
         state.Set(new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType: "ViewAs")), label);
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken = default)
+    public Task StopAsync(CancellationToken cancellationToken = default) => EndAsync("Stopped viewing as", cancellationToken);
+
+    private async Task EndAsync(string what, CancellationToken cancellationToken)
     {
         if (state.Principal is not { } principal)
         {
@@ -91,6 +96,14 @@ public sealed class ViewAsService(ICurrentUser currentUser, ViewAsState state, I
         var target = principal.Identity?.Name;
         state.Set(null, null);
         await audit.RecordForAsync(principal.FindFirstValue(ViewAsState.AdminClaim), principal.FindFirstValue(ViewAsState.AdminNameClaim),
-            AuditActions.ViewAs, $"User {target}", $"Stopped viewing as {target}", cancellationToken: cancellationToken);
+            AuditActions.ViewAs, $"User {target}", $"{what} {target}", cancellationToken: cancellationToken);
+    }
+
+    /// <summary>The session ended while viewing as someone: the log says so, as a Stop would have.</summary>
+    public async ValueTask DisposeAsync() => await EndAsync("Session ended while viewing as", CancellationToken.None);
+
+    /// <summary>Only a synchronous scope disposal (not a circuit's) lands here; it cannot write the log and leaves it.</summary>
+    public void Dispose()
+    {
     }
 }

@@ -36,14 +36,17 @@ public sealed class ViewAsTests : IAsyncLifetime
 
     public ValueTask DisposeAsync() => _shop.DisposeAsync();
 
-    /// <summary>Starts viewing as the viewer in one scope (a circuit) and makes its principal the current user, as the web host does.</summary>
-    private async Task<ViewAsState> StartAsync()
+    /// <summary>
+    /// Starts viewing as the viewer in one scope (a circuit) and makes its principal the current user, as the web host does.
+    /// Returns the principal: the scope ends here, which ends viewing-as in it, but the test goes on as that principal.
+    /// </summary>
+    private async Task<System.Security.Claims.ClaimsPrincipal> StartAsync()
     {
         await using var scope = Harness.Services.CreateAsyncScope();
         await scope.ServiceProvider.GetRequiredService<ViewAsService>().StartAsync(_viewer.Id, TestContext.Current.CancellationToken);
-        var state = scope.ServiceProvider.GetRequiredService<ViewAsState>();
-        Harness.CurrentUser.Principal = state.Principal!;
-        return state;
+        var principal = scope.ServiceProvider.GetRequiredService<ViewAsState>().Principal!;
+        Harness.CurrentUser.Principal = principal;
+        return principal;
     }
 
     [Fact]
@@ -51,11 +54,11 @@ public sealed class ViewAsTests : IAsyncLifetime
     {
         Assert.Equal(6, (await _shop.IdsAsync(new RuleGroup())).Count);
 
-        var state = await StartAsync();
+        var principal = await StartAsync();
 
-        Assert.Equal(_viewer.Id, state.Principal?.UserId());
-        Assert.True(state.Principal!.IsInRole(Roles.Viewer));
-        Assert.False(state.Principal.IsInRole(Roles.Admin));
+        Assert.Equal(_viewer.Id, principal.UserId());
+        Assert.True(principal.IsInRole(Roles.Viewer));
+        Assert.False(principal.IsInRole(Roles.Admin));
         Assert.Equal([2L], await _shop.IdsAsync(new RuleGroup()));
     }
 
@@ -103,6 +106,20 @@ public sealed class ViewAsTests : IAsyncLifetime
         Assert.All(entries, e => Assert.Equal("User viewer@example.com", e.Subject));
         Assert.StartsWith("Started viewing as viewer@example.com", entries[0].Detail);
         Assert.Equal("Stopped viewing as viewer@example.com", entries[1].Detail);
+    }
+
+    [Fact]
+    public async Task A_session_that_ends_while_viewing_as_is_audited()
+    {
+        await using (var scope = Harness.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ViewAsService>().StartAsync(_viewer.Id, TestContext.Current.CancellationToken);
+        }
+
+        await using var db = await Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(TestContext.Current.CancellationToken);
+        var last = await db.AuditEntries.Where(e => e.Action == AuditActions.ViewAs).OrderBy(e => e.Id).LastAsync(TestContext.Current.CancellationToken);
+        Assert.Equal("Session ended while viewing as viewer@example.com", last.Detail);
+        Assert.Equal(_admin.Id, last.UserId);
     }
 
     [Fact]
