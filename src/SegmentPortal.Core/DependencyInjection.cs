@@ -49,6 +49,13 @@ public static class DependencyInjection
         services.AddSingleton<Access.AccessCache>();
         services.AddScoped<Access.PortalSettings>();
         services.AddScoped<Audit.AuditLog>();
+        services.AddOptions<Audit.AuditOptions>().BindConfiguration(Audit.AuditOptions.Section)
+            .Validate(o => o.RetentionDays >= 1, "Audit:RetentionDays must be at least 1.").ValidateOnStart();
+        services.AddSingleton<Audit.AuditRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<Audit.AuditRetention>());
+        services.AddScoped<Access.DataPermissionService>();
+        services.AddScoped<ViewAsState>();
+        services.AddScoped<ViewAsService>();
         services.AddSingleton<QueryExecutor>();
         services.AddScoped<QueryService>();
         services.AddSingleton<SegmentStore>();

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Persistence;
 
 namespace SegmentPortal.Core.Identity;
@@ -28,7 +29,8 @@ public sealed class UserAdministration(
     ICurrentUser currentUser,
     IServiceScopeFactory scopes,
     IPortalDbFactory dbFactory,
-    TimeProvider clock)
+    TimeProvider clock,
+    AuditLog audit)
 {
     public async Task<IReadOnlyList<UserRow>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -75,6 +77,7 @@ public sealed class UserAdministration(
         };
         Check(await users.CreateAsync(user, request.Password));
         Check(await users.AddToRolesAsync(user, roles));
+        await audit.RecordAsync(AuditActions.UserChanged, $"User {email}", $"Created with roles {string.Join(", ", roles)}");
         return user.Id;
     }
 
@@ -96,6 +99,7 @@ public sealed class UserAdministration(
         user.IsDisabled = disabled;
         Check(await users.UpdateAsync(user));
         Check(await users.UpdateSecurityStampAsync(user));
+        await audit.RecordAsync(AuditActions.UserChanged, $"User {user.Email}", disabled ? "Disabled" : "Enabled");
     }
 
     public async Task ResetPasswordAsync(string userId, string newPassword)
@@ -109,6 +113,7 @@ public sealed class UserAdministration(
         // A reset also lifts a lockout: the admin has just vouched for the user.
         Check(await users.SetLockoutEndDateAsync(user, null));
         Check(await users.ResetAccessFailedCountAsync(user));
+        await audit.RecordAsync(AuditActions.UserChanged, $"User {user.Email}", "Password reset");
     }
 
     public async Task SetRolesAsync(string userId, IReadOnlyCollection<string> roles)
@@ -131,6 +136,8 @@ public sealed class UserAdministration(
         Check(await users.AddToRolesAsync(user, wanted.Except(current).ToList()));
         // Open sessions pick up the new roles at their next check.
         Check(await users.UpdateSecurityStampAsync(user));
+        await audit.RecordAsync(AuditActions.UserChanged, $"User {user.Email}",
+            $"Roles changed from {(current.Count == 0 ? "none" : string.Join(", ", current.Order()))} to {string.Join(", ", wanted.Order())}");
     }
 
     private static async Task<AppUser> FindAsync(UserManager<AppUser> users, string userId) =>

@@ -13,8 +13,13 @@ public static class ApiEndpoints
 {
     public static IEndpointRouteBuilder MapAccountEndpoints(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapPost("/account/logout", async (SignInManager<AppUser> signIn) =>
+        endpoints.MapPost("/account/logout", async (SignInManager<AppUser> signIn, SegmentPortal.Core.Audit.AuditLog audit, HttpContext http) =>
         {
+            if (http.User.Identity?.IsAuthenticated == true)
+            {
+                await audit.RecordForAsync(http.User.UserId(), http.User.Identity.Name, SegmentPortal.Core.Audit.AuditActions.SignOut, subject: null,
+                    address: http.Connection.RemoteIpAddress?.ToString());
+            }
             await signIn.SignOutAsync();
             return TypedResults.LocalRedirect("/account/login");
         });
@@ -27,13 +32,16 @@ public static class ApiEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapPrintEndpoint(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/print/{ticket}", async (string ticket, PrintTickets tickets, UserManager<AppUser> users, SignInManager<AppUser> signIn) =>
+        endpoints.MapGet("/print/{ticket}", async (string ticket, PrintTickets tickets, UserManager<AppUser> users, SignInManager<AppUser> signIn,
+            SegmentPortal.Core.Audit.AuditLog audit, HttpContext http) =>
         {
             if (tickets.Redeem(ticket) is not { } redeemed || await users.FindByIdAsync(redeemed.UserId) is not { IsDisabled: false } user)
             {
                 return Results.NotFound();
             }
             await signIn.SignInAsync(user, isPersistent: false);
+            await audit.RecordForAsync(user.Id, user.Email, SegmentPortal.Core.Audit.AuditActions.SignIn, $"Dashboard {redeemed.DashboardId}",
+                "The server's export browser, for a board export the user asked for", address: http.Connection.RemoteIpAddress?.ToString());
             return Results.LocalRedirect($"/dashboards/{redeemed.DashboardId}?print=1");
         }).AllowAnonymous();
         return endpoints;

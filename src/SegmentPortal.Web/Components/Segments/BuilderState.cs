@@ -22,6 +22,12 @@ public sealed class BuilderState(RuleTree tree, RuleBuilderOptions options, Func
 
     public bool ReadOnly { get; init; }
 
+    /// <summary>
+    /// Attributes of the signed-in user a value may name (<c>{user.Region}</c>), for row rules; empty (the default) in
+    /// segment rules, where values are always plain.
+    /// </summary>
+    public IReadOnlyList<string> UserAttributes { get; init; } = [];
+
     public RuleNode? Dragging { get; set; }
 
     /// <summary>Raised after any edit; the page recounts (debounced).</summary>

@@ -16,7 +16,7 @@ public sealed class NavMenuTests : PortalTestContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["Home", "Data", "Dashboards", "Segments", "RFM", "Clustering", "Users", "Connections"], LinkTexts(cut));
+        Assert.Equal(["Home", "Data", "Dashboards", "Segments", "RFM", "Clustering", "Users", "Data permissions", "Audit log", "Connections"], LinkTexts(cut));
         var admin = cut.FindAll(".mud-nav-group").Single(g => g.TextContent.Contains("Admin"));
         Assert.Equal("/admin/users", admin.QuerySelector("a.mud-nav-link")?.GetAttribute("href"));
     }
@@ -80,7 +80,7 @@ public sealed class NavMenuTests : PortalTestContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["/", "/data", "/dashboards", "/segments", "/analysis/rfm", "/analysis/clustering", "/admin/users", "/admin/connections"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
+        Assert.Equal(["/", "/data", "/dashboards", "/segments", "/analysis/rfm", "/analysis/clustering", "/admin/users", "/admin/permissions", "/admin/audit", "/admin/connections"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
     }
 
     [Fact]
