@@ -59,6 +59,9 @@ public sealed partial class DataPermissionService(ICurrentUser currentUser, IPor
             .Select(u => new PermissionUser(u.Id, u.Email ?? u.UserName ?? u.Id, u.DisplayName)).ToListAsync(cancellationToken);
     }
 
+    /// <summary>How a rule without conditions reads: it gives its role or user every row.</summary>
+    public const string AllRows = "All rows";
+
     public async Task<DatasetPermissions> GetAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         await RequireAdminAsync();
@@ -72,7 +75,9 @@ public sealed partial class DataPermissionService(ICurrentUser currentUser, IPor
         var views = rows.Select(r =>
         {
             var tree = RuleTree.FromJson(r.RuleJson);
-            return new RowRuleView(r.Id, r.Role, r.UserId, r.UserId is null ? null : emails.GetValueOrDefault(r.UserId), Rows(summary.Describe(tree)), tree, r.UpdatedAt);
+            // A rule without conditions gives its role or user every row.
+            var text = tree.Root.Descendants().Any(d => d is not RuleGroup) ? Rows(summary.Describe(tree)) : AllRows;
+            return new RowRuleView(r.Id, r.Role, r.UserId, r.UserId is null ? null : emails.GetValueOrDefault(r.UserId), text, tree, r.UpdatedAt);
         }).ToList();
         var columnRules = await db.ColumnRules.AsNoTracking().Where(r => r.DatasetId == datasetId).ToListAsync(cancellationToken);
         return new DatasetPermissions(dataset.Id, dataset.Name, columns, views, columnRules);

@@ -78,17 +78,26 @@ public sealed class DataPermissionServiceTests : IAsyncLifetime
         var incomplete = await Assert.ThrowsAsync<PortalException>(() => Service(s => s.SaveRowRuleAsync(id, null, Roles.Viewer, null, All(Field("region", RuleOperator.Equals)))));
         var badNumber = await Assert.ThrowsAsync<PortalException>(() => Service(s => s.SaveRowRuleAsync(id, null, Roles.Viewer, null, All(Field("birth_year", RuleOperator.Greater, "old")))));
         var fact = await Assert.ThrowsAsync<PortalException>(() => Service(s => s.SaveRowRuleAsync(id, null, Roles.Viewer, null, All(Fact(CustomerFact.OrderCount, RuleOperator.Greater, "1")))));
-        var empty = await Assert.ThrowsAsync<PortalException>(() => Service(s => s.SaveRowRuleAsync(id, null, Roles.Viewer, null, All())));
         var noOne = await Assert.ThrowsAsync<PortalException>(() => Service(s => s.SaveRowRuleAsync(id, null, null, null, RegionIs("North"))));
         var both = await Assert.ThrowsAsync<PortalException>(() => Service(s => s.SaveRowRuleAsync(id, null, Roles.Viewer, _viewer.Id, RegionIs("North"))));
 
         Assert.StartsWith("The row rule cannot be saved", incomplete.Message);
         Assert.StartsWith("The row rule cannot be saved", badNumber.Message);
         Assert.Contains("own columns", fact.Message);
-        Assert.Contains("at least one condition", empty.Message);
         Assert.Contains("role or the user", noOne.Message);
         Assert.Contains("role or the user", both.Message);
         Assert.Empty((await Service(s => s.GetAsync(id))).RowRules);
+    }
+
+    [Fact]
+    public async Task A_rule_without_conditions_gives_its_role_every_row()
+    {
+        var id = _shop.CustomerData.Id;
+        await Service(s => s.SaveRowRuleAsync(id, null, Roles.Viewer, null, All()));
+
+        Assert.Equal(DataPermissionService.AllRows, Assert.Single((await Service(s => s.GetAsync(id))).RowRules).Summary);
+        AsViewer();
+        Assert.Equal(6, (await _shop.IdsAsync(new RuleGroup())).Count);
     }
 
     [Fact]

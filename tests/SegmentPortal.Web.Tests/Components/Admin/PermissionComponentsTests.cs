@@ -24,6 +24,8 @@ public sealed class PermissionComponentsTests : PortalTestContext, IAsyncLifetim
         Services.AddSingleton(_store.Db);
         Services.AddScoped<AuditLog>();
         Services.AddScoped<PortalSettings>();
+        Services.AddSingleton(_store.Changes);
+        Services.AddSingleton<AccessCache>();
         Services.AddScoped<DataPermissionService>();
         Services.AddScoped<BrowserFiles>();
         Services.AddScoped<DatasetAccess>();
