@@ -35,6 +35,10 @@ public static class ShopData
         services.AddScoped<DatasetAccess>();
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<PermissionPolicy>();
+        services.AddScoped<SegmentPortal.Core.Access.DataRuleStore>();
+        services.AddScoped<SegmentPortal.Core.Access.PortalSettings>();
+        services.AddScoped<SegmentPortal.Core.Audit.AuditLog>();
+        services.AddScoped<SegmentPortal.Core.Sharing.SharingService>();
         services.AddScoped<QueryService>();
         services.AddScoped<SegmentService>();
         services.AddScoped<RuleBuilderService>();
