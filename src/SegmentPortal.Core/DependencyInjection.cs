@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
@@ -44,6 +45,8 @@ public static class DependencyInjection
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<PermissionPolicy>();
         services.AddScoped<Access.DataRuleStore>();
+        services.TryAddSingleton<Access.AccessChanges>();
+        services.AddSingleton<Access.AccessCache>();
         services.AddScoped<Access.PortalSettings>();
         services.AddScoped<Audit.AuditLog>();
         services.AddSingleton<QueryExecutor>();

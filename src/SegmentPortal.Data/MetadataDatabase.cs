@@ -1,6 +1,8 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Storage;
 
@@ -58,7 +60,12 @@ public static class MetadataDatabase
                 : throw new InvalidOperationException(
                     "Database:Provider is SqlServer but ConnectionStrings:Metadata is empty. Set ConnectionStrings__Metadata.");
         }
-        services.AddDbContextFactory<PortalDbContext>(o => Configure(o, provider, connectionString));
+        services.TryAddSingleton<AccessChanges>();
+        services.AddDbContextFactory<PortalDbContext>((sp, o) =>
+        {
+            Configure(o, provider, connectionString);
+            o.AddInterceptors(new AccessChangesInterceptor(sp.GetRequiredService<AccessChanges>()));
+        });
         services.AddSingleton<IPortalDbFactory, PortalDbFactory>();
         return services;
     }

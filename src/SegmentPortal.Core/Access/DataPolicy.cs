@@ -74,11 +74,12 @@ public static partial class DataPolicy
                     break;
             }
         }
-        var mine = rules.RowRules.Where(r => AppliesTo(r, subject)).ToList();
+        var mine = rules.RowRules.Where(r => AppliesTo(r, subject)).Select(r => RuleTree.FromJson(r.RuleJson).Root).ToList();
         RuleGroup? filter = null;
-        if (mine.Count > 0)
+        // A rule without conditions is "all rows".
+        if (mine.Count > 0 && mine.All(r => r.Descendants().Any(d => d is not RuleGroup)))
         {
-            filter = new RuleGroup { Combinator = Combinator.Or, Children = mine.Select(r => (RuleNode)Resolve(RuleTree.FromJson(r.RuleJson).Root, subject)).ToList() };
+            filter = new RuleGroup { Combinator = Combinator.Or, Children = mine.Select(r => (RuleNode)Resolve(r, subject)).ToList() };
         }
         return dataset with
         {
@@ -174,7 +175,10 @@ public static partial class DataPolicy
         return missing ? new RuleGroup { Id = condition.Id, Not = true } : copy;
     }
 
-    /// <summary>Why a row rule cannot be saved for a dataset (null when it can): only the dataset's own columns, and complete conditions.</summary>
+    /// <summary>
+    /// Why a row rule cannot be saved for a dataset (null when it can): only the dataset's own columns. A rule without
+    /// conditions gives its role or user every row.
+    /// </summary>
     public static string? Problem(RuleGroup rule, IReadOnlyCollection<string> columns)
     {
         foreach (var node in rule.Descendants())
@@ -187,6 +191,6 @@ public static partial class DataPolicy
                     return string.IsNullOrWhiteSpace(field) ? "Every condition of a row rule needs a field." : $"The dataset has no column \"{field}\".";
             }
         }
-        return rule.Children.Count == 0 ? "Add at least one condition." : null;
+        return null;
     }
 }

@@ -5,8 +5,11 @@ using SegmentPortal.Core.Persistence;
 
 namespace SegmentPortal.Core.Access;
 
-/// <summary>Reads what the data rules need from the metadata store, fresh for every query: the subject and a dataset's rules.</summary>
-public sealed class DataRuleStore(IPortalDbFactory dbFactory)
+/// <summary>
+/// Reads what the data rules need from the metadata store: the subject and a dataset's rules, as of the last change
+/// (<see cref="AccessCache"/>: a saved change applies to the next query).
+/// </summary>
+public sealed class DataRuleStore(IPortalDbFactory dbFactory, AccessCache cache)
 {
     /// <summary>The user behind a principal with their current roles and attributes; null when signed out, unknown or disabled.</summary>
     public async Task<AccessSubject?> SubjectAsync(ClaimsPrincipal principal, CancellationToken cancellationToken = default)
@@ -15,6 +18,14 @@ public sealed class DataRuleStore(IPortalDbFactory dbFactory)
         {
             return null;
         }
+        return await cache.GetAsync($"subject:{id}", () => LoadSubjectAsync(id, cancellationToken));
+    }
+
+    public Task<DatasetRules> ForDatasetAsync(int datasetId, CancellationToken cancellationToken = default) =>
+        cache.GetAsync($"rules:{datasetId}", () => LoadRulesAsync(datasetId, cancellationToken));
+
+    private async Task<AccessSubject?> LoadSubjectAsync(string id, CancellationToken cancellationToken)
+    {
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var user = await db.Users.AsNoTracking().Where(u => u.Id == id)
             .Select(u => new { u.Id, u.Email, u.DisplayName, u.IsDisabled }).SingleOrDefaultAsync(cancellationToken);
@@ -31,7 +42,7 @@ public sealed class DataRuleStore(IPortalDbFactory dbFactory)
             attributes.GroupBy(a => a.Name, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.OrdinalIgnoreCase));
     }
 
-    public async Task<DatasetRules> ForDatasetAsync(int datasetId, CancellationToken cancellationToken = default)
+    private async Task<DatasetRules> LoadRulesAsync(int datasetId, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var rows = await db.RowRules.AsNoTracking().Where(r => r.DatasetId == datasetId).OrderBy(r => r.Id).ToListAsync(cancellationToken);

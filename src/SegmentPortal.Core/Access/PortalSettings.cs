@@ -4,8 +4,8 @@ using SegmentPortal.Core.Persistence;
 
 namespace SegmentPortal.Core.Access;
 
-/// <summary>Portal-wide settings Admins change in the app, read from the metadata store each time (every session sees a change at once).</summary>
-public sealed class PortalSettings(IPortalDbFactory dbFactory)
+/// <summary>Portal-wide settings Admins change in the app, stored in the metadata store (every session sees a change on its next read).</summary>
+public sealed class PortalSettings(IPortalDbFactory dbFactory, AccessCache cache)
 {
     /// <summary>Admins see every row and column of every dataset ("true", the default) or are ruled like everyone else.</summary>
     public const string AdminsSeeAllData = "Access.AdminsSeeAllData";
@@ -16,11 +16,12 @@ public sealed class PortalSettings(IPortalDbFactory dbFactory)
     /// <summary>The key of hashed columns, made on first use.</summary>
     private const string HashKeySetting = "Access.HashKey";
 
-    public async Task<string?> GetAsync(string key, CancellationToken cancellationToken = default)
-    {
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        return await db.PortalSettings.AsNoTracking().Where(s => s.Key == key).Select(s => s.Value).SingleOrDefaultAsync(cancellationToken);
-    }
+    public Task<string?> GetAsync(string key, CancellationToken cancellationToken = default) =>
+        cache.GetAsync($"setting:{key}", async () =>
+        {
+            await using var db = await dbFactory.CreateAsync(cancellationToken);
+            return await db.PortalSettings.AsNoTracking().Where(s => s.Key == key).Select(s => s.Value).SingleOrDefaultAsync(cancellationToken);
+        });
 
     public async Task<bool> GetFlagAsync(string key, bool fallback, CancellationToken cancellationToken = default) =>
         await GetAsync(key, cancellationToken) is { } value ? bool.TryParse(value, out var flag) ? flag : fallback : fallback;

@@ -20,7 +20,8 @@ public sealed record DemoOrder(
     int Quantity,
     string? Category,
     string Channel,
-    bool Returned);
+    bool Returned,
+    string Region);
 
 /// <summary>The size and seed of a demo data set. Same settings, same rows.</summary>
 public sealed record DemoDataSize(int Customers = 100_000, double OrdersPerCustomer = 10, int Seed = 20_240_601)
@@ -145,7 +146,7 @@ public sealed class DemoDataGenerator
             // Relative buying rate; Orders() scales all rates so the base averages OrdersPerCustomer.
             var rate = random.NextDouble() < 0.06 ? 0 : appetite * span / activeDays;
             var preferred = Pick(random, Categories, c => c.Weight).Name;
-            _profiles[i] = new Profile(id, firstDay, lastDay, rate, preferred, channel);
+            _profiles[i] = new Profile(id, firstDay, lastDay, rate, preferred, channel, region.Region);
 
             yield return new DemoCustomer(
                 id,
@@ -199,7 +200,9 @@ public sealed class DemoDataGenerator
                     quantity,
                     random.NextDouble() < 0.002 ? null : category.Name,
                     OrderChannel(random, profile.SignupChannel),
-                    random.NextDouble() < category.ReturnRate);
+                    random.NextDouble() < category.ReturnRate,
+                    // Sold by the customer's regional team (what a regional manager's row rule filters on).
+                    profile.Region);
             }
         }
     }
@@ -274,5 +277,5 @@ public sealed class DemoDataGenerator
     }
 
     private readonly record struct Profile(
-        long CustomerId, int FirstDay, int LastDay, double Rate, string PreferredCategory, string SignupChannel);
+        long CustomerId, int FirstDay, int LastDay, double Rate, string PreferredCategory, string SignupChannel, string Region);
 }

@@ -54,7 +54,7 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
                 {
                     appender.CreateRow()
                         .AppendValue(o.OrderId).AppendValue(o.CustomerId).AppendValue(o.OrderDate).AppendValue(o.Amount)
-                        .AppendValue(o.Quantity).AppendValue(o.Category).AppendValue(o.Channel).AppendValue(o.Returned)
+                        .AppendValue(o.Quantity).AppendValue(o.Category).AppendValue(o.Channel).AppendValue(o.Returned).AppendValue(o.Region)
                         .EndRow();
                     if (++orders % 50_000 == 0)
                     {
@@ -82,7 +82,7 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
                 ["birth_year"] = FieldRole.Measure,
             }), cancellationToken);
         var ordersDataset = await catalog.RegisterAsync(new DatasetRegistration(OrdersName, OrdersTable, DatasetKind.Transactions, source,
-            "Two years of orders: date, amount, quantity, category, channel and returns.", ownerId, DatasetSourceKind.Demo,
+            "Two years of orders: date, amount, quantity, category, channel, returns and the selling region.", ownerId, DatasetSourceKind.Demo,
             new Dictionary<string, FieldRole>
             {
                 ["customer_id"] = FieldRole.CustomerId,
@@ -92,6 +92,7 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
                 ["category"] = FieldRole.Dimension,
                 ["channel"] = FieldRole.Dimension,
                 ["returned"] = FieldRole.Dimension,
+                ["region"] = FieldRole.Dimension,
             }), cancellationToken);
         // Demo data is for everyone to explore.
         await DatasetSharing.GrantRolesAsync(dbFactory, customersDataset.Id, [Roles.Analyst, Roles.Viewer], cancellationToken);
@@ -123,7 +124,8 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
                 quantity INTEGER NOT NULL,
                 category VARCHAR,
                 channel VARCHAR NOT NULL,
-                returned BOOLEAN NOT NULL);
+                returned BOOLEAN NOT NULL,
+                region VARCHAR NOT NULL);
             """;
         await command.ExecuteNonQueryAsync(ct);
     }

@@ -59,8 +59,16 @@ public sealed class PermissionPolicy(
     {
         var fields = await attributes.FieldsForAsync(dataset,
             async id => id == dataset.Id || await access.FindReadableAsync(id, cancellationToken) is not null, cancellationToken);
-        var described = QueryDataset.From(dataset).WithAttributes(fields);
-        var datasetRules = await rules.ForDatasetAsync(dataset.Id, cancellationToken);
+        return await RestrictAsync(QueryDataset.From(dataset).WithAttributes(fields), subject, cancellationToken);
+    }
+
+    /// <summary>A dataset's own columns as the user may see them (no analysis fields): what customer facts are computed from.</summary>
+    private Task<QueryDataset> DescribeOwnAsync(Dataset dataset, Subject subject, CancellationToken cancellationToken) =>
+        RestrictAsync(QueryDataset.From(dataset), subject, cancellationToken);
+
+    private async Task<QueryDataset> RestrictAsync(QueryDataset described, Subject subject, CancellationToken cancellationToken)
+    {
+        var datasetRules = await rules.ForDatasetAsync(described.Id, cancellationToken);
         var hashKey = datasetRules.ColumnRules.Any(r => r.Treatment == ColumnTreatment.Hashed) ? await settings.HashKeyAsync(cancellationToken) : "";
         return DataPolicy.Restrict(described, datasetRules, subject.Who, subject.AdminsSeeAll, hashKey);
     }
@@ -82,7 +90,7 @@ public sealed class PermissionPolicy(
     private async Task<FactSource?> FactSourceAsync(Dataset dataset, Subject subject, CancellationToken cancellationToken)
     {
         // A transaction log (customer, date and amount) is its own source; a customer list with a date (e.g. signup) is not.
-        if (dataset.Kind == DatasetKind.Transactions && FromOrders(await DescribeAsync(dataset, subject, cancellationToken), customerKey: null) is { } own)
+        if (dataset.Kind == DatasetKind.Transactions && FromOrders(await DescribeOwnAsync(dataset, subject, cancellationToken), customerKey: null) is { } own)
         {
             return own;
         }
@@ -98,7 +106,7 @@ public sealed class PermissionPolicy(
         foreach (var relation in relations)
         {
             if (await access.FindReadableAsync(relation.FromDatasetId, cancellationToken) is { } orders
-                && FromOrders(await DescribeAsync(orders, subject, cancellationToken), relation.FromColumn) is { } source)
+                && FromOrders(await DescribeOwnAsync(orders, subject, cancellationToken), relation.FromColumn) is { } source)
             {
                 return source;
             }

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -106,6 +107,7 @@ public sealed class PortalHost : IAsyncDisposable
             await using (var db = await provider.GetRequiredService<IDbContextFactory<PortalDbContext>>().CreateDbContextAsync(cancellationToken))
             {
                 await db.Database.MigrateAsync(cancellationToken);
+                await AddUserAsync(db, user, role, cancellationToken);
             }
             // Open the warehouse now (file, limits, locked configuration), as the web host does at start.
             provider.GetRequiredService<DuckDbWarehouse>();
@@ -116,6 +118,28 @@ public sealed class PortalHost : IAsyncDisposable
             throw;
         }
         return new PortalHost(paths.DataDirectory, provider, user);
+    }
+
+    /// <summary>The benchmark's user as a stored account with its role: the permission policy reads who is asking from the store.</summary>
+    private static async Task AddUserAsync(PortalDbContext db, ClaimsPrincipal user, string role, CancellationToken cancellationToken)
+    {
+        var id = user.UserId()!;
+        if (!await db.Users.AnyAsync(u => u.Id == id, cancellationToken))
+        {
+            var name = user.Identity!.Name!;
+            db.Users.Add(new AppUser { Id = id, UserName = name, NormalizedUserName = name.ToUpperInvariant(), Email = name, DisplayName = name });
+        }
+        var stored = await db.Roles.SingleOrDefaultAsync(r => r.Name == role, cancellationToken);
+        if (stored is null)
+        {
+            stored = new IdentityRole(role) { NormalizedName = role.ToUpperInvariant() };
+            db.Roles.Add(stored);
+        }
+        if (!await db.UserRoles.AnyAsync(r => r.UserId == id && r.RoleId == stored.Id, cancellationToken))
+        {
+            db.UserRoles.Add(new IdentityUserRole<string> { UserId = id, RoleId = stored.Id });
+        }
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

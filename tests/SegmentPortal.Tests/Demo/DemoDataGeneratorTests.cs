@@ -27,6 +27,16 @@ public sealed class DemoDataGeneratorTests
     }
 
     [Fact]
+    public void An_order_is_sold_in_its_customers_region()
+    {
+        var (customers, orders) = TwentyThousand.Value;
+        var regions = customers.ToDictionary(c => c.CustomerId, c => c.Region);
+
+        Assert.All(orders, o => Assert.Equal(regions[o.CustomerId], o.Region));
+        Assert.True(orders.Select(o => o.Region).Distinct().Count() > 1);
+    }
+
+    [Fact]
     public void Another_seed_gives_other_rows()
     {
         var a = Generate(new DemoDataSize(Customers: 500, Seed: 1));

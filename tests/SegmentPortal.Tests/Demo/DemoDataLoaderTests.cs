@@ -38,13 +38,13 @@ public sealed class DemoDataLoaderTests : IAsyncLifetime
         Assert.Equal(3_000, customers.RowCount);
         Assert.Equal(10, customers.ColumnCount);
         Assert.Equal(result.Orders, orders.RowCount);
-        Assert.Equal(8, orders.ColumnCount);
+        Assert.Equal(9, orders.ColumnCount);
 
         var overview = await _harness.WithAsync<DatasetCatalog, PortalOverview>(c => c.GetOverviewAsync(TestContext.Current.CancellationToken));
         Assert.Equal(new PortalOverview(2, 3_000, 3_000 + result.Orders), overview);
 
         var detail = await _harness.WithAsync<DatasetCatalog, Dataset?>(c => c.GetAsync(orders.Id, TestContext.Current.CancellationToken));
-        Assert.Equal(["order_id", "customer_id", "order_date", "amount", "quantity", "category", "channel", "returned"],
+        Assert.Equal(["order_id", "customer_id", "order_date", "amount", "quantity", "category", "channel", "returned", "region"],
             detail!.Columns.Select(c => c.Name));
         Assert.Equal(ColumnType.Date, detail.Columns[2].Type);
         Assert.Equal(ColumnType.Decimal, detail.Columns[3].Type);

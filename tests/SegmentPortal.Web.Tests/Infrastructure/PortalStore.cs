@@ -1,10 +1,13 @@
+using Microsoft.AspNetCore.Identity;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Storage;
 using SegmentPortal.Core.Warehouse;
@@ -31,10 +34,38 @@ public sealed class PortalStore : IAsyncDisposable
 
     public IPortalDbFactory Db => _services.GetRequiredService<IPortalDbFactory>();
 
+    /// <summary>The change counter the store's saves bump (share it with services that cache access rules).</summary>
+    public AccessChanges Changes => _services.GetRequiredService<AccessChanges>();
+
     public DuckDbWarehouse Warehouse { get; }
 
     /// <summary>The temp data folder's layout.</summary>
     public StoragePaths Paths { get; }
+
+    /// <summary>
+    /// Records the user behind <see cref="PortalTestContext.Principal"/> (id <c>id-{name}</c>) with their roles: the
+    /// permission policy reads who is asking from the store for every query.
+    /// </summary>
+    public async Task AddUserAsync(string name, params string[] roles)
+    {
+        await using var db = await Db.CreateAsync();
+        var id = $"id-{name}";
+        if (!await db.Users.AnyAsync(u => u.Id == id))
+        {
+            db.Users.Add(new AppUser { Id = id, UserName = name, NormalizedUserName = name.ToUpperInvariant(), Email = name, DisplayName = name });
+        }
+        foreach (var role in roles)
+        {
+            var stored = await db.Roles.SingleOrDefaultAsync(r => r.Name == role);
+            if (stored is null)
+            {
+                stored = new IdentityRole(role) { NormalizedName = role.ToUpperInvariant() };
+                db.Roles.Add(stored);
+            }
+            db.UserRoles.Add(new IdentityUserRole<string> { UserId = id, RoleId = stored.Id });
+        }
+        await db.SaveChangesAsync();
+    }
 
     public static async Task<PortalStore> CreateAsync()
     {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Web.Tests.Infrastructure;
@@ -37,6 +38,8 @@ public static class ShopData
         services.AddScoped<PermissionPolicy>();
         services.AddScoped<SegmentPortal.Core.Access.DataRuleStore>();
         services.AddScoped<SegmentPortal.Core.Access.PortalSettings>();
+        services.AddSingleton(store.Changes);
+        services.AddSingleton<SegmentPortal.Core.Access.AccessCache>();
         services.AddScoped<SegmentPortal.Core.Audit.AuditLog>();
         services.AddScoped<SegmentPortal.Core.Sharing.SharingService>();
         services.AddScoped<QueryService>();
@@ -71,6 +74,7 @@ public static class ShopData
             return null;
         }, cancellationToken);
 
+        await store.AddUserAsync(Owner, Roles.Analyst);
         var catalog = services.GetRequiredService<DatasetCatalog>();
         var ownerId = PortalTestContext.Principal(Owner).FindFirst(System.Security.Claims.ClaimTypes.NameIdentifier)!.Value;
         var customers = await catalog.RegisterAsync(new DatasetRegistration(CustomersName, CustomersTable, DatasetKind.Customers, "Test", OwnerId: ownerId,
