@@ -65,6 +65,9 @@ public static class DependencyInjection
         services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Clustering.ClusteringService>());
         services.AddScoped<SegmentService>();
         services.AddScoped<Dashboards.DashboardService>();
+        services.AddOptions<Sharing.SharingOptions>().BindConfiguration(Sharing.SharingOptions.Section);
+        services.AddScoped<Sharing.SharingService>();
+        services.AddScoped<Sharing.PublicLinkService>();
         services.AddScoped<Dashboards.TileDataService>();
         services.AddScoped<RuleBuilderService>();
         services.AddScoped<DatasetAccess>();

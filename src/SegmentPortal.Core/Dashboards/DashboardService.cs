@@ -8,10 +8,19 @@ using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Core.Dashboards;
 
-public sealed record DashboardSummary(int Id, string Name, string? Description, string? Owner, int TileCount, DateTimeOffset UpdatedAt, bool CanEdit);
+public sealed record DashboardSummary(int Id, string Name, string? Description, string? Owner, int TileCount, DateTimeOffset UpdatedAt, bool CanEdit)
+{
+    public int? FolderId { get; init; }
+
+    /// <summary>Shared with the current user by someone else (directly or through its folder), rather than their own.</summary>
+    public bool SharedWithMe { get; init; }
+
+    public bool CanShare { get; init; }
+}
 
 /// <summary>A dashboard as a page shows it: tiles, their places, filters, and what the current user may do with it.</summary>
 public sealed record DashboardView(
@@ -27,6 +36,18 @@ public sealed record DashboardView(
     bool CanEdit,
     DateTimeOffset UpdatedAt)
 {
+    /// <summary>The owner or an Admin: may change who has access and make public links.</summary>
+    public bool CanShare { get; init; }
+
+    /// <summary>The current user may export tiles and the board (see <see cref="SharingService.MayExport"/>).</summary>
+    public bool CanExport { get; init; } = true;
+
+    public bool Watermark { get; init; }
+
+    public bool ViewersMayExport { get; init; } = true;
+
+    public int? FolderId { get; init; }
+
     public TileDefinition Tile(string tileId) =>
         Tiles.FirstOrDefault(t => t.Id == tileId) ?? throw new PortalException("That tile is no longer on this dashboard.");
 }
@@ -44,6 +65,7 @@ public sealed class DashboardService(
     SegmentService segments,
     RfmService rfm,
     ClusteringService clustering,
+    SharingService sharing,
     TimeProvider clock)
 {
     public const int MaxTiles = 50;
@@ -53,16 +75,23 @@ public sealed class DashboardService(
 
     public async Task<IReadOnlyList<DashboardSummary>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var user = await currentUser.RequireAsync(Permissions.ViewData);
+        await currentUser.RequireAsync(Permissions.ViewData);
+        var map = await sharing.MapAsync(cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var rows = await (from d in db.Dashboards.AsNoTracking()
                           join u in db.Users on d.OwnerId equals u.Id into owners
                           from owner in owners.DefaultIfEmpty()
                           select new { Dashboard = d, Owner = owner == null ? null : owner.Email })
             .ToListAsync(cancellationToken);
-        return rows.Where(r => CanView(user, r.Dashboard))
-            .Select(r => new DashboardSummary(r.Dashboard.Id, r.Dashboard.Name, r.Dashboard.Description, r.Owner,
-                DashboardJson.Read<TileDefinition>(r.Dashboard.TilesJson).Count, r.Dashboard.UpdatedAt, CanEdit(user, r.Dashboard)))
+        return rows.Select(r => (Row: r, Access: map.Dashboard(r.Dashboard.Id, r.Dashboard.OwnerId, r.Dashboard.FolderId)))
+            .Where(r => r.Access.CanView)
+            .Select(r => new DashboardSummary(r.Row.Dashboard.Id, r.Row.Dashboard.Name, r.Row.Dashboard.Description, r.Row.Owner,
+                DashboardJson.Read<TileDefinition>(r.Row.Dashboard.TilesJson).Count, r.Row.Dashboard.UpdatedAt, r.Access.CanEdit)
+            {
+                FolderId = r.Row.Dashboard.FolderId,
+                SharedWithMe = !r.Access.IsOwner && map.SharedWithMe(r.Row.Dashboard.Id, r.Row.Dashboard.FolderId),
+                CanShare = r.Access.CanShare,
+            })
             .OrderBy(r => r.Name, StringComparer.CurrentCultureIgnoreCase)
             .ToList();
     }
@@ -72,7 +101,8 @@ public sealed class DashboardService(
         var user = await currentUser.RequireAsync(Permissions.ViewData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var dashboard = await db.Dashboards.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-        return dashboard is not null && CanView(user, dashboard) ? View(user, dashboard) : throw Missing();
+        var access = dashboard is null ? ItemAccess.None : (await sharing.MapAsync(cancellationToken)).Dashboard(dashboard.Id, dashboard.OwnerId, dashboard.FolderId);
+        return access.CanView ? View(user, access, dashboard!) : throw Missing();
     }
 
     public async Task<int> CreateAsync(string name, string? description = null, CancellationToken cancellationToken = default)
@@ -103,11 +133,18 @@ public sealed class DashboardService(
 
     public async Task DeleteAsync(int id, CancellationToken cancellationToken = default)
     {
-        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await currentUser.RequireAsync(Permissions.ManageData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var dashboard = await LoadForEditAsync(db, user, id, cancellationToken);
+        var (dashboard, access) = await LoadForEditAsync(db, id, cancellationToken);
+        if (!access.CanShare)
+        {
+            throw new PermissionDeniedException("Only the dashboard's owner or an Admin can delete it.");
+        }
         db.Dashboards.Remove(dashboard);
         await db.SaveChangesAsync(cancellationToken);
+        // Its shares and links go with it, so a later dashboard with the same id inherits nothing.
+        await db.Shares.Where(s => s.Item == SharedItem.Dashboard && s.ItemId == id).ExecuteDeleteAsync(cancellationToken);
+        await db.PublicLinks.Where(l => l.DashboardId == id).ExecuteDeleteAsync(cancellationToken);
     }
 
     /// <summary>Adds a checked tile (an id is given when it has none) at the first free place, or at <paramref name="at"/>.</summary>
@@ -220,15 +257,21 @@ public sealed class DashboardService(
         }, cancellationToken);
     }
 
-    /// <summary>
-    /// Who sees a dashboard: its owner and Admins. Sharing with users and roles is the next step and is checked here,
-    /// so listing, opening and reading tiles all follow it.
-    /// </summary>
-    public static bool CanView(ClaimsPrincipal user, Dashboard dashboard) =>
-        user.IsInRole(Roles.Admin) || (dashboard.OwnerId is not null && dashboard.OwnerId == user.UserId());
+    /// <summary>Shows the viewer's name and the time across the board, or stops showing it.</summary>
+    public Task<DashboardView> SetWatermarkAsync(int id, bool on, CancellationToken cancellationToken = default) =>
+        ChangeAsync(id, (_, dashboard) =>
+        {
+            dashboard.Watermark = on;
+            return Task.CompletedTask;
+        }, cancellationToken);
 
-    public static bool CanEdit(ClaimsPrincipal user, Dashboard dashboard) =>
-        Permissions.IsGranted(user, Permissions.ManageData) && (user.IsInRole(Roles.Admin) || (dashboard.OwnerId is not null && dashboard.OwnerId == user.UserId()));
+    /// <summary>Lets the people it is shared with as Viewers export tiles and the board, or stops them.</summary>
+    public Task<DashboardView> SetViewersMayExportAsync(int id, bool allowed, CancellationToken cancellationToken = default) =>
+        ChangeAsync(id, (_, dashboard) =>
+        {
+            dashboard.ViewersMayExport = allowed;
+            return Task.CompletedTask;
+        }, cancellationToken);
 
     /// <summary>Checks a tile against what it reads, as the current user may read it.</summary>
     private async Task ValidateTileAsync(TileDefinition tile, CancellationToken cancellationToken)
@@ -272,29 +315,37 @@ public sealed class DashboardService(
     {
         var user = await currentUser.RequireAsync(Permissions.ManageData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var dashboard = await LoadForEditAsync(db, user, id, cancellationToken);
+        var (dashboard, access) = await LoadForEditAsync(db, id, cancellationToken);
         await change(db, dashboard);
         dashboard.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
-        return View(user, dashboard);
+        return View(user, access, dashboard);
     }
 
-    private static async Task<Dashboard> LoadForEditAsync(IPortalDb db, ClaimsPrincipal user, int id, CancellationToken cancellationToken)
+    private async Task<(Dashboard Dashboard, ItemAccess Access)> LoadForEditAsync(IPortalDb db, int id, CancellationToken cancellationToken)
     {
         var dashboard = await db.Dashboards.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-        if (dashboard is null || !CanView(user, dashboard))
+        var access = dashboard is null ? ItemAccess.None : (await sharing.MapAsync(cancellationToken)).Dashboard(dashboard.Id, dashboard.OwnerId, dashboard.FolderId);
+        if (!access.CanView)
         {
             throw Missing();
         }
-        return CanEdit(user, dashboard) ? dashboard : throw new PermissionDeniedException("Only the dashboard's owner or an Admin can change it.");
+        return access.CanEdit ? (dashboard!, access) : throw new PermissionDeniedException("Only the dashboard's owner, its Editors or an Admin can change it.");
     }
 
-    private static DashboardView View(ClaimsPrincipal user, Dashboard dashboard)
+    private static DashboardView View(ClaimsPrincipal user, ItemAccess access, Dashboard dashboard)
     {
         var tiles = DashboardJson.Read<TileDefinition>(dashboard.TilesJson);
         return new DashboardView(dashboard.Id, dashboard.Name, dashboard.Description, dashboard.OwnerId, tiles,
             DashboardLayout.Reconcile(DashboardJson.Read<TileLayout>(dashboard.LayoutJson), tiles), DashboardJson.Read<DashboardFilter>(dashboard.FiltersJson),
-            dashboard.AutoRefreshMinutes, dashboard.PreviousLayoutJson is not null, CanEdit(user, dashboard), dashboard.UpdatedAt);
+            dashboard.AutoRefreshMinutes, dashboard.PreviousLayoutJson is not null, access.CanEdit, dashboard.UpdatedAt)
+        {
+            CanShare = access.CanShare,
+            CanExport = SharingService.MayExport(user, access, dashboard.ViewersMayExport),
+            Watermark = dashboard.Watermark,
+            ViewersMayExport = dashboard.ViewersMayExport,
+            FolderId = dashboard.FolderId,
+        };
     }
 
     private static PortalException Missing() => new("That dashboard does not exist or you do not have access to it.");

@@ -23,7 +23,7 @@ public sealed record AuthorizedQuery(QuerySpec Spec, CompileContext Context, Cla
 /// </summary>
 public sealed class PermissionPolicy(
     ICurrentUser currentUser, DatasetAccess access, IPortalDbFactory dbFactory, CustomerAttributeStore attributes,
-    DataRuleStore rules, PortalSettings settings, TimeProvider clock)
+    DataRuleStore rules, PortalSettings settings, Sharing.SharingService sharing, TimeProvider clock)
 {
     public async Task<AuthorizedQuery> AuthorizeAsync(QuerySpec spec, CancellationToken cancellationToken = default)
     {
@@ -131,7 +131,10 @@ public sealed class PermissionPolicy(
         return key is null || date is null ? null : new FactSource(orders, key, date, amount, Role(FieldRole.OrderId));
     }
 
-    /// <summary>Loads every segment a rule refers to (and the ones those refer to), each only if its dataset is readable.</summary>
+    /// <summary>
+    /// Loads every segment a rule refers to (and the ones those refer to), each only if the user may see the segment
+    /// (owner, Admin or shared) and read its dataset; any other is missing to the compiler.
+    /// </summary>
     private async Task CollectSegmentsAsync(RuleNode rule, Dictionary<int, SegmentReference> found, Subject subject, CancellationToken cancellationToken)
     {
         var ids = (rule is RuleGroup g ? g.Descendants() : [rule]).OfType<SegmentCondition>().Select(s => s.SegmentId)
@@ -142,9 +145,11 @@ public sealed class PermissionPolicy(
         }
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var segments = await db.Segments.AsNoTracking().Where(s => ids.Contains(s.Id)).ToListAsync(cancellationToken);
+        var visible = await sharing.MapAsync(cancellationToken);
         foreach (var segment in segments)
         {
-            if (await access.FindReadableAsync(segment.DatasetId, cancellationToken) is not { } dataset)
+            if (!visible.Of(Sharing.SharedItem.Segment, segment.Id, segment.OwnerId).CanView
+                || await access.FindReadableAsync(segment.DatasetId, cancellationToken) is not { } dataset)
             {
                 continue;
             }

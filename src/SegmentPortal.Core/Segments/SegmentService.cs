@@ -5,6 +5,7 @@ using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Core.Segments;
 
@@ -20,7 +21,14 @@ public sealed record SegmentRow(
     long? Population,
     DateTimeOffset? RefreshedAt,
     DateTimeOffset UpdatedAt,
-    bool CanEdit);
+    bool CanEdit)
+{
+    /// <summary>The owner or an Admin: may change who has access.</summary>
+    public bool CanShare { get; init; }
+
+    /// <summary>Shared with the current user by someone else, rather than their own.</summary>
+    public bool SharedWithMe { get; init; }
+}
 
 public sealed record SegmentDraft(
     string Name,
@@ -48,11 +56,13 @@ public sealed class SegmentService(
     PermissionPolicy policy,
     QueryService queries,
     SegmentStore store,
+    SharingService sharing,
     TimeProvider clock)
 {
     public async Task<IReadOnlyList<SegmentRow>> ListAsync(CancellationToken cancellationToken = default)
     {
-        var user = await currentUser.RequireAsync(Permissions.ViewData);
+        await currentUser.RequireAsync(Permissions.ViewData);
+        var map = await sharing.MapAsync(cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var rows = await (from s in db.Segments.AsNoTracking()
                           join d in db.Datasets on s.DatasetId equals d.Id
@@ -70,19 +80,30 @@ public sealed class SegmentService(
                 restricted.Add(datasetId);
             }
         }
-        return rows.Where(r => readable.Contains(r.Segment.DatasetId))
-            .Select(r => new SegmentRow(r.Segment.Id, r.Segment.Name, r.Segment.Description, SplitTags(r.Segment.Tags), r.Owner,
-                r.Segment.DatasetId, r.Name,
-                restricted.Contains(r.Segment.DatasetId) ? null : r.Segment.Size,
-                restricted.Contains(r.Segment.DatasetId) ? null : r.Segment.Population, r.Segment.RefreshedAt, r.Segment.UpdatedAt,
-                CanEdit(user, r.Segment)))
+        // Private until shared: the owner's, Admins', and those shared with the user, on datasets they may read.
+        return rows.Select(r => (Row: r, Access: map.Of(SharedItem.Segment, r.Segment.Id, r.Segment.OwnerId)))
+            .Where(r => r.Access.CanView && readable.Contains(r.Row.Segment.DatasetId))
+            .Select(r => new SegmentRow(r.Row.Segment.Id, r.Row.Segment.Name, r.Row.Segment.Description, SplitTags(r.Row.Segment.Tags), r.Row.Owner,
+                r.Row.Segment.DatasetId, r.Row.Name,
+                restricted.Contains(r.Row.Segment.DatasetId) ? null : r.Row.Segment.Size,
+                restricted.Contains(r.Row.Segment.DatasetId) ? null : r.Row.Segment.Population, r.Row.Segment.RefreshedAt, r.Row.Segment.UpdatedAt,
+                r.Access.CanEdit)
+            {
+                CanShare = r.Access.CanShare,
+                SharedWithMe = !r.Access.IsOwner && !r.Access.CanShare,
+            })
             .OrderBy(r => r.Name, StringComparer.CurrentCultureIgnoreCase)
             .ToList();
     }
 
     public async Task<(Segment Segment, RuleTree Rule, bool CanEdit)> GetAsync(int id, CancellationToken cancellationToken = default)
     {
-        var user = await currentUser.RequireAsync(Permissions.ViewData);
+        await currentUser.RequireAsync(Permissions.ViewData);
+        var shared = await sharing.AccessAsync(SharedItem.Segment, id, cancellationToken);
+        if (!shared.CanView)
+        {
+            throw Missing();
+        }
         var segment = await LoadAsync(id, cancellationToken);
         var dataset = await access.RequireReadableAsync(segment.DatasetId, cancellationToken);
         if (!await SeesStoredCountsAsync(dataset, cancellationToken))
@@ -90,7 +111,7 @@ public sealed class SegmentService(
             segment.Size = null;
             segment.Population = null;
         }
-        return (segment, RuleTree.FromJson(segment.RuleJson), CanEdit(user, segment));
+        return (segment, RuleTree.FromJson(segment.RuleJson), shared.CanEdit);
     }
 
     /// <summary>
@@ -185,11 +206,11 @@ public sealed class SegmentService(
 
     public async Task UpdateAsync(int id, SegmentDraft draft, CancellationToken cancellationToken = default)
     {
-        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await currentUser.RequireAsync(Permissions.ManageData);
         await access.RequireReadableAsync(draft.DatasetId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var segment = await db.Segments.SingleOrDefaultAsync(s => s.Id == id, cancellationToken) ?? throw Missing();
-        RequireEditor(user, segment);
+        await RequireEditorAsync(id, cancellationToken);
         var previousRule = segment.RuleJson;
         segment.Name = await CheckNameAsync(db, draft.Name, id, cancellationToken);
         segment.Description = Clean(draft.Description);
@@ -224,10 +245,13 @@ public sealed class SegmentService(
 
     public async Task DeleteAsync(int id, CancellationToken cancellationToken = default)
     {
-        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await currentUser.RequireAsync(Permissions.ManageData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var segment = await db.Segments.SingleOrDefaultAsync(s => s.Id == id, cancellationToken) ?? throw Missing();
-        RequireEditor(user, segment);
+        if (!(await RequireEditorAsync(id, cancellationToken)).CanShare)
+        {
+            throw new PermissionDeniedException("Only the segment's owner or an Admin can delete it.");
+        }
         var others = await db.Segments.AsNoTracking().Where(s => s.Id != id).Select(s => new { s.Name, s.RuleJson }).ToListAsync(cancellationToken);
         var users = others.Where(o => RuleTree.FromJson(o.RuleJson).Root.Descendants().OfType<SegmentCondition>().Any(c => c.SegmentId == id))
             .Select(o => o.Name).ToList();
@@ -237,6 +261,7 @@ public sealed class SegmentService(
         }
         db.Segments.Remove(segment);
         await db.SaveChangesAsync(cancellationToken);
+        await db.Shares.Where(s => s.Item == SharedItem.Segment && s.ItemId == id).ExecuteDeleteAsync(cancellationToken);
         await store.ForgetAsync(id, cancellationToken);
     }
 
@@ -345,15 +370,14 @@ public sealed class SegmentService(
         return Convert.ToInt64(result.Scalar("n") ?? 0L, CultureInfo.InvariantCulture);
     }
 
-    private static bool CanEdit(System.Security.Claims.ClaimsPrincipal user, Segment segment) =>
-        Permissions.IsGranted(user, Permissions.ManageData) && (user.IsInRole(Roles.Admin) || segment.OwnerId == user.UserId());
-
-    private static void RequireEditor(System.Security.Claims.ClaimsPrincipal user, Segment segment)
+    private async Task<ItemAccess> RequireEditorAsync(int id, CancellationToken cancellationToken)
     {
-        if (!CanEdit(user, segment))
+        var shared = await sharing.AccessAsync(SharedItem.Segment, id, cancellationToken);
+        if (!shared.CanView)
         {
-            throw new PermissionDeniedException("Only the segment's owner or an Admin can change it.");
+            throw Missing();
         }
+        return shared.CanEdit ? shared : throw new PermissionDeniedException("Only the segment's owner, its Editors or an Admin can change it.");
     }
 
     private async Task<Segment> LoadAsync(int id, CancellationToken cancellationToken)

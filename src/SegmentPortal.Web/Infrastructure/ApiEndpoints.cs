@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Http.Features;
 using SegmentPortal.Core;
+using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Exports;
 using SegmentPortal.Core.Import;
@@ -94,7 +95,7 @@ public static class ApiEndpoints
     /// </summary>
     public static IEndpointRouteBuilder MapSegmentExports(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/api/segments/{id:int}/members.{format}", async (int id, string format, HttpContext http, SegmentService segments, CancellationToken ct) =>
+        endpoints.MapGet("/api/segments/{id:int}/members.{format}", async (int id, string format, HttpContext http, SegmentService segments, AuditLog audit, CancellationToken ct) =>
         {
             if (format is not ("csv" or "xlsx"))
             {
@@ -126,6 +127,7 @@ public static class ApiEndpoints
             {
                 await TableExport.WriteXlsxAsync(members, http.Response.Body, name, ct);
             }
+            await audit.RecordAsync(AuditActions.Export, $"Segment {id} “{name}” members", format.ToUpperInvariant(), members.Rows.Count, CancellationToken.None);
             return Results.Empty;
         }).RequireAuthorization(Permissions.ViewData);
         return endpoints;

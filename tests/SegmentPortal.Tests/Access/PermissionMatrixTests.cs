@@ -10,6 +10,7 @@ using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Sharing;
 using static SegmentPortal.Tests.Access.PermissionFixture;
 
 namespace SegmentPortal.Tests.Access;
@@ -176,6 +177,7 @@ public sealed class PermissionMatrixTests(PermissionFixture f) : IClassFixture<P
         f.AsOwner();
         var id = await f.With<SegmentService, int>(s => s.CreateAsync(new SegmentDraft($"Export {Guid.NewGuid():N}", f.Customers.Id,
             new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "city", Operator = RuleOperator.IsNotEmpty }] } }), Ct));
+        await f.With<SharingService, bool>(async s => { await s.ShareAsync(SharedItem.Segment, id, null, Roles.Viewer, ShareLevel.Viewer, Ct); return true; });
 
         f.AsNorthViewer();
         var members = await f.With<SegmentService, QueryResult>(s => s.AllMembersAsync(id, Ct));
@@ -373,6 +375,7 @@ public sealed class PermissionMatrixTests(PermissionFixture f) : IClassFixture<P
         var id = await f.With<SegmentService, int>(s => s.CreateAsync(new SegmentDraft($"Sized {Guid.NewGuid():N}", f.Customers.Id,
             new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "city", Operator = RuleOperator.IsNotEmpty }] } }), Ct));
         await f.With<SegmentService, SegmentSnapshot>(s => s.RefreshAsync(id, Ct));
+        await f.With<SharingService, bool>(async s => { await s.ShareAsync(SharedItem.Segment, id, null, Roles.Viewer, ShareLevel.Viewer, Ct); return true; });
         var sizeTile = new TileDefinition { Id = "size", Type = TileType.SegmentSize, SegmentId = id };
         f.AsAdmin();
         var adminTile = await LoadAsync(Board(null, sizeTile), sizeTile);

@@ -99,7 +99,8 @@ public sealed class RulePropertyFixture : IAsyncLifetime
     private async Task<int> SaveSegmentAsync(string name, RuleGroup rule)
     {
         await using var db = await Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync();
-        var segment = new Segment { Name = name, DatasetId = CustomerData.Id, RuleJson = new RuleTree { Root = rule }.ToJson() };
+        // Owned by the signed-in user: segments are private to their owner until shared.
+        var segment = new Segment { Name = name, DatasetId = CustomerData.Id, RuleJson = new RuleTree { Root = rule }.ToJson(), OwnerId = Harness.CurrentUser.Principal.UserId() };
         db.Segments.Add(segment);
         await db.SaveChangesAsync();
         return segment.Id;

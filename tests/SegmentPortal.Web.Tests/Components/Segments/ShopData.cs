@@ -40,6 +40,8 @@ public static class ShopData
         services.AddScoped<SegmentPortal.Core.Access.PortalSettings>();
         services.AddSingleton(store.Changes);
         services.AddSingleton<SegmentPortal.Core.Access.AccessCache>();
+        services.AddScoped<SegmentPortal.Core.Audit.AuditLog>();
+        services.AddScoped<SegmentPortal.Core.Sharing.SharingService>();
         services.AddScoped<QueryService>();
         services.AddScoped<SegmentService>();
         services.AddScoped<RuleBuilderService>();
