@@ -146,6 +146,8 @@ public sealed class PermissionFixture : IAsyncLifetime
 
     public Task<T> With<TService, T>(Func<TService, Task<T>> action) where TService : notnull => Harness.WithAsync(action);
 
+    public Task With<TService>(Func<TService, Task> action) where TService : notnull => Harness.WithAsync(action);
+
     public async Task SetSettingAsync(string key, string value) =>
         await Harness.WithAsync<PortalSettings>(s => s.SetAsync(key, value));
 

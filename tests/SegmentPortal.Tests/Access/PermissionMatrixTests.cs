@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Dashboards;
@@ -258,9 +260,11 @@ public sealed class PermissionMatrixTests(PermissionFixture f) : IClassFixture<P
         f.AsOwner();
         var id = await f.With<DashboardService, int>(s => s.CreateAsync($"Board {Guid.NewGuid():N}", cancellationToken: Ct));
         await f.With<DashboardService, DashboardView>(s => s.AddTileAsync(id, Chart("byRegion", TileType.Bar, f.Orders.Id, ["region"], Revenue), cancellationToken: Ct));
-        var board = await f.With<DashboardService, DashboardView>(s => s.AddTileAsync(id, Chart("names", TileType.Table, f.Customers.Id, ["name"]), cancellationToken: Ct));
+        await f.With<DashboardService, DashboardView>(s => s.AddTileAsync(id, Chart("names", TileType.Table, f.Customers.Id, ["name"]), cancellationToken: Ct));
+        await f.With<SharingService, bool>(async s => { await s.ShareAsync(SharedItem.Dashboard, id, null, Roles.Viewer, ShareLevel.Viewer, Ct); return true; });
 
         f.AsNorthViewer();
+        var board = await f.With<DashboardService, DashboardView>(s => s.GetAsync(id, Ct));
         var tiles = new List<TileData>();
         foreach (var tile in board.Tiles)
         {
@@ -269,6 +273,60 @@ public sealed class PermissionMatrixTests(PermissionFixture f) : IClassFixture<P
 
         Assert.Equal(["North|3200"], Show(tiles[0].Rows));
         Assert.Equal(["Ann", "Cy"], Sorted(tiles[1].Rows));
+    }
+
+    [Fact]
+    public async Task View_as_user()
+    {
+        // An Admin viewing the portal as the North Viewer: the circuit's principal is the Viewer's (as the web host's
+        // CurrentUser returns it while viewing as), so every path answers with the Viewer's rows and columns.
+        f.AsAdmin();
+        var asAdmin = await f.With<DatasetProfiler, DatasetPreview>(p => p.PreviewAsync(f.Customers.Id, Ct));
+        System.Security.Claims.ClaimsPrincipal viewing;
+        await using (var scope = f.Harness.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ViewAsService>().StartAsync(f.NorthViewer.Id, Ct);
+            viewing = scope.ServiceProvider.GetRequiredService<ViewAsState>().Principal!;
+        }
+        f.Harness.CurrentUser.Principal = viewing;
+
+        var preview = await f.With<DatasetProfiler, DatasetPreview>(p => p.PreviewAsync(f.Customers.Id, Ct));
+        var tile = Chart("revenue", TileType.Bar, f.Orders.Id, ["region"], Revenue);
+        var data = await LoadAsync(Board(null, tile), tile);
+
+        Assert.Equal(AllCustomerColumns, asAdmin.Columns);
+        Assert.Equal(5, asAdmin.Rows.Count);
+        Assert.Equal(ViewerCustomerColumns, preview.Columns);
+        Assert.Equal(["1|Ann|North|a***@example.com|Oslo", "3|Cy|North|c***@example.com|Bergen"], Sorted(preview.Rows));
+        Assert.Equal(["North|3200"], Show(data.Rows));
+        await Assert.ThrowsAsync<PermissionDeniedException>(() => f.With<DataPermissionService>(s => s.SetAdminsSeeAllDataAsync(false, Ct)));
+    }
+
+    [Fact]
+    public async Task Public_link()
+    {
+        // The owner's board, opened by a public link: the visit acts as the public account, a Viewer whose Region the
+        // Admin set to South, so the Viewers' row rule and column rules apply to it like to any Viewer.
+        f.AsAdmin();
+        await f.With<PublicLinkService>(s => s.SetEnabledAsync(true, Ct));
+        f.AsOwner();
+        var id = await f.With<DashboardService, int>(s => s.CreateAsync($"Public {Guid.NewGuid():N}", cancellationToken: Ct));
+        await f.With<DashboardService, DashboardView>(s => s.AddTileAsync(id, Chart("byRegion", TileType.Bar, f.Orders.Id, ["region"], Revenue), cancellationToken: Ct));
+        await f.With<DashboardService, DashboardView>(s => s.AddTileAsync(id, Chart("people", TileType.Table, f.Customers.Id, ["name", "email"]), cancellationToken: Ct));
+        var link = await f.With<PublicLinkService, NewPublicLink>(s => s.CreateAsync(id, 7, Ct));
+        var visit = (await f.With<PublicLinkService, PublicVisit?>(s => s.OpenAsync(link.Token, countUse: true, cancellationToken: Ct)))!;
+        f.AsAdmin();
+        await f.With<DataPermissionService>(s => s.SetAttributesAsync(visit.Principal.UserId()!, new Dictionary<string, string> { ["Region"] = "South" }, Ct));
+
+        f.Harness.CurrentUser.Principal = visit.Principal;
+        var board = await f.With<DashboardService, DashboardView>(s => s.GetAsync(id, Ct));
+        var revenue = await LoadAsync(board, board.Tiles[0]);
+        var people = await LoadAsync(board, board.Tiles[1]);
+
+        Assert.Equal(["South|160"], Show(revenue.Rows));
+        Assert.Equal(["Bo|b***@example.com", "Ed|e***@example.com"], Sorted(people.Rows));
+        Assert.False(board.CanEdit);
+        Assert.False(board.CanExport);
     }
 
     [Fact]
