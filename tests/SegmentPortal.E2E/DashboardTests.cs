@@ -104,8 +104,9 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         await Expect(page.GetByTestId("dashboard-tile")).ToHaveCountAsync(6);
     }
 
-    private static async Task AddTileAsync(IPage page, string title, string type, string dataset,
-        (string Kind, string? Column)? measure = null, string? dimension = null, string? dateColumn = null, string? drillTo = null)
+    internal static async Task AddTileAsync(IPage page, string title, string type, string dataset,
+        (string Kind, string? Column)? measure = null, string? dimension = null, string? dateColumn = null, string? drillTo = null,
+        string? secondDimension = null)
     {
         await page.GetByTestId("add-tile").ClickAsync();
         var dialog = page.GetByRole(AriaRole.Dialog);
@@ -123,6 +124,11 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         if (dimension is not null)
         {
             await Pages.ChooseAsync(page, dialog.GetByTestId("dimension-column").First, dimension);
+        }
+        if (secondDimension is not null)
+        {
+            await dialog.GetByTestId("editor-add-dimension").ClickAsync();
+            await Pages.ChooseAsync(page, dialog.GetByTestId("dimension-column").Nth(1), secondDimension);
         }
         if (drillTo is not null)
         {
