@@ -55,10 +55,21 @@ public sealed class PermissionPolicy(
     public async Task<QueryDataset> DescribeAsync(Dataset dataset, CancellationToken cancellationToken = default) =>
         await DescribeAsync(dataset, await SubjectAsync(await currentUser.GetPrincipalAsync(), cancellationToken), cancellationToken);
 
+    /// <remarks>
+    /// Analysis fields (RFM scores, clusters) were computed over the rows and columns of whoever ran the analysis: a
+    /// user with data rules on the dataset, or on the analysed one, does not get them (their own RFM, counted live over
+    /// their rows, is on the RFM tile).
+    /// </remarks>
     private async Task<QueryDataset> DescribeAsync(Dataset dataset, Subject subject, CancellationToken cancellationToken)
     {
-        var fields = await attributes.FieldsForAsync(dataset,
-            async id => id == dataset.Id || await access.FindReadableAsync(id, cancellationToken) is not null, cancellationToken);
+        var own = await RestrictAsync(QueryDataset.From(dataset), subject, cancellationToken);
+        if (own.IsRestricted)
+        {
+            return own;
+        }
+        var fields = await attributes.FieldsForAsync(dataset, async id => id == dataset.Id
+            || (await access.FindReadableAsync(id, cancellationToken) is { } analysed
+                && !(await RestrictAsync(QueryDataset.From(analysed), subject, cancellationToken)).IsRestricted), cancellationToken);
         return await RestrictAsync(QueryDataset.From(dataset).WithAttributes(fields), subject, cancellationToken);
     }
 

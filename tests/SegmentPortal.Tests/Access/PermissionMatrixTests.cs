@@ -367,6 +367,15 @@ public sealed class PermissionMatrixTests(PermissionFixture f) : IClassFixture<P
         Assert.Equal(2, viewerGrid.Rows.Sum(r => (double)r[3]!));
         Assert.Equal(2, viewerGridAfter.Rows.Sum(r => (double)r[3]!));
         Assert.Equal(5, adminGrid.Rows.Sum(r => (double)r[3]!));
+
+        // The saved scores as customer fields: computed over the owner's rows, so not offered to users with data rules.
+        async Task<IReadOnlyList<string>> FieldsAsync() => (await f.With<PermissionPolicy, QueryDataset>(async p =>
+            await p.DescribeAsync(await f.With<DatasetAccess, Dataset>(a => a.RequireReadableAsync(f.Customers.Id, Ct)), Ct))).Fields
+            .Where(x => x.Source is not null).Select(x => x.Name).ToList();
+        f.AsAdmin();
+        Assert.NotEmpty(await FieldsAsync());
+        f.AsNorthViewer();
+        Assert.Empty(await FieldsAsync());
     }
 
     [Fact]
