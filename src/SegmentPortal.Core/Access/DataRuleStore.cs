@@ -33,12 +33,9 @@ public sealed class DataRuleStore(IPortalDbFactory dbFactory, AccessCache cache)
         {
             return null;
         }
-        var roles = await (from ur in db.UserRoles
-                           join r in db.Roles on ur.RoleId equals r.Id
-                           where ur.UserId == id
-                           select r.Name).ToListAsync(cancellationToken);
+        var roles = await db.RolesOfAsync(id, cancellationToken);
         var attributes = await db.UserAttributes.AsNoTracking().Where(a => a.UserId == id).ToListAsync(cancellationToken);
-        return new AccessSubject(user.Id, user.Email, user.DisplayName, roles.OfType<string>().ToHashSet(StringComparer.Ordinal),
+        return new AccessSubject(user.Id, user.Email, user.DisplayName, roles.ToHashSet(StringComparer.Ordinal),
             attributes.GroupBy(a => a.Name, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.OrdinalIgnoreCase));
     }
 

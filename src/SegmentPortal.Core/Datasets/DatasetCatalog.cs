@@ -38,16 +38,10 @@ public sealed class DatasetCatalog(
     /// <summary>Under data rules a dataset's size is what the user may see: their rows (counted live) and their columns.</summary>
     private async Task<DatasetSummary> AsSeenAsync(DatasetSummary summary, CancellationToken cancellationToken)
     {
-        // Resolved only for datasets with rules: the policy and the query layer depend on more than the catalog does.
-        var policy = services.GetRequiredService<Queries.PermissionPolicy>();
-        var queries = services.GetRequiredService<Queries.QueryService>();
-        if (await access.FindReadableAsync(summary.Id, cancellationToken) is not { } dataset
-            || await policy.DescribeAsync(dataset, cancellationToken) is not { IsRestricted: true } view)
-        {
-            return summary;
-        }
-        var rows = await queries.RunAsync(new Queries.QuerySpec { DatasetId = summary.Id, Measures = [new Queries.Measure(Queries.MeasureKind.Count, "rows")] }, cancellationToken);
-        return summary with { RowCount = (long)(Queries.QueryValue.ToDouble(rows.Scalar("rows")) ?? 0), ColumnCount = view.OwnFields.Count() };
+        // Resolved only for datasets with rules: the profiler reads through the query layer, which depends on more than
+        // the catalog does.
+        var seen = await services.GetRequiredService<DatasetProfiler>().OverviewAsync(summary.Id, cancellationToken);
+        return summary with { RowCount = seen.Rows, ColumnCount = seen.Columns.Count };
     }
 
     public async Task<Dataset?> GetAsync(int id, CancellationToken cancellationToken = default) =>

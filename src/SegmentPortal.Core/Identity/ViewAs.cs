@@ -65,10 +65,7 @@ public sealed class ViewAsService(ICurrentUser currentUser, ViewAsState state, I
         {
             throw new PortalException($"{user.Email} is disabled and sees nothing; enable them first to view as them.");
         }
-        var roles = await (from ur in db.UserRoles
-                           join r in db.Roles on ur.RoleId equals r.Id
-                           where ur.UserId == userId
-                           select r.Name).ToListAsync(cancellationToken);
+        var roles = await db.RolesOfAsync(userId, cancellationToken);
         var adminName = admin.Identity?.Name ?? admin.UserId() ?? "";
         var email = user.Email ?? user.Id;
         var claims = new List<Claim>
@@ -79,7 +76,7 @@ public sealed class ViewAsService(ICurrentUser currentUser, ViewAsState state, I
             new(ViewAsState.AdminClaim, admin.UserId() ?? ""),
             new(ViewAsState.AdminNameClaim, adminName),
         };
-        claims.AddRange(roles.OfType<string>().Select(r => new Claim(ClaimTypes.Role, r)));
+        claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
         var label = string.IsNullOrWhiteSpace(user.DisplayName) || user.DisplayName == email ? email : $"{user.DisplayName} ({email})";
         await audit.RecordAsync(AuditActions.ViewAs, $"User {email}", $"Started viewing as {email} (roles: {string.Join(", ", roles)})", cancellationToken: cancellationToken);
         state.Set(new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType: "ViewAs")), label);

@@ -129,9 +129,9 @@ public sealed class PublicLinkService(
         var publicId = await PublicUserIdAsync(cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var ids = await SharingService.DatasetsOfAsync(db, dashboardId, cancellationToken);
-        var roles = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == publicId select r.Name).ToListAsync(cancellationToken);
+        var roles = await db.RolesOfAsync(publicId, cancellationToken);
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim(ClaimTypes.NameIdentifier, publicId), .. roles.OfType<string>().Select(r => new Claim(ClaimTypes.Role, r))], "PublicLink"));
+            [new Claim(ClaimTypes.NameIdentifier, publicId), .. roles.Select(r => new Claim(ClaimTypes.Role, r))], "PublicLink"));
         var datasets = await db.Datasets.AsNoTracking().Where(d => ids.Contains(d.Id)).ToListAsync(cancellationToken);
         var grants = await db.DatasetGrants.AsNoTracking().Where(g => ids.Contains(g.DatasetId)).ToListAsync(cancellationToken);
         return datasets.Where(d => !DatasetAccess.CanRead(principal, d, grants)).Select(d => d.Name).Order().ToList();
@@ -162,14 +162,14 @@ public sealed class PublicLinkService(
         {
             return null;
         }
-        var roles = await (from ur in db.UserRoles join r in db.Roles on ur.RoleId equals r.Id where ur.UserId == publicId select r.Name).ToListAsync(cancellationToken);
+        var roles = await db.RolesOfAsync(publicId, cancellationToken);
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
             [
                 new Claim(ClaimTypes.NameIdentifier, publicId),
                 new Claim(ClaimTypes.Name, "Public link"),
                 new Claim(SharingService.PublicLinkClaim, link.Id.ToString(CultureInfo.InvariantCulture)),
                 new Claim(PublicDashboardClaim, link.DashboardId.ToString(CultureInfo.InvariantCulture)),
-                .. roles.OfType<string>().Select(r => new Claim(ClaimTypes.Role, r)),
+                .. roles.Select(r => new Claim(ClaimTypes.Role, r)),
             ], authenticationType: "PublicLink"));
         if (countUse)
         {
