@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
+using SegmentPortal.TestData;
 using static Microsoft.Playwright.Assertions;
 
 namespace SegmentPortal.E2E;
@@ -7,7 +8,7 @@ namespace SegmentPortal.E2E;
 public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private static string RetailCsv =>
-        Path.GetFullPath(Path.Combine(AppUnderTest.RepositoryRoot, "..", "shared", "datasets", "online-retail.csv"));
+        TestDatasets.Path(TestDatasets.OnlineRetail);
 
     [Fact]
     public async Task Analyst_drops_the_online_retail_file_sets_roles_and_sees_the_profile()

@@ -25,9 +25,6 @@ public sealed class BenchmarkPaths
     /// <summary>Scratch folders for single runs (data folders, DuckDB files); each is deleted after its run.</summary>
     public string Work => Path.Combine(Results, "work");
 
-    /// <summary>The project's shared data sets, beside the repository.</summary>
-    public string SharedDatasets => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "datasets"));
-
     public static BenchmarkPaths Locate()
     {
         var root = StoragePaths.FindRepositoryRoot(AppContext.BaseDirectory)

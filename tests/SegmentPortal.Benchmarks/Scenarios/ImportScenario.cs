@@ -9,6 +9,7 @@ using SegmentPortal.Core.Import;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Warehouse;
+using SegmentPortal.TestData;
 
 namespace SegmentPortal.Benchmarks.Scenarios;
 
@@ -38,7 +39,7 @@ public sealed class ImportScenario : Scenario
         "A CSV through the portal's import job (upload stored by UploadStore, then DatasetImportRunner: encoding check, " +
         "layout, raw table, live table, atomic swap, metadata) against DuckDB's CREATE TABLE t AS SELECT * FROM " +
         "read_csv(file) on a fresh connection to a fresh file, with the same threads and memory_limit. --size N " +
-        $"generates an N-row retail CSV (cached under results/cache); without it: ../shared/datasets/{DefaultDataset}.";
+        $"generates an N-row retail CSV (cached under results/cache); without it: tests/data/{DefaultDataset}.gz (unpacked once to the temp folder).";
 
     public override async Task SetupAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
@@ -66,13 +67,7 @@ public sealed class ImportScenario : Scenario
         }
         else
         {
-            _input = Path.Combine(context.Paths.SharedDatasets, DefaultDataset);
-            if (!File.Exists(_input))
-            {
-                throw new ScenarioInputException(
-                    $"The default input {_input} is missing (expected ../shared/datasets/{DefaultDataset} beside the repository). " +
-                    "Pass --size N to generate one instead.");
-            }
+            _input = TestDatasets.Path(DefaultDataset);
             context.InputLabel = Path.GetFileNameWithoutExtension(DefaultDataset);
         }
         context.Note($"Input: {_input} ({Format.Megabytes(new FileInfo(_input).Length)} MB). " +

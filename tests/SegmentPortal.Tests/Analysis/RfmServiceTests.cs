@@ -1,4 +1,3 @@
-using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
@@ -6,6 +5,8 @@ using SegmentPortal.Core.Import;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
+using SegmentPortal.Core;
+using SegmentPortal.TestData;
 using SegmentPortal.Tests.Import;
 using SegmentPortal.Tests.Infrastructure;
 using SegmentPortal.Tests.Queries;
@@ -106,7 +107,7 @@ public sealed class RfmOnlineRetailTests : IAsyncLifetime
     [Fact]
     public async Task Online_retail_gives_4338_customers_and_8911407_90_in_total()
     {
-        await using var content = File.OpenRead(ImportHarness.SharedDataset("online-retail.csv"));
+        await using var content = File.OpenRead(TestDatasets.Path(TestDatasets.OnlineRetail));
         var upload = await _harness.UploadAsync("online-retail.csv", content);
         var dataset = await _harness.ImportAsync(new FileImportRequest([upload.Id]));
         var roles = new Dictionary<string, FieldRole>

@@ -1,8 +1,9 @@
-using SegmentPortal.Core;
-using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
+using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
+using SegmentPortal.Core;
+using SegmentPortal.TestData;
 using SegmentPortal.Tests.Import;
 using SegmentPortal.Tests.Infrastructure;
 
@@ -44,7 +45,7 @@ public sealed class CleaningRecipeTests : IAsyncLifetime
     [Fact]
     public async Task The_online_retail_recipe_gives_the_expected_counts()
     {
-        await using var content = File.OpenRead(ImportHarness.SharedDataset("online-retail.csv"));
+        await using var content = File.OpenRead(TestDatasets.Path(TestDatasets.OnlineRetail));
         var upload = await _harness.UploadAsync("online-retail.csv", content);
         var dataset = await _harness.ImportAsync(new FileImportRequest([upload.Id]));
         var expected = ExpectedRetailCounts();
@@ -73,7 +74,7 @@ public sealed class CleaningRecipeTests : IAsyncLifetime
     /// <summary>The same three steps done line by line in C#, independently of the SQL path.</summary>
     private static (long WithCustomer, long NotCancelled, long Distinct) ExpectedRetailCounts()
     {
-        var lines = File.ReadLines(ImportHarness.SharedDataset("online-retail.csv")).Skip(1)
+        var lines = File.ReadLines(TestDatasets.Path(TestDatasets.OnlineRetail)).Skip(1)
             .Select(line => (Line: line, Fields: CsvLayoutReader.Split(line, ',')))
             .Where(r => r.Fields[6].Length > 0)
             .ToList();

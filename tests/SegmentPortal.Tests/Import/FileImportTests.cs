@@ -1,9 +1,10 @@
-using Microsoft.Extensions.DependencyInjection;
 using DuckDB.NET.Data;
-using SegmentPortal.Core;
+using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
+using SegmentPortal.Core;
+using SegmentPortal.TestData;
 using SegmentPortal.Tests.Infrastructure;
 
 namespace SegmentPortal.Tests.Import;
@@ -243,7 +244,7 @@ public sealed class FileImportTests : IAsyncLifetime
     [Fact]
     public async Task The_online_retail_file_imports_with_all_its_rows()
     {
-        await using var content = File.OpenRead(ImportHarness.SharedDataset("online-retail.csv"));
+        await using var content = File.OpenRead(TestDatasets.Path(TestDatasets.OnlineRetail));
         var upload = await _harness.UploadAsync("online-retail.csv", content);
 
         var dataset = await _harness.ImportAsync(new FileImportRequest([upload.Id]));

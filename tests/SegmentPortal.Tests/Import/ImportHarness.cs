@@ -13,9 +13,6 @@ namespace SegmentPortal.Tests.Import;
 /// <summary>Uploads files and runs imports the way the import job does, over a real warehouse and metadata store.</summary>
 public static class ImportHarness
 {
-    public static string SharedDataset(string name) =>
-        Path.Combine(Core.Storage.StoragePaths.FindRepositoryRoot(AppContext.BaseDirectory)!, "..", "shared", "datasets", name);
-
     public static async Task<StoredUpload> UploadAsync(this CoreHarness harness, string fileName, Stream content)
     {
         var user = await harness.CurrentUser.GetPrincipalAsync();
