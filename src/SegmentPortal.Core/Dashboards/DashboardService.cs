@@ -112,7 +112,7 @@ public sealed class DashboardService(
         var now = clock.GetUtcNow();
         var dashboard = new Dashboard
         {
-            Name = await CheckNameAsync(db, name, null, cancellationToken),
+            Name = await CheckNameAsync(db, name, user.UserId(), null, cancellationToken),
             Description = CheckDescription(description),
             OwnerId = user.UserId(),
             CreatedAt = now,
@@ -127,7 +127,7 @@ public sealed class DashboardService(
     public Task<DashboardView> DescribeAsync(int id, string name, string? description, CancellationToken cancellationToken = default) =>
         ChangeAsync(id, async (db, dashboard) =>
         {
-            dashboard.Name = await CheckNameAsync(db, name, id, cancellationToken);
+            dashboard.Name = await CheckNameAsync(db, name, dashboard.OwnerId, id, cancellationToken);
             dashboard.Description = CheckDescription(description);
         }, cancellationToken);
 
@@ -350,7 +350,11 @@ public sealed class DashboardService(
 
     private static PortalException Missing() => new("That dashboard does not exist or you do not have access to it.");
 
-    private static async Task<string> CheckNameAsync(IPortalDb db, string name, int? except, CancellationToken cancellationToken)
+    /// <summary>
+    /// A dashboard's name is unique among its owner's dashboards only, so saving never tells anyone whether another
+    /// user has a (private) board of that name.
+    /// </summary>
+    private async Task<string> CheckNameAsync(IPortalDb db, string name, string? ownerId, int? except, CancellationToken cancellationToken)
     {
         var clean = name.Trim();
         if (clean.Length == 0)
@@ -361,9 +365,11 @@ public sealed class DashboardService(
         {
             throw new PortalException("A dashboard name has at most 200 characters.");
         }
-        if (await db.Dashboards.AnyAsync(d => d.Name == clean && d.Id != except, cancellationToken))
+        if (await db.Dashboards.AnyAsync(d => d.Name == clean && d.OwnerId == ownerId && d.Id != except, cancellationToken))
         {
-            throw new PortalException($"A dashboard called “{clean}” already exists.");
+            throw new PortalException(ownerId == (await currentUser.GetPrincipalAsync()).UserId()
+                ? $"You already have a dashboard called “{clean}”."
+                : $"Its owner already has a dashboard called “{clean}”.");
         }
         return clean;
     }

@@ -176,7 +176,7 @@ public sealed class SegmentService(
         var user = await currentUser.RequireAsync(Permissions.ManageData);
         await access.RequireReadableAsync(draft.DatasetId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var name = await CheckNameAsync(db, draft.Name, null, cancellationToken);
+        var name = await CheckNameAsync(db, draft.Name, user.UserId(), null, cancellationToken);
         var now = clock.GetUtcNow();
         var segment = new Segment
         {
@@ -212,7 +212,7 @@ public sealed class SegmentService(
         var segment = await db.Segments.SingleOrDefaultAsync(s => s.Id == id, cancellationToken) ?? throw Missing();
         await RequireEditorAsync(id, cancellationToken);
         var previousRule = segment.RuleJson;
-        segment.Name = await CheckNameAsync(db, draft.Name, id, cancellationToken);
+        segment.Name = await CheckNameAsync(db, draft.Name, segment.OwnerId, id, cancellationToken);
         segment.Description = Clean(draft.Description);
         segment.Tags = JoinTags(draft.Tags);
         segment.DatasetId = draft.DatasetId;
@@ -236,7 +236,9 @@ public sealed class SegmentService(
         var (segment, rule, _) = await GetAsync(id, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var name = $"Copy of {segment.Name}";
-        for (var n = 2; await db.Segments.AnyAsync(s => s.Name == name, cancellationToken); n++)
+        // The copy is the current user's: only their own names can be taken.
+        var owner = (await currentUser.GetPrincipalAsync()).UserId();
+        for (var n = 2; await db.Segments.AnyAsync(s => s.Name == name && s.OwnerId == owner, cancellationToken); n++)
         {
             name = $"Copy of {segment.Name} ({n})";
         }
@@ -388,7 +390,11 @@ public sealed class SegmentService(
 
     private static PortalException Missing() => new("That segment does not exist or you do not have access to it.");
 
-    private static async Task<string> CheckNameAsync(IPortalDb db, string name, int? except, CancellationToken cancellationToken)
+    /// <summary>
+    /// A segment's name is unique among its owner's segments only, so saving never tells anyone whether another user
+    /// has a (private) segment of that name.
+    /// </summary>
+    private async Task<string> CheckNameAsync(IPortalDb db, string name, string? ownerId, int? except, CancellationToken cancellationToken)
     {
         var clean = name.Trim();
         if (clean.Length == 0)
@@ -399,9 +405,11 @@ public sealed class SegmentService(
         {
             throw new PortalException("A segment name has at most 200 characters.");
         }
-        if (await db.Segments.AnyAsync(s => s.Name == clean && s.Id != except, cancellationToken))
+        if (await db.Segments.AnyAsync(s => s.Name == clean && s.OwnerId == ownerId && s.Id != except, cancellationToken))
         {
-            throw new PortalException($"A segment called “{clean}” already exists.");
+            throw new PortalException(ownerId == (await currentUser.GetPrincipalAsync()).UserId()
+                ? $"You already have a segment called “{clean}”."
+                : $"Its owner already has a segment called “{clean}”.");
         }
         return clean;
     }

@@ -592,10 +592,11 @@ namespace SegmentPortal.Data.SqlServer.Migrations
 
                     b.HasIndex("FolderId");
 
-                    b.HasIndex("Name")
-                        .IsUnique();
-
                     b.HasIndex("OwnerId");
+
+                    b.HasIndex("OwnerId", "Name")
+                        .IsUnique()
+                        .HasFilter("[OwnerId] IS NOT NULL");
 
                     b.ToTable("Dashboards");
                 });
@@ -957,8 +958,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
 
                     b.HasIndex("DatasetId");
 
-                    b.HasIndex("Name")
-                        .IsUnique();
+                    b.HasIndex("OwnerId", "Name")
+                        .IsUnique()
+                        .HasFilter("[OwnerId] IS NOT NULL");
 
                     b.ToTable("Segments");
                 });
@@ -1015,8 +1017,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Name")
-                        .IsUnique();
+                    b.HasIndex("OwnerId", "Name")
+                        .IsUnique()
+                        .HasFilter("[OwnerId] IS NOT NULL");
 
                     b.ToTable("Folders");
                 });

@@ -563,10 +563,10 @@ namespace SegmentPortal.Data.Sqlite.Migrations
 
                     b.HasIndex("FolderId");
 
-                    b.HasIndex("Name")
-                        .IsUnique();
-
                     b.HasIndex("OwnerId");
+
+                    b.HasIndex("OwnerId", "Name")
+                        .IsUnique();
 
                     b.ToTable("Dashboards");
                 });
@@ -914,7 +914,7 @@ namespace SegmentPortal.Data.Sqlite.Migrations
 
                     b.HasIndex("DatasetId");
 
-                    b.HasIndex("Name")
+                    b.HasIndex("OwnerId", "Name")
                         .IsUnique();
 
                     b.ToTable("Segments");
@@ -968,7 +968,7 @@ namespace SegmentPortal.Data.Sqlite.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("Name")
+                    b.HasIndex("OwnerId", "Name")
                         .IsUnique();
 
                     b.ToTable("Folders");

@@ -9,7 +9,7 @@ internal sealed class DashboardConfiguration : IEntityTypeConfiguration<Dashboar
     public void Configure(EntityTypeBuilder<Dashboard> builder)
     {
         builder.Property(d => d.Name).HasMaxLength(200);
-        builder.HasIndex(d => d.Name).IsUnique();
+        builder.HasIndex(d => new { d.OwnerId, d.Name }).IsUnique(); // unique per owner, see DashboardService
         builder.Property(d => d.Description).HasMaxLength(2000);
         builder.Property(d => d.OwnerId).HasMaxLength(450);
         builder.HasIndex(d => d.OwnerId);

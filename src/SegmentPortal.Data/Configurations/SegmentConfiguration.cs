@@ -10,7 +10,7 @@ internal sealed class SegmentConfiguration : IEntityTypeConfiguration<Segment>
     public void Configure(EntityTypeBuilder<Segment> builder)
     {
         builder.Property(s => s.Name).HasMaxLength(200);
-        builder.HasIndex(s => s.Name).IsUnique();
+        builder.HasIndex(s => new { s.OwnerId, s.Name }).IsUnique(); // unique per owner, see SegmentService
         builder.Property(s => s.Description).HasMaxLength(2000);
         builder.Property(s => s.Tags).HasMaxLength(500);
         builder.Property(s => s.OwnerId).HasMaxLength(450);
