@@ -1,4 +1,6 @@
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Identity;
@@ -67,7 +69,7 @@ public static class HostingExtensions
             .AddIdentityCookies();
         services.ConfigureApplicationCookie(o =>
         {
-            o.LoginPath = "/account/login";
+            o.LoginPath = SignInPath;
             o.LogoutPath = "/account/logout";
             o.AccessDeniedPath = "/status/403";
             o.Cookie.Name = "SegmentPortal.Auth";
@@ -112,7 +114,41 @@ public static class HostingExtensions
             .AddDefaultTokenProviders();
 
         services.AddAuthorizationBuilder().AddSegmentPortalPolicies();
+        AddSignInRateLimit(services, auth);
     }
+
+    /// <summary>
+    /// Posts of the sign-in form are limited per client address (<see cref="AuthOptions.SignInAttemptsPerMinute"/>), so
+    /// account lockout cannot be used to lock accounts at will and passwords cannot be guessed quickly. Nothing else
+    /// is limited.
+    /// </summary>
+    private static void AddSignInRateLimit(IServiceCollection services, AuthOptions auth)
+    {
+        services.AddRateLimiter(o =>
+        {
+            o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+                HttpMethods.IsPost(http.Request.Method) && http.Request.Path.Equals(SignInPath, StringComparison.OrdinalIgnoreCase)
+                    ? RateLimitPartition.GetFixedWindowLimiter(http.Connection.RemoteIpAddress?.ToString() ?? "unknown", _ => new FixedWindowRateLimiterOptions
+                    {
+                        PermitLimit = Math.Max(1, auth.SignInAttemptsPerMinute),
+                        Window = TimeSpan.FromMinutes(1),
+                        QueueLimit = 0,
+                    })
+                    : RateLimitPartition.GetNoLimiter("unlimited"));
+            o.OnRejected = async (context, cancellationToken) =>
+            {
+                var http = context.HttpContext;
+                http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SegmentPortal.SignIn")
+                    .LogWarning("Sign-in attempts from {Address} refused: more than {Limit} a minute", http.Connection.RemoteIpAddress, auth.SignInAttemptsPerMinute);
+                http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+                http.Response.Headers.RetryAfter = "60";
+                http.Response.ContentType = "text/plain; charset=utf-8";
+                await http.Response.WriteAsync("Too many sign-in attempts from this address. Wait a minute, then try again.", cancellationToken);
+            };
+        });
+    }
+
+    private const string SignInPath = "/account/login";
 
     /// <summary>One policy per named permission, granted to the roles Core says.</summary>
     public static AuthorizationBuilder AddSegmentPortalPolicies(this AuthorizationBuilder authorization)
@@ -157,6 +193,17 @@ public static class HostingExtensions
             app.UseHsts();
         }
         app.UseStatusCodePagesWithReExecute("/status/{0}", createScopeForStatusCodePages: true);
+        app.Use((http, next) =>
+        {
+            // API callers get the bare status code. (Re-executing a POST on a status page would also run the page's
+            // antiforgery check and turn a 401 or 403 into a 400.)
+            if (http.Request.Path.StartsWithSegments("/api") && http.Features.Get<IStatusCodePagesFeature>() is { } statusPages)
+            {
+                statusPages.Enabled = false;
+            }
+            return next(http);
+        });
+        app.UseRateLimiter();
         app.UseAntiforgery();
         app.UseAuthentication();
         app.UseAuthorization();
