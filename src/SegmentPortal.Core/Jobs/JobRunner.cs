@@ -58,23 +58,21 @@ public sealed class JobRunner(JobQueue queue, IServiceScopeFactory scopes, ILogg
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Job {Kind} '{Title}' failed", entry.Request.Kind, entry.Request.Title);
+            if (ex is PortalException)
+            {
+                logger.LogError(ex, "Job {Kind} '{Title}' failed", entry.Request.Kind, entry.Request.Title);
+            }
+            // People see the reason, or a reference to quote; never an exception's text or type.
+            var error = UserErrors.Describe(ex, logger, "running this job", $"job {entry.Request.Kind} '{entry.Request.Title}'");
             queue.Update(entry, s => s with
             {
                 Status = JobStatus.Failed,
                 Message = "Failed",
-                Error = UserMessage(ex),
+                Error = error,
                 FinishedAt = queue.Now,
             });
         }
     }
-
-    /// <summary>People see the reason, never a stack trace.</summary>
-    private static string UserMessage(Exception ex) => ex switch
-    {
-        PortalException => ex.Message,
-        _ => $"Something went wrong ({ex.GetType().Name}). The details are in the server log.",
-    };
 
     /// <summary>Passes on at most ten updates a second, and always a new message.</summary>
     private sealed class ThrottledProgress(Action<JobProgress> report) : IProgress<JobProgress>

@@ -5,7 +5,8 @@ namespace SegmentPortal.Web.Infrastructure;
 
 /// <summary>
 /// Runs a UI action and tells the user how it went in a snackbar: the message of a <see cref="PortalException"/>,
-/// or a plain "something went wrong" (details to the log) for anything else. Never a stack trace.
+/// or a plain "something went wrong" with a reference to quote (details to the log, see <see cref="UserErrors"/>) for
+/// anything else. Never an exception's text.
 /// </summary>
 public sealed class UiFeedback(ISnackbar snackbar, ILogger<UiFeedback> logger)
 {
@@ -35,8 +36,7 @@ public sealed class UiFeedback(ISnackbar snackbar, ILogger<UiFeedback> logger)
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "UI action failed");
-            snackbar.Add("Something went wrong. The details are in the server log.", Severity.Error);
+            snackbar.Add(UserErrors.Describe(ex, logger), Severity.Error);
         }
         return false;
     }
