@@ -1,6 +1,7 @@
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
 using SegmentPortal.Core.Dashboards;
+using SegmentPortal.Web.Components.Shared.Charts;
 
 namespace SegmentPortal.Web.Components.Dashboards.Tiles;
 
@@ -28,7 +29,7 @@ public static class DistributionTraces
             ? data.Rows.GroupBy(r => TileRows.Key(TileRows.Dimension(r, 1))).Select(g => (Name: TileRows.Label(tile, 1, TileRows.Dimension(g.First(), 1)), Rows: g.ToList())).ToList()
             : [(Name: data.Measures[1], Rows: data.Rows.ToList())];
         var webGl = data.Rows.Count > WebGlFrom;
-        var hover = $"%{{text}}<br>{data.Measures[0]}: %{{x:{TileFormat.D3Number}}}<br>{data.Measures[1]}: %{{y:{TileFormat.D3Number}}}<extra>%{{fullData.name}}</extra>";
+        var hover = $"%{{text}}<br>{PlotlyText.Text(data.Measures[0])}: %{{x:{TileFormat.D3Number}}}<br>{PlotlyText.Text(data.Measures[1])}: %{{y:{TileFormat.D3Number}}}<extra>%{{fullData.name}}</extra>";
 
         return new TileFigure
         {

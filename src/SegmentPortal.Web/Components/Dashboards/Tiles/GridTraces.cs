@@ -2,6 +2,7 @@ using Plotly.Blazor;
 using Plotly.Blazor.Traces;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Queries;
+using SegmentPortal.Web.Components.Shared.Charts;
 
 namespace SegmentPortal.Web.Components.Dashboards.Tiles;
 
@@ -32,7 +33,7 @@ public static class GridTraces
                     Z = cells.Rows2D(v => v),
                     Text = Rows2D(text),
                     TextTemplate = cells.Count <= CellTextUpTo ? "%{text}" : null,
-                    HoverTemplate = $"%{{y}} · %{{x}}<br>{measure}: %{{text}}<extra></extra>",
+                    HoverTemplate = $"%{{y}} · %{{x}}<br>{PlotlyText.Text(measure)}: %{{text}}<extra></extra>",
                     ColorScale = "Blues",
                     ReverseScale = !dark,
                     ShowScale = false,
@@ -68,8 +69,9 @@ public static class GridTraces
             hover[r] = new string[cells.Columns.Count];
             for (var c = 0; c < cells.Columns.Count; c++)
             {
-                var count = customers?.Values[r, c] is { } n ? $"<br>{TileFormat.Number(n)} customers" : "";
-                hover[r][c] = $"Cohort {rowLabels[r]}, month {columnLabels[c]}<br>{TileFormat.Percent(cells.Values[r, c])} still ordering{count}";
+                // Line breaks as \n: the figure is escaped as a whole, which turns them into Plotly's <br>.
+                var count = customers?.Values[r, c] is { } n ? $"\n{TileFormat.Number(n)} customers" : "";
+                hover[r][c] = $"Cohort {rowLabels[r]}, month {columnLabels[c]}\n{TileFormat.Percent(cells.Values[r, c])} still ordering{count}";
             }
         }
         // The first month is 100% by definition; scale the colours on the months after it so they stay readable.
@@ -134,14 +136,14 @@ public static class GridTraces
             var lines = new List<string>();
             if (groups[r - 1, f - 1] is { } group)
             {
-                lines.Add($"<b>{group}</b>");
+                lines.Add(group);
             }
             lines.Add($"R {r}, F {f}: {TileFormat.Number(customers[r - 1, f - 1] ?? 0)} customers");
             if (second is not null)
             {
                 lines.Add($"{second}: {TileFormat.Number(extra[r - 1, f - 1])}");
             }
-            return (object)string.Join("<br>", lines);
+            return (object)string.Join("\n", lines);
         }).ToList()).ToList();
 
         return new TileFigure

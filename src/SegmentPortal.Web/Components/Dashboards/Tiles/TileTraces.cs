@@ -28,7 +28,25 @@ namespace SegmentPortal.Web.Components.Dashboards.Tiles;
 public static class TileTraces
 {
     /// <summary>The figure for a chart tile; <see cref="TileFigure.Empty"/> for tiles that are not charts.</summary>
-    public static TileFigure For(TileDefinition tile, TileData data, bool dark) => Draw(Shown(tile, data), data, dark);
+    /// <remarks>
+    /// Text from the data (labels, series names, titles) reaches Plotly escaped (<see cref="PlotlyText"/>); clicks
+    /// still map back to the raw values.
+    /// </remarks>
+    public static TileFigure For(TileDefinition tile, TileData data, bool dark) => AsText(Draw(Shown(tile, data), data, dark));
+
+    private static TileFigure AsText(TileFigure figure) => new()
+    {
+        Traces = PlotlyText.Escape(figure.Traces),
+        ShowLegend = figure.ShowLegend,
+        Marks = figure.Marks,
+        ConfigureLayout = figure.ConfigureLayout is { } configure ? layout => PlotlyText.Escape(Configured(layout, configure)) : null,
+    };
+
+    private static Plotly.Blazor.Layout Configured(Plotly.Blazor.Layout layout, Action<Plotly.Blazor.Layout> configure)
+    {
+        configure(layout);
+        return layout;
+    }
 
     /// <summary>The tile as its data was grouped: after a drill the first grouping is the finer level (weeks of a month…).</summary>
     public static TileDefinition Shown(TileDefinition tile, TileData data) =>
