@@ -52,7 +52,7 @@ public sealed class DashboardServiceTests(DashboardFixture fixture) : IClassFixt
         var view = await Dashboards(s => s.DescribeAsync(id, $"  {renamed} ", null, Ct));
         Assert.Equal(renamed, view.Name);
         Assert.Null(view.Description);
-        Assert.Contains("already exists", (await Assert.ThrowsAsync<PortalException>(() => Dashboards(s => s.CreateAsync(renamed, null, Ct)))).Message);
+        Assert.Contains("You already have a dashboard called", (await Assert.ThrowsAsync<PortalException>(() => Dashboards(s => s.CreateAsync(renamed, null, Ct)))).Message);
 
         await Dashboards(s => s.DeleteAsync(id, Ct));
         Assert.DoesNotContain(await Dashboards(s => s.ListAsync(Ct)), r => r.Id == id);

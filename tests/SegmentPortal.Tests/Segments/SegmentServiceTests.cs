@@ -133,7 +133,7 @@ public sealed class SegmentServiceTests(ShopFixture shop) : IClassFixture<ShopFi
         var id = await Segments(s => s.CreateAsync(new SegmentDraft(name, shop.CustomerData.Id, new RuleTree()), Ct));
         var duplicate = await Assert.ThrowsAsync<PortalException>(() =>
             Segments(s => s.CreateAsync(new SegmentDraft(name, shop.CustomerData.Id, new RuleTree()), Ct)));
-        Assert.Contains("already exists", duplicate.Message);
+        Assert.Equal($"You already have a segment called “{name}”.", duplicate.Message);
 
         var loop = await Assert.ThrowsAsync<PortalException>(() => Segments(s => s.UpdateAsync(id,
             new SegmentDraft(name, shop.CustomerData.Id, new RuleTree { Root = All(new SegmentCondition { SegmentId = id }) }), Ct)));
