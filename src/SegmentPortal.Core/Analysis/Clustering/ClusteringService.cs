@@ -96,7 +96,7 @@ public sealed record ClusteringRunView(
     /// <summary>Why the run's figures are not shown (<see cref="ClusteringService.WithheldNotice"/>); null when they are.</summary>
     public string? Withheld { get; init; }
 
-    /// <summary>Whether the user may rename its clusters or delete it (the run's owner, the dataset's owner or an Admin).</summary>
+    /// <summary>Whether the user may rename its clusters (the run's owner, the dataset's owner or an Admin).</summary>
     public bool CanChange { get; init; }
 }
 
