@@ -122,9 +122,10 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
 
     /// <summary>
     /// The attribute fields a dataset can use: sets written for it, or for a dataset related to it through its Customer
-    /// ID column, whose analysed dataset <paramref name="readable"/> allows.
+    /// ID column, whose input datasets (<see cref="InputsAsync(AttributeSetKind, int, int, CancellationToken)"/>)
+    /// <paramref name="readable"/> allows.
     /// </summary>
-    public async Task<IReadOnlyList<QueryField>> FieldsForAsync(Dataset dataset, Func<int, Task<bool>> readable, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<QueryField>> FieldsForAsync(Dataset dataset, Func<IReadOnlyCollection<int>, Task<bool>> readable, CancellationToken cancellationToken = default)
     {
         var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded);
         if (key is null)
@@ -142,7 +143,7 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
         var fields = new List<QueryField>();
         foreach (var set in sets)
         {
-            if (!await readable(set.DatasetId))
+            if (!await readable(await InputsAsync(db, set.Kind, set.SourceId, set.DatasetId, [], cancellationToken)))
             {
                 continue;
             }
@@ -153,6 +154,48 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
             }
         }
         return fields;
+    }
+
+    /// <summary>
+    /// Every dataset an analysis's values were computed from, so its results and fields carry the data rules of each:
+    /// the analysed dataset; for a clustering run whose features (or segment) read orders, the order datasets related
+    /// to its customers; and the inputs of any analysis field (RFM values, another run's clusters) it used as a feature.
+    /// </summary>
+    public async Task<IReadOnlyCollection<int>> InputsAsync(AttributeSetKind kind, int sourceId, int datasetId, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        return await InputsAsync(db, kind, sourceId, datasetId, [], cancellationToken);
+    }
+
+    private static async Task<IReadOnlyCollection<int>> InputsAsync(IPortalDb db, AttributeSetKind kind, int sourceId, int datasetId,
+        HashSet<(AttributeSetKind, int)> seen, CancellationToken cancellationToken)
+    {
+        var inputs = new HashSet<int> { datasetId };
+        if (kind != AttributeSetKind.Clustering || !seen.Add((kind, sourceId))
+            || await db.ClusteringRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == sourceId, cancellationToken) is not { } run)
+        {
+            return inputs;
+        }
+        var request = JsonSerializer.Deserialize<Clustering.ClusteringRequest>(run.SettingsJson, Clustering.ClusteringService.Json)!;
+        inputs.Add(run.DatasetId);
+        // Order measures (and a segment's order facts) come from whichever related orders the runner could read: all count.
+        if (request.SegmentId is not null || request.Features.Any(f => f.Source == Clustering.FeatureSource.Orders))
+        {
+            inputs.UnionWith(await db.DatasetRelationships.AsNoTracking().Where(r => r.ToDatasetId == run.DatasetId)
+                .Select(r => r.FromDatasetId).ToListAsync(cancellationToken));
+        }
+        var fields = request.Features.Where(f => f.Source == Clustering.FeatureSource.Field).Select(f => f.Field!).ToHashSet();
+        if (fields.Count > 0)
+        {
+            foreach (var set in await db.CustomerAttributeSets.AsNoTracking().ToListAsync(cancellationToken))
+            {
+                if ((JsonSerializer.Deserialize<List<AttributeColumn>>(set.ColumnsJson, Json) ?? []).Any(c => fields.Contains(c.Field)))
+                {
+                    inputs.UnionWith(await InputsAsync(db, set.Kind, set.SourceId, set.DatasetId, seen, cancellationToken));
+                }
+            }
+        }
+        return inputs;
     }
 
     private static void Append(IDuckDBAppenderRow row, ColumnType type, object? value)

@@ -29,13 +29,12 @@ public sealed partial class TileDataService
     {
         var view = await rfm.GetAsync(tile.SourceId ?? tile.DatasetId ?? throw new PortalException("Choose the transactions dataset."), cancellationToken);
         var columns = (Dimensions: (string[])["R score", "F score", "Group"], Measures: (string[])["Customers", "Average monetary"]);
-        if (view.Result is null)
+        if (view.ComputedAt is null)
         {
             return new TileData(TileType.RfmGrid, columns.Dimensions, columns.Measures, []) { Notice = $"RFM has not been run on {view.Source.Name} yet." };
         }
-        // The saved grid counts the rows of whoever computed it; under data rules the grid is computed live over the user's rows.
-        var restricted = (await DescribeAsync(view.Source.DatasetId, cancellationToken)).IsRestricted;
-        if ((restricted ? await rfm.LiveAsync(view.Source.DatasetId, cancellationToken) : view.Result) is not { } result)
+        // The saved grid counts the rows of whoever computed it; under data rules the service recounts it over the user's rows.
+        if (view.Result is not { } result)
         {
             return new TileData(TileType.RfmGrid, columns.Dimensions, columns.Measures, []) { Notice = "None of the rows you may see count in this RFM analysis." };
         }
@@ -56,7 +55,8 @@ public sealed partial class TileDataService
         var view = await clustering.GetAsync(tile.SourceId ?? throw new PortalException("Choose the clustering run."), cancellationToken);
         var features = view.Specs.Select(s => s.Name).ToList();
         var measures = (string[])["Customers", "Share", .. features, .. features.Select(f => $"{f} (difference, sd)")];
-        if ((await DescribeAsync(view.Request.DatasetId, cancellationToken)).IsRestricted)
+        // The service withholds a run computed over data the user sees differently (any of its inputs: customers, orders).
+        if (view.Withheld is not null)
         {
             return new TileData(TileType.ClusterProfile, ["Cluster"], measures, []) { Notice = SavedResultsRestricted };
         }

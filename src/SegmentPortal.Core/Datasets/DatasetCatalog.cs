@@ -9,6 +9,9 @@ namespace SegmentPortal.Core.Datasets;
 public sealed record DatasetSummary(int Id, string Name, DatasetKind Kind, string Source, long RowCount, int ColumnCount, DateTimeOffset RefreshedAt,
     DatasetStatus Status = DatasetStatus.Ready);
 
+/// <summary>A dataset's imports and refreshes as the user may see them, and why their row counts are left out when they are.</summary>
+public sealed record DatasetHistory(IReadOnlyList<DatasetRefresh> Refreshes, string? Notice);
+
 public sealed record PortalOverview(int DatasetCount, long? CustomerCount, long TotalRows);
 
 /// <summary>The register of datasets: what tables the warehouse holds and what they look like.</summary>
@@ -113,14 +116,31 @@ public sealed class DatasetCatalog(
         await db.SaveChangesAsync(cancellationToken);
         return dataset;
     }
-    /// <summary>The dataset's imports and refreshes, newest first.</summary>
-    public async Task<IReadOnlyList<DatasetRefresh>> HistoryAsync(int datasetId, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The dataset's imports and refreshes, newest first. Their row counts are of the whole dataset: a user with row or
+    /// column rules on it gets them without counts (<see cref="DatasetHistory.Notice"/> says why).
+    /// </summary>
+    public async Task<DatasetHistory> HistoryAsync(int datasetId, CancellationToken cancellationToken = default)
     {
-        await access.RequireReadableAsync(datasetId, cancellationToken);
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var history = await db.DatasetRefreshes.AsNoTracking().Where(r => r.DatasetId == datasetId).ToListAsync(cancellationToken);
-        return history.OrderByDescending(r => r.StartedAt).Take(100).ToList();
+        var history = (await db.DatasetRefreshes.AsNoTracking().Where(r => r.DatasetId == datasetId).ToListAsync(cancellationToken))
+            .OrderByDescending(r => r.StartedAt).Take(100).ToList();
+        // Resolved here, not injected: the policy reads through services that depend on the catalog.
+        if (!(await services.GetRequiredService<Queries.PermissionPolicy>().DescribeAsync(dataset, cancellationToken)).IsRestricted)
+        {
+            return new DatasetHistory(history, null);
+        }
+        foreach (var refresh in history)
+        {
+            refresh.RowCount = null;
+        }
+        return new DatasetHistory(history, HistoryCountsHidden);
     }
+
+    /// <summary>Why a user with data rules sees the import history without row counts.</summary>
+    public const string HistoryCountsHidden =
+        "Row counts are left out: each counts every row of the dataset at that import, and your data rules let you see only some of them.";
 
     /// <summary>Relates a column of one dataset to a key of another (orders.customer_id → customers.id); replaces the column's previous link.</summary>
     public async Task RelateAsync(int fromDatasetId, string fromColumn, int toDatasetId, string toColumn, CancellationToken cancellationToken = default)

@@ -57,8 +57,9 @@ public sealed class PermissionPolicy(
 
     /// <remarks>
     /// Analysis fields (RFM scores, clusters) were computed over the rows and columns of whoever ran the analysis: a
-    /// user with data rules on the dataset, or on the analysed one, does not get them (their own RFM, counted live over
-    /// their rows, is on the RFM tile).
+    /// user with data rules on the dataset, or on any dataset the analysis was computed from (the analysed one, the
+    /// orders its features came from, the analyses it used as features), does not get them (their own RFM, counted
+    /// live over their rows, is on the RFM page and tile).
     /// </remarks>
     private async Task<QueryDataset> DescribeAsync(Dataset dataset, Subject subject, CancellationToken cancellationToken)
     {
@@ -67,10 +68,54 @@ public sealed class PermissionPolicy(
         {
             return own;
         }
-        var fields = await attributes.FieldsForAsync(dataset, async id => id == dataset.Id
-            || (await access.FindReadableAsync(id, cancellationToken) is { } analysed
-                && !(await RestrictAsync(QueryDataset.From(analysed), subject, cancellationToken)).IsRestricted), cancellationToken);
+        var fields = await attributes.FieldsForAsync(dataset, async inputs => await SeesWholeAsync(inputs, subject, cancellationToken), cancellationToken);
         return await RestrictAsync(QueryDataset.From(dataset).WithAttributes(fields), subject, cancellationToken);
+    }
+
+    /// <summary>Whether the subject may read every one of the datasets and has no row or column rules on any.</summary>
+    private async Task<bool> SeesWholeAsync(IReadOnlyCollection<int> datasetIds, Subject subject, CancellationToken cancellationToken)
+    {
+        foreach (var id in datasetIds)
+        {
+            if (await access.FindReadableAsync(id, cancellationToken) is not { } input
+                || (await RestrictAsync(QueryDataset.From(input), subject, cancellationToken)).IsRestricted)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// A fingerprint of how the current user sees these datasets — their row rules with their attributes filled in,
+    /// their column treatments, and which they may not read at all — or null when they may read all of every one.
+    /// Users with the same fingerprint see the same rows and columns; a stored result computed under one fingerprint
+    /// is shown only to users with that fingerprint or to users who see everything (see the analysis services).
+    /// </summary>
+    public async Task<string?> ViewKeyAsync(IReadOnlyCollection<int> datasetIds, CancellationToken cancellationToken = default)
+    {
+        var subject = await SubjectAsync(await currentUser.GetPrincipalAsync(), cancellationToken);
+        var parts = new List<string>();
+        var whole = true;
+        foreach (var id in datasetIds.Distinct().Order())
+        {
+            if (await access.FindReadableAsync(id, cancellationToken) is not { } dataset)
+            {
+                whole = false;
+                parts.Add($"{id}:unreadable");
+                continue;
+            }
+            var view = await RestrictAsync(QueryDataset.From(dataset), subject, cancellationToken);
+            if (!view.IsRestricted)
+            {
+                parts.Add($"{id}:all");
+                continue;
+            }
+            whole = false;
+            var rows = view.NoRows ? "none" : view.RowFilter is { } filter ? WithoutIds(new RuleTree { Root = filter }.ToJson()) : "all";
+            parts.Add($"{id}:{rows}:{string.Join(",", view.OwnFields.Select(f => $"{f.Name}={f.Treatment}"))}:{string.Join(",", view.HiddenColumns)}");
+        }
+        return whole ? null : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Join("\n", parts))));
     }
 
     /// <summary>A dataset's own columns as the user may see them (no analysis fields): what customer facts are computed from.</summary>
@@ -82,6 +127,33 @@ public sealed class PermissionPolicy(
         var datasetRules = await rules.ForDatasetAsync(described.Id, cancellationToken);
         var hashKey = datasetRules.ColumnRules.Any(r => r.Treatment == ColumnTreatment.Hashed) ? await settings.HashKeyAsync(cancellationToken) : "";
         return DataPolicy.Restrict(described, datasetRules, subject.Who, subject.AdminsSeeAll, hashKey);
+    }
+
+    /// <summary>A rule's JSON without the node ids (new ones on every resolve), so equal rules give equal text.</summary>
+    private static string WithoutIds(string json)
+    {
+        static void Strip(System.Text.Json.Nodes.JsonNode? node)
+        {
+            switch (node)
+            {
+                case System.Text.Json.Nodes.JsonObject o:
+                    o.Remove("id");
+                    foreach (var (_, child) in o)
+                    {
+                        Strip(child);
+                    }
+                    break;
+                case System.Text.Json.Nodes.JsonArray a:
+                    foreach (var child in a)
+                    {
+                        Strip(child);
+                    }
+                    break;
+            }
+        }
+        var root = System.Text.Json.Nodes.JsonNode.Parse(json);
+        Strip(root);
+        return root?.ToJsonString() ?? "";
     }
 
     /// <summary>Who is asking, as the data rules see them, and whether Admins are exempt; read once per query.</summary>

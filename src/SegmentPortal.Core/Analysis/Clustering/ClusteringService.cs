@@ -70,7 +70,11 @@ public sealed record ClusteringInput(int DatasetId, string Name, int? SegmentId 
 
 public sealed record ClusteringRunSummary(
     int Id, string Name, string Input, int? K, ClusteringRunStatus Status, long Customers, DateTimeOffset CreatedAt,
-    DateTimeOffset? CompletedAt, string? Error, string? Owner);
+    DateTimeOffset? CompletedAt, string? Error, string? Owner)
+{
+    /// <summary>The run was computed over data the user sees differently: its figures (the customer count too) are withheld.</summary>
+    public bool Withheld { get; init; }
+}
 
 /// <summary>How many customers the input had, how many were clustered, and the missing values handled.</summary>
 public sealed record ClusteringCounts(int Customers, int Clustered, int Dropped, IReadOnlyList<int> Imputed);
@@ -88,6 +92,12 @@ public sealed record ClusteringRunView(
     string ClusterNameField)
 {
     public IReadOnlyList<FeatureSpec> Specs => Request.Features.Select(ClusteringService.SpecOf).ToList();
+
+    /// <summary>Why the run's figures are not shown (<see cref="ClusteringService.WithheldNotice"/>); null when they are.</summary>
+    public string? Withheld { get; init; }
+
+    /// <summary>Whether the user may rename its clusters (the run's owner, the dataset's owner or an Admin).</summary>
+    public bool CanChange { get; init; }
 }
 
 /// <summary>
@@ -110,6 +120,13 @@ public sealed class ClusteringService(
     public const string JobKind = "clustering";
     public const int MaxCustomers = 1_000_000;
     public const int MaxFeatures = 20;
+
+    /// <summary>What a user is told when a stored run was computed over data they see differently.</summary>
+    public const string WithheldNotice =
+        "This run was computed over data you see differently (your data rules limit the rows or columns it read), so its figures are not shown to you. Run it yourself to cluster the customers you may see.";
+
+    /// <summary>Checks for a duplicate run and records a new one as one step, so quick repeated clicks start one run.</summary>
+    private static readonly SemaphoreSlim Starting = new(1, 1);
 
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -216,15 +233,45 @@ public sealed class ClusteringService(
         var runs = await db.ClusteringRuns.AsNoTracking().OrderByDescending(r => r.Id).Take(200).ToListAsync(cancellationToken);
         var result = new List<ClusteringRunSummary>();
         var names = await NamesAsync(db, cancellationToken);
+        var keys = new Dictionary<string, string?>();
         foreach (var run in runs)
         {
             if (await access.FindReadableAsync(run.DatasetId, cancellationToken) is not null)
             {
-                result.Add(await SummaryAsync(db, run, names, cancellationToken));
+                var summary = await SummaryAsync(db, run, names, cancellationToken);
+                result.Add(await WithheldAsync(run, keys, cancellationToken) ? summary with { Customers = 0, Withheld = true } : summary);
             }
         }
         return result;
     }
+
+    /// <summary>
+    /// Whether the run's stored figures must be withheld from the current user: they see some dataset the run was
+    /// computed from (<see cref="CustomerAttributeStore.InputsAsync(AttributeSetKind, int, int, CancellationToken)"/>)
+    /// through data rules, and not the way the run's owner saw it when it ran. A user who sees all of every input learns
+    /// nothing new from them.
+    /// </summary>
+    private async Task<bool> WithheldAsync(ClusteringRun run, Dictionary<string, string?>? keys, CancellationToken cancellationToken)
+    {
+        var inputs = await attributes.InputsAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, cancellationToken);
+        var cacheKey = string.Join(",", inputs.Order());
+        string? key;
+        if (keys is null || !keys.TryGetValue(cacheKey, out key))
+        {
+            key = await policy.ViewKeyAsync(inputs, cancellationToken);
+            keys?.Add(cacheKey, key);
+        }
+        return key is not null && key != ComputedOver(run);
+    }
+
+    private static string? ComputedOver(ClusteringRun run) =>
+        run.ResultJson is null ? null : JsonSerializer.Deserialize<StoredResult>(run.ResultJson, Json)?.ComputedOver;
+
+    /// <summary>The run's owner, the owner of its dataset, or an Admin (and only with the right to manage data).</summary>
+    private async Task<bool> CanChangeAsync(ClaimsPrincipal user, ClusteringRun run, CancellationToken cancellationToken) =>
+        Permissions.IsGranted(user, Permissions.ManageData)
+        && ((run.OwnerId is not null && run.OwnerId == user.UserId()) || user.IsInRole(Roles.Admin)
+            || DatasetAccess.CanChange(user, await access.RequireReadableAsync(run.DatasetId, cancellationToken)));
 
     public async Task<ClusteringRunView> GetAsync(int runId, CancellationToken cancellationToken = default)
     {
@@ -233,11 +280,25 @@ public sealed class ClusteringService(
         var run = await db.ClusteringRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken)
             ?? throw new PortalException("That clustering run no longer exists.");
         await access.RequireReadableAsync(run.DatasetId, cancellationToken);
+        var user = await currentUser.GetPrincipalAsync();
         var request = JsonSerializer.Deserialize<ClusteringRequest>(run.SettingsJson, Json)!;
+        var summary = await SummaryAsync(db, run, await NamesAsync(db, cancellationToken), cancellationToken);
+        var canChange = await CanChangeAsync(user, run, cancellationToken);
+        if (await WithheldAsync(run, null, cancellationToken))
+        {
+            return new ClusteringRunView(summary with { Customers = 0, Withheld = true }, request, null, null, null, null, [], ClusterField(run), ClusterNameField(run))
+            {
+                Withheld = WithheldNotice,
+                CanChange = canChange,
+            };
+        }
         var metrics = run.MetricsJson is null ? null : JsonSerializer.Deserialize<StoredMetrics>(run.MetricsJson, Json);
         var result = run.ResultJson is null ? null : JsonSerializer.Deserialize<StoredResult>(run.ResultJson, Json);
-        return new ClusteringRunView(await SummaryAsync(db, run, await NamesAsync(db, cancellationToken), cancellationToken), request,
-            metrics?.Evaluation, metrics?.Metrics, result?.Explanation, result?.Counts, result?.Names ?? [], ClusterField(run), ClusterNameField(run));
+        return new ClusteringRunView(summary, request,
+            metrics?.Evaluation, metrics?.Metrics, result?.Explanation, result?.Counts, result?.Names ?? [], ClusterField(run), ClusterNameField(run))
+        {
+            CanChange = canChange,
+        };
     }
 
     /// <summary>
@@ -289,13 +350,36 @@ public sealed class ClusteringService(
             }
         }
 
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var settings = JsonSerializer.Serialize(request with { Name = request.Name.Trim() }, Json);
+        var sameAs = JsonSerializer.Serialize(request with { Name = "" }, Json);
+        await Starting.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await dbFactory.CreateAsync(cancellationToken);
+            var active = await db.ClusteringRuns.AsNoTracking().Where(r => r.DatasetId == dataset.Id && r.Status == ClusteringRunStatus.Running)
+                .ToListAsync(cancellationToken);
+            // A run left "running" by a stopped app has no active job: it does not block a new one.
+            if (active.FirstOrDefault(r => jobs.Latest(JobKey(r.Id)) is { IsActive: true }
+                && JsonSerializer.Serialize(JsonSerializer.Deserialize<ClusteringRequest>(r.SettingsJson, Json)! with { Name = "" }, Json) == sameAs) is { } duplicate)
+            {
+                throw new PortalException($"The same clustering of {dataset.Name} is already queued or running (“{duplicate.Name}”). Wait for it to finish, or cancel it first.");
+            }
+            return await RecordAndQueueAsync(db, user, dataset, request, settings, cancellationToken);
+        }
+        finally
+        {
+            Starting.Release();
+        }
+    }
+
+    private async Task<int> RecordAndQueueAsync(IPortalDb db, ClaimsPrincipal user, Dataset dataset, ClusteringRequest request, string settings, CancellationToken cancellationToken)
+    {
         var run = new ClusteringRun
         {
             Name = request.Name.Trim(),
             DatasetId = dataset.Id,
             SegmentId = request.SegmentId,
-            SettingsJson = JsonSerializer.Serialize(request with { Name = request.Name.Trim() }, Json),
+            SettingsJson = settings,
             K = request.K,
             Seed = request.Seed,
             Status = ClusteringRunStatus.Running,
@@ -326,6 +410,8 @@ public sealed class ClusteringService(
             var request = JsonSerializer.Deserialize<ClusteringRequest>(run.SettingsJson, Json)!;
             progress.Report(new JobProgress(0.02, "Loading customer features…"));
             var (keys, data, keyType) = await LoadAsync(request, cancellationToken);
+            // How the runner saw the data: the figures are shown to others only when they see it the same way (or whole).
+            var computedOver = await policy.ViewKeyAsync(await attributes.InputsAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, cancellationToken), cancellationToken);
             if (keys.Count == 0)
             {
                 throw new PortalException("There are no customers to cluster.");
@@ -371,7 +457,7 @@ public sealed class ClusteringService(
             entity.Customers = prepared.Rows.Length;
             entity.MetricsJson = JsonSerializer.Serialize(new StoredMetrics(evaluation, result.Metrics), Json);
             entity.ResultJson = JsonSerializer.Serialize(new StoredResult(explanation,
-                new ClusteringCounts(keys.Count, prepared.Rows.Length, prepared.RowsDropped, prepared.ImputedPerFeature), names), Json);
+                new ClusteringCounts(keys.Count, prepared.Rows.Length, prepared.RowsDropped, prepared.ImputedPerFeature), names, computedOver), Json);
             entity.CompletedAt = entity.AssignedAt = clock.GetUtcNow();
             await db.SaveChangesAsync(CancellationToken.None);
             progress.Report(new JobProgress(1, $"{k} clusters of {prepared.Rows.Length:N0} customers" +
@@ -394,6 +480,10 @@ public sealed class ClusteringService(
     {
         await currentUser.RequireAsync(Permissions.ManageData);
         var view = await GetAsync(runId, cancellationToken);
+        if (!view.CanChange)
+        {
+            throw new PermissionDeniedException("Only the owner of the clustering run, the owner of its dataset or an Admin can rename its clusters.");
+        }
         var trimmed = name.Trim();
         if (trimmed.Length is 0 or > 80)
         {
@@ -637,5 +727,6 @@ public sealed class ClusteringService(
 
     private sealed record StoredMetrics(KRangeEvaluation? Evaluation, ClusterMetrics Metrics);
 
-    private sealed record StoredResult(ClusterExplanation Explanation, ClusteringCounts Counts, IReadOnlyList<string> Names);
+    /// <param name="ComputedOver">The runner's <see cref="PermissionPolicy.ViewKeyAsync"/> of the inputs; null when they saw all of them.</param>
+    private sealed record StoredResult(ClusterExplanation Explanation, ClusteringCounts Counts, IReadOnlyList<string> Names, string? ComputedOver = null);
 }

@@ -33,7 +33,14 @@ public sealed record RfmInput
 public sealed record RfmSource(int DatasetId, string Name, string CustomerKey, string Date, string Amount, string? OrderId, IReadOnlyList<string> NumberColumns);
 
 /// <summary>The saved analysis of a dataset, as the page shows it.</summary>
-public sealed record RfmView(RfmSource Source, RfmInput Input, RfmSettings Settings, RfmSummary? Result, DateTimeOffset? ComputedAt);
+public sealed record RfmView(RfmSource Source, RfmInput Input, RfmSettings Settings, RfmSummary? Result, DateTimeOffset? ComputedAt)
+{
+    /// <summary>Set when <see cref="Result"/> is not the saved result but a recount over the user's rows (<see cref="RfmService.RecountedNotice"/>).</summary>
+    public string? Notice { get; init; }
+
+    /// <summary>Whether the user may compute the analysis (again): anyone who manages data before the first computation, then its owner, the dataset's owner or an Admin.</summary>
+    public bool CanChange { get; init; }
+}
 
 /// <summary>A computation's outcome without the per-customer rows (those live in the customer fields' table).</summary>
 public sealed record RfmSummary(
@@ -64,6 +71,10 @@ public sealed class RfmService(
     public const string GroupField = "RFM group";
     public const string ScoreField = "RFM score";
     public const string AttributeName = "RFM";
+
+    /// <summary>What a user with data rules on the transactions is told: the figures they see are recounted over their rows.</summary>
+    public const string RecountedNotice =
+        "The saved analysis counts rows your data rules do not let you see, so these figures are counted again over your rows with its settings. Its customer fields are not offered to you.";
 
     /// <summary>The customer fields an analysis publishes, in the order of the attribute table's columns.</summary>
     public static IReadOnlyList<AttributeColumn> Fields { get; } =
@@ -119,21 +130,42 @@ public sealed class RfmService(
             : null;
     }
 
-    /// <summary>The dataset's saved analysis, or the defaults when there is none (Monetary the sum of the Amount column).</summary>
+    /// <summary>
+    /// The dataset's analysis, or the defaults when there is none (Monetary the sum of the Amount column). The saved
+    /// result counts the rows of whoever computed it: a user with row or column rules on the transactions gets it
+    /// counted again over their rows (<see cref="LiveAsync"/>, with <see cref="RfmView.Notice"/> set), never the saved figures.
+    /// </summary>
     public async Task<RfmView> GetAsync(int datasetId, CancellationToken cancellationToken = default)
     {
-        await currentUser.RequireAsync(Permissions.ViewData);
+        var view = await StoredAsync(datasetId, cancellationToken);
+        if (view.ComputedAt is null || !(await policy.DescribeAsync(await access.RequireReadableAsync(datasetId, cancellationToken), cancellationToken)).IsRestricted)
+        {
+            return view;
+        }
+        return view with { Result = view.Result is null ? null : await RecountAsync(view, cancellationToken), Notice = RecountedNotice };
+    }
+
+    /// <summary>The saved analysis as stored, whoever's rows it counted: for the service's own use, never handed to a page as is.</summary>
+    private async Task<RfmView> StoredAsync(int datasetId, CancellationToken cancellationToken)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ViewData);
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
         var source = await RequireSourceAsync(datasetId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var run = await db.RfmRuns.AsNoTracking().FirstOrDefaultAsync(r => r.DatasetId == datasetId, cancellationToken);
+        var canChange = Permissions.IsGranted(user, Permissions.ManageData) && (run is null || MayRecompute(user, run, dataset));
         if (run is null)
         {
-            return new RfmView(source, new RfmInput(), RfmSettings.Default, null, null);
+            return new RfmView(source, new RfmInput(), RfmSettings.Default, null, null) { CanChange = canChange };
         }
         var saved = JsonSerializer.Deserialize<SavedSettings>(run.SettingsJson, Json)!;
         var summary = run.ResultJson is null ? null : RfmResultJson.Read(run.ResultJson);
-        return new RfmView(source, saved.Input, RfmSettings.FromJson(saved.Scoring), summary, run.ComputedAt);
+        return new RfmView(source, saved.Input, RfmSettings.FromJson(saved.Scoring), summary, run.ComputedAt) { CanChange = canChange };
     }
+
+    /// <summary>A saved analysis is computed again only by its owner, the dataset's owner or an Admin: others would narrow it to their rows for everyone.</summary>
+    private static bool MayRecompute(System.Security.Claims.ClaimsPrincipal user, RfmRun run, Dataset dataset) =>
+        (run.OwnerId is not null && run.OwnerId == user.UserId()) || DatasetAccess.CanChange(user, dataset);
 
     /// <summary>
     /// Computes the analysis, saves it with its settings, and replaces the dataset's RFM customer fields. Bad settings
@@ -145,6 +177,13 @@ public sealed class RfmService(
         settings.Validate();
         var source = await RequireSourceAsync(datasetId, cancellationToken);
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        await using (var existing = await dbFactory.CreateAsync(cancellationToken))
+        {
+            if (await existing.RfmRuns.AsNoTracking().FirstOrDefaultAsync(r => r.DatasetId == datasetId, cancellationToken) is { } saved && !MayRecompute(user, saved, dataset))
+            {
+                throw new PermissionDeniedException($"Only the owner of this RFM analysis, the owner of {dataset.Name} or an Admin can compute it again.");
+            }
+        }
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var rows = ParseRows(input);
         if (rows is not null && (await queries.CheckAsync(datasetId, rows, cancellationToken)) is { Count: > 0 } problems)
@@ -181,23 +220,25 @@ public sealed class RfmService(
         run.TotalMonetary = summary.TotalRevenue;
         run.ComputedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
-        return new RfmView(source, input, settings, summary, run.ComputedAt);
+        return new RfmView(source, input, settings, summary, run.ComputedAt) { CanChange = true };
     }
 
     /// <summary>
     /// The analysis as the current user may see the data: the saved settings over the rows their data rules allow,
     /// computed through the query layer and not saved. Saved results are counted over the rows of whoever computed them;
-    /// RFM tiles show this to a user with row or column rules on the data instead.
+    /// <see cref="GetAsync"/> gives this to a user with row or column rules on the data instead.
     /// </summary>
     public async Task<RfmSummary?> LiveAsync(int datasetId, CancellationToken cancellationToken = default)
     {
-        var view = await GetAsync(datasetId, cancellationToken);
-        if (view.Result is null)
-        {
-            return null;
-        }
+        var view = await StoredAsync(datasetId, cancellationToken);
+        return view.Result is null ? null : await RecountAsync(view, cancellationToken);
+    }
+
+    /// <summary>The saved settings counted over the current user's rows (the saved reference date kept, so recency matches).</summary>
+    private async Task<RfmSummary?> RecountAsync(RfmView view, CancellationToken cancellationToken)
+    {
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
-        var input = view.Input with { ReferenceDate = view.Input.ReferenceDate ?? view.Result.ReferenceDate };
+        var input = view.Input with { ReferenceDate = view.Input.ReferenceDate ?? view.Result?.ReferenceDate };
         try
         {
             var (_, analysis, rowsCounted, reference, windowStart) = await AnalyzeAsync(view.Source, input, ParseRows(input), view.Settings, cancellationToken);
@@ -261,7 +302,8 @@ public sealed class RfmService(
     public async Task<int> SaveGroupAsSegmentAsync(int datasetId, string group, string? name = null, CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ManageData);
-        var view = await GetAsync(datasetId, cancellationToken);
+        // The segment is a rule over the RFM field, read under each user's rules: the stored settings are all it needs.
+        var view = await StoredAsync(datasetId, cancellationToken);
         if (view.Result is null)
         {
             throw new PortalException("Compute the RFM analysis first.");
