@@ -325,15 +325,20 @@ public sealed class KMeansScenario : Scenario
     {
         var queue = _host.Services.GetRequiredService<JobQueue>();
         using var changed = new SemaphoreSlim(0);
+        var reached = -1;
         void OnChanged(JobSnapshot snapshot)
         {
             if (snapshot.Kind != ClusteringService.JobKind)
             {
                 return;
             }
-            if (Phase(snapshot.Message) is { } phase && snapshot.IsActive)
+            // Phases only move forward: the job's fractional progress goes through Progress<T>, whose callbacks run later
+            // on the thread pool, so a late "Training…" can arrive after "Explaining…".
+            var phase = Array.FindIndex(Phases, p => snapshot.Message.StartsWith(p.Prefix, StringComparison.Ordinal));
+            if (snapshot.IsActive && phase > reached)
             {
-                run.Mark(phase);
+                reached = phase;
+                run.Mark(Phases[phase].Name);
             }
             changed.Release();
         }
@@ -342,6 +347,7 @@ public sealed class KMeansScenario : Scenario
         {
             return await run.MeasureAsync(async () =>
             {
+                run.Mark("request (StartAsync's checks)");
                 await using var scope = _host.Services.CreateAsyncScope();
                 var runId = await scope.ServiceProvider.GetRequiredService<ClusteringService>().StartAsync(request, cancellationToken);
                 var key = ClusteringService.JobKey(runId);
@@ -364,18 +370,17 @@ public sealed class KMeansScenario : Scenario
         }
     }
 
-    /// <summary>The phase a progress message of the clustering job starts (see ClusteringService.TrainAsync).</summary>
-    private static string? Phase(string message) => message switch
-    {
-        _ when message.StartsWith("Starting", StringComparison.Ordinal) => "queue",
-        _ when message.StartsWith("Loading", StringComparison.Ordinal) => "read features",
-        _ when message.StartsWith("Preparing", StringComparison.Ordinal) => "scale",
-        _ when message.StartsWith("Trying", StringComparison.Ordinal) => "try K",
-        _ when message.StartsWith("Training", StringComparison.Ordinal) => "train",
-        _ when message.StartsWith("Explaining", StringComparison.Ordinal) => "explain",
-        _ when message.StartsWith("Saving", StringComparison.Ordinal) => "save model and membership",
-        _ => null,
-    };
+    /// <summary>The phases of the clustering job, in order, by the start of the progress message that opens each (see ClusteringService.TrainAsync).</summary>
+    private static readonly (string Prefix, string Name)[] Phases =
+    [
+        ("Starting", "job start"),
+        ("Loading", "read features"),
+        ("Preparing", "scale"),
+        ("Trying", "try K"),
+        ("Training", "train"),
+        ("Explaining", "explain"),
+        ("Saving", "save model and membership"),
+    ];
 
     private async Task<ClusteringRunView> GetRunAsync(int runId, CancellationToken cancellationToken)
     {
