@@ -180,7 +180,7 @@ public sealed class KMeansScenario : Scenario
         {
             throw new InvalidOperationException(
                 $"The sums of squares disagree on run {run.Index} (seed {seed}): the app {app:N1}, scikit-learn {fit.Wcss:N1} " +
-                $"(inertia_ {fit.Inertia:N1}), {difference:+0.00%;-0.00%} — more than {InertiaTolerance:P0}.");
+                $"(inertia_ {fit.Inertia:N1}), {difference:+0.00%;-0.00%} — more than {InertiaTolerance * 100:0}%.");
         }
         return _rows;
     }
@@ -192,7 +192,7 @@ public sealed class KMeansScenario : Scenario
         var sklearn = Median(baseline.Select(m => m.Elapsed));
         var restarts = KMeansOptions.Default.Restarts;
 
-        context.Note($"Sums of squares (within-cluster, around the members' means, in the scaled space; the check: app within {InertiaTolerance:P0} of scikit-learn every run):");
+        context.Note($"Sums of squares (within-cluster, around the members' means, in the scaled space; the check: app within {InertiaTolerance * 100:0}% of scikit-learn every run):");
         context.Note("");
         context.Note("| run | seed | app | scikit-learn | scikit-learn inertia_ | app vs scikit-learn | scikit-learn iterations |");
         context.Note("|---|---:|---:|---:|---:|---:|---:|");
