@@ -326,6 +326,7 @@ public sealed class KMeansScenario : Scenario
         var queue = _host.Services.GetRequiredService<JobQueue>();
         using var changed = new SemaphoreSlim(0);
         var reached = -1;
+        var gate = new Lock();
         void OnChanged(JobSnapshot snapshot)
         {
             if (snapshot.Kind != ClusteringService.JobKind)
@@ -335,10 +336,13 @@ public sealed class KMeansScenario : Scenario
             // Phases only move forward: the job's fractional progress goes through Progress<T>, whose callbacks run later
             // on the thread pool, so a late "Training…" can arrive after "Explaining…".
             var phase = Array.FindIndex(Phases, p => snapshot.Message.StartsWith(p.Prefix, StringComparison.Ordinal));
-            if (snapshot.IsActive && phase > reached)
+            lock (gate)
             {
-                reached = phase;
-                run.Mark(Phases[phase].Name);
+                if (snapshot.IsActive && phase > reached)
+                {
+                    reached = phase;
+                    run.Mark(Phases[phase].Name);
+                }
             }
             changed.Release();
         }
