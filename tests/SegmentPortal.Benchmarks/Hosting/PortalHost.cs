@@ -72,6 +72,12 @@ public sealed class PortalHost : IAsyncDisposable
             ["Warehouse:Threads"] = limits.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Warehouse:MemoryLimit"] = limits.MemoryLimit,
         };
+        // The query time limit (30 s by default) can be raised like the app's own setting, for a machine so loaded that a
+        // million-customer read would be stopped: Query__TimeoutSeconds=300.
+        if (Environment.GetEnvironmentVariable("Query__TimeoutSeconds") is { Length: > 0 } timeout)
+        {
+            values["Query:TimeoutSeconds"] = timeout;
+        }
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(values).Build();
         var paths = StoragePaths.Resolve(new StorageOptions { DataDirectory = dataDirectory });
         paths.EnsureCreated();

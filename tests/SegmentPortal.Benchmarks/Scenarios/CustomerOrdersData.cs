@@ -167,7 +167,8 @@ public sealed class CustomerOrdersData : IAsyncDisposable
                 $"facts use date {facts.Date}, amount {facts.Amount}, order id {facts.OrderId ?? "none (an order is a row)"}.");
             context.Note($"DuckDB limits (one instance, both sides): threads = {await data.Warehouse.GetSettingAsync("threads", cancellationToken)}, " +
                 $"memory_limit = {await data.Warehouse.GetSettingAsync("memory_limit", cancellationToken)}. Machine: {Environment.ProcessorCount} cores. " +
-                $"App clock fixed on {Today:yyyy-MM-dd} (the orders' last day), user: Admin.");
+                $"App clock fixed on {Today:yyyy-MM-dd} (the orders' last day), user: Admin, query time limit " +
+                $"{host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<QueryOptions>>().Value.TimeoutSeconds} s.");
             return data;
         }
         catch

@@ -10,6 +10,8 @@ public static class ScenarioCatalog
         new ImportScenario(),
         new SegmentCountScenario(),
         new DashboardScenario(),
+        new KMeansScenario(),
+        new RfmScenario(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
