@@ -36,10 +36,10 @@ public enum UserKind
     /// <summary>The North Analyst: North rows only, every column as is.</summary>
     RowRuled,
 
-    /// <summary>A Viewer with an all-rows rule of their own: every row, and the Viewers' column rules (e-mail masked, phone and credit limit hidden).</summary>
+    /// <summary>A Viewer with an all-rows rule of their own: every row, and the Viewers' column rules (e-mail masked, phone hidden, credit limit hashed).</summary>
     ColumnRuled,
 
-    /// <summary>The North Viewer: North rows, e-mail masked, phone and credit limit hidden.</summary>
+    /// <summary>The North Viewer: North rows, e-mail masked, phone hidden, credit limit hashed.</summary>
     Viewer,
 
     /// <summary>A visitor of a valid public link to the main board: the public account (a Viewer) with Region = South.</summary>
@@ -99,6 +99,9 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
 
     public ClaimsPrincipal ViewingAsNorthViewer { get; private set; } = null!;
 
+    /// <summary>The portal's key for hashed columns.</summary>
+    public string HashKey { get; private set; } = null!;
+
     private IHostedService[] _hosted = [];
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -143,6 +146,8 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
             {
                 rule.RuleJson = allRows;
             }
+            // Viewers see the credit limit as a keyed hash (equal values stay equal) instead of not at all.
+            (await db.ColumnRules.SingleAsync(r => r.DatasetId == Data.Customers.Id && r.Column == "credit_limit", Ct)).Treatment = ColumnTreatment.Hashed;
             db.UserAttributes.Add(new UserAttribute { UserId = Editor.Id, Name = "Region", Value = "North" });
             foreach (var dataset in new[] { Data.Customers.Id, Data.Orders.Id })
             {
@@ -251,6 +256,7 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
         Data.AsOwner();
         await h.WithAsync<PublicLinkService>(s => s.RevokeAsync(revoked.Link.Id, Ct));
 
+        HashKey = await h.WithAsync<PortalSettings, string>(s => s.HashKeyAsync(Ct));
         Data.AsAdmin();
         await using (var scope = h.Services.CreateAsyncScope())
         {
