@@ -41,8 +41,7 @@ public sealed record Surface(string Name, Outcome[] Cells, params string[] Metho
 /// </summary>
 public static class PermissionMatrix
 {
-    // Cells that fail until the issue's other fixes are merged are marked with the hole's number (L1, L3, L4, L5, L6).
-    // "P" marks cells where the public account would act as an ordinary Viewer outside the link's board.
+    // Cells that fail on today's code are listed in Open below, with the hole that makes them fail.
     public static readonly Surface[] Surfaces =
     [
         //                                  Owner  Editor  ViewSh  RowRul  ColRul  Viewer  Public     Revoked    ViewAs
@@ -82,7 +81,7 @@ public static class PermissionMatrix
         // L1: the clustering run's counts and profiles were computed over the owner's rows.
         new("Clustering result and profiles", [All, OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ClusteringService.GetAsync"),
         new("Clustering history",          [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ClusteringService.HistoryAsync"),
-        // L3: RFM and cluster fields hold the owner's figures; they are not offered under data rules.
+        // L3: RFM and cluster fields hold the owner's figures; under data rules they are neither offered nor queryable.
         new("Derived analysis fields",     [All,   None,   All,    None,   None,   None,   Refused,   Refused,   None],
             "PermissionPolicy.DescribeAsync", "CustomerAttributeStore.FieldsForAsync"),
         new("Rule builder values and fields", [All, Own,   All,    Own,    Own,    Own,    Refused,   Refused,   Own],
@@ -93,6 +92,47 @@ public static class PermissionMatrix
         new("Audit log (search, CSV)",     [Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused],
             "AuditLog.SearchAsync", "AuditLog.ExportCsvAsync"),
     ];
+
+    /// <summary>The surfaces that serve a dataset's data outside any board (the public account should reach none of them).</summary>
+    private static readonly string[] DatasetLevel =
+    [
+        "Dataset preview", "Column profile", "Dataset row counts", "Dataset history", "Derived analysis fields", "Query", "RFM saved result",
+        "RFM live result", "Rule builder values and fields", "Segment live count", "Segment member preview", "Clustering result and profiles",
+        "Clustering history",
+    ];
+
+    /// <summary>
+    /// Cells that fail on the code this table was written against, with the hole that makes them fail: L1, L4, L5, L6 of
+    /// issue 12 (being fixed on other branches), and two more the matrix found — P: the public account acts as an
+    /// ordinary Viewer on every surface outside its board (a valid link opens datasets, segments, RFM and clustering
+    /// through the services); R: anyone who can see a segment can refresh it, which stores a snapshot counted over their
+    /// rows (a read-only share writes, and so does viewing as a user). A failing cell names its hole; remove the entry
+    /// when the fix is merged.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<(string Surface, UserKind Kind), string> Open = Holes(
+        ("L1", [UserKind.EditorShare, UserKind.RowRuled, UserKind.Viewer, UserKind.ViewAs], ["RFM saved result", "Clustering result and profiles", "Clustering history"]),
+        ("L5", [UserKind.EditorShare, UserKind.RowRuled, UserKind.Viewer, UserKind.ViewAs], ["Dataset history"]),
+        ("L4", [UserKind.RevokedLink], ["Tile data", "Filter values and fields", "Underlying rows"]),
+        ("L6", [UserKind.PublicLink], ["Underlying rows"]),
+        ("L4+P", [UserKind.RevokedLink], DatasetLevel),
+        ("P", [UserKind.PublicLink], DatasetLevel),
+        ("R", [UserKind.ViewShare, UserKind.RowRuled, UserKind.ColumnRuled, UserKind.Viewer, UserKind.ViewAs], ["Segment refresh"]));
+
+    private static Dictionary<(string, UserKind), string> Holes(params (string Hole, UserKind[] Kinds, string[] Surfaces)[] holes)
+    {
+        var open = new Dictionary<(string, UserKind), string>();
+        foreach (var (hole, kinds, surfaces) in holes)
+        {
+            foreach (var surface in surfaces)
+            {
+                foreach (var kind in kinds)
+                {
+                    open[(surface, kind)] = hole;
+                }
+            }
+        }
+        return open;
+    }
 
     /// <summary>
     /// Public Core methods the discovery rule finds that serve no customer data, each with the reason. Keep it short:

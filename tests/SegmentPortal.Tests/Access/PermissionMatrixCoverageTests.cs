@@ -112,6 +112,7 @@ public sealed class PermissionMatrixCoverageTests
         Assert.Equal([], PermissionMatrix.NotDataSurfaces.Keys.Where(m => !found.Contains(m)).ToList());
         Assert.Equal([], PermissionMatrix.NotDataSurfaces.Keys.Where(named.Contains).ToList());
         Assert.Equal(PermissionMatrix.Surfaces.Length, PermissionMatrix.Surfaces.Select(s => s.Name).Distinct().Count());
+        Assert.Equal([], PermissionMatrix.Open.Keys.Select(k => k.Surface).Distinct().Where(s => PermissionMatrix.Surfaces.All(r => r.Name != s)).ToList());
         Assert.All(PermissionMatrix.Surfaces, s => Assert.Equal(Enum.GetValues<UserKind>().Length, s.Cells.Length));
     }
 }
