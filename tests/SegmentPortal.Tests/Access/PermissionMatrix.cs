@@ -1,0 +1,164 @@
+using static SegmentPortal.Tests.Access.Outcome;
+
+namespace SegmentPortal.Tests.Access;
+
+/// <summary>What one kind of user gets from one surface.</summary>
+public enum Outcome
+{
+    /// <summary>Every row and column as stored (the owner's view).</summary>
+    All,
+
+    /// <summary>Only the rows and columns the user's rules allow, masked values masked.</summary>
+    Own,
+
+    /// <summary>A <see cref="Core.PortalException"/> (<see cref="Core.Identity.PermissionDeniedException"/> where the row says so).</summary>
+    Refused,
+
+    /// <summary>The surface answers but shows none of the stored figures (they were counted over someone else's rows).</summary>
+    Withheld,
+
+    /// <summary>Either <see cref="Own"/> or <see cref="Withheld"/> (the fix may recount or withhold), never the owner's figures.</summary>
+    OwnOrWithheld,
+
+    /// <summary>Answers with nothing (no rows, no fields).</summary>
+    None,
+}
+
+/// <summary>A data-serving surface: a row of the matrix, the Core methods it covers, and what each kind of user gets.</summary>
+/// <param name="Methods">Every public Core method this row covers, as <c>TypeName.MethodName</c>.</param>
+public sealed record Surface(string Name, Outcome[] Cells, params string[] Methods)
+{
+    public Outcome this[UserKind kind] => Cells[(int)kind];
+
+    public override string ToString() => Name;
+}
+
+/// <summary>
+/// The permission matrix of issue 12: every data-serving surface × every kind of user, with the expected outcome. Each
+/// cell runs as a case of <see cref="PermissionMatrixTests.Cell"/> against the data of <see cref="PermissionMatrixFixture"/>,
+/// and <see cref="PermissionMatrixTests.Every_data_serving_method_has_a_row"/> fails when a Core method that serves
+/// customer data has no row here. Add a row with every new surface.
+/// </summary>
+public static class PermissionMatrix
+{
+    // Cells that fail on today's code are listed in Open below, with the hole that makes them fail.
+    public static readonly Surface[] Surfaces =
+    [
+        //                                  Owner  Editor  ViewSh  RowRul  ColRul  Viewer  Public     Revoked    ViewAs
+        new("Dataset preview",             [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "DatasetProfiler.PreviewAsync"),
+        new("Column profile",              [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "DatasetProfiler.ProfileAsync"),
+        new("Dataset row counts",          [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own],
+            "DatasetProfiler.OverviewAsync", "DatasetProfiler.CountAsync", "DatasetCatalog.ListAsync", "DatasetCatalog.GetOverviewAsync",
+            "RuleBuilderService.SegmentableDatasetsAsync"),
+        // L5: the imports' row counts were counted over every row.
+        new("Dataset history",             [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "DatasetCatalog.HistoryAsync"),
+        new("Board definition",            [All,   All,    All,    All,    All,    All,    All,       Refused,   All], "DashboardService.GetAsync"),
+        // L4 (revoked): an open tab keeps loading tiles of a revoked link.
+        new("Tile data",                   [All,   Own,    All,    Own,    Own,    Own,    Own,       Refused,   Own], "TileDataService.LoadAsync"),
+        new("Filter values and fields",    [All,   Own,    All,    Own,    Own,    Own,    Own,       Refused,   Own],
+            "TileDataService.FilterValuesAsync", "TileDataService.FilterFieldsAsync"),
+        // L6 (public): "View customers" on a public board.
+        new("Underlying rows",             [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.UnderlyingAsync"),
+        new("Tile export (CSV, XLSX)",     [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own],
+            "SharingService.RecordExportAsync", "TableExport.WriteCsvAsync", "TableExport.WriteXlsxAsync"),
+        new("Board PDF/PNG",               [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "SharingService.RecordExportAsync"),
+        new("Segment live count",          [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "SegmentService.CountAsync"),
+        new("Segment member preview",      [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "SegmentService.MembersAsync"),
+        new("Segment member export",       [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "SegmentService.AllMembersAsync"),
+        new("Segment stored sizes and history", [All, Withheld, All, Withheld, Withheld, Withheld, Refused, Refused, Withheld],
+            "SegmentService.GetAsync", "SegmentService.ListAsync", "SegmentService.HistoryAsync", "SegmentService.ChangesAsync",
+            "SegmentService.StoredCountsVisibleAsync", "SegmentService.CompareAsync"),
+        // A write: only the owner and an Editor may refresh (a read-only share is read-only); the snapshot counts their rows.
+        new("Segment refresh",             [All,   Own,    Refused, Refused, Refused, Refused, Refused, Refused, Refused], "SegmentService.RefreshAsync"),
+        new("Segment size tile",           [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.LoadAsync"),
+        new("RFM grid tile",               [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.LoadAsync"),
+        new("Cluster profile tile",        [All,   Withheld, All,  Withheld, Withheld, Withheld, Refused, Refused, Withheld], "TileDataService.LoadAsync"),
+        // L1: the saved RFM result was counted over the owner's rows.
+        new("RFM saved result",            [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "RfmService.GetAsync"),
+        new("RFM live result",             [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "RfmService.LiveAsync"),
+        // Writes: Viewers may not run analyses, and viewing as someone never writes.
+        new("RFM compute",                 [All,   Own,    All,    Own,    Refused, Refused, Refused, Refused,   Refused], "RfmService.ComputeAsync"),
+        // L1: the clustering run's counts and profiles were computed over the owner's rows.
+        new("Clustering result and profiles", [All, OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ClusteringService.GetAsync"),
+        new("Clustering history",          [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ClusteringService.HistoryAsync"),
+        // L3: RFM and cluster fields hold the owner's figures; under data rules they are neither offered nor queryable.
+        new("Derived analysis fields",     [All,   None,   All,    None,   None,   None,   Refused,   Refused,   None],
+            "PermissionPolicy.DescribeAsync", "CustomerAttributeStore.FieldsForAsync"),
+        new("Rule builder values and fields", [All, Own,   All,    Own,    Own,    Own,    Refused,   Refused,   Own],
+            "RuleBuilderService.ValuesAsync", "RuleBuilderService.OptionsAsync"),
+        new("Query",                       [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "QueryService.RunAsync"),
+        // A connection's source has no data rules (they apply to the dataset made from it): Analysts manage data sources.
+        new("Connection source preview",   [All,   All,    All,    All,    Refused, Refused, Refused, Refused, Refused], "ConnectionService.PreviewAsync"),
+        new("Audit log (search, CSV)",     [Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused],
+            "AuditLog.SearchAsync", "AuditLog.ExportCsvAsync"),
+    ];
+
+    /// <summary>The surfaces that serve a dataset's data outside any board (the public account should reach none of them).</summary>
+    private static readonly string[] DatasetLevel =
+    [
+        "Dataset preview", "Column profile", "Dataset row counts", "Dataset history", "Derived analysis fields", "Query", "RFM saved result",
+        "RFM live result", "Rule builder values and fields", "Segment live count", "Segment member preview", "Clustering result and profiles",
+        "Clustering history",
+    ];
+
+    /// <summary>
+    /// Cells that fail on the code this table was written against, with the hole that makes them fail: L1, L4, L5, L6 of
+    /// issue 12 (being fixed on other branches), and two more the matrix found — P: the public account acts as an
+    /// ordinary Viewer on every surface outside its board (a valid link opens datasets, segments, RFM and clustering
+    /// through the services); R: anyone who can see a segment can refresh it, which stores a snapshot counted over their
+    /// rows (a read-only share writes, and so does viewing as a user). A failing cell names its hole; remove the entry
+    /// when the fix is merged.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<(string Surface, UserKind Kind), string> Open = Holes(
+        ("L1", [UserKind.EditorShare, UserKind.RowRuled, UserKind.Viewer, UserKind.ViewAs], ["RFM saved result", "Clustering result and profiles", "Clustering history"]),
+        ("L5", [UserKind.EditorShare, UserKind.RowRuled, UserKind.Viewer, UserKind.ViewAs], ["Dataset history"]),
+        ("L4", [UserKind.RevokedLink], ["Tile data", "Filter values and fields", "Underlying rows"]),
+        ("L6", [UserKind.PublicLink], ["Underlying rows"]),
+        ("L4+P", [UserKind.RevokedLink], DatasetLevel),
+        ("P", [UserKind.PublicLink], DatasetLevel),
+        ("R", [UserKind.ViewShare, UserKind.RowRuled, UserKind.ColumnRuled, UserKind.Viewer, UserKind.ViewAs], ["Segment refresh"]));
+
+    private static Dictionary<(string, UserKind), string> Holes(params (string Hole, UserKind[] Kinds, string[] Surfaces)[] holes)
+    {
+        var open = new Dictionary<(string, UserKind), string>();
+        foreach (var (hole, kinds, surfaces) in holes)
+        {
+            foreach (var surface in surfaces)
+            {
+                foreach (var kind in kinds)
+                {
+                    open[(surface, kind)] = hole;
+                }
+            }
+        }
+        return open;
+    }
+
+    /// <summary>
+    /// Public Core methods the discovery rule finds that serve no customer data, each with the reason. Keep it short:
+    /// a method that hands out rows or figures belongs in <see cref="Surfaces"/>.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> NotDataSurfaces = new Dictionary<string, string>
+    {
+        // Engines and pure functions: they compute over what a checked service hands them and answer no user.
+        ["ClusteringEngine.Assign"] = "assigns rows the clustering service loaded (through the query layer) to a saved model",
+        ["ClusteringModel.Load"] = "reads a saved model from a stream",
+        ["ClusteringModel.Save"] = "writes a model to a stream",
+        ["QueryCompiler.Compile"] = "turns an authorized spec into SQL; runs nothing",
+        ["RecipeCompiler.Compile"] = "turns cleaning steps into SQL; runs nothing",
+        ["QueryResult.Scalar"] = "reads a cell of a result the caller already has",
+        ["TileMeasures.Read"] = "reads a measure out of a result the tile service already has",
+        ["TileRows.Dimension"] = "reads a dimension value out of a result the tile service already has",
+        ["TileRows.Read"] = "shapes a result the tile service already has",
+        ["TileRows.Sort"] = "sorts rows the tile service already has",
+        ["TextEncodings.DetectAsync"] = "reads an uploaded file's bytes to guess its encoding (the uploader's own file)",
+        ["TextEncodings.TranscodeToUtf8Async"] = "rewrites an uploaded file as UTF-8 (the uploader's own file)",
+        ["UploadStore.SaveAsync"] = "stores an upload (reads a stream, serves nothing)",
+
+        // Layers below the permission checks, used by the checked services above them (no page injects them).
+        ["QueryExecutor.ExecuteAsync"] = "runs a query QueryService has authorized through PermissionPolicy",
+        ["QueryService.CompileAsync"] = "the SQL of a spec, authorized exactly as QueryService.RunAsync; returns no rows",
+        ["LiveTableBuilder.BuildAsync"] = "rebuilds a dataset's table during an import or a recipe save (owner-only callers)",
+        ["SegmentStore.OverlapAsync"] = "the stored members' store; SegmentService.CompareAsync checks and withholds before calling it",
+    };
+}

@@ -1,0 +1,327 @@
+using System.Security.Claims;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Connections;
+using SegmentPortal.Core.Dashboards;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Sharing;
+using SegmentPortal.Tests.Import;
+using static SegmentPortal.Tests.Access.PermissionFixture;
+
+namespace SegmentPortal.Tests.Access;
+
+/// <summary>The nine kinds of user of the permission matrix (<see cref="PermissionMatrix"/>).</summary>
+public enum UserKind
+{
+    /// <summary>Owns the datasets, the boards, the segments, the RFM analysis and the clustering run; a rule without conditions (all rows, unrestricted).</summary>
+    Owner,
+
+    /// <summary>An Analyst the boards and segments are shared with as Editor, with the <c>region = {user.Region}</c> rule (North): sharing never lifts a row rule.</summary>
+    EditorShare,
+
+    /// <summary>An Analyst the boards and segments are shared with as Viewer, with an all-rows rule (unrestricted data, read-only items).</summary>
+    ViewShare,
+
+    /// <summary>The North Analyst: North rows only, every column as is.</summary>
+    RowRuled,
+
+    /// <summary>A Viewer with an all-rows rule of their own: every row, and the Viewers' column rules (e-mail masked, phone hidden, credit limit hashed).</summary>
+    ColumnRuled,
+
+    /// <summary>The North Viewer: North rows, e-mail masked, phone hidden, credit limit hashed.</summary>
+    Viewer,
+
+    /// <summary>A visitor of a valid public link to the main board: the public account (a Viewer) with Region = South.</summary>
+    PublicLink,
+
+    /// <summary>A visitor whose public link was revoked while their tab was open (they still hold the board as it was).</summary>
+    RevokedLink,
+
+    /// <summary>An Admin viewing the portal as the North Viewer.</summary>
+    ViewAs,
+}
+
+/// <summary>
+/// <see cref="PermissionFixture"/>'s customers and orders, plus what the matrix needs: the users of every
+/// <see cref="UserKind"/>, two stored boards (the main one with charts, a table and a region filter; one of saved
+/// analyses), two segments, the owner's RFM analysis and clustering run, and two public links (one revoked after it
+/// was opened).
+/// </summary>
+public sealed class PermissionMatrixFixture : IAsyncLifetime
+{
+    public PermissionFixture Data { get; } = new();
+
+    public AppUser Editor { get; private set; } = null!;
+
+    public AppUser ViewSharer { get; private set; } = null!;
+
+    public AppUser MaskedViewer { get; private set; } = null!;
+
+    /// <summary>A copy of the orders (not related to the customers) on which every kind may run RFM without touching the owner's saved analysis.</summary>
+    public Dataset ScratchOrders { get; private set; } = null!;
+
+    public int MainBoard { get; private set; }
+
+    public int AnalysisBoard { get; private set; }
+
+    public int Segment { get; private set; }
+
+    public int OtherSegment { get; private set; }
+
+    /// <summary>A segment that the matrix's refresh row refreshes (so the stored sizes of <see cref="Segment"/> stay the owner's).</summary>
+    public int RefreshedSegment { get; private set; }
+
+    /// <summary>A SQLite connection (made by the Admin) whose <c>customers</c> table holds the customers.</summary>
+    public int Connection { get; private set; }
+
+    /// <summary>The owner's refresh of <see cref="Segment"/>.</summary>
+    public int SegmentSnapshotId { get; private set; }
+
+    public int ClusteringRun { get; private set; }
+
+    public ClaimsPrincipal PublicVisitor { get; private set; } = null!;
+
+    public ClaimsPrincipal RevokedVisitor { get; private set; } = null!;
+
+    /// <summary>The main board as the revoked link's visitor loaded it before the link was revoked (their open tab).</summary>
+    public DashboardView RevokedVisitorsBoard { get; private set; } = null!;
+
+    public ClaimsPrincipal ViewingAsNorthViewer { get; private set; } = null!;
+
+    /// <summary>The portal's key for hashed columns.</summary>
+    public string HashKey { get; private set; } = null!;
+
+    private IHostedService[] _hosted = [];
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        await Data.InitializeAsync();
+        var h = Data.Harness;
+        // The job runner, for the clustering run.
+        _hosted = h.Services.GetServices<IHostedService>().ToArray();
+        foreach (var service in _hosted)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+        Editor = await h.CreateUserAsync("editor@example.com", Password, Roles.Analyst);
+        ViewSharer = await h.CreateUserAsync("view.share@example.com", Password, Roles.Analyst);
+        MaskedViewer = await h.CreateUserAsync("masked@example.com", Password, Roles.Viewer);
+
+        Data.AsOwner();
+        ScratchOrders = await h.ImportTextAsync("scratch-orders.csv", OrdersCsv);
+        ScratchOrders = await h.WithAsync<DatasetSchemaService, Dataset>(s => s.SaveColumnsAsync(ScratchOrders.Id,
+            DatasetRebuilder.SettingsOf(ScratchOrders).Select(c => c with
+            {
+                Role = c.Name switch
+                {
+                    "order_id" => FieldRole.OrderId,
+                    "customer_id" => FieldRole.CustomerId,
+                    "order_date" => FieldRole.EventDate,
+                    "amount" => FieldRole.Amount,
+                    "category" or "region" => FieldRole.Dimension,
+                    _ => FieldRole.None,
+                },
+            }).ToList(), Ct));
+        await h.WithAsync<DatasetSharing>(s => s.SetAsync(ScratchOrders.Id, [Roles.Viewer, Roles.Analyst], [], Ct));
+
+        await using (var db = await h.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            // A rule without conditions is "all rows" and leaves its user unrestricted: the owner and the view share see
+            // the data as it is, so the stored figures are theirs to see.
+            var allRows = new RuleTree { Root = new RuleGroup() }.ToJson();
+            foreach (var rule in await db.RowRules.Where(r => r.UserId == Data.Owner.Id).ToListAsync(Ct))
+            {
+                rule.RuleJson = allRows;
+            }
+            // Viewers see the credit limit as a keyed hash (equal values stay equal) instead of not at all.
+            (await db.ColumnRules.SingleAsync(r => r.DatasetId == Data.Customers.Id && r.Column == "credit_limit", Ct)).Treatment = ColumnTreatment.Hashed;
+            db.UserAttributes.Add(new UserAttribute { UserId = Editor.Id, Name = "Region", Value = "North" });
+            foreach (var dataset in new[] { Data.Customers.Id, Data.Orders.Id })
+            {
+                db.RowRules.AddRange(
+                    new RowRule { DatasetId = dataset, UserId = Editor.Id, RuleJson = RegionOfUser() },
+                    new RowRule { DatasetId = dataset, UserId = ViewSharer.Id, RuleJson = allRows },
+                    new RowRule { DatasetId = dataset, UserId = MaskedViewer.Id, RuleJson = allRows });
+            }
+            db.RowRules.AddRange(
+                new RowRule { DatasetId = ScratchOrders.Id, Role = Roles.Viewer, RuleJson = RegionOfUser() },
+                new RowRule { DatasetId = ScratchOrders.Id, UserId = Data.NorthAnalyst.Id, RuleJson = RegionOfUser() },
+                new RowRule { DatasetId = ScratchOrders.Id, UserId = Editor.Id, RuleJson = RegionOfUser() },
+                new RowRule { DatasetId = ScratchOrders.Id, UserId = Data.Owner.Id, RuleJson = allRows },
+                new RowRule { DatasetId = ScratchOrders.Id, UserId = ViewSharer.Id, RuleJson = allRows },
+                new RowRule { DatasetId = ScratchOrders.Id, UserId = MaskedViewer.Id, RuleJson = allRows });
+            await db.SaveChangesAsync(Ct);
+        }
+
+        // The owner's saved analyses: RFM over the orders (its fields appear on the customers) and a clustering run.
+        await h.WithAsync<RfmService, RfmView>(s => s.ComputeAsync(Data.Orders.Id, new RfmInput { ReferenceDate = Today }, RfmSettings.Default, Ct));
+        var features = await h.WithAsync<ClusteringService, IReadOnlyList<FeatureOption>>(s => s.FeaturesAsync(Data.Customers.Id, Ct));
+        ClusteringRun = await RunClusteringAsync(new ClusteringRequest
+        {
+            Name = "Spend",
+            DatasetId = Data.Customers.Id,
+            Features =
+            [
+                features.Single(o => o.Feature.Measure == CustomerMeasure.OrderCount).Feature,
+                features.Single(o => o.Feature.Measure == CustomerMeasure.TotalAmount).Feature,
+            ],
+            K = 2,
+        });
+
+        var everyCity = new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "city", Operator = RuleOperator.IsNotEmpty }] } };
+        var everyName = new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "name", Operator = RuleOperator.IsNotEmpty }] } };
+        Segment = await h.WithAsync<SegmentService, int>(s => s.CreateAsync(new SegmentDraft("Every city", Data.Customers.Id, everyCity), Ct));
+        OtherSegment = await h.WithAsync<SegmentService, int>(s => s.CreateAsync(new SegmentDraft("Every name", Data.Customers.Id, everyName), Ct));
+        RefreshedSegment = await h.WithAsync<SegmentService, int>(s => s.CreateAsync(new SegmentDraft("Refreshed by others", Data.Customers.Id, everyCity), Ct));
+        // Saving a segment counts it: one snapshot each, over the owner's rows.
+        SegmentSnapshotId = (await h.WithAsync<SegmentService, IReadOnlyList<SegmentSnapshot>>(s => s.HistoryAsync(Segment, Ct))).Single().Id;
+
+        MainBoard = await h.WithAsync<DashboardService, int>(s => s.CreateAsync("Regions", cancellationToken: Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(MainBoard,
+            Chart("byRegion", TileType.Bar, Data.Orders.Id, ["region"], new TileMeasure(TileMeasureKind.Sum, "amount")) with { Title = "By region" }, cancellationToken: Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(MainBoard,
+            Chart("byCategory", TileType.Bar, Data.Orders.Id, ["category"], new TileMeasure(TileMeasureKind.Sum, "amount")) with { Title = "By category" }, cancellationToken: Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(MainBoard,
+            Chart("people", TileType.Table, Data.Customers.Id, ["id", "name", "email"]) with { Title = "People" }, cancellationToken: Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.SetFiltersAsync(MainBoard, [new CategoryFilter("region", [])], Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.SetViewersMayExportAsync(MainBoard, true, Ct));
+
+        AnalysisBoard = await h.WithAsync<DashboardService, int>(s => s.CreateAsync("Analyses", cancellationToken: Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard,
+            new TileDefinition { Id = "size", Type = TileType.SegmentSize, SegmentId = Segment, Title = "Size" }, cancellationToken: Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard,
+            new TileDefinition { Id = "rfm", Type = TileType.RfmGrid, SourceId = Data.Orders.Id, Title = "RFM" }, cancellationToken: Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard,
+            new TileDefinition { Id = "clusters", Type = TileType.ClusterProfile, SourceId = ClusteringRun, Title = "Clusters" }, cancellationToken: Ct));
+
+        foreach (var (item, id) in new[] { (SharedItem.Dashboard, MainBoard), (SharedItem.Dashboard, AnalysisBoard), (SharedItem.Segment, Segment), (SharedItem.Segment, OtherSegment), (SharedItem.Segment, RefreshedSegment) })
+        {
+            await h.WithAsync<SharingService>(async s =>
+            {
+                await s.ShareAsync(item, id, null, Roles.Viewer, ShareLevel.Viewer, Ct);
+                await s.ShareAsync(item, id, Data.NorthAnalyst.Id, null, ShareLevel.Viewer, Ct);
+                await s.ShareAsync(item, id, ViewSharer.Id, null, ShareLevel.Viewer, Ct);
+                await s.ShareAsync(item, id, Editor.Id, null, ShareLevel.Editor, Ct);
+            });
+        }
+
+        // Public links to the main board: the public account is a Viewer of the South.
+        Data.AsAdmin();
+        var file = Path.Combine(h.Services.GetRequiredService<SqliteSourceFolder>().FolderPath, "crm.db");
+        await using (var source = new SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await source.OpenAsync(Ct);
+            await using (var create = source.CreateCommand())
+            {
+                create.CommandText = "CREATE TABLE customers (id INTEGER, name TEXT, region TEXT, email TEXT, phone INTEGER, credit_limit INTEGER, city TEXT)";
+                await create.ExecuteNonQueryAsync(Ct);
+            }
+            foreach (var values in CustomersCsv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(line => line.Split(',')))
+            {
+                await using var insert = source.CreateCommand();
+                insert.CommandText = "INSERT INTO customers VALUES ($id, $name, $region, $email, $phone, $credit, $city)";
+                string[] names = ["$id", "$name", "$region", "$email", "$phone", "$credit", "$city"];
+                for (var i = 0; i < names.Length; i++)
+                {
+                    insert.Parameters.AddWithValue(names[i], i is 0 or 4 or 5 ? long.Parse(values[i], System.Globalization.CultureInfo.InvariantCulture) : values[i]);
+                }
+                await insert.ExecuteNonQueryAsync(Ct);
+            }
+        }
+        Connection = await h.WithAsync<ConnectionService, int>(s =>
+            s.CreateAsync(new ConnectionInput { Name = "CRM", Kind = ConnectionKind.Sqlite, Database = "crm.db" }, Ct));
+        await h.WithAsync<PublicLinkService>(s => s.SetEnabledAsync(true, Ct));
+        Data.AsOwner();
+        var link = await h.WithAsync<PublicLinkService, NewPublicLink>(s => s.CreateAsync(MainBoard, 7, Ct));
+        var revoked = await h.WithAsync<PublicLinkService, NewPublicLink>(s => s.CreateAsync(MainBoard, 7, Ct));
+        PublicVisitor = (await h.WithAsync<PublicLinkService, PublicVisit?>(s => s.OpenAsync(link.Token, countUse: true, cancellationToken: Ct)))!.Principal;
+        RevokedVisitor = (await h.WithAsync<PublicLinkService, PublicVisit?>(s => s.OpenAsync(revoked.Token, countUse: true, cancellationToken: Ct)))!.Principal;
+        Data.AsAdmin();
+        await h.WithAsync<DataPermissionService>(s => s.SetAttributesAsync(PublicVisitor.UserId()!, new Dictionary<string, string> { ["Region"] = "South" }, Ct));
+        h.CurrentUser.Principal = RevokedVisitor;
+        RevokedVisitorsBoard = await h.WithAsync<DashboardService, DashboardView>(s => s.GetAsync(MainBoard, Ct));
+        Data.AsOwner();
+        await h.WithAsync<PublicLinkService>(s => s.RevokeAsync(revoked.Link.Id, Ct));
+
+        HashKey = await h.WithAsync<PortalSettings, string>(s => s.HashKeyAsync(Ct));
+        Data.AsAdmin();
+        await using (var scope = h.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<ViewAsService>().StartAsync(Data.NorthViewer.Id, Ct);
+            ViewingAsNorthViewer = scope.ServiceProvider.GetRequiredService<ViewAsState>().Principal!;
+        }
+        Data.AsOwner();
+    }
+
+    /// <summary>Makes the kind of user the current user.</summary>
+    public void SignIn(UserKind kind)
+    {
+        switch (kind)
+        {
+            case UserKind.Owner: Data.AsOwner(); break;
+            case UserKind.EditorShare: Data.SignIn(Editor, Roles.Analyst); break;
+            case UserKind.ViewShare: Data.SignIn(ViewSharer, Roles.Analyst); break;
+            case UserKind.RowRuled: Data.AsNorthAnalyst(); break;
+            case UserKind.ColumnRuled: Data.SignIn(MaskedViewer, Roles.Viewer); break;
+            case UserKind.Viewer: Data.AsNorthViewer(); break;
+            case UserKind.PublicLink: Data.Harness.CurrentUser.Principal = PublicVisitor; break;
+            case UserKind.RevokedLink: Data.Harness.CurrentUser.Principal = RevokedVisitor; break;
+            case UserKind.ViewAs: Data.Harness.CurrentUser.Principal = ViewingAsNorthViewer; break;
+            default: throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+    }
+
+    private async Task<int> RunClusteringAsync(ClusteringRequest request)
+    {
+        var h = Data.Harness;
+        var queue = h.Services.GetRequiredService<JobQueue>();
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var id = 0;
+        void OnChanged(JobSnapshot job)
+        {
+            if (id != 0 && job.Key == ClusteringService.JobKey(id) && !job.IsActive)
+            {
+                finished.TrySetResult();
+            }
+        }
+        queue.Changed += OnChanged;
+        try
+        {
+            id = await h.WithAsync<ClusteringService, int>(s => s.StartAsync(request, Ct));
+            if (queue.Latest(ClusteringService.JobKey(id)) is { IsActive: false })
+            {
+                finished.TrySetResult();
+            }
+            await finished.Task.WaitAsync(TimeSpan.FromMinutes(5), Ct);
+        }
+        finally
+        {
+            queue.Changed -= OnChanged;
+        }
+        var view = await h.WithAsync<ClusteringService, ClusteringRunView>(s => s.GetAsync(id, Ct));
+        Assert.True(view.Explanation is not null, $"The clustering run did not finish: {view.Summary.Error}");
+        return id;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var service in _hosted)
+        {
+            await service.StopAsync(CancellationToken.None);
+        }
+        await Data.DisposeAsync();
+    }
+}

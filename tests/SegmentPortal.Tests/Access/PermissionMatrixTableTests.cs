@@ -1,0 +1,510 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+using SegmentPortal.Core;
+using SegmentPortal.Core.Analysis;
+using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Audit;
+using SegmentPortal.Core.Connections;
+using SegmentPortal.Core.Dashboards;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Exports;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Sharing;
+using static SegmentPortal.Tests.Access.PermissionFixture;
+
+namespace SegmentPortal.Tests.Access;
+
+/// <summary>
+/// Runs every cell of <see cref="PermissionMatrix.Surfaces"/> as the kind of user of its column, and checks that the
+/// table names every Core method that serves customer data.
+/// </summary>
+public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : IClassFixture<PermissionMatrixFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    // ----- the data of PermissionFixture, to work out what each kind should see -----
+
+    private sealed record Customer(int Id, string Name, string Region, string Email, string Phone, int Credit, string City);
+
+    private sealed record Order(int Id, int Customer, string Category, string Region, int Amount);
+
+    private static readonly Customer[] Customers =
+    [
+        new(1, "Ann", "North", "ann@example.com", "13812345678", 1000, "Oslo"),
+        new(2, "Bo", "South", "bo@example.com", "13987654321", 2000, "Rome"),
+        new(3, "Cy", "North", "cy@example.com", "13711112222", 3000, "Bergen"),
+        new(4, "Di", "East", "di@example.com", "13633334444", 4000, "Tokyo"),
+        new(5, "Ed", "South", "ed@example.com", "13555556666", 5000, "Madrid"),
+    ];
+
+    private static readonly Order[] Orders =
+    [
+        new(101, 1, "Toys", "North", 500), new(102, 1, "Books", "North", 700), new(103, 2, "Toys", "South", 50),
+        new(104, 2, "Garden", "South", 30), new(105, 3, "Electronics", "North", 2000), new(106, 4, "Books", "East", 100),
+        new(107, 5, "Garden", "South", 80),
+    ];
+
+    /// <summary>
+    /// What a kind of user may see: the rows of some regions, and every column as is or under the Viewers' column rules
+    /// (e-mail masked, phone hidden, credit limit hashed with <paramref name="HashKey"/>).
+    /// </summary>
+    private sealed record Audience(IReadOnlySet<string> Regions, bool ColumnRules, string HashKey = "")
+    {
+        public static readonly Audience Everything = new(new HashSet<string> { "North", "South", "East" }, false);
+
+        public IEnumerable<Customer> Customers => PermissionMatrixTableTests.Customers.Where(c => Regions.Contains(c.Region));
+
+        public IEnumerable<Order> Orders => PermissionMatrixTableTests.Orders.Where(o => Regions.Contains(o.Region));
+
+        public string Email(Customer c) => ColumnRules ? $"{c.Email[0]}***{c.Email[c.Email.IndexOf('@', StringComparison.Ordinal)..]}" : c.Email;
+
+        /// <summary>The warehouse's keyed hash: the first 16 hex digits of md5(key || value as text).</summary>
+        public string Credit(Customer c) => ColumnRules
+            ? Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(HashKey + c.Credit.ToString(CultureInfo.InvariantCulture))))[..16]
+            : c.Credit.ToString(CultureInfo.InvariantCulture);
+
+        public string[] CustomerColumns => ColumnRules ? ["id", "name", "region", "email", "credit_limit", "city"] : ["id", "name", "region", "email", "phone", "credit_limit", "city"];
+
+        public string CustomerRow(Customer c, char separator = '|') => string.Join(separator, ColumnRules
+            ? new[] { $"{c.Id}", c.Name, c.Region, Email(c), Credit(c), c.City }
+            : [$"{c.Id}", c.Name, c.Region, Email(c), c.Phone, Credit(c), c.City]);
+    }
+
+    private Audience AudienceOf(UserKind kind) => kind switch
+    {
+        UserKind.Owner or UserKind.ViewShare => Audience.Everything,
+        UserKind.EditorShare or UserKind.RowRuled => new(new HashSet<string> { "North" }, false),
+        UserKind.ColumnRuled => Audience.Everything with { ColumnRules = true, HashKey = f.HashKey },
+        UserKind.PublicLink or UserKind.RevokedLink => new(new HashSet<string> { "South" }, true, f.HashKey),
+        _ => new(new HashSet<string> { "North" }, true, f.HashKey),
+    };
+
+    /// <summary>What a surface showed: its rows or figures as text lines, and whether it withheld its stored figures.</summary>
+    private sealed record Seen(IReadOnlyList<string> Lines, bool Withheld = false);
+
+    public static TheoryData<string, UserKind> Cells()
+    {
+        var data = new TheoryData<string, UserKind>();
+        foreach (var surface in PermissionMatrix.Surfaces)
+        {
+            foreach (var kind in Enum.GetValues<UserKind>())
+            {
+                data.Add(surface.Name, kind);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(Cells))]
+    public async Task Cell(string surface, UserKind kind)
+    {
+        var row = PermissionMatrix.Surfaces.Single(s => s.Name == surface);
+        var expected = row[kind];
+        f.SignIn(kind);
+        Seen seen;
+        try
+        {
+            seen = await RunAsync(surface, kind);
+        }
+        catch (PortalException e) when (expected != Outcome.Refused && PermissionMatrix.Open.TryGetValue((surface, kind), out var hole))
+        {
+            throw new Xunit.Sdk.XunitException($"[open hole {hole}] {kind} was refused {surface}: {e.Message}");
+        }
+        catch (PortalException e) when (expected == Outcome.Refused)
+        {
+            if (AdminOnly.Contains(surface))
+            {
+                Assert.IsType<PermissionDeniedException>(e);
+            }
+            return;
+        }
+        finally
+        {
+            f.Data.AsOwner();
+        }
+
+        try
+        {
+            Check(surface, kind, expected, seen);
+        }
+        catch (Xunit.Sdk.XunitException e) when (PermissionMatrix.Open.TryGetValue((surface, kind), out var hole))
+        {
+            throw new Xunit.Sdk.XunitException($"[open hole {hole}] {e.Message}");
+        }
+    }
+
+    private void Check(string surface, UserKind kind, Outcome expected, Seen seen)
+    {
+        var everything = Expected(surface, Audience.Everything);
+        var own = Expected(surface, AudienceOf(kind));
+        switch (expected)
+        {
+            case Outcome.Refused:
+                Assert.Fail($"{kind} was served {surface} instead of being refused: {string.Join(" / ", seen.Lines)}");
+                break;
+            case Outcome.All:
+                Assert.False(seen.Withheld, $"{kind} had {surface} withheld.");
+                Assert.Equal(everything, seen.Lines);
+                break;
+            case Outcome.Own:
+                Assert.False(seen.Withheld, $"{kind} had {surface} withheld.");
+                Assert.Equal(own, seen.Lines);
+                break;
+            case Outcome.Withheld:
+                Assert.True(seen.Withheld, $"{kind} was shown the stored {surface}: {string.Join(" / ", seen.Lines)}");
+                break;
+            case Outcome.OwnOrWithheld:
+                if (!seen.Withheld)
+                {
+                    Assert.Equal(own, seen.Lines);
+                }
+                break;
+            case Outcome.None:
+                Assert.False(seen.Withheld);
+                Assert.Empty(seen.Lines);
+                break;
+        }
+    }
+
+    /// <summary>Rows whose refusals must be for want of permission (the item exists and the call is well formed).</summary>
+    private static readonly HashSet<string> AdminOnly = ["Audit log (search, CSV)", "Connection source preview"];
+
+    // ----- running each surface -----
+
+    private static readonly TileMeasure Revenue = new(TileMeasureKind.Sum, "amount");
+
+    private Task<T> With<TService, T>(Func<TService, Task<T>> action) where TService : notnull => f.Data.With(action);
+
+    /// <summary>The board as this kind of user has it: fetched now, or (revoked link) as their open tab holds it.</summary>
+    private Task<DashboardView> BoardAsync(UserKind kind, int id) =>
+        kind == UserKind.RevokedLink && id == f.MainBoard
+            ? Task.FromResult(f.RevokedVisitorsBoard)
+            : With<DashboardService, DashboardView>(s => s.GetAsync(id, Ct));
+
+    private Task<TileData> TileAsync(DashboardView board, string tileId) =>
+        With<TileDataService, TileData>(s => s.LoadAsync(board, board.Tiles.Single(t => t.Id == tileId), DashboardState.Empty, Ct));
+
+    private static string Text(object? value) => value is double d ? d.ToString("0.##", CultureInfo.InvariantCulture) : MarkValue.Text(value) ?? "∅";
+
+    private static List<string> Lines(IEnumerable<object?[]> rows, string prefix = "") =>
+        rows.Select(r => prefix + string.Join("|", r.Select(Text))).Order(StringComparer.Ordinal).ToList();
+
+    private static List<string> Table(IReadOnlyList<string> columns, IEnumerable<object?[]> rows) => [string.Join("|", columns), .. Lines(rows)];
+
+    private static async Task<string[]> CsvAsync(Func<Stream, Task<long>> write)
+    {
+        using var buffer = new MemoryStream();
+        await write(buffer);
+        var lines = Encoding.UTF8.GetString(buffer.ToArray()).TrimStart('\uFEFF').Split(["\r\n", "\n"], StringSplitOptions.RemoveEmptyEntries);
+        return [lines[0], .. lines.Skip(1).Order(StringComparer.Ordinal)];
+    }
+
+    private async Task<Seen> RunAsync(string surface, UserKind kind)
+    {
+        switch (surface)
+        {
+            case "Dataset preview":
+            {
+                var preview = await With<DatasetProfiler, DatasetPreview>(p => p.PreviewAsync(f.Data.Customers.Id, Ct));
+                return new([.. Table(preview.Columns, preview.Rows), $"total={preview.TotalRows}"]);
+            }
+            case "Column profile":
+            {
+                var profile = await With<DatasetProfiler, IReadOnlyList<ColumnProfile>>(p => p.ProfileAsync(f.Data.Customers.Id, Ct));
+                return new(profile.Select(c => $"{c.Name}|{c.Rows}|{c.Distinct}|{c.Min}|{c.Max}").ToList());
+            }
+            case "Dataset row counts":
+            {
+                var overview = await With<DatasetProfiler, DatasetOverview>(p => p.OverviewAsync(f.Data.Customers.Id, Ct));
+                var count = await With<DatasetProfiler, long>(p => p.CountAsync(f.Data.Orders.Id, Ct));
+                var listed = (await With<DatasetCatalog, IReadOnlyList<DatasetSummary>>(c => c.ListAsync(Ct))).Single(d => d.Id == f.Data.Customers.Id);
+                var home = await With<DatasetCatalog, PortalOverview>(c => c.GetOverviewAsync(Ct));
+                var segmentable = (await With<RuleBuilderService, IReadOnlyList<DatasetSummary>>(s => s.SegmentableDatasetsAsync(Ct))).Single(d => d.Id == f.Data.Customers.Id);
+                return new([
+                    $"customers {overview.Rows} rows: {string.Join(",", overview.Columns.Where(c => c.Source is null).Select(c => c.Name))}",
+                    $"orders {count} rows", $"listed {listed.RowCount} rows, {listed.ColumnCount} columns", $"home {home.TotalRows} rows",
+                    $"segmentable {segmentable.RowCount} rows",
+                ]);
+            }
+            case "Dataset history":
+            {
+                var history = await With<DatasetCatalog, IReadOnlyList<DatasetRefresh>>(c => c.HistoryAsync(f.Data.Customers.Id, Ct));
+                Assert.NotEmpty(history);
+                return new(history.Select(r => $"rows={r.RowCount}").Distinct().ToList(), history.All(r => r.RowCount is null));
+            }
+            case "Board definition":
+            {
+                var board = await With<DashboardService, DashboardView>(s => s.GetAsync(f.MainBoard, Ct));
+                return new([$"{board.Name}: {string.Join(",", board.Tiles.Select(t => t.Id))}"]);
+            }
+            case "Tile data":
+            {
+                var board = await BoardAsync(kind, f.MainBoard);
+                var lines = new List<string>();
+                foreach (var tile in board.Tiles)
+                {
+                    lines.AddRange(Lines((await TileAsync(board, tile.Id)).Rows, $"{tile.Id}:"));
+                }
+                return new(lines);
+            }
+            case "Filter values and fields":
+            {
+                var board = await BoardAsync(kind, f.MainBoard);
+                var values = await With<TileDataService, IReadOnlyList<FilterValue>>(s => s.FilterValuesAsync(board, 0, cancellationToken: Ct));
+                var fields = await With<TileDataService, IReadOnlyList<QueryField>>(s => s.FilterFieldsAsync(board, Ct));
+                return new([.. values.Select(v => $"{v.Value}|{v.Rows}").Order(StringComparer.Ordinal),
+                    $"fields: {string.Join(",", fields.Where(x => x.Source is null && x.Name is "email" or "phone" or "credit_limit").Select(x => x.Name).Order(StringComparer.Ordinal))}"]);
+            }
+            case "Underlying rows":
+            {
+                var board = await BoardAsync(kind, f.MainBoard);
+                var tile = board.Tiles.Single(t => t.Id == "byCategory");
+                var rows = await With<TileDataService, UnderlyingRows>(s => s.UnderlyingAsync(board, tile, DashboardState.Empty, ["Toys"], Ct));
+                var id = rows.Columns.ToList().IndexOf("customer_id");
+                return new(rows.Rows.Select(r => Text(r[id])).Order(StringComparer.Ordinal).ToList());
+            }
+            case "Tile export (CSV, XLSX)":
+            {
+                var board = await BoardAsync(kind, f.MainBoard);
+                var data = await TileAsync(board, "people");
+                await f.Data.With<SharingService>(s => s.RecordExportAsync(board.Id, "People", "CSV", data.Rows.Count, Ct));
+                using var xlsx = new MemoryStream();
+                await TableExport.WriteXlsxAsync([.. data.Dimensions, .. data.Measures], data.Rows, xlsx, "People", Ct);
+                Assert.True(xlsx.Length > 0);
+                return new(await CsvAsync(stream => TableExport.WriteCsvAsync([.. data.Dimensions, .. data.Measures], data.Rows, stream, Ct)));
+            }
+            case "Board PDF/PNG":
+            {
+                // The server-side check behind the PDF and PNG buttons, then the tiles as the print page loads them under
+                // the requesting user's identity (the pixels are Chromium's).
+                var board = await BoardAsync(kind, f.MainBoard);
+                await f.Data.With<SharingService>(s => s.RecordExportAsync(board.Id, null, "PDF", null, Ct));
+                var lines = new List<string>();
+                foreach (var tile in board.Tiles)
+                {
+                    lines.AddRange(Lines((await TileAsync(board, tile.Id)).Rows, $"{tile.Id}:"));
+                }
+                return new(lines);
+            }
+            case "Segment live count":
+            {
+                // As the rule builder counts a rule being written (no saved segment involved).
+                var rule = new RuleGroup { Children = [new FieldCondition { Field = "city", Operator = RuleOperator.IsNotEmpty }] };
+                var count = await With<SegmentService, LiveCount>(s => s.CountAsync(f.Data.Customers.Id, rule, Ct));
+                return new([$"{count.Matching} of {count.Total}"]);
+            }
+            case "Segment member preview":
+            {
+                var page = await With<SegmentService, MemberPage>(s => s.MembersAsync(f.Data.Customers.Id, new RuleGroup(), cancellationToken: Ct));
+                return new([.. Table(page.Columns, page.Rows), $"total={page.Total}"]);
+            }
+            case "Segment member export":
+            {
+                var members = await With<SegmentService, QueryResult>(s => s.AllMembersAsync(f.Segment, Ct));
+                return new(await CsvAsync(stream => TableExport.WriteCsvAsync(members, stream, Ct)));
+            }
+            case "Segment stored sizes and history":
+            {
+                var (segment, _, _) = await With<SegmentService, (Segment, RuleTree, bool)>(s => s.GetAsync(f.Segment, Ct));
+                var listed = (await With<SegmentService, IReadOnlyList<SegmentRow>>(s => s.ListAsync(Ct))).Single(r => r.Id == f.Segment);
+                var history = await With<SegmentService, IReadOnlyList<SegmentSnapshot>>(s => s.HistoryAsync(f.Segment, Ct));
+                var visible = await With<SegmentService, bool>(s => s.StoredCountsVisibleAsync(f.Segment, Ct));
+                var (entered, _) = await With<SegmentService, (IReadOnlyList<string> Entered, IReadOnlyList<string> Left)>(s => s.ChangesAsync(f.Segment, f.SegmentSnapshotId, Ct));
+                SegmentOverlap? overlap = null;
+                try
+                {
+                    overlap = await With<SegmentService, SegmentOverlap>(s => s.CompareAsync([f.Segment, f.OtherSegment], Ct));
+                }
+                catch (PortalException e) when (e.Message == SegmentService.RestrictedCountsMessage)
+                {
+                }
+                var withheld = segment.Size is null && listed.Size is null && history.Count == 0 && entered.Count == 0 && !visible && overlap is null;
+                return new([
+                    $"size={segment.Size}", $"listed={listed.Size}", $"history={string.Join(",", history.Select(h => h.Size))}",
+                    $"entered={string.Join(",", entered.Order(StringComparer.Ordinal))}", $"overlap={string.Join(",", overlap?.Sizes ?? [])}",
+                ], withheld);
+            }
+            case "Segment refresh":
+            {
+                var snapshot = await With<SegmentService, SegmentSnapshot>(s => s.RefreshAsync(f.RefreshedSegment, Ct));
+                return new([$"size={snapshot.Size}"]);
+            }
+            case "Connection source preview":
+            {
+                var preview = await With<ConnectionService, SourcePreview>(s => s.PreviewAsync(f.Connection, ConnectionSource.ForTable("main", "customers"), cancellationToken: Ct));
+                return new(Table(preview.Columns.Select(c => c.Name).ToList(), preview.Rows));
+            }
+            case "Segment size tile":
+            {
+                var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "size");
+                return new([$"size={Text(data.Rows[^1][1])}"]);
+            }
+            case "RFM grid tile":
+            {
+                var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "rfm");
+                return new([$"customers={data.Rows.Sum(r => (double)r[3]!)}"]);
+            }
+            case "Cluster profile tile":
+            {
+                var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "clusters");
+                return new([$"customers={data.Rows.Sum(r => (double)r[1]!)}"], data.Rows.Count == 0 && data.Notice is not null);
+            }
+            case "RFM saved result":
+            {
+                var view = await With<RfmService, RfmView>(s => s.GetAsync(f.Data.Orders.Id, Ct));
+                return new(view.Result is { } r ? [$"customers={r.Customers}", $"revenue={r.TotalRevenue}"] : [], view.Result is null);
+            }
+            case "RFM live result":
+            {
+                var live = await With<RfmService, RfmSummary?>(s => s.LiveAsync(f.Data.Orders.Id, Ct));
+                return new(live is { } r ? [$"customers={r.Customers}", $"revenue={r.TotalRevenue}"] : []);
+            }
+            case "RFM compute":
+            {
+                var view = await With<RfmService, RfmView>(s => s.ComputeAsync(f.ScratchOrders.Id, new RfmInput { ReferenceDate = Today }, RfmSettings.Default, Ct));
+                return new([$"customers={view.Result!.Customers}", $"revenue={view.Result.TotalRevenue}"]);
+            }
+            case "Clustering result and profiles":
+            {
+                var view = await With<ClusteringService, ClusteringRunView>(s => s.GetAsync(f.ClusteringRun, Ct));
+                var withheld = view.Counts is null && view.Explanation is null;
+                return new(withheld ? [] : [$"customers={view.Counts?.Customers}", $"clustered={view.Explanation?.Clusters.Sum(c => c.Size)}"], withheld);
+            }
+            case "Clustering history":
+            {
+                var run = (await With<ClusteringService, IReadOnlyList<ClusteringRunSummary>>(s => s.HistoryAsync(Ct))).Single(r => r.Id == f.ClusteringRun);
+                return new(run.Customers == 0 ? [] : [$"customers={run.Customers}"], run.Customers == 0);
+            }
+            case "Derived analysis fields":
+            {
+                var dataset = await With<DatasetAccess, Dataset>(a => a.RequireReadableAsync(f.Data.Customers.Id, Ct));
+                var described = await With<PermissionPolicy, QueryDataset>(p => p.DescribeAsync(dataset, Ct));
+                var fields = await With<CustomerAttributeStore, IReadOnlyList<QueryField>>(s => s.FieldsForAsync(dataset, _ => Task.FromResult(true), Ct));
+                Assert.NotEmpty(fields);
+                string scores;
+                try
+                {
+                    var result = await With<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec { DatasetId = f.Data.Customers.Id, Columns = ["id", RfmService.GroupField] }, Ct));
+                    scores = $"scored customers: {result.Rows.Count(r => r[1] is not null)}";
+                }
+                catch (PortalException)
+                {
+                    scores = "scores refused";
+                }
+                var derived = described.Fields.Where(x => x.Source is not null).Select(x => x.Name).ToList();
+                var rfmFields = derived.Where(RfmService.Fields.Select(x => x.Field).Contains).Order(StringComparer.Ordinal).ToList();
+                return new(derived.Count == 0 && scores == "scores refused" ? [] : [$"RFM: {string.Join(",", rfmFields)}", $"others: {derived.Count - rfmFields.Count}", scores]);
+            }
+            case "Rule builder values and fields":
+            {
+                var options = await With<RuleBuilderService, RuleBuilderOptions>(s => s.OptionsAsync(f.Data.Customers.Id, cancellationToken: Ct));
+                var regions = await With<RuleBuilderService, IReadOnlyList<string>>(s => s.ValuesAsync(f.Data.Customers.Id, "region", Ct));
+                var emails = await With<RuleBuilderService, IReadOnlyList<string>>(s => s.ValuesAsync(f.Data.Customers.Id, "email", Ct));
+                return new([
+                    $"fields: {string.Join(",", options.Fields.Where(x => x.Source is null).Select(x => x.Name))}",
+                    $"regions: {string.Join(",", regions.Order(StringComparer.Ordinal))}",
+                    $"emails: {string.Join(",", emails.Order(StringComparer.Ordinal))}",
+                ]);
+            }
+            case "Query":
+            {
+                var result = await With<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec { DatasetId = f.Data.Customers.Id }, Ct));
+                return new(Table(result.Columns, result.Rows));
+            }
+            case "Audit log (search, CSV)":
+            {
+                var found = await With<AuditLog, AuditResults>(a => a.SearchAsync(new AuditQuery(), 0, 10, Ct));
+                using var csv = new MemoryStream();
+                await f.Data.With<AuditLog>(a => a.ExportCsvAsync(new AuditQuery(), csv, Ct));
+                return new([$"entries={found.Total}"]);
+            }
+            default:
+                throw new InvalidOperationException($"The matrix has no way to run “{surface}”.");
+        }
+    }
+
+    // ----- what each surface shows an audience -----
+
+    private static List<string> Expected(string surface, Audience a)
+    {
+        var customers = a.Customers.ToList();
+        var orders = a.Orders.ToList();
+        string Sum(IEnumerable<Order> os) => os.Sum(o => o.Amount).ToString(CultureInfo.InvariantCulture);
+        List<string> Sorted(IEnumerable<string> lines) => lines.Order(StringComparer.Ordinal).ToList();
+        List<string> CustomerTable() => [string.Join("|", a.CustomerColumns), .. Sorted(customers.Select(c => a.CustomerRow(c)))];
+        List<string> Tiles() =>
+        [
+            .. Sorted(orders.GroupBy(o => o.Region).Select(g => $"byRegion:{g.Key}|{Sum(g)}")),
+            .. Sorted(orders.GroupBy(o => o.Category).Select(g => $"byCategory:{g.Key}|{Sum(g)}")),
+            .. Sorted(customers.Select(c => $"people:{c.Id}|{c.Name}|{a.Email(c)}")),
+        ];
+        List<string> Csv() => ["id,name,email", .. Sorted(customers.Select(c => $"{c.Id},{c.Name},{a.Email(c)}"))];
+        // RFM counts customers with orders in the window; every customer here has one.
+        var rfmCustomers = orders.Select(o => o.Customer).Distinct().Count();
+        List<string> Rfm() => [$"customers={rfmCustomers}", $"revenue={Sum(orders)}"];
+
+        return surface switch
+        {
+            "Dataset preview" => [.. CustomerTable(), $"total={customers.Count}"],
+            "Column profile" => a.CustomerColumns.Select(column => column switch
+            {
+                "id" => $"id|{customers.Count}|{customers.Count}|{customers.Min(c => c.Id)}|{customers.Max(c => c.Id)}",
+                "name" => Profile("name", customers.Select(c => c.Name)),
+                "region" => Profile("region", customers.Select(c => c.Region)),
+                "email" => Profile("email", customers.Select(a.Email)),
+                "phone" => $"phone|{customers.Count}|{customers.Count}|{customers.Min(c => long.Parse(c.Phone, CultureInfo.InvariantCulture))}|{customers.Max(c => long.Parse(c.Phone, CultureInfo.InvariantCulture))}",
+                "credit_limit" when a.ColumnRules => Profile("credit_limit", customers.Select(a.Credit)),
+                "credit_limit" => $"credit_limit|{customers.Count}|{customers.Count}|{customers.Min(c => c.Credit)}|{customers.Max(c => c.Credit)}",
+                _ => Profile("city", customers.Select(c => c.City)),
+            }).ToList(),
+            "Dataset row counts" =>
+            [
+                $"customers {customers.Count} rows: {string.Join(",", a.CustomerColumns)}", $"orders {orders.Count} rows",
+                $"listed {customers.Count} rows, {a.CustomerColumns.Length} columns", $"home {customers.Count + 2 * orders.Count} rows",
+                $"segmentable {customers.Count} rows",
+            ],
+            "Dataset history" => [$"rows={customers.Count}"],
+            "Board definition" => ["Regions: byRegion,byCategory,people"],
+            "Tile data" or "Board PDF/PNG" => Tiles(),
+            "Filter values and fields" =>
+            [
+                .. Sorted(a.Regions.Select(r => $"{r}|{customers.Count(c => c.Region == r) + orders.Count(o => o.Region == r)}")),
+                a.ColumnRules ? "fields: credit_limit,email" : "fields: credit_limit,email,phone",
+            ],
+            "Underlying rows" => Sorted(orders.Where(o => o.Category == "Toys").Select(o => $"{o.Customer}")),
+            "Tile export (CSV, XLSX)" => Csv(),
+            "Segment live count" => [$"{customers.Count} of {customers.Count}"],
+            "Segment member preview" => [.. CustomerTable(), $"total={customers.Count}"],
+            "Segment member export" => [string.Join(",", a.CustomerColumns), .. Sorted(customers.Select(c => a.CustomerRow(c, ',')))],
+            "Segment stored sizes and history" => [$"size={customers.Count}", $"listed={customers.Count}", $"history={customers.Count}",
+                $"entered={string.Join(",", Sorted(customers.Select(c => $"{c.Id}")))}", $"overlap={customers.Count},{customers.Count}"],
+            "Segment size tile" or "Segment refresh" => [$"size={customers.Count}"],
+            "Connection source preview" => CustomerTable(),
+            "RFM grid tile" or "Cluster profile tile" => [$"customers={rfmCustomers}"],
+            "RFM saved result" or "RFM live result" or "RFM compute" => Rfm(),
+            "Clustering result and profiles" => [$"customers={rfmCustomers}", $"clustered={rfmCustomers}"],
+            "Clustering history" => [$"customers={rfmCustomers}"],
+            // The RFM fields, and the clustering run's cluster number and name.
+            "Derived analysis fields" => [$"RFM: {string.Join(",", Sorted(RfmService.Fields.Select(x => x.Field)))}", "others: 2", $"scored customers: {rfmCustomers}"],
+            "Rule builder values and fields" =>
+            [
+                $"fields: {string.Join(",", a.CustomerColumns)}", $"regions: {string.Join(",", Sorted(customers.Select(c => c.Region).Distinct()))}",
+                $"emails: {string.Join(",", Sorted(customers.Select(a.Email)))}",
+            ],
+            "Query" => CustomerTable(),
+            _ => [],
+        };
+
+        static string Profile(string name, IEnumerable<string> values)
+        {
+            var list = values.ToList();
+            return $"{name}|{list.Count}|{list.Distinct().Count()}|{list.Min(StringComparer.Ordinal)}|{list.Max(StringComparer.Ordinal)}";
+        }
+    }
+}
