@@ -110,8 +110,6 @@ public static class PermissionMatrix
     /// when the fix is merged.
     /// </summary>
     public static readonly IReadOnlyDictionary<(string Surface, UserKind Kind), string> Open = Holes(
-        ("L1", [UserKind.EditorShare, UserKind.RowRuled, UserKind.Viewer, UserKind.ViewAs], ["RFM saved result", "Clustering result and profiles", "Clustering history"]),
-        ("L5", [UserKind.EditorShare, UserKind.RowRuled, UserKind.Viewer, UserKind.ViewAs], ["Dataset history"]),
         ("L4", [UserKind.RevokedLink], ["Tile data", "Filter values and fields", "Underlying rows"]),
         ("L6", [UserKind.PublicLink], ["Underlying rows"]),
         ("L4+P", [UserKind.RevokedLink], DatasetLevel),

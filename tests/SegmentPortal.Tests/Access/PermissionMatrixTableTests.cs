@@ -234,7 +234,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             }
             case "Dataset history":
             {
-                var history = await With<DatasetCatalog, IReadOnlyList<DatasetRefresh>>(c => c.HistoryAsync(f.Data.Customers.Id, Ct));
+                var history = (await With<DatasetCatalog, DatasetHistory>(c => c.HistoryAsync(f.Data.Customers.Id, Ct))).Refreshes;
                 Assert.NotEmpty(history);
                 return new(history.Select(r => $"rows={r.RowCount}").Distinct().ToList(), history.All(r => r.RowCount is null));
             }
