@@ -91,7 +91,7 @@ public sealed class RuleJsonHoleTests
     public void B6_an_oversized_paste_is_refused_with_the_limit()
     {
         var conditions = string.Join(",", Enumerable.Range(0, 400).Select(i => $$"""{"kind":"condition","field":"f{{i}}","operator":"equals","value":"{{i}}"}"""));
-        var json = $$"""{"version":1,"root":{"kind":"group","children":[{{conditions}}]}}""";
+        var json = $$$"""{"version":1,"root":{"kind":"group","children":[{{{conditions}}}]}}""";
         Assert.True(json.Length > 20_000);
 
         var error = Assert.IsType<PortalException>(Record.Exception(() => RuleInterchange.Import(json)), exactMatch: false);

@@ -45,7 +45,7 @@ public sealed class RuleJsonDialogTests : PortalTestContext
         var dialogs = await OpenImportAsync();
         var conditions = string.Join(",", Enumerable.Range(0, 400).Select(i => $$"""{"kind":"condition","field":"f{{i}}","operator":"equals","value":"{{i}}"}"""));
 
-        dialogs.Find("[data-testid=rule-import-json] textarea").Change($$"""{"version":1,"root":{"kind":"group","children":[{{conditions}}]}}""");
+        dialogs.Find("[data-testid=rule-import-json] textarea").Change($$$"""{"version":1,"root":{"kind":"group","children":[{{{conditions}}}]}}""");
 
         dialogs.WaitForAssertion(() => Assert.Contains("10,000 characters", dialogs.Find("[data-testid=rule-import-error]").TextContent, StringComparison.Ordinal));
     }
