@@ -46,6 +46,11 @@ public sealed class RuleJsonHoleTests
           "measures":[{"kind":"sum","field":"amount","label":"Sales"}],"filterJson":null}]
         """;
 
+    private const string Filters = """
+        [{"kind":"dateRange","column":"order_date","preset":"last30Days","label":"When"},{"kind":"category","column":"region","values":["North"]},
+         {"kind":"numericRange","column":"amount","min":10,"max":500}]
+        """;
+
     private const string Steps = """
         {"steps":[{"step":"removeDuplicates"},{"step":"missing","column":"email","action":"FillConstant","value":"none"},
           {"step":"dedupeOnKey","columns":["id"],"keepLast":true},{"step":"cast","column":"age","type":"Integer"}],"version":1}
@@ -125,7 +130,7 @@ public sealed class RuleJsonHoleTests
         };
         string[] samples = parser switch
         {
-            "DashboardJson tiles" or "DashboardJson layout" or "DashboardJson filters" => [Tiles, """[{"tileId":"t1","x":0,"y":0,"w":4,"h":3}]"""],
+            "DashboardJson tiles" or "DashboardJson layout" or "DashboardJson filters" => [Tiles, """[{"tileId":"t1","x":0,"y":0,"w":4,"h":3}]""", Filters],
             "Recipe.FromJson" => [Steps],
             "RfmSettings.FromJson" => [RfmSettings.Default.ToJson()],
             _ => [PortalRule, JQueryRule, ReactRule],

@@ -18,7 +18,7 @@ public sealed class RuleJsonDialogTests : PortalTestContext
         await dialogs.InvokeAsync(() => Services.GetRequiredService<IDialogService>().ShowAsync<RuleJsonDialog>("Rule as JSON",
             new DialogParameters<RuleJsonDialog> { { d => d.Tree, new RuleTree() }, { d => d.Options, options }, { d => d.CanImport, true } }));
         dialogs.WaitForAssertion(() => dialogs.FindAll(".mud-tab").Single(t => t.TextContent.Contains("Import", StringComparison.Ordinal)).Click());
-        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=rule-import-json] textarea"));
+        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=rule-import-json]"));
         return dialogs;
     }
 
@@ -27,13 +27,13 @@ public sealed class RuleJsonDialogTests : PortalTestContext
     {
         var dialogs = await OpenImportAsync();
 
-        dialogs.Find("[data-testid=rule-import-json] textarea").Change(
+        dialogs.Find("[data-testid=rule-import-json]").Change(
             """{"version":1,"root":{"kind":"group","children":[{"field":"region","operator":"equals","value":"North"}]}}""");
         dialogs.Find("[data-testid=rule-import]").Click();
 
         dialogs.WaitForAssertion(() => Assert.Contains("root.children[0]", dialogs.Find("[data-testid=rule-import-error]").TextContent, StringComparison.Ordinal));
         // Still open and usable: a good paste imports.
-        dialogs.Find("[data-testid=rule-import-json] textarea").Change(
+        dialogs.Find("[data-testid=rule-import-json]").Change(
             """{"version":1,"root":{"kind":"group","children":[{"kind":"condition","field":"region","operator":"equals","value":"North"}]}}""");
         dialogs.Find("[data-testid=rule-import]").Click();
         dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=rule-import]")));
@@ -45,7 +45,7 @@ public sealed class RuleJsonDialogTests : PortalTestContext
         var dialogs = await OpenImportAsync();
         var conditions = string.Join(",", Enumerable.Range(0, 400).Select(i => $$"""{"kind":"condition","field":"f{{i}}","operator":"equals","value":"{{i}}"}"""));
 
-        dialogs.Find("[data-testid=rule-import-json] textarea").Change($$$"""{"version":1,"root":{"kind":"group","children":[{{{conditions}}}]}}""");
+        dialogs.Find("[data-testid=rule-import-json]").Change($$$"""{"version":1,"root":{"kind":"group","children":[{{{conditions}}}]}}""");
 
         dialogs.WaitForAssertion(() => Assert.Contains("10,000 characters", dialogs.Find("[data-testid=rule-import-error]").TextContent, StringComparison.Ordinal));
     }
