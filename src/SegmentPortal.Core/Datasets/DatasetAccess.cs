@@ -55,9 +55,9 @@ public sealed class DatasetAccess(ICurrentUser currentUser, IPortalDbFactory dbF
     /// <summary>Owners (who may manage data) and Admins change a dataset's columns, roles, cleaning and relationships.</summary>
     public static bool CanChange(ClaimsPrincipal user, Dataset dataset) => CanShare(user, dataset);
 
-    /// <summary>Owners and Admins decide who else may use a dataset.</summary>
-    public static bool CanShare(ClaimsPrincipal user, Dataset dataset) =>
-        IsAdmin(user) || (dataset.OwnerId is not null && dataset.OwnerId == user.UserId() && Permissions.IsGranted(user, Permissions.ManageData));
+    /// <summary>Owners and Admins decide who else may use a dataset (not while an Admin views as someone).</summary>
+    public static bool CanShare(ClaimsPrincipal user, Dataset dataset) => !ViewAsState.IsViewAs(user)
+        && (IsAdmin(user) || (dataset.OwnerId is not null && dataset.OwnerId == user.UserId() && Permissions.IsGranted(user, Permissions.ManageData)));
 
     private async Task<Dataset> LoadAsync(int datasetId, ClaimsPrincipal user, bool requireReady, CancellationToken cancellationToken)
     {

@@ -40,6 +40,7 @@ public sealed class DatasetSharing(ICurrentUser currentUser, DatasetAccess acces
     /// <summary>Replaces who the dataset is shared with.</summary>
     public async Task SetAsync(int datasetId, IReadOnlyCollection<string> roles, IReadOnlyCollection<string> userIds, CancellationToken cancellationToken = default)
     {
+        await currentUser.RequireWriterAsync();
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
         if (!DatasetAccess.CanShare(await currentUser.GetPrincipalAsync(), dataset))
         {

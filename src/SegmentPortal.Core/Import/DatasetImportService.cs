@@ -41,7 +41,7 @@ public sealed record StoredConnectionSource(int ConnectionId, ConnectionSource S
 /// swapped in together, so a failed or cancelled import leaves no half dataset and no change to an existing one.
 /// </summary>
 public sealed class DatasetImportService(
-    ICurrentUser currentUser, JobQueue jobs, UploadStore uploads, ConnectionService connections, IPortalDbFactory dbFactory, TimeProvider clock)
+    ICurrentUser currentUser, DatasetAccess access, JobQueue jobs, UploadStore uploads, ConnectionService connections, IPortalDbFactory dbFactory, TimeProvider clock)
 {
     public const string JobKind = "import";
 
@@ -54,6 +54,11 @@ public sealed class DatasetImportService(
         if (request.UploadIds.Count == 0)
         {
             throw new PortalException("Choose at least one file.");
+        }
+        if (request.RefreshDatasetId is { } target)
+        {
+            // A new version replaces the data for everyone: the owner's or an Admin's decision, not a grantee's.
+            await access.RequireWritableAsync(target);
         }
         // Refuse someone else's (or a made-up) upload id now, not in the background.
         var files = new List<StoredUpload>();
@@ -90,13 +95,14 @@ public sealed class DatasetImportService(
     public async Task<JobSnapshot> StartRefreshAsync(int datasetId)
     {
         var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await access.RequireWritableAsync(datasetId);
         return await EnqueueRefreshAsync(user, datasetId);
     }
 
     /// <summary>Sets how often a connection dataset refreshes itself.</summary>
     public async Task SetScheduleAsync(int datasetId, RefreshSchedule schedule, CancellationToken cancellationToken = default)
     {
-        await currentUser.RequireAsync(Permissions.ManageData);
+        await access.RequireWritableAsync(datasetId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var dataset = await db.Datasets.SingleOrDefaultAsync(d => d.Id == datasetId, cancellationToken)
             ?? throw new PortalException("That dataset no longer exists.");

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SegmentPortal.Core.Datasets;
@@ -73,10 +74,24 @@ public static class RuleInterchange
         return new InterchangeResult(ForeignJson.Write(json), exporter.Warnings);
     }
 
+    /// <summary>
+    /// The most text a rule import takes. A pasted rule travels from the browser in one message of the page's connection,
+    /// which must stay well under its 32 KB limit (quotes are escaped on the way); real rules are far shorter.
+    /// </summary>
+    public const int MaxImportLength = 10_000;
+
+    /// <summary>Why text longer than <see cref="MaxImportLength"/> is not imported.</summary>
+    public static string TooLong(int length) => string.Format(CultureInfo.InvariantCulture,
+        "This text has {0:N0} characters; a rule to import may have at most {1:N0} characters.", length, MaxImportLength);
+
     /// <summary>Reads a rule tree in the given format, or in whichever format <see cref="Detect(string)"/> finds.</summary>
     /// <exception cref="PortalException">Malformed JSON, or a rule the portal cannot express; the message names the rule.</exception>
     public static RuleImportResult Import(string json, RuleFormat? format = null, RuleInterchangeOptions? options = null)
     {
+        if (json is { Length: > MaxImportLength })
+        {
+            throw new PortalException(TooLong(json.Length));
+        }
         var node = ForeignJson.Parse(json);
         var actual = format ?? Detect(node);
         if (actual == RuleFormat.SegmentPortal)

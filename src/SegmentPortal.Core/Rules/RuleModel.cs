@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace SegmentPortal.Core.Rules;
@@ -184,29 +185,61 @@ public sealed class RuleTree
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        // Enums by name only: a number would slip past as an operator the portal does not have.
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         WriteIndented = false,
+        // Hand-written or pasted rules do not always put "kind" first.
+        AllowOutOfOrderMetadataProperties = true,
     };
+
+    private static readonly string[] Kinds = ["group", "condition", "fact", "segment"];
 
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public string ToIndentedJson() => JsonSerializer.Serialize(this, new JsonSerializerOptions(Json) { WriteIndented = true });
 
+    /// <summary>
+    /// Reads a rule tree. Anything that is not a complete rule is refused with a <see cref="PortalException"/> that says
+    /// what is wrong and where (a path such as <c>root.children[1]</c>), never with another exception.
+    /// </summary>
     public static RuleTree FromJson(string? json)
     {
         if (string.IsNullOrWhiteSpace(json))
         {
             return new RuleTree();
         }
-        RuleTree? tree;
+        JsonNode? document;
         try
         {
-            tree = JsonSerializer.Deserialize<RuleTree>(json, Json);
+            document = JsonNode.Parse(json);
         }
         catch (JsonException ex)
         {
-            throw new PortalException($"This is not a rule in SegmentPortal's format ({ex.Message}).");
+            var where = ex.LineNumber is { } line ? $" (line {line + 1}, character {(ex.BytePositionInLine ?? 0) + 1})" : "";
+            throw new PortalException($"This is not a rule in SegmentPortal's format: it is not valid JSON{where}.", ex);
+        }
+        if (document is not JsonObject top)
+        {
+            throw new PortalException("This is not a rule in SegmentPortal's format: it should be a JSON object with \"version\" and \"root\".");
+        }
+        if (Property(top, "root") is { } root)
+        {
+            CheckShape(root, "root", isRoot: true);
+        }
+        RuleTree? tree;
+        try
+        {
+            tree = top.Deserialize<RuleTree>(Json);
+        }
+        catch (JsonException ex)
+        {
+            var path = ex.Path is { Length: > 1 } p ? $" at {p.TrimStart('$').TrimStart('.')}" : "";
+            throw new PortalException($"This is not a rule in SegmentPortal's format{path}: a value has the wrong type or is not one the portal knows.", ex);
+        }
+        catch (Exception ex) when (ex is NotSupportedException or InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            throw new PortalException("This is not a rule in SegmentPortal's format: its parts do not fit together.", ex);
         }
         if (tree is null || tree.Root is null)
         {
@@ -216,7 +249,96 @@ public sealed class RuleTree
         {
             throw new PortalException($"This rule has version {tree.Version}; this portal reads version {CurrentVersion}.");
         }
+        Check(tree.Root, "root", []);
         return tree;
+    }
+
+    private static JsonNode? Property(JsonObject node, string name) =>
+        node.FirstOrDefault(p => p.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    private static PortalException Bad(string path, string problem) => new($"The rule's JSON at {path} {problem}");
+
+    /// <summary>Every node an object with a known "kind", and groups' children a list: checked before the typed read, to name the place.</summary>
+    private static void CheckShape(JsonNode? node, string path, bool isRoot)
+    {
+        if (node is not JsonObject obj)
+        {
+            throw Bad(path, "should be a group or a condition (a JSON object with a \"kind\"), not " + (node is null ? "null." : $"{node.GetValueKind().ToString().ToLowerInvariant()}."));
+        }
+        var kind = obj.FirstOrDefault(p => p.Key == "kind").Value;
+        if (isRoot && kind is null)
+        {
+            // The root is always a group, and written without its kind.
+            kind = JsonValue.Create("group");
+        }
+        if (kind is null || kind.GetValueKind() != JsonValueKind.String || !Kinds.Contains(kind.GetValue<string>()))
+        {
+            throw Bad(path, kind is null
+                ? "has no \"kind\"; it should say \"group\", \"condition\", \"fact\" or \"segment\"."
+                : $"has the \"kind\" {kind.ToJsonString()}; it should be \"group\", \"condition\", \"fact\" or \"segment\".");
+        }
+        if (isRoot && kind.GetValue<string>() != "group")
+        {
+            throw Bad(path, "should be a group (\"kind\": \"group\") holding the conditions.");
+        }
+        if (kind.GetValue<string>() == "group" && Property(obj, "children") is { } children)
+        {
+            if (children is not JsonArray list)
+            {
+                throw Bad(path + ".children", "should be a list of conditions and groups.");
+            }
+            for (var i = 0; i < list.Count; i++)
+            {
+                CheckShape(list[i], $"{path}.children[{i}]", isRoot: false);
+            }
+        }
+    }
+
+    /// <summary>What the typed read lets through but the portal cannot use (nulls, unknown enum values); gives missing or repeated ids new ones.</summary>
+    private static void Check(RuleNode? node, string path, HashSet<string> ids)
+    {
+        switch (node)
+        {
+            case null:
+                throw Bad(path, "is empty (null); remove it.");
+            case RuleGroup group:
+                if (!Enum.IsDefined(group.Combinator))
+                {
+                    throw Bad(path, "has a \"combinator\" that is neither \"and\" nor \"or\".");
+                }
+                if (group.Children is null)
+                {
+                    throw Bad(path + ".children", "should be a list of conditions and groups, not null.");
+                }
+                for (var i = 0; i < group.Children.Count; i++)
+                {
+                    Check(group.Children[i], $"{path}.children[{i}]", ids);
+                }
+                break;
+            case ValueCondition condition:
+                if (!Enum.IsDefined(condition.Operator) || (condition.Unit is { } unit && !Enum.IsDefined(unit)))
+                {
+                    throw Bad(path, "has an \"operator\" or \"unit\" the portal does not know.");
+                }
+                if (condition.Values is null || condition.Values.Any(v => v is null))
+                {
+                    throw Bad(path + ".values", "should be a list of values, without nulls.");
+                }
+                if (condition is FieldCondition { Field: null })
+                {
+                    throw Bad(path + ".field", "should name a column, not be null.");
+                }
+                if (condition is FactCondition fact && !Enum.IsDefined(fact.Fact))
+                {
+                    throw Bad(path, "has a \"fact\" the portal does not know.");
+                }
+                break;
+        }
+        if (string.IsNullOrEmpty(node.Id) || !ids.Add(node.Id))
+        {
+            node.Id = RuleNode.NewId();
+            ids.Add(node.Id);
+        }
     }
 
     public RuleTree Clone() => new() { Version = Version, Root = (RuleGroup)Root.Clone() };

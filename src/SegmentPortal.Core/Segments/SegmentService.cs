@@ -193,7 +193,7 @@ public sealed class SegmentService(
         await db.SaveChangesAsync(cancellationToken);
         try
         {
-            await RefreshAsync(segment.Id, cancellationToken);
+            await RecountAsync(segment.Id, cancellationToken);
         }
         catch
         {
@@ -221,7 +221,7 @@ public sealed class SegmentService(
         await db.SaveChangesAsync(cancellationToken);
         try
         {
-            await RefreshAsync(id, cancellationToken);
+            await RecountAsync(id, cancellationToken);
         }
         catch
         {
@@ -267,8 +267,19 @@ public sealed class SegmentService(
         await store.ForgetAsync(id, cancellationToken);
     }
 
-    /// <summary>Recounts a segment, records a snapshot (size, who entered and who left) and keeps the members.</summary>
+    /// <summary>
+    /// Recounts a segment, records a snapshot (size, who entered and who left) and keeps the members. It overwrites what
+    /// everyone sees, so it needs the owner's or an Editor's rights (or an Admin's).
+    /// </summary>
     public async Task<SegmentSnapshot> RefreshAsync(int id, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireWriterAsync();
+        await RequireEditorAsync(id, cancellationToken);
+        return await RecountAsync(id, cancellationToken);
+    }
+
+    /// <summary>The work of <see cref="RefreshAsync"/>, for callers that checked the user may change the segment.</summary>
+    private async Task<SegmentSnapshot> RecountAsync(int id, CancellationToken cancellationToken)
     {
         var (segment, rule, _) = await GetAsync(id, cancellationToken);
         var dataset = await access.RequireReadableAsync(segment.DatasetId, cancellationToken);

@@ -229,6 +229,7 @@ public sealed class SharingService(ICurrentUser currentUser, IPortalDbFactory db
     /// <summary>Takes a share away; it applies to the next thing the person does.</summary>
     public async Task UnshareAsync(int shareId, CancellationToken cancellationToken = default)
     {
+        await currentUser.RequireWriterAsync();
         var share = await FindShareAsync(shareId, cancellationToken);
         await RequireShareAsync(share.Item, share.ItemId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
@@ -291,14 +292,17 @@ public sealed class SharingService(ICurrentUser currentUser, IPortalDbFactory db
         await audit.RecordAsync(AuditActions.SharingChanged, Subject(SharedItem.Folder, folderId, folder.Name), "Folder deleted; its dashboards are in no folder", cancellationToken: cancellationToken);
     }
 
-    /// <summary>Files a dashboard in a folder (null: no folder). Needs Edit on the dashboard and on the folder.</summary>
+    /// <summary>
+    /// Files a dashboard in a folder (null: no folder). A folder's shares carry to its dashboards, so filing decides who
+    /// sees the board: it needs the owner's rights on the dashboard (owner or Admin), and Edit on the folder.
+    /// </summary>
     public async Task MoveAsync(int dashboardId, int? folderId, CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ManageData);
         var access = await RequireViewAsync(SharedItem.Dashboard, dashboardId, cancellationToken);
-        if (!access.CanEdit)
+        if (!access.CanShare)
         {
-            throw new PermissionDeniedException("Only the dashboard's owner, its Editors or an Admin can move it.");
+            throw new PermissionDeniedException("Only the dashboard's owner or an Admin can move it: a folder's shares carry to the dashboards in it.");
         }
         string? folderName = null;
         if (folderId is { } target)
@@ -362,10 +366,10 @@ public sealed class SharingService(ICurrentUser currentUser, IPortalDbFactory db
             if (IsAdmin || Owns(ownerId))
             {
                 // Owners who lost the right to change data (now a Viewer) still see their items but change nothing.
-                var level = Permissions.IsGranted(_user, Permissions.ManageData) ? AccessLevel.Edit : AccessLevel.View;
+                var level = Permissions.IsGranted(_user, Permissions.ManageData) && !ViewAsState.IsViewAs(_user) ? AccessLevel.Edit : AccessLevel.View;
                 return new ItemAccess(level, level == AccessLevel.Edit, Owns(ownerId));
             }
-            return new ItemAccess(_levels.GetValueOrDefault((item, id)), false, false);
+            return new ItemAccess(ReadOnlyIfViewingAs(_levels.GetValueOrDefault((item, id))), false, false);
         }
 
         /// <summary>Access to a dashboard: its own shares and its folder's, the higher wins.</summary>
@@ -380,9 +384,12 @@ public sealed class SharingService(ICurrentUser currentUser, IPortalDbFactory db
             {
                 return own;
             }
-            var fromFolder = _levels.GetValueOrDefault((SharedItem.Folder, folder));
+            var fromFolder = ReadOnlyIfViewingAs(_levels.GetValueOrDefault((SharedItem.Folder, folder)));
             return fromFolder > own.Level ? own with { Level = fromFolder } : own;
         }
+
+        /// <summary>An Admin viewing as someone sees what they may see, and changes nothing.</summary>
+        private AccessLevel ReadOnlyIfViewingAs(AccessLevel level) => ViewAsState.IsViewAs(_user) ? (AccessLevel)Math.Min((int)level, (int)AccessLevel.View) : level;
 
         /// <summary>Shared with the user by someone else (not their own and not merely by being an Admin).</summary>
         public bool SharedWithMe(int dashboardId, int? folderId) =>
@@ -410,6 +417,7 @@ public sealed class SharingService(ICurrentUser currentUser, IPortalDbFactory db
 
     private async Task RequireShareAsync(SharedItem item, int itemId, CancellationToken cancellationToken)
     {
+        await currentUser.RequireWriterAsync();
         var access = await RequireViewAsync(item, itemId, cancellationToken);
         if (!access.CanShare)
         {

@@ -144,7 +144,37 @@ public sealed record Recipe(IReadOnlyList<RecipeStep> Steps, int Version = 1)
         {
             return Empty;
         }
-        var recipe = JsonSerializer.Deserialize<Recipe>(json, Json) ?? Empty;
+        Recipe? recipe;
+        try
+        {
+            recipe = JsonSerializer.Deserialize<Recipe>(json, Json);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException)
+        {
+            throw new PortalException($"This cleaning recipe cannot be read ({ex.Message}).", ex);
+        }
+        if (recipe is null)
+        {
+            return Empty;
+        }
+        if (recipe.Steps is null || !recipe.Steps.All(IsComplete))
+        {
+            throw new PortalException("This cleaning recipe cannot be read: its list of steps is missing, or a step lacks its column.");
+        }
         return recipe.Version == 1 ? recipe : throw new PortalException($"This cleaning recipe has version {recipe.Version}, which this portal does not read.");
     }
+
+    /// <summary>What the reader lets through but a step cannot run without: the step itself and its columns.</summary>
+    private static bool IsComplete(RecipeStep? step) => step switch
+    {
+        null => false,
+        KeepOnePerKey k => k.Columns is not null && k.Columns.All(c => c is not null),
+        TrimText t => t.Columns is not null && t.Columns.All(c => c is not null),
+        HandleMissing m => m.Column is not null,
+        HandleOutliers o => o.Column is not null,
+        FilterRows f => f.Column is not null,
+        ParseDates p => p.Column is not null && p.Format is not null,
+        CastColumn c => c.Column is not null,
+        _ => true,
+    };
 }
