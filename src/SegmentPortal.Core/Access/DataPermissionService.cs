@@ -19,9 +19,10 @@ public sealed record RowRuleView(int Id, string? Role, string? UserId, string? U
 public sealed record DatasetPermissions(
     int DatasetId, string DatasetName, IReadOnlyList<QueryField> Columns, IReadOnlyList<RowRuleView> RowRules, IReadOnlyList<ColumnRule> ColumnRules)
 {
-    /// <summary>How a column looks to a role (Visible when no rule says otherwise).</summary>
+    /// <summary>How a column looks to a role (Visible when no rule says otherwise), as the data rules apply it.</summary>
     public ColumnTreatment TreatmentOf(string column, string role) =>
-        ColumnRules.FirstOrDefault(r => r.Column == column && r.Role == role)?.Treatment ?? ColumnTreatment.Visible;
+        DataPolicy.TreatmentFor(Columns.FirstOrDefault(c => c.Name == column) ?? new QueryField(column, ColumnType.Text, FieldRole.None),
+            ColumnRules, new AccessSubject("", null, null, new HashSet<string> { role }, new Dictionary<string, string>()));
 }
 
 /// <summary>A user a rule or an attribute can be for.</summary>
@@ -151,7 +152,7 @@ public sealed partial class DataPermissionService(ICurrentUser currentUser, IPor
             $"Row rule for {whom} on {dataset.Name} removed: {Rows(summary)}", cancellationToken: cancellationToken);
     }
 
-    /// <summary>Sets how a column looks to a role; Visible removes the rule.</summary>
+    /// <summary>Sets how a column looks to a role; Visible removes the rule. The rule holds the column's id, so it follows renames.</summary>
     public async Task SetColumnTreatmentAsync(int datasetId, string column, string role, ColumnTreatment treatment, CancellationToken cancellationToken = default)
     {
         await RequireAdminAsync();
@@ -165,26 +166,28 @@ public sealed partial class DataPermissionService(ICurrentUser currentUser, IPor
         }
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var dataset = await LoadDatasetAsync(db, datasetId, cancellationToken);
-        if (!QueryDataset.From(dataset).OwnFields.Any(f => f.Name == column))
-        {
-            throw new PortalException($"The dataset {dataset.Name} has no column \"{column}\".");
-        }
-        var existing = await db.ColumnRules.SingleOrDefaultAsync(r => r.DatasetId == datasetId && r.Column == column && r.Role == role, cancellationToken);
-        if ((existing?.Treatment ?? ColumnTreatment.Visible) == treatment)
+        var target = dataset.Columns.FirstOrDefault(c => c.Name == column && !c.IsExcluded)
+            ?? throw new PortalException($"The dataset {dataset.Name} has no column \"{column}\".");
+        // The rules for this role that concern the column: by its id, or held by its name (stored before ids, or stale).
+        var existing = await db.ColumnRules.Where(r => r.DatasetId == datasetId && r.Role == role && (r.ColumnId == target.Id || r.Column == column))
+            .ToListAsync(cancellationToken);
+        var kept = existing.FirstOrDefault(r => r.ColumnId == target.Id);
+        if (existing.Count == (kept is null ? 0 : 1) && (kept?.Treatment ?? ColumnTreatment.Visible) == treatment)
         {
             return;
         }
-        if (treatment == ColumnTreatment.Visible)
+        db.ColumnRules.RemoveRange(existing.Where(r => r != kept || treatment == ColumnTreatment.Visible));
+        if (treatment != ColumnTreatment.Visible)
         {
-            db.ColumnRules.Remove(existing!);
-        }
-        else if (existing is null)
-        {
-            db.ColumnRules.Add(new ColumnRule { DatasetId = datasetId, Column = column, Role = role, Treatment = treatment });
-        }
-        else
-        {
-            existing.Treatment = treatment;
+            if (kept is null)
+            {
+                db.ColumnRules.Add(new ColumnRule { DatasetId = datasetId, ColumnId = target.Id, Column = column, Role = role, Treatment = treatment });
+            }
+            else
+            {
+                kept.Column = column;
+                kept.Treatment = treatment;
+            }
         }
         await db.SaveChangesAsync(cancellationToken);
         await audit.RecordAsync(AuditActions.PermissionChanged, DatasetSubject(dataset),

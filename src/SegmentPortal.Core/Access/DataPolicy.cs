@@ -60,7 +60,7 @@ public static partial class DataPolicy
         var fields = new List<QueryField>();
         foreach (var field in dataset.Fields)
         {
-            var treatment = field.Source is null ? TreatmentFor(field.Name, rules.ColumnRules, subject) : ColumnTreatment.Visible;
+            var treatment = field.Source is null ? TreatmentFor(field, rules.ColumnRules, subject) : ColumnTreatment.Visible;
             switch (treatment)
             {
                 case ColumnTreatment.Hidden:
@@ -79,7 +79,8 @@ public static partial class DataPolicy
         // A rule without conditions is "all rows".
         if (mine.Count > 0 && mine.All(r => r.Descendants().Any(d => d is not RuleGroup)))
         {
-            filter = new RuleGroup { Combinator = Combinator.Or, Children = mine.Select(r => (RuleNode)Resolve(r, subject)).ToList() };
+            var columns = stored.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+            filter = new RuleGroup { Combinator = Combinator.Or, Children = mine.Select(r => (RuleNode)Resolve(r, subject, columns)).ToList() };
         }
         return dataset with
         {
@@ -95,15 +96,48 @@ public static partial class DataPolicy
     public static bool AppliesTo(RowRule rule, AccessSubject subject) =>
         (rule.UserId is not null && rule.UserId == subject.UserId) || (rule.Role is not null && subject.Roles.Contains(rule.Role));
 
-    /// <summary>How a column looks to the subject: with several roles the most open treatment wins; a role without a rule sees it as is.</summary>
-    public static ColumnTreatment TreatmentFor(string column, IReadOnlyList<ColumnRule> rules, AccessSubject subject)
+    /// <summary>How a column known only by its name looks to the subject (see the <see cref="QueryField"/> overload).</summary>
+    public static ColumnTreatment TreatmentFor(string column, IReadOnlyList<ColumnRule> rules, AccessSubject subject) =>
+        TreatmentFor(new QueryField(column, ColumnType.Text, FieldRole.None), rules, subject);
+
+    /// <summary>
+    /// How a column looks to the subject: with several roles the most open treatment wins; a role without a rule sees it
+    /// as is. Rules follow the column by its id, so a rename keeps them. A rule that cannot be resolved to the column
+    /// (it holds another column's id, one the dataset no longer has, yet names this column) hides it: fail closed.
+    /// </summary>
+    public static ColumnTreatment TreatmentFor(QueryField field, IReadOnlyList<ColumnRule> rules, AccessSubject subject)
     {
         if (subject.Roles.Count == 0)
         {
             return ColumnTreatment.Hidden;
         }
-        return subject.Roles.Select(role => rules.FirstOrDefault(r => r.Role == role && r.Column == column)?.Treatment ?? ColumnTreatment.Visible)
+        return subject.Roles.Select(role => rules.Where(r => r.Role == role && Names(r, field)).Select(r => Treatment(r, field))
+                .DefaultIfEmpty(ColumnTreatment.Visible).MaxBy(Openness))
             .MinBy(Openness);
+    }
+
+    /// <summary>Whether a column rule concerns a field: its column by id, or a column of the name it holds.</summary>
+    public static bool Names(ColumnRule rule, QueryField field) =>
+        (rule.ColumnId is { } id && id == field.ColumnId) || rule.Column == field.Name;
+
+    /// <summary>The rule's treatment when it resolves to the field (same id, or a rule held by name only); Hidden when it does not.</summary>
+    private static ColumnTreatment Treatment(ColumnRule rule, QueryField field) =>
+        rule.ColumnId is null || rule.ColumnId == field.ColumnId ? rule.Treatment : ColumnTreatment.Hidden;
+
+    /// <summary>
+    /// A value as a masked column shows it, like the warehouse's mask: <c>j***@example.com</c>, <c>138****5678</c>, and
+    /// all stars for short values.
+    /// </summary>
+    public static string? Mask(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        var at = value.IndexOf('@', StringComparison.Ordinal);
+        return at > 0 ? value[..1] + "***" + value[at..]
+            : value.Length > 7 ? value[..3] + new string('*', value.Length - 7) + value[^4..]
+            : new string('*', value.Length);
     }
 
     /// <summary>Lower is more open: visible, masked, hashed, hidden.</summary>
@@ -119,14 +153,20 @@ public static partial class DataPolicy
     /// A copy of a row rule with the subject's attributes in place of <c>{user.X}</c> values. A condition naming an
     /// attribute the user does not have matches no row (fail closed).
     /// </summary>
-    public static RuleGroup Resolve(RuleGroup rule, AccessSubject subject)
+    /// <remarks>
+    /// With <paramref name="columns"/> (the dataset's stored columns), a condition on a column the dataset no longer has
+    /// (left out, or renamed by a path that did not carry the rule along) matches no row either, rather than failing the
+    /// query or opening rows.
+    /// </remarks>
+    public static RuleGroup Resolve(RuleGroup rule, AccessSubject subject, IReadOnlySet<string>? columns = null)
     {
         var copy = new RuleGroup { Id = rule.Id, Combinator = rule.Combinator, Not = rule.Not };
         foreach (var child in rule.Children)
         {
             copy.Children.Add(child switch
             {
-                RuleGroup group => Resolve(group, subject),
+                RuleGroup group => Resolve(group, subject, columns),
+                FieldCondition condition when columns is not null && !columns.Contains(condition.Field) => Never(condition.Id),
                 FieldCondition condition => ResolveCondition(condition, subject),
                 _ => throw new PortalException("A row rule can only compare the dataset's own columns."),
             });
@@ -171,9 +211,11 @@ public static partial class DataPolicy
             Values = values,
             Unit = condition.Unit,
         };
-        // Never true: an empty NOT group compiles to false.
-        return missing ? new RuleGroup { Id = condition.Id, Not = true } : copy;
+        return missing ? Never(condition.Id) : copy;
     }
+
+    /// <summary>Never true: an empty NOT group compiles to false.</summary>
+    private static RuleGroup Never(string id) => new() { Id = id, Not = true };
 
     /// <summary>
     /// Why a row rule cannot be saved for a dataset (null when it can): only the dataset's own columns. A rule without

@@ -38,13 +38,23 @@ public enum ColumnTreatment
     Hashed = 3,
 }
 
-/// <summary>A column's treatment for one role on one dataset. With several roles, the most open treatment wins.</summary>
+/// <summary>
+/// A column's treatment for one role on one dataset, held by the column's stable id so that it follows the column
+/// through renames. With several roles, the most open treatment wins.
+/// </summary>
 public class ColumnRule
 {
     public int Id { get; set; }
 
     public int DatasetId { get; set; }
 
+    /// <summary>
+    /// The column (<see cref="Datasets.DatasetColumn.Id"/>). Null only for a rule stored with a name alone: it is
+    /// resolved by that name when read, and stored with the id at the dataset's next column change.
+    /// </summary>
+    public int? ColumnId { get; set; }
+
+    /// <summary>The column's name as of the rule's last save or the column's last rename (for lists and the audit log).</summary>
     public required string Column { get; set; }
 
     public required string Role { get; set; }

@@ -19,10 +19,19 @@ public sealed partial class TileDataService
     /// (R, F), cluster profiles (cluster name), cohorts (cohort, months since), compare-segments (segment name, or
     /// category then segment name); a KPI's are its current period.
     /// </summary>
-    public async Task<UnderlyingRows> UnderlyingAsync(
-        DashboardView dashboard, TileDefinition tile, DashboardState state, IReadOnlyList<object?> mark, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// Public-link visitors get them only when their link allows it (off by default), and then with every column that
+    /// has a column rule on the dataset masked.
+    /// </remarks>
+    public Task<UnderlyingRows> UnderlyingAsync(
+        DashboardView dashboard, TileDefinition tile, DashboardState state, IReadOnlyList<object?> mark, CancellationToken cancellationToken = default) =>
+        ServeAsync(dashboard, board => board.CanViewRows
+            ? UnderlyingCheckedAsync(dashboard, tile, state, mark, cancellationToken)
+            : throw new PermissionDeniedException(RowsNotOnPublicLinkMessage), cancellationToken);
+
+    private async Task<UnderlyingRows> UnderlyingCheckedAsync(
+        DashboardView dashboard, TileDefinition tile, DashboardState state, IReadOnlyList<object?> mark, CancellationToken cancellationToken)
     {
-        await currentUser.RequireAsync(Permissions.ViewData);
         await RequireOfferedAsync(dashboard, state, cancellationToken);
         var (builder, conditions) = tile.Type switch
         {
@@ -31,7 +40,7 @@ public sealed partial class TileDataService
             TileType.ClusterProfile => await ClusterMarkAsync(tile, mark, cancellationToken),
             _ => await DatasetMarkAsync(dashboard, tile, state, mark, cancellationToken),
         };
-        var result = await RunAsync(builder.Underlying(conditions), cancellationToken);
+        var result = await MaskForVisitorAsync(builder.Dataset, await RunAsync(builder.Underlying(conditions), cancellationToken), cancellationToken);
         return new UnderlyingRows(result.Columns, result.Rows.Take(TileQueryBuilder.MaxUnderlying).ToList(), result.Rows.Count > TileQueryBuilder.MaxUnderlying);
     }
 
@@ -39,10 +48,13 @@ public sealed partial class TileDataService
     /// The values a category filter offers: across the datasets of the dashboard's tiles that have the column, given
     /// every other active filter, most frequent first, at most 200.
     /// </summary>
-    public async Task<IReadOnlyList<FilterValue>> FilterValuesAsync(
-        DashboardView dashboard, int filterIndex, DashboardState? state = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<FilterValue>> FilterValuesAsync(
+        DashboardView dashboard, int filterIndex, DashboardState? state = null, CancellationToken cancellationToken = default) =>
+        ServeAsync(dashboard, _ => FilterValuesCheckedAsync(dashboard, filterIndex, state, cancellationToken), cancellationToken);
+
+    private async Task<IReadOnlyList<FilterValue>> FilterValuesCheckedAsync(
+        DashboardView dashboard, int filterIndex, DashboardState? state, CancellationToken cancellationToken)
     {
-        await currentUser.RequireAsync(Permissions.ViewData);
         var filters = state?.Filters ?? dashboard.Filters;
         if (filterIndex < 0 || filterIndex >= filters.Count || filters[filterIndex] is not CategoryFilter)
         {
@@ -71,9 +83,11 @@ public sealed partial class TileDataService
     }
 
     /// <summary>The fields a dashboard filter can use: dates, numbers and categories of the tiles' datasets the user may read.</summary>
-    public async Task<IReadOnlyList<QueryField>> FilterFieldsAsync(DashboardView dashboard, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<QueryField>> FilterFieldsAsync(DashboardView dashboard, CancellationToken cancellationToken = default) =>
+        ServeAsync(dashboard, _ => FilterFieldsCheckedAsync(dashboard, cancellationToken), cancellationToken);
+
+    private async Task<IReadOnlyList<QueryField>> FilterFieldsCheckedAsync(DashboardView dashboard, CancellationToken cancellationToken)
     {
-        await currentUser.RequireAsync(Permissions.ViewData);
         var fields = new List<QueryField>();
         foreach (var id in dashboard.Tiles.Where(t => TileValidator.NeedsDataset(t.Type)).Select(t => t.DatasetId).OfType<int>().Distinct())
         {
@@ -86,8 +100,11 @@ public sealed partial class TileDataService
     }
 
     /// <summary>The dataset as the user may read it, or null when they no longer may.</summary>
-    private async Task<QueryDataset?> TryDescribeAsync(int datasetId, CancellationToken cancellationToken) =>
-        await access.FindReadableAsync(datasetId, cancellationToken) is { } dataset ? await policy.DescribeAsync(dataset, cancellationToken) : null;
+    private async Task<QueryDataset?> TryDescribeAsync(int datasetId, CancellationToken cancellationToken)
+    {
+        _ = Checked;
+        return await access.FindReadableAsync(datasetId, cancellationToken) is { } dataset ? await policy.DescribeAsync(dataset, cancellationToken) : null;
+    }
 
     private async Task<(TileQueryBuilder, IReadOnlyList<RuleNode?>)> DatasetMarkAsync(
         DashboardView dashboard, TileDefinition tile, DashboardState state, IReadOnlyList<object?> mark, CancellationToken cancellationToken)

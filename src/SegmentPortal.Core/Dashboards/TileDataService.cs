@@ -8,8 +8,9 @@ using SegmentPortal.Core.Segments;
 namespace SegmentPortal.Core.Dashboards;
 
 /// <summary>
-/// A tile's data, ready to draw. Every read goes through <see cref="QueryService"/> (so dataset grants, row rules,
-/// the timeout and the result cache apply) or through the analysis services for tiles that show their results.
+/// A tile's data, ready to draw. Every request checks the board again first (its share, or the public link: see
+/// <see cref="ServeAsync"/>), then reads through <see cref="QueryService"/> (so dataset grants, row rules, the timeout
+/// and the result cache apply) or through the analysis services for tiles that show their results.
 /// </summary>
 public sealed partial class TileDataService(
     ICurrentUser currentUser,
@@ -19,13 +20,18 @@ public sealed partial class TileDataService(
     SegmentService segments,
     RfmService rfm,
     ClusteringService clustering,
+    Sharing.SharingService sharing,
+    Sharing.PublicLinkService links,
+    Access.DataRuleStore ruleStore,
     TimeProvider clock)
 {
     private DateOnly Today => DateOnly.FromDateTime(clock.GetLocalNow().DateTime);
 
-    public async Task<TileData> LoadAsync(DashboardView dashboard, TileDefinition tile, DashboardState state, CancellationToken cancellationToken = default)
+    public Task<TileData> LoadAsync(DashboardView dashboard, TileDefinition tile, DashboardState state, CancellationToken cancellationToken = default) =>
+        ServeAsync(dashboard, _ => LoadCheckedAsync(dashboard, tile, state, cancellationToken), cancellationToken);
+
+    private async Task<TileData> LoadCheckedAsync(DashboardView dashboard, TileDefinition tile, DashboardState state, CancellationToken cancellationToken)
     {
-        await currentUser.RequireAsync(Permissions.ViewData);
         await RequireOfferedAsync(dashboard, state, cancellationToken);
         if (!TileValidator.NeedsDataset(tile.Type))
         {
@@ -60,7 +66,10 @@ public sealed partial class TileDataService(
     }
 
     /// <summary>For each filter in force, the tiles it does not narrow (their dataset has no such field, or they show saved results).</summary>
-    public async Task<IReadOnlyList<FilterCoverage>> CoverageAsync(DashboardView dashboard, DashboardState? state = null, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<FilterCoverage>> CoverageAsync(DashboardView dashboard, DashboardState? state = null, CancellationToken cancellationToken = default) =>
+        ServeAsync(dashboard, _ => CoverageCheckedAsync(dashboard, state, cancellationToken), cancellationToken);
+
+    private async Task<IReadOnlyList<FilterCoverage>> CoverageCheckedAsync(DashboardView dashboard, DashboardState? state, CancellationToken cancellationToken)
     {
         var filters = state?.Filters ?? dashboard.Filters;
         var datasets = new Dictionary<string, QueryDataset?>();
@@ -79,10 +88,17 @@ public sealed partial class TileDataService(
     }
 
     /// <summary>The dataset as the current user may read it (its fields, with analysis fields on it).</summary>
-    private async Task<QueryDataset> DescribeAsync(int datasetId, CancellationToken cancellationToken) =>
-        await policy.DescribeAsync(await access.RequireReadableAsync(datasetId, cancellationToken), cancellationToken);
+    private async Task<QueryDataset> DescribeAsync(int datasetId, CancellationToken cancellationToken)
+    {
+        _ = Checked;
+        return await policy.DescribeAsync(await access.RequireReadableAsync(datasetId, cancellationToken), cancellationToken);
+    }
 
-    private Task<QueryResult> RunAsync(QuerySpec spec, CancellationToken cancellationToken) => queries.RunAsync(spec, cancellationToken);
+    private Task<QueryResult> RunAsync(QuerySpec spec, CancellationToken cancellationToken)
+    {
+        _ = Checked;
+        return queries.RunAsync(spec, cancellationToken);
+    }
 
     private static TileData Data(TileQueryBuilder builder, IReadOnlyList<object?[]> rows, IReadOnlyList<string>? measures = null) =>
         new(builder.Tile.Type, builder.DimensionNames, measures ?? builder.MeasureNames, rows);

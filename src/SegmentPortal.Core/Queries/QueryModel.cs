@@ -24,6 +24,9 @@ public sealed record QueryField(string Name, ColumnType Type, FieldRole Role, At
 {
     public ColumnTreatment Treatment { get; init; }
 
+    /// <summary>The dataset column behind a field of the dataset's own (its stable id: column rules are keyed by it); null otherwise.</summary>
+    public int? ColumnId { get; init; }
+
     public FieldKind Kind => Type switch
     {
         ColumnType.Integer or ColumnType.Decimal => FieldKind.Number,
@@ -73,7 +76,7 @@ public sealed record QueryDataset(int Id, string Name, string Table, IReadOnlyLi
         dataset.Id,
         dataset.Name,
         dataset.TableName,
-        dataset.Columns.Where(c => !c.IsExcluded).OrderBy(c => c.Ordinal).Select(c => new QueryField(c.Name, c.Type, c.Role)).ToList(),
+        dataset.Columns.Where(c => !c.IsExcluded).OrderBy(c => c.Ordinal).Select(c => new QueryField(c.Name, c.Type, c.Role) { ColumnId = c.Id }).ToList(),
         dataset.RefreshedAt);
 }
 

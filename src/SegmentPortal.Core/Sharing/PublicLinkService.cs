@@ -30,7 +30,11 @@ public enum PublicLinkState
 }
 
 public sealed record PublicLinkRow(
-    int Id, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt, int Uses, PublicLinkState State);
+    int Id, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt, int Uses, PublicLinkState State)
+{
+    /// <summary>Visitors may list the customers behind a mark, masked (see <see cref="PublicLink.AllowRows"/>).</summary>
+    public bool AllowRows { get; init; }
+}
 
 /// <summary>A new link: the token is shown once and never stored.</summary>
 public sealed record NewPublicLink(PublicLinkRow Link, string Token);
@@ -42,7 +46,8 @@ public sealed record PublicVisit(ClaimsPrincipal Principal, int DashboardId);
 /// Read-only public links to dashboards. Off until an Admin turns them on; turning them off stops every link (none is
 /// deleted). A link is a random token of which only the SHA-256 is stored, with an expiry and a revocation. Visitors act
 /// as the configured public account (role Viewer, no password, locked against sign-in), so its row rules apply, and
-/// they may only view the link's dashboard (see <see cref="SharingService"/>): no editing and no exports.
+/// they may only view the link's dashboard (see <see cref="SharingService"/>): no editing and no exports, and no list of
+/// the customers behind a mark unless the owner allows it for that link (<see cref="SetRowsAllowedAsync"/>).
 /// </summary>
 public sealed class PublicLinkService(
     ICurrentUser currentUser,
@@ -122,6 +127,41 @@ public sealed class PublicLinkService(
         await audit.RecordAsync(AuditActions.SharingChanged, $"Dashboard {link.DashboardId} “{name}”", $"Public link {link.Id} revoked", cancellationToken: cancellationToken);
     }
 
+    /// <summary>
+    /// Lets the link's visitors list the customers behind a mark (underlying rows, with every column that has a column
+    /// rule on the dataset masked), or stops it. Off for every new link.
+    /// </summary>
+    public async Task SetRowsAllowedAsync(int linkId, bool allowed, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var link = await db.PublicLinks.SingleOrDefaultAsync(l => l.Id == linkId, cancellationToken) ?? throw new PortalException("That link no longer exists.");
+        var name = await RequireOwnerAsync(link.DashboardId, cancellationToken);
+        if (link.AllowRows == allowed)
+        {
+            return;
+        }
+        link.AllowRows = allowed;
+        await db.SaveChangesAsync(cancellationToken);
+        await audit.RecordAsync(AuditActions.SharingChanged, $"Dashboard {link.DashboardId} “{name}”",
+            allowed ? $"Public link {link.Id}: visitors may list the customers behind a mark (columns with rules masked)"
+                : $"Public link {link.Id}: visitors may no longer list customers", cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
+    /// The link the current public visitor came by, if it is still valid now (not revoked or expired, public links on);
+    /// null for anyone else. Read afresh on every call.
+    /// </summary>
+    public async Task<PublicLink?> CurrentLinkAsync(CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.GetPrincipalAsync();
+        if (!SharingService.IsPublicVisitor(user))
+        {
+            return null;
+        }
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        return await ValidLinkAsync(db, user, clock.GetUtcNow(), cancellationToken);
+    }
+
     /// <summary>The datasets of the dashboard that the public account cannot read (its tiles on them stay empty for visitors).</summary>
     public async Task<IReadOnlyList<string>> UnreadableDatasetsAsync(int dashboardId, CancellationToken cancellationToken = default)
     {
@@ -184,7 +224,11 @@ public sealed class PublicLinkService(
     }
 
     /// <summary>The dashboard a public visitor's link opens, if the link is still valid now; null otherwise.</summary>
-    internal static async Task<int?> ValidDashboardAsync(IPortalDb db, ClaimsPrincipal visitor, DateTimeOffset now, CancellationToken cancellationToken)
+    internal static async Task<int?> ValidDashboardAsync(IPortalDb db, ClaimsPrincipal visitor, DateTimeOffset now, CancellationToken cancellationToken) =>
+        (await ValidLinkAsync(db, visitor, now, cancellationToken))?.DashboardId;
+
+    /// <summary>A public visitor's link, if it is still valid now; null otherwise.</summary>
+    private static async Task<PublicLink?> ValidLinkAsync(IPortalDb db, ClaimsPrincipal visitor, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (!int.TryParse(visitor.FindFirstValue(SharingService.PublicLinkClaim), CultureInfo.InvariantCulture, out var linkId))
         {
@@ -197,7 +241,7 @@ public sealed class PublicLinkService(
         }
         var link = await db.PublicLinks.AsNoTracking().SingleOrDefaultAsync(l => l.Id == linkId, cancellationToken);
         return link is not null && link.RevokedAt is null && link.ExpiresAt > now && link.DashboardId.ToString(CultureInfo.InvariantCulture) == visitor.FindFirstValue(PublicDashboardClaim)
-            ? link.DashboardId : null;
+            ? link : null;
     }
 
     /// <summary>The public account's id; made on first need with role Viewer, no password, and locked against sign-in.</summary>
@@ -254,7 +298,10 @@ public sealed class PublicLinkService(
     }
 
     private PublicLinkRow Row(PublicLink l) => new(l.Id, l.CreatedAt, l.ExpiresAt, l.RevokedAt, l.LastUsedAt, l.Uses,
-        l.RevokedAt is not null ? PublicLinkState.Revoked : l.ExpiresAt <= clock.GetUtcNow() ? PublicLinkState.Expired : PublicLinkState.Active);
+        l.RevokedAt is not null ? PublicLinkState.Revoked : l.ExpiresAt <= clock.GetUtcNow() ? PublicLinkState.Expired : PublicLinkState.Active)
+    {
+        AllowRows = l.AllowRows,
+    };
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 }

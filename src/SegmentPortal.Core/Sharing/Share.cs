@@ -71,4 +71,10 @@ public class PublicLink
     public DateTimeOffset? LastUsedAt { get; set; }
 
     public int Uses { get; set; }
+
+    /// <summary>
+    /// Whether visitors may list the customers behind a mark (underlying rows), with every column that has a column rule
+    /// masked. Off unless the owner turns it on for this link: a public link is for a picture of the board.
+    /// </summary>
+    public bool AllowRows { get; set; }
 }

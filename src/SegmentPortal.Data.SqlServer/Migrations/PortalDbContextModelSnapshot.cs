@@ -168,6 +168,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("nvarchar(256)");
 
+                    b.Property<int?>("ColumnId")
+                        .HasColumnType("int");
+
                     b.Property<int>("DatasetId")
                         .HasColumnType("int");
 
@@ -181,8 +184,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DatasetId", "Column", "Role")
-                        .IsUnique();
+                    b.HasIndex("DatasetId", "ColumnId", "Role")
+                        .IsUnique()
+                        .HasFilter("[ColumnId] IS NOT NULL");
 
                     b.ToTable("ColumnRules");
                 });
@@ -1031,6 +1035,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .HasColumnType("int");
 
                     SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<bool>("AllowRows")
+                        .HasColumnType("bit");
 
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("datetimeoffset");

@@ -155,6 +155,9 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .HasMaxLength(256)
                         .HasColumnType("TEXT");
 
+                    b.Property<int?>("ColumnId")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("DatasetId")
                         .HasColumnType("INTEGER");
 
@@ -168,7 +171,7 @@ namespace SegmentPortal.Data.Sqlite.Migrations
 
                     b.HasKey("Id");
 
-                    b.HasIndex("DatasetId", "Column", "Role")
+                    b.HasIndex("DatasetId", "ColumnId", "Role")
                         .IsUnique();
 
                     b.ToTable("ColumnRules");
@@ -978,6 +981,9 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                 {
                     b.Property<int>("Id")
                         .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<bool>("AllowRows")
                         .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")

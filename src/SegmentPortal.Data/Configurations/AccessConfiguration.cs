@@ -62,7 +62,9 @@ internal sealed class ColumnRuleConfiguration : IEntityTypeConfiguration<ColumnR
         builder.Property(r => r.Column).HasMaxLength(256);
         builder.Property(r => r.Role).HasMaxLength(64);
         builder.HasOne<Dataset>().WithMany().HasForeignKey(r => r.DatasetId).OnDelete(DeleteBehavior.Cascade);
-        builder.HasIndex(r => new { r.DatasetId, r.Column, r.Role }).IsUnique();
+        // Held by the column's id (it follows renames); no foreign key, so a column that goes leaves its rule behind,
+        // and the rule then hides any later column of its name (fail closed).
+        builder.HasIndex(r => new { r.DatasetId, r.ColumnId, r.Role }).IsUnique();
     }
 }
 

@@ -14,6 +14,7 @@ namespace SegmentPortal.Web.Tests.Components.Dashboards;
 public sealed class TileHostExportTests : PortalTestContext, IAsyncLifetime
 {
     private PortalStore _store = null!;
+    private int _boardId;
 
     public async ValueTask InitializeAsync()
     {
@@ -24,10 +25,17 @@ public sealed class TileHostExportTests : PortalTestContext, IAsyncLifetime
         Services.AddSingleton(_store.Warehouse);
         Services.AddSingleton(_store.Paths);
         Services.AddScoped<BrowserFiles>();
+        // Tiles load only for a stored board the user may open (checked on every request): the viewer's own board here.
+        await _store.AddUserAsync("viewer@example.com", Roles.Viewer);
+        await using var db = await _store.Db.CreateAsync();
+        var board = new Dashboard { Name = "Sales", OwnerId = "id-viewer@example.com" };
+        db.Dashboards.Add(board);
+        await db.SaveChangesAsync();
+        _boardId = board.Id;
     }
 
-    private static DashboardView Board(bool canExport) =>
-        new(1, "Sales", null, "id-owner", [Note], [new TileLayout("note", 0, 0, 4, 2)], [], 0, false, false, DateTimeOffset.UnixEpoch) { CanExport = canExport };
+    private DashboardView Board(bool canExport) =>
+        new(_boardId, "Sales", null, "id-owner", [Note], [new TileLayout("note", 0, 0, 4, 2)], [], 0, false, false, DateTimeOffset.UnixEpoch) { CanExport = canExport };
 
     private static readonly TileDefinition Note = new() { Id = "note", Type = TileType.Text, Title = "Read me", Markdown = "Numbers are net of returns." };
 
