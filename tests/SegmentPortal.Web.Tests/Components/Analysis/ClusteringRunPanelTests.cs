@@ -71,8 +71,8 @@ public sealed class ClusteringRunPanelTests : PortalTestContext, IAsyncLifetime
         {
             Assert.True(string.IsNullOrEmpty(Chart(cut, id).Layout.Title?.Text), $"{id} still draws its title inside the plot");
         }
-        Assert.Contains("the best of 10 k-means++ starts", cut.Find("[data-testid=clustering-k-choice]").TextContent);
-        Assert.Contains("the best of 10 k-means++ starts", cut.Markup);
+        Assert.Contains("the best of 30 k-means++ starts", cut.Find("[data-testid=clustering-k-choice]").TextContent);
+        Assert.Contains("the best of 30 k-means++ starts", cut.Markup);
     }
 
     [Fact]
