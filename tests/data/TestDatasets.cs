@@ -11,6 +11,9 @@ public static class TestDatasets
 {
     public const string OnlineRetail = "online-retail.csv";
 
+    /// <summary>200 generated customers shaped like the Mall customers file, for k-means against scikit-learn (see README.md).</summary>
+    public const string KMeansMallLike = "kmeans-mall-like.csv";
+
     private static readonly SemaphoreSlim Gate = new(1, 1);
 
     /// <summary>tests/data in the clone the running assembly was built from.</summary>

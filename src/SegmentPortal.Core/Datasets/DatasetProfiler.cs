@@ -32,6 +32,17 @@ public sealed record ColumnProfile(
     IReadOnlyList<HistogramBin> Histogram)
 {
     public double NullShare => Rows == 0 ? 0 : Nulls / (double)Rows;
+
+    /// <summary>How much is missing as profiling tools say it: the count of the rows and the share, e.g. "24 of 2,240 (1.1%)".</summary>
+    public string MissingText
+    {
+        get
+        {
+            var culture = System.Globalization.CultureInfo.InvariantCulture;
+            var share = Nulls == 0 ? "0%" : NullShare < 0.001 ? "<0.1%" : NullShare > 0.999 && Nulls < Rows ? ">99.9%" : (NullShare * 100).ToString("0.#", culture) + "%";
+            return $"{Nulls.ToString("N0", culture)} of {Rows.ToString("N0", culture)} ({share})";
+        }
+    }
 }
 
 /// <summary>

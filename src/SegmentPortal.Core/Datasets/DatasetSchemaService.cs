@@ -9,7 +9,7 @@ namespace SegmentPortal.Core.Datasets;
 /// </summary>
 public sealed class DatasetSchemaService(DatasetAccess access, DuckDbWarehouse warehouse, DatasetRebuilder rebuilder)
 {
-    private static readonly FieldRole[] SingleRoles = [FieldRole.CustomerId, FieldRole.EventDate, FieldRole.Amount, FieldRole.Quantity];
+    private static readonly FieldRole[] SingleRoles = [FieldRole.CustomerId, FieldRole.EventDate, FieldRole.Amount, FieldRole.Quantity, FieldRole.OrderId];
 
     /// <summary>How many present values of <paramref name="sourceColumn"/> would become empty as <paramref name="type"/>.</summary>
     public async Task<long> CountUnconvertibleAsync(int datasetId, string sourceColumn, ColumnType type, CancellationToken cancellationToken = default)
@@ -113,6 +113,7 @@ public sealed class DatasetSchemaService(DatasetAccess access, DuckDbWarehouse w
         FieldRole.Quantity => "quantity",
         FieldRole.Dimension => "dimension",
         FieldRole.Measure => "measure",
+        FieldRole.OrderId => "order number",
         _ => "nothing in particular",
     };
 }

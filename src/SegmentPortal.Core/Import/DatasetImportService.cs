@@ -182,7 +182,7 @@ public sealed class DatasetImportRunner(
     {
         var options = request.Options ?? new FileImportOptions();
         var source = new ImportSource(DatasetSourceKind.File, DefaultName(files), Describe(files),
-            JsonSerializer.Serialize(new { files = files.Select(f => f.FileName), options.Delimiter, options.Sheet, options.Encoding }),
+            JsonSerializer.Serialize(new { files = files.Select(f => f.FileName), options.Delimiter, options.Sheet, options.Encoding, options.DateFormat }),
             async (db, table, fileProgress, token) =>
             {
                 var notes = new List<string>();

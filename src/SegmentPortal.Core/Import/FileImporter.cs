@@ -16,8 +16,12 @@ public enum FileFormat
     Json,
 }
 
-/// <summary>What the user chose for a file; null (or Auto) means "work it out".</summary>
-public sealed record FileImportOptions(char? Delimiter = null, string? Sheet = null, TextEncodingChoice Encoding = TextEncodingChoice.Auto);
+/// <summary>
+/// What the user chose for a file; null (or Auto) means "work it out". <paramref name="DateFormat"/> is how dates are
+/// written, as a strptime format such as <c>%d/%m/%Y</c> (see <see cref="FileImporter.DateFormats"/>); date-times are
+/// read with the same day, month and year order.
+/// </summary>
+public sealed record FileImportOptions(char? Delimiter = null, string? Sheet = null, TextEncodingChoice Encoding = TextEncodingChoice.Auto, string? DateFormat = null);
 
 public sealed record ImportedFile(string FileName, long Rows, int Columns, IReadOnlyList<string> Notes);
 
@@ -48,6 +52,24 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
 
     public static string SupportedExtensions => ".csv, .tsv, .txt, .xlsx, .parquet, .json, .ndjson";
 
+    /// <summary>The date layouts the import page offers when detection guessed the order wrong, with how people write them.</summary>
+    public static IReadOnlyList<(string Format, string Label)> DateFormats { get; } =
+    [
+        ("%d/%m/%Y", "dd/mm/yyyy"), ("%m/%d/%Y", "mm/dd/yyyy"), ("%d-%m-%Y", "dd-mm-yyyy"), ("%m-%d-%Y", "mm-dd-yyyy"),
+        ("%d.%m.%Y", "dd.mm.yyyy"), ("%Y-%m-%d", "yyyy-mm-dd"), ("%Y/%m/%d", "yyyy/mm/dd"),
+    ];
+
+    /// <summary>How a strptime date format reads to people: "day-month-year (dd-mm-yyyy)".</summary>
+    public static string DescribeDateFormat(string format)
+    {
+        var layout = format.Replace("%d", "dd").Replace("%m", "mm").Replace("%Y", "yyyy").Replace("%y", "yy")
+            .Replace("%H", "HH").Replace("%M", "MM").Replace("%S", "SS").Replace("%f", "ffffff");
+        int At(string token) => format.IndexOf(token, StringComparison.Ordinal) is >= 0 and var i ? i : int.MaxValue;
+        var year = Math.Min(At("%Y"), At("%y"));
+        var order = new[] { ("day", At("%d")), ("month", At("%m")), ("year", year) }.Where(p => p.Item2 != int.MaxValue).OrderBy(p => p.Item2).Select(p => p.Item1);
+        return $"{string.Join("-", order)} ({layout})";
+    }
+
     /// <summary>Creates <paramref name="table"/> from the upload. The caller owns the table's fate (staging and swap).</summary>
     public async Task<ImportedFile> ImportAsync(
         DuckDBConnection db,
@@ -70,7 +92,7 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
             switch (format)
             {
                 case FileFormat.Csv:
-                    await ImportDelimitedAsync(db, table, upload, path, fileOptions, notes, progress, cancellationToken);
+                    await ImportDelimitedAsync(db, table, upload, path, fileOptions, notes, progress, cancellationToken, describe: true);
                     break;
                 case FileFormat.Parquet:
                     await CreateFromAsync(db, table, "read_parquet($path)", path, progress, cancellationToken);
@@ -89,7 +111,7 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
                         notes.Add($"{sheet.IgnoredCells:N0} cells to the right of the last heading in sheet '{sheet.SheetName}' were left out.");
                     }
                     await ImportDelimitedAsync(db, table, upload, csv, fileOptions with { Delimiter = ',', Encoding = TextEncodingChoice.Utf8 },
-                        notes, progress, cancellationToken);
+                        notes, progress, cancellationToken, describe: false);
                     break;
             }
         }
@@ -113,13 +135,14 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
 
     private async Task ImportDelimitedAsync(
         DuckDBConnection db, string table, StoredUpload upload, string path, FileImportOptions fileOptions,
-        List<string> notes, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
+        List<string> notes, IProgress<JobProgress>? progress, CancellationToken cancellationToken, bool describe)
     {
-        path = await AsUtf8Async(upload, path, fileOptions.Encoding, notes, progress, cancellationToken);
+        string encodingRead;
+        (path, encodingRead) = await AsUtf8Async(upload, path, fileOptions.Encoding, progress, cancellationToken);
         CsvLayout layout;
+        var delimiter = fileOptions.Delimiter ?? (upload.Extension is ".tsv" or ".tab" ? '\t' : null);
         try
         {
-            var delimiter = fileOptions.Delimiter ?? (upload.Extension is ".tsv" or ".tab" ? '\t' : null);
             layout = await CsvLayoutReader.ReadAsync(path, delimiter, cancellationToken);
         }
         catch (PortalException ex)
@@ -130,7 +153,14 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
         {
             throw Fail(upload, $"has {layout.Columns.Count:N0} columns; the limit is {options.Value.MaxColumns:N0}.");
         }
+        if (describe)
+        {
+            // Said every time, so a wrong guess is seen and can be corrected with the import's choices.
+            var how = fileOptions.Delimiter is not null ? "as chosen" : delimiter is not null ? $"from the {upload.Extension} name" : "detected";
+            notes.Add($"Read as {encodingRead}, separated by {DelimiterName(layout.Delimiter)} ({how}).");
+        }
         notes.AddRange(layout.Renames);
+        var dialect = StrictDialect + (fileOptions.DateFormat is null ? "" : ", dateformat = $dateformat, timestampformat = $timestampformat");
 
         // Column types come from DuckDB's sniffer; a column whose later rows do not fit the sniffed type is kept as text.
         List<string>? types = null;
@@ -142,24 +172,29 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
                 ["delim"] = layout.Delimiter.ToString(),
                 ["names"] = layout.Columns.ToList(),
             };
+            AddDateFormat(parameters, fileOptions.DateFormat);
             var typesClause = "";
             if (types is not null)
             {
                 parameters["types"] = types;
                 typesClause = ", types = $types";
             }
-            var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(table)} AS SELECT * FROM read_csv($path, {StrictDialect}{typesClause})";
+            var sql = $"CREATE OR REPLACE TABLE {WarehouseNames.Quote(table)} AS SELECT * FROM read_csv($path, {dialect}{typesClause})";
             try
             {
                 progress?.Report(new JobProgress(null, $"Reading {upload.FileName} ({UploadStore.FormatBytes(upload.Size)})…"));
                 await WarehouseCommand.ExecuteAsync(db, sql, parameters, cancellationToken);
+                if (describe && await DateNoteAsync(db, table, path, layout, fileOptions.DateFormat, cancellationToken) is { } dates)
+                {
+                    notes.Add(dates);
+                }
                 return;
             }
             catch (DuckDBException ex) when (ConversionError().Match(ex.Message) is { Success: true } m && attempt < MaxTypeRetries)
             {
                 var column = m.Groups["column"].Value;
                 var index = layout.Columns.ToList().IndexOf(column);
-                types ??= await SniffedTypesAsync(db, path, layout, cancellationToken);
+                types ??= await SniffedTypesAsync(db, path, layout, fileOptions.DateFormat, cancellationToken);
                 if (index < 0 || types[index] == "VARCHAR")
                 {
                     throw Fail(upload, $"line {m.Groups["line"].Value}: {FirstLine(ex.Message)}");
@@ -182,14 +217,72 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
         }
     }
 
-    private static async Task<List<string>> SniffedTypesAsync(DuckDBConnection db, string path, CsvLayout layout, CancellationToken cancellationToken)
+    private static async Task<List<string>> SniffedTypesAsync(DuckDBConnection db, string path, CsvLayout layout, string? dateFormat, CancellationToken cancellationToken)
     {
+        var parameters = new Dictionary<string, object?> { ["path"] = path, ["delim"] = layout.Delimiter.ToString(), ["names"] = layout.Columns.ToList() };
+        AddDateFormat(parameters, dateFormat);
         var described = await WarehouseCommand.QueryAsync(db,
-            $"DESCRIBE SELECT * FROM read_csv($path, {StrictDialect})",
-            new Dictionary<string, object?> { ["path"] = path, ["delim"] = layout.Delimiter.ToString(), ["names"] = layout.Columns.ToList() },
-            r => r.GetString(1), cancellationToken);
+            $"DESCRIBE SELECT * FROM read_csv($path, {StrictDialect}{(dateFormat is null ? "" : ", dateformat = $dateformat, timestampformat = $timestampformat")})",
+            parameters, r => r.GetString(1), cancellationToken);
         return described;
     }
+
+    private static void AddDateFormat(Dictionary<string, object?> parameters, string? dateFormat)
+    {
+        if (dateFormat is not null)
+        {
+            parameters["dateformat"] = dateFormat;
+            parameters["timestampformat"] = dateFormat + " %H:%M:%S";
+        }
+    }
+
+    private static string DelimiterName(char delimiter) => delimiter switch
+    {
+        ',' => "commas",
+        ';' => "semicolons",
+        '\t' => "tabs",
+        '|' => "pipes",
+        _ => $"\"{delimiter}\"",
+    };
+
+    /// <summary>
+    /// Which day, month and year order the dates were read in, and in which columns: a file of 03-04-2024 dates is
+    /// 3 April or 4 March, and only the user can tell when every day is 12 or less. Null without date columns.
+    /// </summary>
+    private static async Task<string?> DateNoteAsync(
+        DuckDBConnection db, string table, string path, CsvLayout layout, string? chosen, CancellationToken cancellationToken)
+    {
+        var columns = await WarehouseCommand.QueryAsync(db,
+            "SELECT column_name, data_type FROM information_schema.columns WHERE table_name = $table ORDER BY ordinal_position",
+            new Dictionary<string, object?> { ["table"] = table }, r => (Name: r.GetString(0), Type: r.GetString(1)), cancellationToken);
+        var dates = columns.Where(c => c.Type == "DATE" || c.Type.StartsWith("TIMESTAMP", StringComparison.Ordinal)).Select(c => $"\"{c.Name}\"").ToList();
+        if (dates.Count == 0)
+        {
+            return null;
+        }
+        var format = chosen;
+        if (format is null)
+        {
+            try
+            {
+                var sniffed = await WarehouseCommand.QueryAsync(db,
+                    "SELECT DateFormat, TimestampFormat FROM sniff_csv($path, delim = $delim, header = true, skip = 0, quote = '\"', escape = '\"', sample_size = -1)",
+                    new Dictionary<string, object?> { ["path"] = path, ["delim"] = layout.Delimiter.ToString() },
+                    r => (Date: r.IsDBNull(0) ? null : r.GetString(0), Timestamp: r.IsDBNull(1) ? null : r.GetString(1)), cancellationToken);
+                format = sniffed.Select(s => NonEmpty(s.Date) ?? NonEmpty(s.Timestamp)).FirstOrDefault(f => f is not null);
+            }
+            catch (DuckDBException)
+            {
+                // The sniffer could not say; the types are already settled, so the note only leaves out the order.
+            }
+        }
+        var what = dates.Count == 1 ? $"Dates in {dates[0]}" : $"Dates in {string.Join(", ", dates)}";
+        return format is null
+            ? $"{what} were read in ISO order (year-month-day)."
+            : $"{what} were read as {DescribeDateFormat(format)}{(chosen is null ? "" : ", as chosen")}.";
+    }
+
+    private static string? NonEmpty(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 
     private static async Task CreateFromAsync(
         DuckDBConnection db, string table, string reader, string path, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
@@ -227,10 +320,11 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
     /// DuckDB reads UTF-8. Anything else (UTF-16, Windows-1252, GB18030) is transcoded as a stream into a scratch copy;
     /// binary files are refused here, whatever their name says.
     /// </summary>
-    private async Task<string> AsUtf8Async(
-        StoredUpload upload, string path, TextEncodingChoice chosen, List<string> notes, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
+    private async Task<(string Path, string Description)> AsUtf8Async(
+        StoredUpload upload, string path, TextEncodingChoice chosen, IProgress<JobProgress>? progress, CancellationToken cancellationToken)
     {
         var encoding = chosen;
+        var description = $"{TextEncodings.DisplayName(chosen)} (as chosen)";
         if (encoding == TextEncodingChoice.Auto)
         {
             TextEncodingDetection detection;
@@ -243,14 +337,11 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
                 throw Fail(upload, $"is not a text file. {detection.Explanation}");
             }
             encoding = detection.Encoding;
-            if (encoding is not TextEncodingChoice.Utf8)
-            {
-                notes.Add($"Read as {detection.Explanation}.");
-            }
+            description = detection.Explanation;
         }
         if (encoding == TextEncodingChoice.Utf8)
         {
-            return path;
+            return (path, description);
         }
         var utf8 = uploads.ScratchPathOf(upload, "utf8.csv");
         try
@@ -270,7 +361,7 @@ public sealed partial class FileImporter(UploadStore uploads, IOptions<ImportOpt
         {
             throw Fail(upload, $"could not be read. {ex.Message}");
         }
-        return utf8;
+        return (utf8, description);
     }
 
     private static string Describe(string duckType) => duckType switch

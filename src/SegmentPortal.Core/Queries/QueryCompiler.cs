@@ -268,6 +268,9 @@ public sealed partial class QueryCompiler
         {
             MeasureKind.Count => "count(*)",
             MeasureKind.CountDistinct => $"count(DISTINCT {Col()})",
+            MeasureKind.Days => RequireField(scope.Dataset, measure.Column ?? throw new PortalException($"The measure {measure.Alias} needs a column.")).Kind == FieldKind.Date
+                ? $"count(DISTINCT {_d.Truncate(DateBucket.Day, Col())})"
+                : throw new PortalException($"{measure.Column} is not a date, so its days cannot be counted."),
             MeasureKind.Sum => measure.Times is { } times ? $"sum({Numeric()} * {NumericOf(times)})" : $"sum({Numeric()})",
             MeasureKind.Average => $"avg({Numeric()})",
             MeasureKind.Median => _d.Median(Numeric()),
@@ -512,6 +515,7 @@ public sealed partial class QueryCompiler
             RuleOperator.Contains => _d.ContainsText(t, text),
             RuleOperator.NotContains => $"({x} IS NULL OR NOT {_d.ContainsText(t, text)})",
             RuleOperator.StartsWith => _d.StartsWithText(t, text),
+            RuleOperator.NotStartsWith => $"({x} IS NULL OR NOT {_d.StartsWithText(t, text)})",
             RuleOperator.EndsWith => _d.EndsWithText(t, text),
             _ => throw Incomplete($"{RuleOperators.Label(c.Operator)} does not apply to {label}."),
         };

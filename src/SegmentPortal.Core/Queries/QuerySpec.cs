@@ -21,6 +21,9 @@ public enum MeasureKind
 
     /// <summary>The 75th percentile of a number column (interpolated), for box plots.</summary>
     UpperQuartile,
+
+    /// <summary>Distinct calendar days of a date column (purchase days, when there is no order number to count).</summary>
+    Days,
 }
 
 public enum DateBucket

@@ -271,6 +271,7 @@ internal sealed class ForeignExporter(string formatName, RuleInterchangeOptions 
             RuleOperator.Contains => (ForeignOperator.Contains, Value()),
             RuleOperator.NotContains => (ForeignOperator.NotContains, Value()),
             RuleOperator.StartsWith => (ForeignOperator.BeginsWith, Value()),
+            RuleOperator.NotStartsWith => (ForeignOperator.NotBeginsWith, Value()),
             RuleOperator.EndsWith => (ForeignOperator.EndsWith, Value()),
             RuleOperator.In => (ForeignOperator.In, List()),
             RuleOperator.NotIn => (ForeignOperator.NotIn, List()),

@@ -37,6 +37,9 @@ public enum RuleOperator
     InPrevious,
     IsTrue,
     IsFalse,
+
+    /// <summary>Text that does not start with the value (empty counts as not starting with it), e.g. invoices not cancelled.</summary>
+    NotStartsWith,
 }
 
 public enum RelativeUnit

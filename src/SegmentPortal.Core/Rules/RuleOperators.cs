@@ -15,7 +15,7 @@ public static class RuleOperators
         [FieldKind.Text] =
         [
             RuleOperator.Equals, RuleOperator.NotEquals, RuleOperator.Contains, RuleOperator.NotContains, RuleOperator.StartsWith,
-            RuleOperator.EndsWith, RuleOperator.In, RuleOperator.NotIn, RuleOperator.IsEmpty, RuleOperator.IsNotEmpty,
+            RuleOperator.NotStartsWith, RuleOperator.EndsWith, RuleOperator.In, RuleOperator.NotIn, RuleOperator.IsEmpty, RuleOperator.IsNotEmpty,
         ],
         [FieldKind.Category] =
         [
@@ -61,6 +61,7 @@ public static class RuleOperators
         RuleOperator.Contains => "contains",
         RuleOperator.NotContains => "does not contain",
         RuleOperator.StartsWith => "starts with",
+        RuleOperator.NotStartsWith => "does not start with",
         RuleOperator.EndsWith => "ends with",
         RuleOperator.In => "is any of",
         RuleOperator.NotIn => "is none of",

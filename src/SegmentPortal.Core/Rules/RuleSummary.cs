@@ -150,6 +150,7 @@ public sealed class RuleSummary
             RuleOperator.Contains => value is null ? null : $"contains “{value}”",
             RuleOperator.NotContains => value is null ? null : $"does not contain “{value}”",
             RuleOperator.StartsWith => value is null ? null : $"starts with “{value}”",
+            RuleOperator.NotStartsWith => value is null ? null : $"does not start with “{value}”",
             RuleOperator.EndsWith => value is null ? null : $"ends with “{value}”",
             RuleOperator.In => values.Count == 0 ? null : $"is {JoinList(values, "or")}",
             RuleOperator.NotIn => values.Count switch

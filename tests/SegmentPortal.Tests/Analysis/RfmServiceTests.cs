@@ -133,5 +133,80 @@ public sealed class RfmOnlineRetailTests : IAsyncLifetime
         Assert.Equal(8_911_407.90, view.Result.TotalRevenue, 0.005);
         Assert.Equal(397_884, view.Result.RowsCounted);
         Assert.Equal(4_338, view.Result.Groups.Sum(g => g.Customers));
+
+        // Frequency is distinct invoices per customer. Reference computed once with pandas 1.5 on the same file and the same
+        // cleaning (CustomerID present, InvoiceNo not starting with "C", Quantity > 0, UnitPrice > 0):
+        // df.groupby("CustomerID").InvoiceNo.nunique() → median 2, max 209 (customer 12748), sum 18,532, 1,493 customers with 1.
+        // Counting rows instead gives median 41 and max 7,847 (invoice lines, not orders).
+        var invoices = await FrequenciesAsync(dataset.Id);
+        Assert.Equal(4_338, invoices.Count);
+        Assert.Equal(2, Median(invoices.Values));
+        Assert.Equal(209, invoices[12748]);
+        Assert.Equal(209, invoices.Values.Max());
+        Assert.Equal(18_532, invoices.Values.Sum());
+        Assert.Equal(1_493, invoices.Values.Count(f => f == 1));
+        Assert.Equal(4.272, view.Result.Groups.Sum(g => (g.AverageFrequency ?? 0) * g.Customers) / 4_338, 0.001);
+    }
+
+    [Fact]
+    public async Task Without_an_order_number_frequency_counts_purchase_days_not_invoice_lines()
+    {
+        var dataset = await ImportAsync(new Dictionary<string, FieldRole>
+        {
+            ["Quantity"] = FieldRole.Quantity,
+            ["InvoiceDate"] = FieldRole.EventDate,
+            ["UnitPrice"] = FieldRole.Amount,
+            ["CustomerID"] = FieldRole.CustomerId,
+        });
+        var cancelled = new RuleGroup { Not = true, Children = [Field("InvoiceNo", RuleOperator.StartsWith, "C")] };
+        var rows = new RuleTree { Root = All(cancelled, Field("Quantity", RuleOperator.Greater, "0"), Field("UnitPrice", RuleOperator.Greater, "0")) };
+
+        // The defaults a new analysis starts from: Monetary is Quantity × UnitPrice (UnitPrice is a price, Quantity has its
+        // role), and identifiers are not offered as quantities.
+        var defaults = await _harness.WithAsync<RfmService, RfmView>(s => s.GetAsync(dataset.Id, TestContext.Current.CancellationToken));
+        Assert.Equal("Quantity", defaults.Input.QuantityColumn);
+        Assert.DoesNotContain("CustomerID", defaults.Source.NumberColumns);
+        Assert.StartsWith("purchase days", defaults.Source.FrequencyCounts);
+
+        var view = await _harness.WithAsync<RfmService, RfmView>(s => s.ComputeAsync(dataset.Id,
+            defaults.Input with { ReferenceDate = new DateOnly(2011, 12, 10), RowsJson = rows.ToJson() },
+            RfmSettings.Default, TestContext.Current.CancellationToken));
+
+        Assert.Equal(4_338, view.Result!.Customers);
+        Assert.Equal(8_911_407.90, view.Result.TotalRevenue, 0.005);
+        // pandas, same cleaning: df.groupby("CustomerID").InvoiceDate.apply(lambda s: s.dt.normalize().nunique())
+        // → median 2, max 132, sum 16,763 (rows would give median 41, max 7,847).
+        var days = await FrequenciesAsync(dataset.Id);
+        Assert.Equal(2, Median(days.Values));
+        Assert.Equal(132, days.Values.Max());
+        Assert.Equal(16_763, days.Values.Sum());
+    }
+
+    private async Task<Dataset> ImportAsync(Dictionary<string, FieldRole> roles)
+    {
+        await using var content = File.OpenRead(TestDatasets.Path(TestDatasets.OnlineRetail));
+        var upload = await _harness.UploadAsync("online-retail.csv", content);
+        var dataset = await _harness.ImportAsync(new FileImportRequest([upload.Id]));
+        return await _harness.WithAsync<DatasetSchemaService, Dataset>(s => s.SaveColumnsAsync(dataset.Id,
+            DatasetRebuilder.SettingsOf(dataset).Select(c => c with { Role = roles.GetValueOrDefault(c.Name) }).ToList()));
+    }
+
+    /// <summary>The RFM frequency customer field of each customer, read back through the query layer.</summary>
+    private async Task<Dictionary<long, long>> FrequenciesAsync(int datasetId)
+    {
+        var result = await _harness.WithAsync<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec
+        {
+            DatasetId = datasetId,
+            Filter = new RuleGroup { Children = [new FieldCondition { Field = "RFM frequency (orders)", Operator = RuleOperator.IsNotEmpty }] },
+            GroupBy = [new GroupBy("CustomerID")],
+            Measures = [new Measure(MeasureKind.Max, "frequency", "RFM frequency (orders)")],
+        }, TestContext.Current.CancellationToken));
+        return result.Rows.ToDictionary(r => Convert.ToInt64(r[0], System.Globalization.CultureInfo.InvariantCulture), r => Convert.ToInt64(r[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    private static double Median(IEnumerable<long> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]) / 2.0;
     }
 }

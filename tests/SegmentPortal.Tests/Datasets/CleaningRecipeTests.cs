@@ -102,7 +102,10 @@ public sealed class CleaningRecipeTests : IAsyncLifetime
         Assert.Equal(1, preview[3].ValuesChanged);
         Assert.Equal(1, preview[4].ValuesChanged); // "bad date" does not parse
         Assert.Equal(2, preview[5].ValuesChanged); // 250 and 5000 lie beyond 1.5 IQR above the upper quartile
-        Assert.Equal("Keep rows where spent ≥ \"100\"", preview[6].Description);
+        Assert.Equal("Keep rows where spent ≥ 100", preview[6].Description);
+        Assert.Equal("Keep rows where InvoiceNo does not start with \"C\"", new FilterRows("InvoiceNo", FilterOperator.NotStartsWith, "C").Describe());
+        Assert.Equal("Keep rows where Quantity > 0", new FilterRows("Quantity", FilterOperator.GreaterThan, "0").Describe());
+        Assert.Equal("Keep rows where Country is \"France\"", new FilterRows("Country", FilterOperator.Equals, "France").Describe());
     }
 
     [Fact]

@@ -54,6 +54,7 @@ public sealed class DatasetUnderstandingTests : IAsyncLifetime
         Assert.Equal(ColumnType.Decimal, customer.Type);
         Assert.Equal(1, customer.Nulls);
         Assert.Equal(0.2, customer.NullShare, 3);
+        Assert.Equal("1 of 5 (20%)", customer.MissingText);
         Assert.Equal(3, customer.Distinct);
         var country = profile.Single(c => c.Name == "Country");
         Assert.Equal(new ValueCount("United Kingdom", 3), country.TopValues[0]);
@@ -62,6 +63,19 @@ public sealed class DatasetUnderstandingTests : IAsyncLifetime
         Assert.Equal(ColumnType.Timestamp, date.Type);
         Assert.Equal(["2010-12", "2011-01", "2011-02"], date.Histogram.Select(b => b.Label));
         Assert.Equal([3L, 1, 1], date.Histogram.Select(b => b.Count));
+    }
+
+    [Theory]
+    [InlineData(24, 2_240, "24 of 2,240 (1.1%)")]
+    [InlineData(0, 2_240, "0 of 2,240 (0%)")]
+    [InlineData(1, 1_000_000, "1 of 1,000,000 (<0.1%)")]
+    [InlineData(999_999, 1_000_000, "999,999 of 1,000,000 (>99.9%)")]
+    [InlineData(7, 7, "7 of 7 (100%)")]
+    public void Missing_values_are_shown_as_a_count_and_a_share(long nulls, long rows, string expected)
+    {
+        var profile = new ColumnProfile("Income", ColumnType.Decimal, "DOUBLE", rows, nulls, 10, null, null, [], []);
+
+        Assert.Equal(expected, profile.MissingText);
     }
 
     [Fact]

@@ -30,6 +30,7 @@ public sealed class QueryCompilerTests(ShopFixture shop) : IClassFixture<ShopFix
     [InlineData(RuleOperator.Contains, "I", "4,6")]
     [InlineData(RuleOperator.NotContains, "i", "1,2,3,5")]
     [InlineData(RuleOperator.StartsWith, "b", "2")]
+    [InlineData(RuleOperator.NotStartsWith, "B", "1,3,4,5,6")]
     [InlineData(RuleOperator.EndsWith, "N", "1")]
     public async Task Text_operators_ignore_case(RuleOperator op, string value, string ids) =>
         Assert.Equal(Expect(ids), await shop.IdsAsync(All(Field("name", op, value))));

@@ -330,6 +330,7 @@ public sealed class RuleEvaluator
             RuleOperator.Contains => v => Lower(v) is { } s && s.Contains(needle, StringComparison.Ordinal),
             RuleOperator.NotContains => v => Lower(v) is not { } s || !s.Contains(needle, StringComparison.Ordinal),
             RuleOperator.StartsWith => v => Lower(v) is { } s && s.StartsWith(needle, StringComparison.Ordinal),
+            RuleOperator.NotStartsWith => v => Lower(v) is not { } s || !s.StartsWith(needle, StringComparison.Ordinal),
             RuleOperator.EndsWith => v => Lower(v) is { } s && s.EndsWith(needle, StringComparison.Ordinal),
             _ => null,
         };

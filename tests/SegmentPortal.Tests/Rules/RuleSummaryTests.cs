@@ -52,6 +52,7 @@ public sealed class RuleSummaryTests
     [InlineData(RuleOperator.Contains, "orth", null, "whose Region contains “orth”")]
     [InlineData(RuleOperator.NotContains, "orth", null, "whose Region does not contain “orth”")]
     [InlineData(RuleOperator.StartsWith, "No", null, "whose Region starts with “No”")]
+    [InlineData(RuleOperator.NotStartsWith, "C", null, "whose Region does not start with “C”")]
     [InlineData(RuleOperator.EndsWith, "th", null, "whose Region ends with “th”")]
     [InlineData(RuleOperator.IsEmpty, null, null, "whose Region is empty")]
     [InlineData(RuleOperator.IsNotEmpty, null, null, "whose Region is not empty")]

@@ -14,7 +14,11 @@ public sealed record ClusterMetrics(
     double Silhouette,
     int SilhouetteSampleSize,
     double DaviesBouldin,
-    int RowsMeasured);
+    int RowsMeasured)
+{
+    /// <summary>The k-means++ starts the model was the best of (0 in runs saved before the number was recorded).</summary>
+    public int Starts { get; init; }
+}
 
 internal static class ClusterQuality
 {

@@ -55,7 +55,7 @@ public static class ClusteringEngine
         var assignments = model.AssignPrepared(prepared.Rows, cancellationToken);
         progress?.Report(0.9);
         var metrics = ClusterQuality.Measure(prepared.Rows, assignments, k, options.SilhouetteSampleSize,
-            Statistics.DeriveSeed(seed, 2), cancellationToken);
+            Statistics.DeriveSeed(seed, 2), cancellationToken) with { Starts = options.StartsFor(prepared.Rows.Length) };
         var sizes = new int[k];
         foreach (var label in assignments)
         {
@@ -98,7 +98,8 @@ public static class ClusteringEngine
             var model = KMeansFitting.FitBest(prepared.Parameters, rows, k, seed, options,
                 p => progress?.Report((done + 0.9 * p) / steps), cancellationToken);
             var labels = model.AssignPrepared(rows, cancellationToken);
-            perK.Add(ClusterQuality.Measure(rows, labels, k, options.SilhouetteSampleSize, Statistics.DeriveSeed(seed, 2), cancellationToken));
+            perK.Add(ClusterQuality.Measure(rows, labels, k, options.SilhouetteSampleSize, Statistics.DeriveSeed(seed, 2), cancellationToken)
+                with { Starts = options.StartsFor(rows.Length) });
             progress?.Report((done + 1.0) / steps);
         }
         return new KRangeEvaluation(perK, KSuggestions.Suggest(perK), rows.Length);

@@ -12,7 +12,8 @@ internal static class KMeansFitting
     {
         ClusteringModel? best = null;
         var bestInertia = double.PositiveInfinity;
-        for (var start = 0; start < options.Restarts; start++)
+        var starts = options.StartsFor(rows.Count);
+        for (var start = 0; start < starts; start++)
         {
             ct.ThrowIfCancellationRequested();
             var startSeed = start == 0 ? seed : Statistics.DeriveSeed(seed, 1000 + start);
@@ -24,7 +25,7 @@ internal static class KMeansFitting
                 best = model;
                 bestInertia = inertia;
             }
-            progress?.Invoke((start + 1.0) / options.Restarts);
+            progress?.Invoke((start + 1.0) / starts);
         }
         return best!;
     }

@@ -9,10 +9,24 @@ public sealed record KMeansOptions
     public static KMeansOptions Default { get; } = new();
 
     /// <summary>
-    /// Independent k-means++ starts (seeds derived from the run's seed); the one with the smallest within-cluster sum of
-    /// squares wins. One start now and then settles on a poor local optimum, merging two groups and splitting another.
+    /// At most this many independent k-means++ starts per K (seeds derived from the run's seed, so a run is repeatable);
+    /// the one with the smallest within-cluster sum of squares wins. One start often settles on a poor local optimum,
+    /// merging two groups and splitting another. With three starts the automatic K range stayed well above scikit-learn's
+    /// <c>KMeans(n_init=10)</c> on overlapping data shaped like the Mall customers file; ML.NET's k-means++ seeding is
+    /// plainer than scikit-learn's greedy one, and thirty starts reached scikit-learn's optimum at every K from 2 to 10.
+    /// <see cref="RestartRowBudget"/> bounds the cost on big inputs.
     /// </summary>
-    public int Restarts { get; init; } = 3;
+    public int Restarts { get; init; } = 30;
+
+    /// <summary>
+    /// Starts × customers one K may spend: a big input gets fewer starts than <see cref="Restarts"/>, never fewer than
+    /// three (or <see cref="Restarts"/> if smaller). 10,000 customers get 30 starts, the 50,000 sampled to choose K get
+    /// 10 (scikit-learn's classic <c>n_init</c>), a million get 3, so big runs take as long as before.
+    /// </summary>
+    public int RestartRowBudget { get; init; } = 500_000;
+
+    /// <summary>The starts a K gets on <paramref name="rows"/> customers.</summary>
+    public int StartsFor(int rows) => Math.Min(Restarts, Math.Max(Math.Min(3, Restarts), RestartRowBudget / Math.Max(1, rows)));
 
     /// <summary>
     /// A cap on Lloyd iterations per start, bounding the worst case; ML.NET stops earlier once the mean squared distance
@@ -28,7 +42,7 @@ public sealed record KMeansOptions
 
     internal void Validate()
     {
-        if (Restarts < 1 || MaxIterations < 1 || SilhouetteSampleSize < 2 || EvaluationSampleSize < 2)
+        if (Restarts < 1 || RestartRowBudget < 1 || MaxIterations < 1 || SilhouetteSampleSize < 2 || EvaluationSampleSize < 2)
         {
             throw new ArgumentOutOfRangeException(nameof(KMeansOptions), "Restarts and iterations must be positive; sample sizes at least 2.");
         }

@@ -29,8 +29,26 @@ public sealed record RfmInput
     public string? QuantityColumn { get; init; }
 }
 
-/// <summary>A dataset RFM can run on, and where its customer fields also appear.</summary>
-public sealed record RfmSource(int DatasetId, string Name, string CustomerKey, string Date, string Amount, string? OrderId, IReadOnlyList<string> NumberColumns);
+/// <summary>
+/// A dataset RFM can run on, and where its customer fields also appear. <see cref="NumberColumns"/> are the measures a
+/// Monetary value can multiply the amount by: numbers that are not the customer, the order number, a dimension or the
+/// amount itself (an identifier times a price means nothing).
+/// </summary>
+public sealed record RfmSource(int DatasetId, string Name, string CustomerKey, string Date, string Amount, string? OrderId, IReadOnlyList<string> NumberColumns)
+{
+    /// <summary>The column with the Quantity role, when it is one of <see cref="NumberColumns"/>.</summary>
+    public string? Quantity { get; init; }
+
+    /// <summary>
+    /// What Monetary multiplies the amount by unless the user chooses: the quantity when the amount column is a unit
+    /// price (its name says "price", e.g. UnitPrice), so an invoice line is worth quantity × unit price; else nothing
+    /// (the amount is already the line's or the order's value).
+    /// </summary>
+    public string? DefaultQuantity => Quantity is not null && Amount.Contains("price", StringComparison.OrdinalIgnoreCase) ? Quantity : null;
+
+    /// <summary>What Frequency counts: distinct order numbers, or distinct purchase days when there is no order number.</summary>
+    public string FrequencyCounts => OrderId is { } order ? $"distinct {order} values" : $"purchase days (distinct days of {Date}; no order number column)";
+}
 
 /// <summary>The saved analysis of a dataset, as the page shows it.</summary>
 public sealed record RfmView(RfmSource Source, RfmInput Input, RfmSettings Settings, RfmSummary? Result, DateTimeOffset? ComputedAt)
@@ -115,25 +133,31 @@ public sealed class RfmService(
     public static RfmSource? SourceOf(QueryDataset view)
     {
         string? Role(FieldRole role, FieldKind? kind = null) => view.OwnFields.FirstOrDefault(f => f.Role == role && (kind is null || f.Kind == kind))?.Name;
-        var numbers = view.OwnFields.Where(f => f.Kind == FieldKind.Number).Select(f => f.Name).ToList();
+        var numbers = view.OwnFields.Where(f => f.Kind == FieldKind.Number && IsMeasure(f.Role)).Select(f => f.Name).ToList();
         return Role(FieldRole.CustomerId) is { } key && Role(FieldRole.EventDate, FieldKind.Date) is { } date && Role(FieldRole.Amount, FieldKind.Number) is { } amount
-            ? new RfmSource(view.Id, view.Name, key, date, amount, Role(FieldRole.OrderId), numbers)
+            ? new RfmSource(view.Id, view.Name, key, date, amount, Role(FieldRole.OrderId), numbers) { Quantity = Role(FieldRole.Quantity, FieldKind.Number) }
             : null;
     }
 
     public static RfmSource? SourceOf(Dataset dataset)
     {
         string? Role(FieldRole role) => dataset.Columns.FirstOrDefault(c => c.Role == role && !c.IsExcluded)?.Name;
-        var numbers = dataset.Columns.Where(c => !c.IsExcluded && c.Type is ColumnType.Integer or ColumnType.Decimal).OrderBy(c => c.Ordinal).Select(c => c.Name).ToList();
+        var numbers = dataset.Columns.Where(c => !c.IsExcluded && c.Type is ColumnType.Integer or ColumnType.Decimal && IsMeasure(c.Role))
+            .OrderBy(c => c.Ordinal).Select(c => c.Name).ToList();
         return Role(FieldRole.CustomerId) is { } key && Role(FieldRole.EventDate) is { } date && Role(FieldRole.Amount) is { } amount
-            ? new RfmSource(dataset.Id, dataset.Name, key, date, amount, Role(FieldRole.OrderId), numbers)
+            ? new RfmSource(dataset.Id, dataset.Name, key, date, amount, Role(FieldRole.OrderId), numbers) { Quantity = numbers.FirstOrDefault(n => n == Role(FieldRole.Quantity)) }
             : null;
     }
 
+    /// <summary>Number columns that hold amounts of something: not identifiers, dimensions, dates or the amount.</summary>
+    private static bool IsMeasure(FieldRole role) => role is FieldRole.None or FieldRole.Quantity or FieldRole.Measure;
+
     /// <summary>
-    /// The dataset's analysis, or the defaults when there is none (Monetary the sum of the Amount column). The saved
-    /// result counts the rows of whoever computed it: a user with row or column rules on the transactions gets it
-    /// counted again over their rows (<see cref="LiveAsync"/>, with <see cref="RfmView.Notice"/> set), never the saved figures.
+    /// The dataset's analysis, or the defaults when there is none: Monetary the sum of quantity × unit price when the
+    /// dataset has a quantity and its amount is a unit price (<see cref="RfmSource.DefaultQuantity"/>), else the sum of
+    /// the amount. The saved result counts the rows of whoever computed it: a user with row or column rules on the
+    /// transactions gets it counted again over their rows (<see cref="LiveAsync"/>, with <see cref="RfmView.Notice"/>
+    /// set), never the saved figures.
     /// </summary>
     public async Task<RfmView> GetAsync(int datasetId, CancellationToken cancellationToken = default)
     {
@@ -156,7 +180,7 @@ public sealed class RfmService(
         var canChange = Permissions.IsGranted(user, Permissions.ManageData) && (run is null || MayRecompute(user, run, dataset));
         if (run is null)
         {
-            return new RfmView(source, new RfmInput(), RfmSettings.Default, null, null) { CanChange = canChange };
+            return new RfmView(source, new RfmInput { QuantityColumn = source.DefaultQuantity }, RfmSettings.Default, null, null) { CanChange = canChange };
         }
         var saved = JsonSerializer.Deserialize<SavedSettings>(run.SettingsJson, Json)!;
         var summary = run.ResultJson is null ? null : RfmResultJson.Read(run.ResultJson);
@@ -196,7 +220,7 @@ public sealed class RfmService(
         }
         if (input.QuantityColumn is { } q && !source.NumberColumns.Contains(q))
         {
-            throw new PortalException($"{dataset.Name} has no number column \"{q}\" for the quantity.");
+            throw new PortalException($"{dataset.Name} has no measure column \"{q}\" for the quantity (identifiers, dimensions and the amount cannot be one).");
         }
 
         var (keys, analysis, rowsCounted, reference, windowStart) = await AnalyzeAsync(source, input, rows, settings, cancellationToken);
@@ -268,7 +292,8 @@ public sealed class RfmService(
             Measures =
             [
                 new Measure(MeasureKind.Max, "last", source.Date),
-                source.OrderId is { } order ? new Measure(MeasureKind.CountDistinct, "orders", order) : new Measure(MeasureKind.Count, "orders"),
+                // Distinct order numbers; without one, distinct purchase days (rows would count invoice lines as orders).
+                source.OrderId is { } order ? new Measure(MeasureKind.CountDistinct, "orders", order) : new Measure(MeasureKind.Days, "orders", source.Date),
                 input.QuantityColumn is { } quantity ? new Measure(MeasureKind.Sum, "monetary", quantity, Times: source.Amount) : new Measure(MeasureKind.Sum, "monetary", source.Amount),
                 new Measure(MeasureKind.Count, "rows"),
             ],

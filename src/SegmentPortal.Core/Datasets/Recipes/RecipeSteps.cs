@@ -103,7 +103,14 @@ public sealed record FilterRows(string Column, FilterOperator Operator, string? 
         FilterOperator.NotContains => "does not contain",
         FilterOperator.IsEmpty => "is empty",
         _ => "is not empty",
-    }}{(Operator is FilterOperator.IsEmpty or FilterOperator.IsNotEmpty ? "" : $" \"{Value}\"")}";
+    }}{Operator switch
+    {
+        FilterOperator.IsEmpty or FilterOperator.IsNotEmpty => "",
+        // Comparisons are numbers or dates (Quantity > 0), and so is "is 3"; text stays quoted ("starts with "C"").
+        FilterOperator.GreaterThan or FilterOperator.GreaterOrEqual or FilterOperator.LessThan or FilterOperator.LessOrEqual => $" {Value}",
+        FilterOperator.Equals or FilterOperator.NotEquals when double.TryParse(Value, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _) => $" {Value}",
+        _ => $" \"{Value}\"",
+    }}";
 }
 
 /// <summary>Trims spaces around text; no columns means every text column.</summary>

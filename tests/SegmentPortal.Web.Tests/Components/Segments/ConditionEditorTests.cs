@@ -282,7 +282,7 @@ public sealed class ConditionEditorTests : BuilderTestContext
         await cut.ChooseFieldAsync(() => cut.Conditions()[0], "cit", "city");
         await cut.OpenSelectAsync(() => cut.Find(Operator));
 
-        Assert.Equal(["is", "is not", "contains", "does not contain", "starts with", "ends with", "is any of", "is none of", "is empty", "is not empty"],
+        Assert.Equal(["is", "is not", "contains", "does not contain", "starts with", "does not start with", "ends with", "is any of", "is none of", "is empty", "is not empty"],
             cut.Options(cut.Find(Operator)));
         await cut.PickOptionAsync(() => cut.Find(Operator), "contains");
         Assert.Equal("text", cut.Find(Value).GetAttribute("inputmode"));
