@@ -39,6 +39,7 @@ public sealed partial class TileDataService
     {
         var board = await RequireBoardAsync(dashboard, cancellationToken);
         CheckedBoard.Value = board;
+        using var scope = PublicBoardScope.Enter(dashboard.Id);
         try
         {
             return await serve(board);

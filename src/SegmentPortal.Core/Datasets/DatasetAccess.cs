@@ -29,7 +29,7 @@ public sealed class DatasetAccess(ICurrentUser currentUser, IPortalDbFactory dbF
     public async Task<Dataset?> FindReadableAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         var user = await currentUser.GetPrincipalAsync();
-        if (!Permissions.IsGranted(user, Permissions.ViewData))
+        if (!Permissions.IsGranted(user, Permissions.ViewData) || !PublicBoardScope.MayReadDatasets(user))
         {
             return null;
         }
@@ -46,6 +46,10 @@ public sealed class DatasetAccess(ICurrentUser currentUser, IPortalDbFactory dbF
         var user = await currentUser.GetPrincipalAsync();
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var grants = await GrantsAsync(db, datasetIds, cancellationToken);
+        if (!PublicBoardScope.MayReadDatasets(user))
+        {
+            return new HashSet<int>();
+        }
         return datasetIds.Where(id => IsAdmin(user) || owners.GetValueOrDefault(id) == user.UserId() || Granted(user, grants, id)).ToHashSet();
     }
 
@@ -65,8 +69,8 @@ public sealed class DatasetAccess(ICurrentUser currentUser, IPortalDbFactory dbF
         var dataset = await db.Datasets.AsNoTracking()
             .Include(d => d.Columns.OrderBy(c => c.Ordinal))
             .SingleOrDefaultAsync(d => d.Id == datasetId, cancellationToken);
-        // Missing and forbidden look the same, so ids cannot be probed.
-        if (dataset is null || !CanRead(user, dataset, await GrantsAsync(db, [datasetId], cancellationToken)))
+        // Missing and forbidden look the same, so ids cannot be probed. A public visitor reads only through its board.
+        if (dataset is null || !PublicBoardScope.MayReadDatasets(user) || !CanRead(user, dataset, await GrantsAsync(db, [datasetId], cancellationToken)))
         {
             throw new PortalException("That dataset does not exist or you do not have access to it.");
         }

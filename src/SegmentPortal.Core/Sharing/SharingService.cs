@@ -49,9 +49,9 @@ public sealed record FolderRow(int Id, string Name, string? OwnerId, ItemAccess 
 public sealed class SharingService(ICurrentUser currentUser, IPortalDbFactory dbFactory, AuditLog audit, TimeProvider clock)
 {
     /// <summary>The claim the server puts on the principal of a public-link visitor (the link's id); such a visitor only views.</summary>
-    public const string PublicLinkClaim = "segmentportal:public-link";
+    public const string PublicLinkClaim = PublicBoardScope.LinkClaim;
 
-    public static bool IsPublicVisitor(ClaimsPrincipal user) => user.HasClaim(c => c.Type == PublicLinkClaim);
+    public static bool IsPublicVisitor(ClaimsPrincipal user) => PublicBoardScope.IsPublicVisitor(user);
 
     /// <summary>What the current user may do with an item. Missing items give <see cref="ItemAccess.None"/>.</summary>
     public async Task<ItemAccess> AccessAsync(SharedItem item, int itemId, CancellationToken cancellationToken = default)

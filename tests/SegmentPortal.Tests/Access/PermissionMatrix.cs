@@ -76,8 +76,9 @@ public static class PermissionMatrix
         // L1: the saved RFM result was counted over the owner's rows.
         new("RFM saved result",            [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "RfmService.GetAsync"),
         new("RFM live result",             [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "RfmService.LiveAsync"),
-        // Writes: Viewers may not run analyses, and viewing as someone never writes.
-        new("RFM compute",                 [All,   Own,    All,    Own,    Refused, Refused, Refused, Refused,   Refused], "RfmService.ComputeAsync"),
+        // Writes: Viewers may not run analyses, viewing as someone never writes, and only the owner of a saved analysis
+        // (or of its dataset, or an Admin) computes it again (B4: others would narrow it to their rows for everyone).
+        new("RFM compute",                 [All,   Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused], "RfmService.ComputeAsync"),
         // L1: the clustering run's counts and profiles were computed over the owner's rows.
         new("Clustering result and profiles", [All, OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ClusteringService.GetAsync"),
         new("Clustering history",          [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ClusteringService.HistoryAsync"),
@@ -93,28 +94,12 @@ public static class PermissionMatrix
             "AuditLog.SearchAsync", "AuditLog.ExportCsvAsync"),
     ];
 
-    /// <summary>The surfaces that serve a dataset's data outside any board (the public account should reach none of them).</summary>
-    private static readonly string[] DatasetLevel =
-    [
-        "Dataset preview", "Column profile", "Dataset row counts", "Dataset history", "Derived analysis fields", "Query", "RFM saved result",
-        "RFM live result", "Rule builder values and fields", "Segment live count", "Segment member preview", "Clustering result and profiles",
-        "Clustering history",
-    ];
-
     /// <summary>
-    /// Cells that fail on the code this table was written against, with the hole that makes them fail: L1, L4, L5, L6 of
-    /// issue 12 (being fixed on other branches), and two more the matrix found — P: the public account acts as an
-    /// ordinary Viewer on every surface outside its board (a valid link opens datasets, segments, RFM and clustering
-    /// through the services); R: anyone who can see a segment can refresh it, which stores a snapshot counted over their
-    /// rows (a read-only share writes, and so does viewing as a user). A failing cell names its hole; remove the entry
-    /// when the fix is merged.
+    /// Cells known to fail, with the hole that makes them fail, so a failing cell names its hole; remove the entry when
+    /// the fix is merged. Empty: the holes the matrix was written against (L1, L4, L5, L6, and P — the public account
+    /// reaching datasets outside its board — and R — a read-only segment share refreshing) are closed.
     /// </summary>
-    public static readonly IReadOnlyDictionary<(string Surface, UserKind Kind), string> Open = Holes(
-        ("L4", [UserKind.RevokedLink], ["Tile data", "Filter values and fields", "Underlying rows"]),
-        ("L6", [UserKind.PublicLink], ["Underlying rows"]),
-        ("L4+P", [UserKind.RevokedLink], DatasetLevel),
-        ("P", [UserKind.PublicLink], DatasetLevel),
-        ("R", [UserKind.ViewShare, UserKind.RowRuled, UserKind.ColumnRuled, UserKind.Viewer, UserKind.ViewAs], ["Segment refresh"]));
+    public static readonly IReadOnlyDictionary<(string Surface, UserKind Kind), string> Open = Holes();
 
     private static Dictionary<(string, UserKind), string> Holes(params (string Hole, UserKind[] Kinds, string[] Surfaces)[] holes)
     {

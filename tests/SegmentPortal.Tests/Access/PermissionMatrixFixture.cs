@@ -168,6 +168,8 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
 
         // The owner's saved analyses: RFM over the orders (its fields appear on the customers) and a clustering run.
         await h.WithAsync<RfmService, RfmView>(s => s.ComputeAsync(Data.Orders.Id, new RfmInput { ReferenceDate = Today }, RfmSettings.Default, Ct));
+        // The scratch copy's analysis is the owner's too, so "RFM compute" asks every other kind to compute it again.
+        await h.WithAsync<RfmService, RfmView>(s => s.ComputeAsync(ScratchOrders.Id, new RfmInput { ReferenceDate = Today }, RfmSettings.Default, Ct));
         var features = await h.WithAsync<ClusteringService, IReadOnlyList<FeatureOption>>(s => s.FeaturesAsync(Data.Customers.Id, Ct));
         ClusteringRun = await RunClusteringAsync(new ClusteringRequest
         {

@@ -587,7 +587,22 @@ public sealed class ClusteringService(
     }
 
     /// <summary>Assigns the current customers with the run's saved model (after the data changed), keeping the clusters.</summary>
+    /// <summary>
+    /// "Assign again": the saved model places the customers again, replacing the cluster fields everyone reads; so, like
+    /// renaming, only the run's owner, the dataset's owner or an Admin may.
+    /// </summary>
     public async Task AssignAgainAsync(int runId, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        if (!(await GetAsync(runId, cancellationToken)).CanChange)
+        {
+            throw new PermissionDeniedException("Only the owner of the clustering run, the owner of its dataset or an Admin can assign its customers again.");
+        }
+        await ReassignAsync(runId, cancellationToken);
+    }
+
+    /// <summary>Places the customers again with a run's saved model; after a refresh by someone allowed to change the data.</summary>
+    private async Task ReassignAsync(int runId, CancellationToken cancellationToken)
     {
         await currentUser.RequireAsync(Permissions.ManageData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
@@ -632,7 +647,7 @@ public sealed class ClusteringService(
         foreach (var id in runs)
         {
             jobs.Enqueue(new JobRequest(JobKind, "Assign customers to clusters again", $"clustering-assign:{id}", user,
-                (services, progress, ct) => services.GetRequiredService<ClusteringService>().AssignAgainAsync(id, ct)));
+                (services, progress, ct) => services.GetRequiredService<ClusteringService>().ReassignAsync(id, ct)));
         }
     }
 

@@ -221,6 +221,20 @@ public sealed class AnalysisHoleTests(PermissionFixture f) : IClassFixture<Permi
     }
 
     [Fact]
+    public async Task B4_an_analyst_who_only_reads_the_data_cannot_assign_someone_elses_clusters_again()
+    {
+        var run = await OwnerRunAsync("B4 assign again", seed: 107);
+
+        f.AsNorthAnalyst();
+        var refused = await Assert.ThrowsAsync<PermissionDeniedException>(() =>
+            f.With<ClusteringService>(s => s.AssignAgainAsync(run.Summary.Id, Ct)));
+        f.AsOwner();
+        await f.With<ClusteringService>(s => s.AssignAgainAsync(run.Summary.Id, Ct));
+
+        Assert.Contains("Only the owner", refused.Message);
+    }
+
+    [Fact]
     public async Task B7_starting_the_same_clustering_run_twice_quickly_starts_one_run()
     {
         var request = await RequestAsync("B7 double click", seed: 105);
