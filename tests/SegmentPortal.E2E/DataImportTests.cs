@@ -43,7 +43,7 @@ public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<Brow
         await page.GetByRole(AriaRole.Tab, new() { Name = "Profile" }).ClickAsync();
         var customer = page.GetByTestId("column-profile").Filter(new() { HasText = "CustomerID" });
         await Expect(customer).ToContainTextAsync("Integer", new() { Timeout = 30_000 });
-        await Expect(customer).ToContainTextAsync("Missing 24.9%");
+        await Expect(customer).ToContainTextAsync("Missing 135,080 of 541,909 (24.9%)");
         await Expect(page.GetByTestId("column-profile").Filter(new() { HasText = "InvoiceDate" }).Locator(".js-plotly-plot")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "23-profile");
 
