@@ -106,9 +106,9 @@ public sealed class KMeansScenario : Scenario
         var options = KMeansOptions.Default;
         context.Note($"Features ({_features.Count}): {string.Join(", ", _features.Select(f => f.Transform == FeatureTransform.None ? f.Label : $"{f.Label} ({f.Transform})"))}; " +
             $"scaling {Request(0, K).Scaling}, missing values {Request(0, K).Missing} (the request's defaults).");
-        context.Note($"The app's engine as configured (KMeansOptions.Default): {options.Restarts} seeded k-means++ start(s) per K (the best sum of squares wins), " +
+        context.Note($"The app's engine as configured (KMeansOptions.Default): up to {options.Restarts} seeded k-means++ starts per K, at most {options.RestartRowBudget:N0} starts × customers and at least 3 (the best sum of squares wins), " +
             $"at most {options.MaxIterations} iterations, ML.NET on one thread; automatic K trains each K on a sample of {options.EvaluationSampleSize:N0} " +
-            $"with a silhouette on {options.SilhouetteSampleSize:N0}. scikit-learn runs with n_init = {options.Restarts}, max_iter = {options.MaxIterations}, " +
+            $"with a silhouette on {options.SilhouetteSampleSize:N0}. scikit-learn runs with n_init = the app's starts for the input's size, max_iter = {options.MaxIterations}, " +
             $"the same K and k-means++ (its own draw of starting centres from the same seed number; the two libraries' random streams differ).");
 
         // The matrix the job clusters, built the same way (its query, the engine's preparation), for scikit-learn and for
@@ -190,7 +190,7 @@ public sealed class KMeansScenario : Scenario
         var app = measurements.Where(m => m.Side == Side.App).ToList();
         var baseline = measurements.Where(m => m.Side == Side.Baseline).ToList();
         var sklearn = Median(baseline.Select(m => m.Elapsed));
-        var restarts = KMeansOptions.Default.Restarts;
+        var restarts = KMeansOptions.Default.StartsFor(_rows);
 
         context.Note($"Sums of squares (within-cluster, around the members' means, in the scaled space; the check: app within {InertiaTolerance * 100:0}% of scikit-learn every run):");
         context.Note("");
@@ -542,7 +542,7 @@ public sealed class KMeansScenario : Scenario
         {
             script, "--matrix", _matrixPath, "--rows", _rows.ToString(CultureInfo.InvariantCulture),
             "--features", _features.Count.ToString(CultureInfo.InvariantCulture), "--k", K.ToString(CultureInfo.InvariantCulture),
-            "--n-init", options.Restarts.ToString(CultureInfo.InvariantCulture), "--max-iter", options.MaxIterations.ToString(CultureInfo.InvariantCulture),
+            "--n-init", options.StartsFor(_rows).ToString(CultureInfo.InvariantCulture), "--max-iter", options.MaxIterations.ToString(CultureInfo.InvariantCulture),
         })
         {
             start.ArgumentList.Add(arg);

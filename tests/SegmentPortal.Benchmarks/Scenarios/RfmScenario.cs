@@ -68,7 +68,7 @@ public sealed class RfmScenario : Scenario
         (_customerKey, _date, _amount) = (source.CustomerKey, source.Date, source.Amount);
         await RemoveAnalysisAsync(cancellationToken);
         context.Note($"RFM settings: the defaults (Recency, Frequency and Monetary by quintiles, {RfmGrid.Default.Groups.Count} groups on the R×F grid), " +
-            $"reference date the day after the last counted order, Frequency = rows (no Order ID role), Monetary = sum of {_amount}; " +
+            $"reference date the day after the last counted order, Frequency = purchase days, distinct days with an order (no Order ID role), Monetary = sum of {_amount}; " +
             $"rows rule \"{_amount} at most {Ceiling(0)}\" (+0.001 per run, every order counts).");
         context.Note($"Baseline SQL (run 0): {BaselineSql("rfm_baseline_table", Ceiling(0))}");
     }
@@ -249,7 +249,7 @@ public sealed class RfmScenario : Scenario
         per_customer AS (
             SELECT customer_id,
                    date_diff('day', CAST(max(order_date) AS DATE), (SELECT day FROM reference)) AS recency_days,
-                   count(*) AS frequency,
+                   count(DISTINCT CAST(order_date AS DATE)) AS frequency,
                    sum(amount) AS monetary
             FROM counted
             WHERE order_date < (SELECT day FROM reference)
