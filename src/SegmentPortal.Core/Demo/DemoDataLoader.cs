@@ -85,6 +85,7 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
             "Two years of orders: date, amount, quantity, category, channel, returns and the selling region.", ownerId, DatasetSourceKind.Demo,
             new Dictionary<string, FieldRole>
             {
+                ["order_id"] = FieldRole.OrderId,
                 ["customer_id"] = FieldRole.CustomerId,
                 ["order_date"] = FieldRole.EventDate,
                 ["amount"] = FieldRole.Amount,
