@@ -36,6 +36,8 @@ public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<Brow
         await SelectAsync(page, "Role of InvoiceDate", "Order / event date");
         await SelectAsync(page, "Role of UnitPrice", "Amount");
         await SelectAsync(page, "Role of Quantity", "Quantity");
+        await SelectAsync(page, "Role of InvoiceNo", "Order / invoice number");
+        await Expect(page.GetByTestId("role-order")).ToContainTextAsync("InvoiceNo");
         await BrowserFixture.ScreenshotAsync(page, "22-roles");
         await page.GetByTestId("save-columns").ClickAsync();
         await Expect(page.GetByTestId("dataset-kind")).ToContainTextAsync("Transactions", new() { Timeout = 30_000 });
@@ -61,6 +63,14 @@ public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<Brow
         await BrowserFixture.ScreenshotAsync(page, "26-cleaning");
         await page.GetByTestId("apply-recipe").ClickAsync();
         await Expect(page.GetByTestId("dataset-rows")).ToContainTextAsync("406,829", new() { Timeout = 60_000 });
+
+        // RFM on the file: Frequency counts distinct invoices (not invoice lines), Monetary defaults to quantity × price.
+        await page.GotoAsync("/analysis/rfm");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await Pages.ChooseAsync(page, page.GetByTestId("rfm-dataset"), "online-retail");
+        await Expect(page.GetByTestId("rfm-frequency-counts")).ToContainTextAsync("Frequency counts distinct InvoiceNo values", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("rfm-monetary")).ToContainTextAsync("Quantity × UnitPrice");
+        await BrowserFixture.ScreenshotAsync(page, "27-rfm-online-retail");
     }
 
     [Fact]
