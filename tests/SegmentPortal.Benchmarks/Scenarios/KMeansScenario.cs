@@ -87,7 +87,7 @@ public sealed class KMeansScenario : Scenario
 
     public override async Task SetupAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
-        var python = await FindPythonAsync(cancellationToken) ?? throw new ScenarioInputException(
+        var python = await Python.FindAsync("import sklearn.cluster, threadpoolctl", cancellationToken) ?? throw new ScenarioInputException(
             "kmeans needs a python3 with scikit-learn for its baseline (on Debian: apt-get install python3-sklearn).");
         _data = await CustomerOrdersData.OpenAsync(context, cancellationToken);
         _host = _data.Host;
@@ -585,34 +585,6 @@ public sealed class KMeansScenario : Scenario
         }
         return new Fit(answer.GetProperty("seconds").GetDouble(), answer.GetProperty("inertia").GetDouble(), answer.GetProperty("wcss").GetDouble(),
             answer.GetProperty("iterations").GetInt32(), answer.GetProperty("peakRssBytes").GetInt64());
-    }
-
-    private static async Task<string?> FindPythonAsync(CancellationToken cancellationToken)
-    {
-        foreach (var candidate in new[] { "python3", "/usr/bin/python3" })
-        {
-            try
-            {
-                var start = new ProcessStartInfo(candidate) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-                start.ArgumentList.Add("-c");
-                start.ArgumentList.Add("import sklearn.cluster, threadpoolctl");
-                using var process = Process.Start(start);
-                if (process is null)
-                {
-                    continue;
-                }
-                await process.WaitForExitAsync(cancellationToken);
-                if (process.ExitCode == 0)
-                {
-                    return candidate;
-                }
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // not on PATH
-            }
-        }
-        return null;
     }
 
     private static string LoadAverage()

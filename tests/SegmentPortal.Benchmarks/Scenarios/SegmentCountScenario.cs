@@ -224,7 +224,7 @@ public sealed class SegmentCountScenario : Scenario
     /// <summary>The same question in pandas on the same generated files, in a Python process of its own; query time only.</summary>
     private async Task PandasAsync(ScenarioContext context, TimeSpan appMedian, long expected, CancellationToken cancellationToken)
     {
-        var python = await FindPandasAsync(cancellationToken);
+        var python = await Python.FindAsync("import pandas", cancellationToken);
         if (python is null)
         {
             context.Note("pandas: not measured (no python3 with pandas here; on Debian: apt-get install python3-pandas).");
@@ -279,34 +279,6 @@ public sealed class SegmentCountScenario : Scenario
             $"one thread) on the same CSV files: question only {Format.Seconds(median)} median of {timed.Count} runs after a warm-up (loading excluded: " +
             $"{root.GetProperty("loadSeconds").GetDouble():0.0} s from {root.GetProperty("loadedFrom").GetString()}); the app is {Format.Ratio(ratio)}x pandas " +
             $"(results.csv ratio on the pandas row = app ÷ pandas). Peak MB on that row is the Python process's peak RSS, loading included.");
-    }
-
-    private static async Task<string?> FindPandasAsync(CancellationToken cancellationToken)
-    {
-        foreach (var candidate in new[] { "python3", "/usr/bin/python3" })
-        {
-            try
-            {
-                var start = new ProcessStartInfo(candidate) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-                start.ArgumentList.Add("-c");
-                start.ArgumentList.Add("import pandas");
-                using var process = Process.Start(start);
-                if (process is null)
-                {
-                    continue;
-                }
-                await process.WaitForExitAsync(cancellationToken);
-                if (process.ExitCode == 0)
-                {
-                    return candidate;
-                }
-            }
-            catch (System.ComponentModel.Win32Exception)
-            {
-                // not on PATH
-            }
-        }
-        return null;
     }
 
     /// <summary>The rule, with the spend threshold of one run.</summary>
