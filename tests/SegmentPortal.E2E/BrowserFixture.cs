@@ -21,8 +21,15 @@ public sealed class BrowserFixture : IAsyncLifetime
 
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
+    /// <summary>
+    /// How long an assertion waits for the page to reach the expected state. Playwright's default (5 s) is shorter
+    /// than a render can take on a busy 2-core machine; waiting longer costs nothing when the state comes sooner.
+    /// </summary>
+    public static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(30);
+
     public async ValueTask InitializeAsync()
     {
+        Assertions.SetDefaultExpectTimeout((float)ExpectTimeout.TotalMilliseconds);
         if (!File.Exists(ChromiumPath))
         {
             if (IsCi)
