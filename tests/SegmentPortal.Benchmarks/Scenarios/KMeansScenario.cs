@@ -107,7 +107,7 @@ public sealed class KMeansScenario : Scenario
         context.Note($"Features ({_features.Count}): {string.Join(", ", _features.Select(f => f.Transform == FeatureTransform.None ? f.Label : $"{f.Label} ({f.Transform})"))}; " +
             $"scaling {Request(0, K).Scaling}, missing values {Request(0, K).Missing} (the request's defaults).");
         context.Note($"The app's engine as configured (KMeansOptions.Default): up to {options.Restarts} seeded k-means++ starts per K, at most {options.RestartRowBudget:N0} starts × customers and at least 3 (the best sum of squares wins), " +
-            $"at most {options.MaxIterations} iterations, ML.NET on one thread; automatic K trains each K on a sample of {options.EvaluationSampleSize:N0} " +
+            $"at most {options.MaxIterations} iterations, each start ML.NET on one thread, the starts side by side on up to {Environment.ProcessorCount} cores; automatic K trains each K on a sample of {options.EvaluationSampleSize:N0} " +
             $"with a silhouette on {options.SilhouetteSampleSize:N0}. scikit-learn runs with n_init = the app's starts for the input's size, max_iter = {options.MaxIterations}, " +
             $"the same K and k-means++ (its own draw of starting centres from the same seed number; the two libraries' random streams differ).");
 
@@ -218,7 +218,7 @@ public sealed class KMeansScenario : Scenario
             var times = training.Select(t => t!.Value).Order().ToList();
             var ratio = BenchmarkRunner.Median(times).TotalMilliseconds / sklearn.TotalMilliseconds;
             context.AddExtra(new ExtraSide($"app training only ({restarts} starts)", BenchmarkRunner.Median(times), times[0], times[^1], app[0].Rows, ratio));
-            context.Note($"Row \"app training only\": the job's training phase (ClusteringEngine.Train: {restarts} ML.NET k-means++ starts on one thread, " +
+            context.Note($"Row \"app training only\": the job's training phase (ClusteringEngine.Train: {restarts} ML.NET k-means++ starts, one thread each, side by side on up to {Environment.ProcessorCount} cores, " +
                 $"assignment and quality metrics) from the same runs; {Format.Ratio(ratio)}x scikit-learn's request (results.csv ratio: that row ÷ scikit-learn).");
         }
 
