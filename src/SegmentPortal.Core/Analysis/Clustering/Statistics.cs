@@ -3,11 +3,92 @@ namespace SegmentPortal.Core.Analysis.Clustering;
 /// <summary>Small numeric helpers shared by the clustering steps.</summary>
 internal static class Statistics
 {
-    /// <summary>The median; sorts <paramref name="values"/> in place.</summary>
+    /// <summary>
+    /// The median, the same number <see cref="QuantileOfSorted"/> gives at 0.5 on the sorted values, found by selection
+    /// in linear time instead of a sort. Reorders <paramref name="values"/> in place; they must not hold NaN.
+    /// </summary>
     public static double Median(Span<double> values)
     {
-        values.Sort();
-        return QuantileOfSorted(values, 0.5);
+        var position = 0.5 * (values.Length - 1);
+        var lower = (int)Math.Floor(position);
+        var low = Select(values, lower);
+        if (lower + 1 >= values.Length)
+        {
+            return low;
+        }
+        // After the selection everything right of lower is at least as large, so the next order statistic is their minimum.
+        var high = double.PositiveInfinity;
+        foreach (var v in values[(lower + 1)..])
+        {
+            high = Math.Min(high, v);
+        }
+        return low + (position - lower) * (high - low);
+    }
+
+    /// <summary>
+    /// Puts the <paramref name="k"/>-th smallest value (0-based) at index <paramref name="k"/>, smaller or equal values
+    /// before it and larger or equal ones after it, and returns it (quickselect with a median-of-three pivot; a range
+    /// that keeps splitting badly is sorted instead, bounding the worst case).
+    /// </summary>
+    public static double Select(Span<double> values, int k)
+    {
+        var lo = 0;
+        var hi = values.Length - 1;
+        var budget = 2 * System.Numerics.BitOperations.Log2((uint)Math.Max(1, values.Length)) + 8;
+        while (hi > lo)
+        {
+            if (hi - lo < 16 || budget-- == 0)
+            {
+                values[lo..(hi + 1)].Sort();
+                return values[k];
+            }
+            var mid = lo + ((hi - lo) >> 1);
+            if (values[mid] < values[lo])
+            {
+                (values[mid], values[lo]) = (values[lo], values[mid]);
+            }
+            if (values[hi] < values[lo])
+            {
+                (values[hi], values[lo]) = (values[lo], values[hi]);
+            }
+            if (values[hi] < values[mid])
+            {
+                (values[hi], values[mid]) = (values[mid], values[hi]);
+            }
+            var pivot = values[mid];
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (values[i] < pivot)
+                {
+                    i++;
+                }
+                while (values[j] > pivot)
+                {
+                    j--;
+                }
+                if (i <= j)
+                {
+                    (values[i], values[j]) = (values[j], values[i]);
+                    i++;
+                    j--;
+                }
+            }
+            // Now lo..j hold values <= pivot, i..hi values >= pivot, and anything between equals the pivot.
+            if (k <= j)
+            {
+                hi = j;
+            }
+            else if (k >= i)
+            {
+                lo = i;
+            }
+            else
+            {
+                return values[k];
+            }
+        }
+        return values[k];
     }
 
     /// <summary>Linear interpolation between closest ranks (Excel's QUARTILE.INC, numpy's default).</summary>
