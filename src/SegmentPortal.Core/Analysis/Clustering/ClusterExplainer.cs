@@ -107,12 +107,32 @@ internal static class ClusterExplainer
         var labels = result.Assignments;
         var features = prepared.Parameters.Features;
 
-        var (means, overallMeans, boxes, overallBoxes) = OriginalUnitProfiles(data, prepared, labels, k, ct);
-        var differences = StandardisedDifferences(prepared, labels, k);
-        var names = Names(features, differences, result.Sizes, options);
+        // The four parts read the same inputs and write nothing shared, so they run side by side; each is computed
+        // exactly as it would be alone.
+        (double?[][] Means, double?[] Overall, BoxSummary?[][] Boxes, BoxSummary?[] OverallBoxes) profiles = ([], [], [], []);
+        double[][] differences = [];
+        IReadOnlyList<ClusterRule>[] rules = [];
+        Projection projection = null!;
+        try
+        {
+            Parallel.Invoke(
+                () => profiles = OriginalUnitProfiles(data, prepared, labels, k, ct),
+                () => differences = StandardisedDifferences(prepared, labels, k),
+                () => rules = Rules(data, prepared, result, options, ct),
+                () => projection = Project(prepared, labels, options.ProjectionSampleSize, Statistics.DeriveSeed(result.Seed, 3)));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Any(inner => inner is OperationCanceledException))
+        {
+            throw new OperationCanceledException("Clustering was cancelled.", e, ct);
+        }
+        catch (AggregateException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
         ct.ThrowIfCancellationRequested();
-        var rules = Rules(data, prepared, result, options, ct);
-        var projection = Project(prepared, labels, options.ProjectionSampleSize, Statistics.DeriveSeed(result.Seed, 3));
+        var (means, overallMeans, boxes, overallBoxes) = profiles;
+        var names = Names(features, differences, result.Sizes, options);
 
         var clusters = Enumerable.Range(0, k).Select(c => new ClusterProfile(
             c,
