@@ -279,10 +279,15 @@ public sealed class RfmService(
     private async Task<(object[] Keys, RfmResult Analysis, long RowsCounted, DateOnly Reference, DateOnly? WindowStart)> AnalyzeAsync(
         RfmSource source, RfmInput input, RuleGroup? rows, RfmSettings settings, CancellationToken cancellationToken)
     {
-        var reference = input.ReferenceDate ?? (await LastOrderAsync(source, rows, cancellationToken))?.AddDays(1)
-            ?? throw new PortalException("No orders count under these settings, so there is nothing to analyse.");
+        // With neither a reference date nor a window, every counted row is before the day after the last one: the
+        // grouped read needs no date bound, and the reference comes from its customers' last orders instead of a pass of
+        // its own over the transactions.
+        var referenceFromRead = input.ReferenceDate is null && input.WindowMonths is null;
+        var reference = input.ReferenceDate ?? (referenceFromRead
+            ? DateOnly.MinValue // set from the read below
+            : (await LastOrderAsync(source, rows, cancellationToken))?.AddDays(1) ?? throw new PortalException(NoOrders));
         var windowStart = input.WindowMonths is { } months ? reference.AddMonths(-months) : (DateOnly?)null;
-        var filter = RowsFilter(source, rows, reference, windowStart);
+        var filter = RowsFilter(source, rows, referenceFromRead ? null : reference, windowStart);
 
         var result = await queries.RunAsync(new QuerySpec
         {
@@ -301,15 +306,23 @@ public sealed class RfmService(
 
         var keys = new object[result.Rows.Count];
         var customers = new RfmCustomer[result.Rows.Count];
+        var lastDays = new int[result.Rows.Count];
+        for (var i = 0; i < lastDays.Length; i++)
+        {
+            lastDays[i] = ToDate(result.Rows[i][1]).DayNumber;
+        }
+        if (referenceFromRead)
+        {
+            reference = lastDays.Length == 0 ? throw new PortalException(NoOrders) : DateOnly.FromDayNumber(lastDays.Max()).AddDays(1);
+        }
         long rowsCounted = 0;
         for (var i = 0; i < result.Rows.Count; i++)
         {
             var row = result.Rows[i];
             keys[i] = row[0]!;
-            var last = ToDate(row[1]);
             customers[i] = new RfmCustomer(
                 Convert.ToString(row[0], CultureInfo.InvariantCulture) ?? "",
-                reference.DayNumber - last.DayNumber,
+                reference.DayNumber - lastDays[i],
                 (int)(QueryValue.ToDouble(row[2]) ?? 0),
                 QueryValue.ToDouble(row[3]) ?? 0);
             rowsCounted += (long)(QueryValue.ToDouble(row[4]) ?? 0);
@@ -319,6 +332,8 @@ public sealed class RfmService(
 
         return (keys, analysis, rowsCounted, reference, windowStart);
     }
+
+    private const string NoOrders = "No orders count under these settings, so there is nothing to analyse.";
 
     /// <summary>
     /// Saves an RFM group as a segment ("RFM group is At risk") on the customer list related to the transactions when
