@@ -97,8 +97,9 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
                     var values = new object?[r.FieldCount];
                     for (var i = 0; i < values.Length; i++)
                     {
-                        // BLOBs come as streams over DuckDB's memory, gone once the reader closes: copy them now.
-                        values[i] = r.IsDBNull(i) ? null : r.GetValue(i) is Stream blob ? ReadAll(blob) : r.GetValue(i);
+                        // BLOBs come as streams over DuckDB's memory, gone once the reader closes: copy them now. Each
+                        // value is read once (a million-row result reads millions of them).
+                        values[i] = r.IsDBNull(i) ? null : r.GetValue(i) switch { Stream blob => ReadAll(blob), var value => value };
                     }
                     return values;
                 }, linked.Token);
