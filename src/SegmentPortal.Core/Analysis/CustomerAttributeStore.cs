@@ -21,31 +21,43 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
 
     /// <summary>
     /// Writes <paramref name="rows"/> (the customer key, then one value per column, in order) to a new table and points
-    /// the set at it; the previous table is dropped. Keys must be unique.
+    /// the set at it; the previous table is dropped. Keys must be unique and not empty: a write that breaks this fails
+    /// and leaves the previous table in place.
     /// </summary>
     public async Task<CustomerAttributeSet> WriteAsync(
         AttributeSetKind kind, int sourceId, int datasetId, string name, ColumnType keyType,
         IReadOnlyList<AttributeColumn> columns, IEnumerable<object?[]> rows, CancellationToken cancellationToken = default)
     {
         var table = $"portal_attr_{kind.ToString().ToLowerInvariant()}_{sourceId}_{Guid.NewGuid().ToString("N")[..8]}";
-        var definitions = new[] { $"{WarehouseNames.Quote(KeyColumn)} {LiveTableBuilder.WarehouseTypeOf(keyType)} PRIMARY KEY" }
+        // No PRIMARY KEY: DuckDB would build an index while appending (a large part of writing a million rows); the keys
+        // are checked once after the append instead, so a duplicate or empty key still fails the write.
+        var definitions = new[] { $"{WarehouseNames.Quote(KeyColumn)} {LiveTableBuilder.WarehouseTypeOf(keyType)}" }
             .Concat(columns.Select(c => $"{WarehouseNames.Quote(c.Column)} {LiveTableBuilder.WarehouseTypeOf(c.Type)}"));
         await using (var connection = await warehouse.OpenAsync(cancellationToken))
         {
             await WarehouseCommand.ExecuteAsync(connection, $"CREATE TABLE {WarehouseNames.Quote(table)} ({string.Join(", ", definitions)})", null, cancellationToken);
             try
             {
-                using var appender = connection.CreateAppender(table);
-                foreach (var row in rows)
+                using (var appender = connection.CreateAppender(table))
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var line = appender.CreateRow();
-                    Append(line, keyType, row[0]);
-                    for (var i = 0; i < columns.Count; i++)
+                    foreach (var row in rows)
                     {
-                        Append(line, columns[i].Type, row[i + 1]);
+                        cancellationToken.ThrowIfCancellationRequested();
+                        var line = appender.CreateRow();
+                        Append(line, keyType, row[0]);
+                        for (var i = 0; i < columns.Count; i++)
+                        {
+                            Append(line, columns[i].Type, row[i + 1]);
+                        }
+                        line.EndRow();
                     }
-                    line.EndRow();
+                }
+                // The appender has flushed every row; now the keys.
+                var key = WarehouseNames.Quote(KeyColumn);
+                if (!await WarehouseCommand.ScalarAsync<bool>(connection,
+                    $"SELECT count(*) = count(DISTINCT {key}) FROM {WarehouseNames.Quote(table)}", null, cancellationToken))
+                {
+                    throw new InvalidOperationException($"The customer keys of {name} must be unique and not empty.");
                 }
             }
             catch

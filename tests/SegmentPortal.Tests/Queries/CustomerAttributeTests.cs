@@ -39,6 +39,19 @@ public sealed class CustomerAttributeTests(ShopFixture shop) : IClassFixture<Sho
     }
 
     [Fact]
+    public async Task A_write_with_a_repeated_or_empty_customer_key_fails_and_the_previous_fields_stay()
+    {
+        await WriteAsync((1, "Champions", 5), (2, "At risk", 2));
+
+        await Assert.ThrowsAnyAsync<Exception>(() => WriteAsync((1, "At risk", 2), (1, "Champions", 5)));
+        await Assert.ThrowsAnyAsync<Exception>(() => shop.Harness.WithAsync<CustomerAttributeStore, CustomerAttributeSet>(s => s.WriteAsync(
+            AttributeSetKind.Rfm, sourceId: 1, shop.OrderData.Id, "RFM", ColumnType.Integer, Columns,
+            [new object?[] { 3L, "Champions", 5 }, new object?[] { null, "At risk", 1 }], TestContext.Current.CancellationToken)));
+
+        Assert.Equal([1L], await shop.IdsAsync(All(FieldIn("Score group", RuleOperator.In, "Champions"))));
+    }
+
+    [Fact]
     public async Task A_plain_preview_shows_the_datasets_own_columns_and_attributes_only_when_asked()
     {
         await WriteAsync((1, "Champions", 5));
