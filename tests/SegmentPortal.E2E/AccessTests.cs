@@ -39,6 +39,6 @@ public sealed class AccessTests(BrowserFixture browser) : IClassFixture<BrowserF
         await Expect(row).ToContainTextAsync("Disabled");
 
         // The open session re-checks its user (every 2 s in this run) and sends them to sign in.
-        await Expect(viewer).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"), new() { Timeout = 30_000 });
+        await Expect(viewer).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/account/login"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
     }
 }

@@ -16,7 +16,7 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
         await Expect(page.GetByTestId("rfm-dataset")).ToContainTextAsync("Demo orders");
         await page.GetByTestId("rfm-compute").ClickAsync();
         var groups = page.GetByTestId("rfm-groups");
-        await Expect(groups).ToContainTextAsync("At risk", new() { Timeout = 60_000 });
+        await Expect(groups).ToContainTextAsync("At risk", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Expect(page.GetByTestId("rfm-heatmap").Locator(".main-svg").First).ToBeVisibleAsync();
         await Expect(page.GetByTestId("rfm-treemap").Locator(".main-svg").First).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "50-rfm");
@@ -24,9 +24,9 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
         var atRisk = groups.GetByRole(AriaRole.Row).Filter(new() { HasText = "At risk" });
         var customers = (await atRisk.Locator("td").Nth(1).InnerTextAsync()).Trim();
         await page.GetByTestId("rfm-save-at-risk").ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"));
+        await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Pages.WaitUntilInteractiveAsync(page);
-        await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(customers, new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(customers, new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Expect(page.GetByTestId("rule-summary")).ToContainTextAsync("RFM group");
         await BrowserFixture.ScreenshotAsync(page, "51-rfm-segment");
 
@@ -39,8 +39,8 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
         await BrowserFixture.ScreenshotAsync(page, "52-clustering-start");
         await page.GetByTestId("clustering-name").FillAsync("Demo groups");
         await page.GetByTestId("clustering-start").ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/analysis/clustering/\\d+$"));
-        await Expect(page.GetByTestId("clustering-suggestion")).ToContainTextAsync(new Regex("^K = \\d+: .*silhouette"), new() { Timeout = 120_000 });
+        await Expect(page).ToHaveURLAsync(new Regex("/analysis/clustering/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await Expect(page.GetByTestId("clustering-suggestion")).ToContainTextAsync(new Regex("^K = \\d+: .*silhouette"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
         var rows = page.GetByTestId("cluster-row");
         var k = int.Parse((await page.GetByTestId("clustering-k-value").Locator(".stat-value").InnerTextAsync()).Trim());
         await Expect(rows).ToHaveCountAsync(k);
@@ -54,10 +54,10 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
         var size = (await rows.First.Locator("td").Nth(1).InnerTextAsync()).Split('\n')[0].Trim();
 
         await rows.First.GetByTestId("cluster-save-segment").ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"));
+        await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Pages.WaitUntilInteractiveAsync(page);
         await Expect(page.GetByTestId("segment-name")).ToHaveValueAsync("Demo groups: Best customers");
-        await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(size, new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(size, new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await BrowserFixture.ScreenshotAsync(page, "54-cluster-segment");
     }
 }

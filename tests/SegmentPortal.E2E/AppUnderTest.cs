@@ -89,8 +89,10 @@ public sealed class AppUnderTest : IAsyncDisposable
 
     private async Task WaitUntilReadyAsync(CancellationToken cancellationToken)
     {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(90);
+        // The first answer of a freshly started app (migrations, the warehouse, the first page compiled) is slow on a
+        // busy machine: a short per-request timeout would throw instead of waiting for it. Both limits are hang guards.
+        using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(3) };
+        var deadline = DateTime.UtcNow.AddMinutes(5);
         while (DateTime.UtcNow < deadline)
         {
             if (_process.HasExited)
@@ -111,7 +113,7 @@ public sealed class AppUnderTest : IAsyncDisposable
             }
             await Task.Delay(250, cancellationToken); // polling a port that is not open yet: nothing to wait on
         }
-        throw new TimeoutException($"The app did not answer within 90 s:\n{Log}");
+        throw new TimeoutException($"The app did not answer within 5 minutes:\n{Log}");
     }
 
     public static string RepositoryRoot

@@ -27,6 +27,13 @@ public sealed class BrowserFixture : IAsyncLifetime
     /// </summary>
     public static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a test waits for server work a user waits for (a job such as an import, RFM or clustering; a recount;
+    /// an export), in milliseconds. Only a guard against a hang: each wait ends as soon as the work shows as done, and
+    /// on a 2-core machine shared with other builds the work can take several times as long as on a quiet one.
+    /// </summary>
+    public const float WorkTimeoutMs = 5 * 60_000;
+
     public async ValueTask InitializeAsync()
     {
         Assertions.SetDefaultExpectTimeout((float)ExpectTimeout.TotalMilliseconds);

@@ -75,7 +75,7 @@ public sealed class ConnectionsTests(BrowserFixture browser) : IClassFixture<Bro
         // The tab loads the connections from the server first; a busy machine can take a while.
         try
         {
-            await Expect(page.GetByTestId("connection-picker")).ToBeVisibleAsync(new() { Timeout = 60_000 });
+            await Expect(page.GetByTestId("connection-picker")).ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
         }
         catch
         {
@@ -87,7 +87,7 @@ public sealed class ConnectionsTests(BrowserFixture browser) : IClassFixture<Bro
         await Expect(page.GetByText("Customer 1", new() { Exact = true })).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "32-connection-import");
         await page.GetByTestId("import-connection").ClickAsync();
-        await Expect(page.GetByTestId("job-list")).ToContainTextAsync("customers: 250 rows imported", new() { Timeout = 60_000 });
+        await Expect(page.GetByTestId("job-list")).ToContainTextAsync("customers: 250 rows imported", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Expect(page.GetByRole(AriaRole.Link, new() { Name = "customers", Exact = true })).ToBeVisibleAsync();
     }
 

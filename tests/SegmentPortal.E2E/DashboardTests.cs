@@ -28,11 +28,11 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         await AddTileAsync(page, "Customers table", "Table", "Demo customers", measure: ("Customers", null), dimension: "region");
         await AddTileAsync(page, "Retention", "Cohort retention", "Demo orders");
         await Expect(page.GetByTestId("dashboard-tile")).ToHaveCountAsync(6);
-        await Expect(page.GetByTestId("tile-loading")).ToHaveCountAsync(0, new() { Timeout = 60_000 });
+        await TilesLoadedAsync(page);
         await BrowserFixture.ScreenshotAsync(page, "60-dashboard");
         foreach (var chart in new[] { "chart-line", "chart-bar", "chart-pie", "chart-cohort" })
         {
-            await Expect(page.GetByTestId(chart).Locator(".main-svg").First).ToBeVisibleAsync(new() { Timeout = 30_000 });
+            await Expect(page.GetByTestId(chart).Locator(".main-svg").First).ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
         }
         await Expect(page.GetByTestId("kpi-value")).Not.ToBeEmptyAsync();
 
@@ -50,19 +50,22 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         await AddFilterAsync(page, "region");
         await Pages.ChooseAsync(page, page.GetByTestId("filter-category"), "North", multiple: true);
         var tableRows = page.GetByTestId("tile-table").Locator("tbody tr");
-        await Expect(tableRows).ToHaveCountAsync(1, new() { Timeout = 30_000 });
+        await Expect(tableRows).ToHaveCountAsync(1, new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await TilesLoadedAsync(page);
 
         // Cross-filter from a bar: clicking the first bar filters the other tiles that have region.
         // Plotly listens on its drag layer above the bars: click where the bar is drawn.
         await page.GetByTestId("chart-bar").Locator(".point path").First.ClickAsync(new() { Force = true });
         await Expect(page.GetByTestId("cross-filter")).ToContainTextAsync("region");
+        await TilesLoadedAsync(page);
 
         // Drill into a month on the line chart.
         await page.GetByTestId("chart-line").Locator(".point").Nth(3).ClickAsync(new() { Force = true });
         var line = page.GetByTestId("dashboard-tile").Filter(new() { Has = page.GetByTestId("chart-line") });
         await line.GetByTestId("tile-drill").ClickAsync();
         await Expect(line.GetByTestId("tile-drill-path")).ToBeVisibleAsync();
-        await Expect(line.GetByTestId("chart-line").Locator(".point")).Not.ToHaveCountAsync(13, new() { Timeout = 30_000 });
+        await Expect(line.GetByTestId("chart-line").Locator(".point")).Not.ToHaveCountAsync(13, new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await TilesLoadedAsync(page);
         await BrowserFixture.ScreenshotAsync(page, "61-dashboard-explored");
 
         // Export a tile as CSV and the board as PDF.
@@ -81,11 +84,11 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         Assert.Equal("\x89PNG", await HeadAsync(chartPng, 4));
 
         await page.GetByTestId("dashboard-export").ClickAsync();
-        var boardPng = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-png").ClickAsync(), new() { Timeout = 120_000 });
+        var boardPng = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-png").ClickAsync(), new() { Timeout = BrowserFixture.WorkTimeoutMs });
         Assert.Equal("\x89PNG", await HeadAsync(boardPng, 4));
 
         await page.GetByTestId("dashboard-export").ClickAsync();
-        var pdf = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-pdf").ClickAsync(), new() { Timeout = 120_000 });
+        var pdf = await page.RunAndWaitForDownloadAsync(() => page.GetByTestId("export-pdf").ClickAsync(), new() { Timeout = BrowserFixture.WorkTimeoutMs });
         var pdfFile = Path.Combine(Path.GetTempPath(), $"board-{Guid.NewGuid():N}.pdf");
         await pdf.SaveAsAsync(pdfFile);
         var head = new byte[5];
@@ -161,6 +164,13 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
         File.Delete(file);
         return System.Text.Encoding.Latin1.GetString(head);
     }
+
+    /// <summary>
+    /// Waits until no tile is loading or refreshing: a click on a chart that is about to be redrawn with new data
+    /// lands on the drawing on its way out and does nothing.
+    /// </summary>
+    private static Task TilesLoadedAsync(IPage page) =>
+        Expect(page.GetByTestId("tile-loading")).ToHaveCountAsync(0, new() { Timeout = BrowserFixture.WorkTimeoutMs });
 
     private static async Task AddFilterAsync(IPage page, string column)
     {

@@ -19,10 +19,10 @@ public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<Brow
         await Pages.WaitUntilInteractiveAsync(page);
 
         await DropFilesAsync(page, page.Locator("[data-testid=drop-zone][data-ready=true]"), RetailCsv);
-        await Expect(page.GetByTestId("upload-list")).ToContainTextAsync("Uploaded, ready to import", new() { Timeout = 60_000 });
+        await Expect(page.GetByTestId("upload-list")).ToContainTextAsync("Uploaded, ready to import", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await BrowserFixture.ScreenshotAsync(page, "20-uploaded");
         await page.GetByTestId("start-import").ClickAsync();
-        await Expect(page.GetByTestId("job-list")).ToContainTextAsync("online-retail: 541,909 rows imported", new() { Timeout = 120_000 });
+        await Expect(page.GetByTestId("job-list")).ToContainTextAsync("online-retail: 541,909 rows imported", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await BrowserFixture.ScreenshotAsync(page, "21-imported");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "online-retail", Exact = true }).ClickAsync();
@@ -40,11 +40,11 @@ public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<Brow
         await Expect(page.GetByTestId("role-order")).ToContainTextAsync("InvoiceNo");
         await BrowserFixture.ScreenshotAsync(page, "22-roles");
         await page.GetByTestId("save-columns").ClickAsync();
-        await Expect(page.GetByTestId("dataset-kind")).ToContainTextAsync("Transactions", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("dataset-kind")).ToContainTextAsync("Transactions", new() { Timeout = BrowserFixture.WorkTimeoutMs });
 
         await page.GetByRole(AriaRole.Tab, new() { Name = "Profile" }).ClickAsync();
         var customer = page.GetByTestId("column-profile").Filter(new() { HasText = "CustomerID" });
-        await Expect(customer).ToContainTextAsync("Integer", new() { Timeout = 30_000 });
+        await Expect(customer).ToContainTextAsync("Integer", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Expect(customer).ToContainTextAsync("Missing 135,080 of 541,909 (24.9%)");
         await Expect(page.GetByTestId("column-profile").Filter(new() { HasText = "InvoiceDate" }).Locator(".js-plotly-plot")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "23-profile");
@@ -59,16 +59,16 @@ public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<Brow
         await page.GetByTestId("step-column").ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "CustomerID", Exact = true }).ClickAsync();
         await page.GetByTestId("add-step-button").ClickAsync();
-        await Expect(page.GetByTestId("step-effect")).ToHaveTextAsync("135,080 rows removed (406,829 left)", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("step-effect")).ToHaveTextAsync("135,080 rows removed (406,829 left)", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await BrowserFixture.ScreenshotAsync(page, "26-cleaning");
         await page.GetByTestId("apply-recipe").ClickAsync();
-        await Expect(page.GetByTestId("dataset-rows")).ToContainTextAsync("406,829", new() { Timeout = 60_000 });
+        await Expect(page.GetByTestId("dataset-rows")).ToContainTextAsync("406,829", new() { Timeout = BrowserFixture.WorkTimeoutMs });
 
         // RFM on the file: Frequency counts distinct invoices (not invoice lines), Monetary defaults to quantity × price.
         await page.GotoAsync("/analysis/rfm");
         await Pages.WaitUntilInteractiveAsync(page);
         await Pages.ChooseAsync(page, page.GetByTestId("rfm-dataset"), "online-retail");
-        await Expect(page.GetByTestId("rfm-frequency-counts")).ToContainTextAsync("Frequency counts distinct InvoiceNo values", new() { Timeout = 30_000 });
+        await Expect(page.GetByTestId("rfm-frequency-counts")).ToContainTextAsync("Frequency counts distinct InvoiceNo values", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Expect(page.GetByTestId("rfm-monetary")).ToContainTextAsync("Quantity × UnitPrice");
         await BrowserFixture.ScreenshotAsync(page, "27-rfm-online-retail");
     }
@@ -87,7 +87,7 @@ public sealed class DataImportTests(BrowserFixture browser) : IClassFixture<Brow
             await page.Locator("[data-testid=drop-zone][data-ready=true]").WaitForAsync();
             await page.GetByTestId("file-input").SetInputFilesAsync(file);
             await page.GetByTestId("start-import").ClickAsync();
-            await Expect(page.GetByTestId("job-list")).ToContainTextAsync("line 3: expected 2 values but found 1", new() { Timeout = 60_000 });
+            await Expect(page.GetByTestId("job-list")).ToContainTextAsync("line 3: expected 2 values but found 1", new() { Timeout = BrowserFixture.WorkTimeoutMs });
             await BrowserFixture.ScreenshotAsync(page, "25-bad-file");
             await Expect(page.GetByRole(AriaRole.Link, new() { Name = Path.GetFileNameWithoutExtension(file) })).ToHaveCountAsync(0);
         }

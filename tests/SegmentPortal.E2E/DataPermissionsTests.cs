@@ -74,7 +74,7 @@ public sealed class DataPermissionsTests(BrowserFixture browser) : IClassFixture
         await DashboardTests.AddTileAsync(admin, "Revenue by region", "Table", "Demo orders", measure: ("Sum", "amount"), dimension: "region");
         await DashboardTests.AddTileAsync(admin, "Customer e-mails", "Table", "Demo customers", measure: ("Customers", null), dimension: "region",
             secondDimension: "email");
-        await Expect(admin.GetByTestId("tile-loading")).ToHaveCountAsync(0, new() { Timeout = 60_000 });
+        await Expect(admin.GetByTestId("tile-loading")).ToHaveCountAsync(0, new() { Timeout = BrowserFixture.WorkTimeoutMs });
         var revenue = Tile(admin, "Revenue by region").GetByTestId("tile-table").Locator("tbody tr");
         await Expect(revenue).Not.ToHaveCountAsync(1);
         var northForAdmin = (await revenue.Filter(new() { HasText = "North" }).InnerTextAsync()).Trim();
@@ -91,7 +91,7 @@ public sealed class DataPermissionsTests(BrowserFixture browser) : IClassFixture
         await Pages.SignInAsync(viewer, email, ViewerPassword);
         await viewer.GotoAsync(address);
         await Pages.WaitUntilInteractiveAsync(viewer);
-        await Expect(viewer.GetByTestId("tile-loading")).ToHaveCountAsync(0, new() { Timeout = 60_000 });
+        await Expect(viewer.GetByTestId("tile-loading")).ToHaveCountAsync(0, new() { Timeout = BrowserFixture.WorkTimeoutMs });
         var viewerRevenue = Tile(viewer, "Revenue by region").GetByTestId("tile-table").Locator("tbody tr");
         await Expect(viewerRevenue).ToHaveCountAsync(1);
         Assert.Equal(northForAdmin, (await viewerRevenue.InnerTextAsync()).Trim());

@@ -22,7 +22,7 @@ public sealed class FirstRunTests(BrowserFixture browser) : IClassFixture<Browse
         await Expect(page.GetByTestId("job-progress")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "03-loading");
 
-        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 120_000 });
+        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Expect(page.GetByTestId("stat-datasets")).ToContainTextAsync("2");
         await BrowserFixture.ScreenshotAsync(page, "04-home-loaded");
 

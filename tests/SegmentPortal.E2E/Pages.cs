@@ -21,23 +21,30 @@ public static class Pages
     }
 
     /// <summary>
-    /// Opens a MudSelect and picks the option with this text. A select whose items are still loading can open empty;
-    /// then it is closed and opened again (a few times) until the option is offered.
+    /// Opens a MudSelect and picks the option with this text. The click goes to the server and the list comes back
+    /// open, which on a busy machine can take a while: it waits for the option (as long as any expected state). Only
+    /// when no list opened at all (the click was lost) does it click again; it never presses Escape, which would close
+    /// the dialog the select is in if its list were not open yet.
     /// </summary>
     public static async Task ChooseAsync(IPage page, ILocator select, string option, bool multiple = false)
     {
         var choice = page.GetByRole(AriaRole.Option).Filter(new() { HasText = option }).First;
+        var openList = page.Locator(".mud-popover-open");
         for (var attempt = 1; ; attempt++)
         {
             await select.ClickAsync();
             try
             {
-                await choice.WaitForAsync(new() { Timeout = 5_000 });
+                await choice.WaitForAsync(new() { Timeout = (float)BrowserFixture.ExpectTimeout.TotalMilliseconds });
                 break;
             }
-            catch (TimeoutException) when (attempt < 4)
+            catch (TimeoutException) when (attempt < 3)
             {
-                await page.Keyboard.PressAsync("Escape");
+                if (await openList.CountAsync() > 0)
+                {
+                    throw; // the list is open and does not offer the option
+                }
+                // Nothing opened: the click did not reach the select. Click it again.
             }
         }
         await choice.ClickAsync();
@@ -56,7 +63,7 @@ public static class Pages
         await SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
         await WaitUntilInteractiveAsync(page);
         await page.GetByTestId("load-demo-data").ClickAsync();
-        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 120_000 });
+        await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         return page;
     }
 }

@@ -96,7 +96,7 @@ public sealed class ClusteringFixture : IAsyncLifetime
         {
             finished.TrySetResult();
         }
-        await finished.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        await finished.Task.WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
         queue.Changed -= OnChanged;
         return await Harness.WithAsync<ClusteringService, ClusteringRunView>(s => s.GetAsync(id, TestContext.Current.CancellationToken));
     }
@@ -259,7 +259,7 @@ public sealed class ClusteringServiceTests(ClusteringFixture fixture) : IClassFi
 
         var user = await fixture.Harness.CurrentUser.GetPrincipalAsync();
         await fixture.Harness.WithAsync<ClusteringService>(s => s.DatasetRefreshedAsync(fixture.Customers.Id, user, TestContext.Current.CancellationToken));
-        var job = await done.Task.WaitAsync(TimeSpan.FromMinutes(1), TestContext.Current.CancellationToken);
+        var job = await done.Task.WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
         queue.Changed -= OnChanged;
 
         Assert.Equal(JobStatus.Succeeded, job.Status);

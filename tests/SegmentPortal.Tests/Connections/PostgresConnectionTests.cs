@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Connections;
@@ -94,17 +93,17 @@ public sealed class PostgresConnectionTests(PostgresServer server) : IAsyncLifet
     }
 
     [Fact]
-    public async Task An_unreachable_port_gets_a_plain_message_quickly()
+    public async Task An_unreachable_port_gets_a_plain_message_without_waiting_for_the_connect_timeout()
     {
         var port = PostgresServer.FreePort();
         var input = Shop(port: port);
-        var watch = Stopwatch.StartNew();
 
         var result = await Service(s => s.TestAsync(input, null, Ct));
 
         Assert.False(result.Success);
+        // The refusal itself is reported ("did not answer within … seconds" would mean it waited for the timeout).
         Assert.Contains($"Nothing is accepting connections at 127.0.0.1:{port}", result.Message);
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(10), $"Took {watch.Elapsed}.");
+        Assert.DoesNotContain("did not answer", result.Message);
     }
 
     [Fact]
@@ -346,15 +345,16 @@ public sealed class PostgresConnectionTests(PostgresServer server) : IAsyncLifet
                 cts.Cancel();
             }
         });
-        var watch = Stopwatch.StartNew();
 
+        // The extract ends as cancelled; the wait is only a guard against a hang, not a measure of how quick it was.
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            ExtractAsync(id, ConnectionSource.ForQuery(endless), "pg_endless", progress, cts.Token));
+            ExtractAsync(id, ConnectionSource.ForQuery(endless), "pg_endless", progress, cts.Token).WaitAsync(TimeSpan.FromMinutes(5), Ct));
 
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(60), $"Cancelling took {watch.Elapsed}.");
         Assert.False(await Warehouse.TableExistsAsync("pg_endless", Ct));
-        // The server is no longer running it (the backend may take a moment to notice).
-        for (var i = 0; i < 50 && await RunningAsync() > 0; i++)
+        // The server is no longer running it (the backend may take a moment to notice; a busy machine, several).
+        using var patience = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        patience.CancelAfter(TimeSpan.FromMinutes(2));
+        while (await RunningAsync() > 0 && !patience.IsCancellationRequested)
         {
             await Task.Delay(100, Ct); // polling the server's activity view: nothing to wait on
         }

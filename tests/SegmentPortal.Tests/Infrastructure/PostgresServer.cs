@@ -235,7 +235,7 @@ public sealed class PostgresServer : IAsyncLifetime
         var output = new StringBuilder();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(5));
         await process.WaitForExitAsync(timeout.Token);
         output.Append(await stdout).Append(await stderr);
         if (process.ExitCode != 0)

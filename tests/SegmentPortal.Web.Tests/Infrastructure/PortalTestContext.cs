@@ -27,8 +27,9 @@ public abstract class PortalTestContext : BunitContext
     protected PortalTestContext()
     {
         JSInterop.Mode = JSRuntimeMode.Loose;
-        // Job updates arrive from other threads; give them time on a busy build machine.
-        DefaultWaitTimeout = TimeSpan.FromSeconds(5);
+        // Job updates and debounced recounts arrive from other threads. WaitForAssertion/WaitForState return as soon as
+        // the state shows; this is only how long a busy build machine may take before a test gives up.
+        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
 
         Services.AddMudServices(o =>
         {

@@ -63,7 +63,12 @@ public sealed class SegmentEditorPageTests : PortalTestContext, IAsyncLifetime
         var cut = await RenderSavedSegmentAsync(All(new FieldCondition { Field = "region", Operator = RuleOperator.In, Values = ["North"] }));
         Settled(cut, "Customers whose region is North", matching: 2);
 
+        // A new condition without a field: counted (as on a busy server, where the recount ends before the next edit)
+        // and marked. Its summary reads the same once a field is chosen, so only the mark tells the two counts apart.
         await cut.AddFromMenuAsync(() => cut.Groups()[0], "add-field-condition");
+        Settled(cut, "Customers whose region is North and (incomplete condition)", matching: 2);
+        Assert.Equal("Choose a field. Skipped until it is complete.", cut.ConditionFor("?").QuerySelector(Problem)!.TextContent.Trim());
+
         await cut.ChooseFieldAsync(() => cut.Conditions()[1], "birth", "birth_year");
 
         // No value yet: marked, not counted, and the rest of the rule still counts.

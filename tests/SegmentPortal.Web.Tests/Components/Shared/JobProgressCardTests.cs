@@ -260,7 +260,7 @@ public sealed class JobProgressCardTests : PortalTestContext
     private async Task WaitUntilFinishedAsync(JobSnapshot job)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Xunit.TestContext.Current.CancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(10));
+        timeout.CancelAfter(TimeSpan.FromSeconds(60)); // a guard against a hang, not a measure
         while (Jobs.Get(job.Id) is { IsActive: true })
         {
             await Task.Delay(10, timeout.Token);
