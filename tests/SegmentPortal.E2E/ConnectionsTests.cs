@@ -79,7 +79,7 @@ public sealed class ConnectionsTests(BrowserFixture browser) : IClassFixture<Bro
         }
         catch
         {
-            Console.WriteLine("APPLOG " + browser.App.Log);
+            TestContext.Current.TestOutputHelper?.WriteLine("APPLOG " + browser.App.Log);
             throw;
         }
         await Pages.ChooseAsync(page, page.GetByTestId("connection-picker"), "Shop file");

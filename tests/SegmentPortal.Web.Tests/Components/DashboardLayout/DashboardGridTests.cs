@@ -1,5 +1,7 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
+using Microsoft.JSInterop;
+using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Web.Components.Dashboards;
 using SegmentPortal.Web.Tests.Infrastructure;
@@ -45,5 +47,61 @@ public sealed class DashboardGridTests : PortalTestContext
         Assert.Equal((7, 2), (resized.W, resized.H));
         // b was in the way of the wider tile, so it moved below it.
         Assert.Equal(2, changed!.Single(l => l.TileId == "b").Y);
+    }
+
+    [Fact]
+    public async Task Leaving_the_board_while_the_grid_script_loads_does_not_wire_up_a_disposed_grid()
+    {
+        // On a busy server the browser answers the script import late; the user may have left the page by then.
+        var browser = new SlowScriptBrowser();
+        Services.AddSingleton<IJSRuntime>(browser);
+        var cut = RenderGrid(editable: true);
+        Assert.True(browser.Imported);
+        await DisposeComponentsAsync();
+
+        await cut.InvokeAsync(() => browser.Import.SetResult(browser.Module));
+
+        // Wiring up a disposed grid would hand the browser a disposed .NET reference (an error on the page).
+        Assert.Empty(browser.Module.Calls);
+    }
+
+    /// <summary>A browser whose script import answers only when the test says so; its module records its calls.</summary>
+    private sealed class SlowScriptBrowser : IJSRuntime
+    {
+        public TaskCompletionSource<IJSObjectReference> Import { get; } = new(TaskCreationOptions.None);
+
+        public RecordingModule Module { get; } = new();
+
+        public bool Imported { get; private set; }
+
+        public async ValueTask<TValue> InvokeAsync<TValue>(string identifier, object?[]? args)
+        {
+            if (identifier != "import")
+            {
+                return default!;
+            }
+            Imported = true;
+            return (TValue)await Import.Task;
+        }
+
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, CancellationToken cancellationToken, object?[]? args) =>
+            InvokeAsync<TValue>(identifier, args);
+    }
+
+    /// <summary>A script module that only records what it was asked to do.</summary>
+    private sealed class RecordingModule : IJSObjectReference
+    {
+        public List<string> Calls { get; } = [];
+
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, object?[]? args)
+        {
+            Calls.Add(identifier);
+            return ValueTask.FromResult(default(TValue)!);
+        }
+
+        public ValueTask<TValue> InvokeAsync<TValue>(string identifier, CancellationToken cancellationToken, object?[]? args) =>
+            InvokeAsync<TValue>(identifier, args);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }
