@@ -1,9 +1,11 @@
 using System.Text.Json;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
@@ -175,6 +177,49 @@ public sealed class JobRecoveryTests
                 await service.StopAsync(CancellationToken.None);
             }
         }
+    }
+
+    [Fact]
+    public async Task A_scheduled_refresh_missed_while_down_or_stopped_by_the_restart_runs_once_on_start()
+    {
+        await using var harness = await CoreHarness.CreateAsync();
+        await harness.SignInAsNewUserAsync("admin@example.com", Roles.Admin);
+        var file = Path.Combine(harness.Services.GetRequiredService<SqliteSourceFolder>().FolderPath, "shop.db");
+        await using (var source = new SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await source.OpenAsync(Ct);
+            await using var command = source.CreateCommand();
+            command.CommandText = "CREATE TABLE orders (id INTEGER, amount REAL); INSERT INTO orders VALUES (1, 10), (2, 20);";
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+        var connectionId = await harness.WithAsync<ConnectionService, int>(s =>
+            s.CreateAsync(new ConnectionInput { Name = "Shop", Kind = ConnectionKind.Sqlite, Database = "shop.db" }, Ct));
+        var user = await harness.CurrentUser.GetPrincipalAsync();
+        var request = new ConnectionImportRequest(connectionId, "Shop", ConnectionSource.ForTable("main", "orders"));
+        await harness.WithAsync<DatasetImportRunner>(r => r.RunAsync(user, request, new Progress<JobProgress>(), Ct));
+        await harness.WithAsync<DatasetImportRunner>(r => r.RunAsync(user, request with { Name = "orders again" }, new Progress<JobProgress>(), Ct));
+
+        var now = DateTimeOffset.UtcNow;
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            var datasets = await db.Datasets.OrderBy(d => d.Id).ToListAsync(Ct);
+            // The first was being refreshed by the schedule when the process died (the scheduler moves the next run first).
+            datasets[0].Schedule = RefreshSchedule.Hourly;
+            datasets[0].NextRefreshAt = now.AddMinutes(59);
+            db.DatasetRefreshes.Add(new DatasetRefresh { DatasetId = datasets[0].Id, StartedAt = now.AddMinutes(-1), TriggeredBy = RefreshScheduler.IdentityName });
+            // The second was due three days ago, while the portal was down: many runs missed, one is enough.
+            datasets[1].Schedule = RefreshSchedule.Hourly;
+            datasets[1].NextRefreshAt = now.AddDays(-3);
+            await db.SaveChangesAsync(Ct);
+        }
+
+        Assert.Equal(1, (await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct)).InterruptedRefreshes);
+        var scheduler = harness.Services.GetRequiredService<RefreshScheduler>();
+
+        Assert.Equal(2, await scheduler.RunDueAsync(Ct));
+        Assert.Equal(0, await scheduler.RunDueAsync(Ct));
+        Assert.Equal(["Refresh orders again from Shop", "Refresh orders from Shop"],
+            harness.Services.GetRequiredService<JobQueue>().List().Where(j => j.IsActive).Select(j => j.Title).Order(StringComparer.Ordinal));
     }
 
     private static async Task<Dataset> ReadyDatasetAsync(CoreHarness harness)
