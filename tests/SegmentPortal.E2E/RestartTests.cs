@@ -97,9 +97,11 @@ public sealed class RestartTests : IAsyncLifetime
 
             for (var kill = 1; kill <= Kills; kill++)
             {
-                // Start the work: a clustering run (even kills) or a refresh of "base" (odd kills), then a large first import.
+                // Start the work: a large first import, then a clustering run (even kills) or a large refresh of "base" (odd kills).
+                var big = $"big-{kill}";
+                await ImportAsync(page, await WriteCsvAsync(big, ImportRows, ct));
                 string? runPath = null;
-                var refreshRows = 200_000 + kill;
+                var refreshRows = ImportRows + kill;
                 if (kill % 2 == 0)
                 {
                     runPath = await StartClusteringAsync(page, $"run-{kill}");
@@ -111,11 +113,9 @@ public sealed class RestartTests : IAsyncLifetime
                     await page.GetByRole(AriaRole.Tab, new() { Name = "History" }).ClickAsync();
                     await UploadAndStartAsync(page, await WriteCsvAsync($"base-v{kill}", refreshRows, ct));
                 }
-                var big = $"big-{kill}";
-                await ImportAsync(page, await WriteCsvAsync(big, ImportRows, ct));
 
                 var delay = random.Next(0, 4_000);
-                TestContext.Current.TestOutputHelper?.WriteLine($"Kill {kill}: {delay} ms after starting the import");
+                TestContext.Current.TestOutputHelper?.WriteLine($"Kill {kill}: {delay} ms after starting the last job");
                 await Task.Delay(delay, ct); // the random moment of the kill is the point of this test
                 await app.KillAsync();
                 await page.Context.CloseAsync();
