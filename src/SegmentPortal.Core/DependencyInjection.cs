@@ -33,7 +33,13 @@ public static class DependencyInjection
 
         services.AddSingleton<DuckDbWarehouse>();
         services.AddSingleton<JobQueue>();
+        // The journal subscribes before the runner starts, so every job's states reach the metadata store.
+        services.AddHostedService<JobJournal>();
         services.AddHostedService<JobRunner>();
+        services.AddSingleton<JobRecovery>();
+        services.AddScoped<JobRetryService>();
+        services.AddScoped<IJobRetry, ImportJobRetry>();
+        services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();
         services.AddScoped<ScopedPrincipal>();
 
         // Connections; the host adds the ISecretProtector that encrypts their passwords.

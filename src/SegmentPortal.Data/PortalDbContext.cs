@@ -10,6 +10,7 @@ using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Sharing;
@@ -58,6 +59,8 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<PortalSetting> PortalSettings => Set<PortalSetting>();
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<JobRecord> JobRecords => Set<JobRecord>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

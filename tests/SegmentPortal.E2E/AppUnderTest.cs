@@ -8,7 +8,8 @@ namespace SegmentPortal.E2E;
 
 /// <summary>
 /// The real app, built by this solution, started as its own process on a free port with a fresh data folder and a
-/// known first admin. Stopped (whole process tree) and its folder deleted when the tests end.
+/// known first admin. Stopped (whole process tree) and its folder deleted when the tests end, unless
+/// <see cref="KeepDataDirectory"/> (a test that kills the app and starts it again on the same folder).
 /// </summary>
 public sealed class AppUnderTest : IAsyncDisposable
 {
@@ -29,6 +30,9 @@ public sealed class AppUnderTest : IAsyncDisposable
 
     public string DataDirectory { get; }
 
+    /// <summary>Leave the data folder when disposed, for the next start on it.</summary>
+    public bool KeepDataDirectory { get; set; }
+
     public string Log
     {
         get
@@ -40,12 +44,15 @@ public sealed class AppUnderTest : IAsyncDisposable
         }
     }
 
-    public static async Task<AppUnderTest> StartAsync(CancellationToken cancellationToken)
+    public static Task<AppUnderTest> StartAsync(CancellationToken cancellationToken) => StartAsync(null, cancellationToken);
+
+    /// <summary>Starts the app on <paramref name="dataDirectory"/> (what an earlier, killed start left), or on a fresh folder when null.</summary>
+    public static async Task<AppUnderTest> StartAsync(string? dataDirectory, CancellationToken cancellationToken)
     {
         var dll = FindAppDll();
         var port = FreePort();
         var baseUrl = $"http://127.0.0.1:{port}";
-        var data = Path.Combine(Path.GetTempPath(), "segmentportal-e2e", Guid.NewGuid().ToString("N"));
+        var data = dataDirectory ?? Path.Combine(Path.GetTempPath(), "segmentportal-e2e", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
 
         var start = new ProcessStartInfo("dotnet")
@@ -146,6 +153,16 @@ public sealed class AppUnderTest : IAsyncDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
+    /// <summary>Stops the app the hard way, as a crash or <c>kill -9</c> would: SIGKILL, no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+        await _process.WaitForExitAsync();
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -154,6 +171,10 @@ public sealed class AppUnderTest : IAsyncDisposable
             await _process.WaitForExitAsync();
         }
         _process.Dispose();
+        if (KeepDataDirectory)
+        {
+            return;
+        }
         try
         {
             Directory.Delete(DataDirectory, recursive: true);

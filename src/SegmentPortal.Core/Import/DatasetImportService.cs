@@ -142,7 +142,31 @@ public sealed class DatasetImportService(
 
     private JobSnapshot EnqueueConnection(ClaimsPrincipal user, ConnectionImportRequest request, string title, string key) =>
         jobs.Enqueue(new JobRequest(JobKind, title, key, user,
-            (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, request, progress, ct)));
+            (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, request, progress, ct),
+            JsonSerializer.Serialize(new ImportRetryTarget(null, request))));
+
+    /// <summary>
+    /// Starts an interrupted or failed import again, as the current user and with the same checks as the first time:
+    /// a file import from its uploads (still there after a restart), a connection import or refresh from its source.
+    /// </summary>
+    public async Task<JobSnapshot> RetryAsync(string target)
+    {
+        var stored = JsonSerializer.Deserialize<ImportRetryTarget>(target)
+            ?? throw new PortalException("This import cannot be retried; start it again.");
+        if (stored.File is { } file)
+        {
+            return (await StartFileImportAsync(file))[0];
+        }
+        if (stored.Connection is { RefreshDatasetId: { } datasetId })
+        {
+            return await StartRefreshAsync(datasetId);
+        }
+        if (stored.Connection is { } connection)
+        {
+            return await StartConnectionImportAsync(connection.ConnectionId, connection.Source, connection.Name);
+        }
+        throw new PortalException("This import cannot be retried; start it again.");
+    }
 
     /// <summary>The sheets of an uploaded workbook, in workbook order, for the sheet picker.</summary>
     public async Task<IReadOnlyList<string>> ListSheetsAsync(Guid uploadId, CancellationToken cancellationToken = default)
@@ -154,7 +178,19 @@ public sealed class DatasetImportService(
 
     private JobSnapshot Enqueue(ClaimsPrincipal user, IReadOnlyList<StoredUpload> files, FileImportRequest request, string title) =>
         jobs.Enqueue(new JobRequest(JobKind, title, JobKeyFor(files[0].Id), user,
-            (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, files, request, progress, ct)));
+            (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, files, request, progress, ct),
+            JsonSerializer.Serialize(new ImportRetryTarget(request with { UploadIds = files.Select(f => f.Id).ToList() }, null))));
+}
+
+/// <summary>What an import job remembers to start again after a restart: the file request, or the connection request.</summary>
+public sealed record ImportRetryTarget(FileImportRequest? File, ConnectionImportRequest? Connection);
+
+/// <summary>Retries interrupted or failed imports and refreshes through <see cref="DatasetImportService.RetryAsync"/>.</summary>
+public sealed class ImportJobRetry(DatasetImportService imports) : IJobRetry
+{
+    public string Kind => DatasetImportService.JobKind;
+
+    public Task<JobSnapshot> RetryAsync(string target, CancellationToken cancellationToken) => imports.RetryAsync(target);
 }
 
 /// <summary>Where a dataset's raw rows come from, and how to write them into a (staging) table.</summary>

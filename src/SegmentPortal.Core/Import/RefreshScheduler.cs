@@ -15,10 +15,13 @@ namespace SegmentPortal.Core.Import;
 /// </summary>
 public sealed class RefreshScheduler(IServiceScopeFactory scopes, TimeProvider clock, ILogger<RefreshScheduler> logger) : BackgroundService
 {
+    /// <summary>The name scheduled refreshes run (and are recorded) under.</summary>
+    public const string IdentityName = "schedule";
+
     public static readonly ClaimsPrincipal Identity = new(new ClaimsIdentity(
     [
-        new Claim(ClaimTypes.NameIdentifier, "schedule"),
-        new Claim(ClaimTypes.Name, "schedule"),
+        new Claim(ClaimTypes.NameIdentifier, IdentityName),
+        new Claim(ClaimTypes.Name, IdentityName),
         new Claim(ClaimTypes.Role, Roles.Analyst),
     ], authenticationType: "Schedule"));
 

@@ -9,6 +9,9 @@ public enum JobStatus
     Succeeded,
     Failed,
     Cancelled,
+
+    /// <summary>Was queued or running when the portal stopped (a deploy, a crash); it may be retried.</summary>
+    Interrupted,
 }
 
 /// <summary>How far a job is: a fraction from 0 to 1 (null when unknown) and a line for people.</summary>
@@ -17,8 +20,12 @@ public readonly record struct JobProgress(double? Fraction, string Message);
 /// <summary>The work itself. It runs in its own DI scope, as the user who asked for it.</summary>
 public delegate Task JobWork(IServiceProvider services, IProgress<JobProgress> progress, CancellationToken cancellationToken);
 
-/// <summary>What to run. Jobs with the same <see cref="Key"/> are not started twice while one is queued or running.</summary>
-public sealed record JobRequest(string Kind, string Title, string Key, ClaimsPrincipal RequestedBy, JobWork Work);
+/// <summary>
+/// What to run. Jobs with the same <see cref="Key"/> are not started twice while one is queued or running.
+/// <see cref="RetryTarget"/> is what the kind's <see cref="IJobRetry"/> needs to start the work again after the
+/// portal restarted (an upload, a dataset, a run, as text); null when the job cannot be retried.
+/// </summary>
+public sealed record JobRequest(string Kind, string Title, string Key, ClaimsPrincipal RequestedBy, JobWork Work, string? RetryTarget = null);
 
 /// <summary>A moment in a job's life, safe to hand to any thread or component.</summary>
 public sealed record JobSnapshot(
@@ -33,8 +40,28 @@ public sealed record JobSnapshot(
     string? Error,
     DateTimeOffset QueuedAt,
     DateTimeOffset? StartedAt,
-    DateTimeOffset? FinishedAt)
+    DateTimeOffset? FinishedAt,
+    string? RequestedById = null,
+    string? RetryTarget = null)
 {
+    /// <summary>The message of a job the portal's restart stopped.</summary>
+    public const string InterruptedMessage = "Interrupted (the portal restarted)";
+
     public bool IsActive => Status is JobStatus.Queued or JobStatus.Running;
+
+    /// <summary>Whether a Retry makes sense: it was interrupted or failed and its kind knows how to start it again.</summary>
+    public bool CanRetry => Status is JobStatus.Interrupted or JobStatus.Failed && RetryTarget is not null;
+}
+
+/// <summary>
+/// Starts a job of one kind again from its <see cref="JobRequest.RetryTarget"/>, as the current user, with the same
+/// permission checks as starting it the first time.
+/// </summary>
+public interface IJobRetry
+{
+    /// <summary>The <see cref="JobRequest.Kind"/> this handler retries.</summary>
+    string Kind { get; }
+
+    Task<JobSnapshot> RetryAsync(string target, CancellationToken cancellationToken);
 }
 

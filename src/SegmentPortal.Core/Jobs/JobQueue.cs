@@ -38,7 +38,7 @@ public sealed class JobQueue(TimeProvider clock)
             entry = new Entry(request, new JobSnapshot(
                 Guid.NewGuid(), request.Kind, request.Title, request.Key,
                 request.RequestedBy.FindFirstValue(ClaimTypes.Name), JobStatus.Queued, 0, "Waiting to start…", null,
-                clock.GetUtcNow(), null, null));
+                clock.GetUtcNow(), null, null, request.RequestedBy.FindFirstValue(ClaimTypes.NameIdentifier), request.RetryTarget));
             if (!_channel.Writer.TryWrite(entry))
             {
                 throw new PortalException("Too many jobs are waiting. Try again in a minute.");
@@ -48,6 +48,19 @@ public sealed class JobQueue(TimeProvider clock)
         Trim();
         Changed?.Invoke(entry.Snapshot);
         return entry.Snapshot;
+    }
+
+    /// <summary>
+    /// Shows jobs recorded before a restart (finished, failed or interrupted) alongside the new ones. They are never run.
+    /// </summary>
+    public void Restore(IEnumerable<JobSnapshot> recorded)
+    {
+        foreach (var job in recorded.Where(j => !j.IsActive))
+        {
+            var request = new JobRequest(job.Kind, job.Title, job.Key, new ClaimsPrincipal(), (_, _, _) => Task.CompletedTask, job.RetryTarget);
+            _jobs.TryAdd(job.Id, new Entry(request, job));
+        }
+        Trim();
     }
 
     public IReadOnlyList<JobSnapshot> List() =>

@@ -52,6 +52,11 @@ public sealed class JobRunner(JobQueue queue, IServiceScopeFactory scopes, ILogg
                 FinishedAt = queue.Now,
             });
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested && !entry.Cancellation.IsCancellationRequested)
+        {
+            // The portal is stopping (a deploy): nobody cancelled the job, so it can be retried after the restart.
+            queue.Update(entry, s => s with { Status = JobStatus.Interrupted, Message = JobSnapshot.InterruptedMessage, FinishedAt = queue.Now });
+        }
         catch (OperationCanceledException) when (linked.IsCancellationRequested)
         {
             queue.Update(entry, s => s with { Status = JobStatus.Cancelled, Message = "Cancelled", FinishedAt = queue.Now });

@@ -9,6 +9,7 @@ using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Sharing;
 
@@ -62,6 +63,8 @@ public interface IPortalDb : IAsyncDisposable
     DbSet<PortalSetting> PortalSettings { get; }
 
     DbSet<AuditEntry> AuditEntries { get; }
+
+    DbSet<JobRecord> JobRecords { get; }
 
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }

@@ -160,7 +160,10 @@ public static class HostingExtensions
         return authorization;
     }
 
-    /// <summary>Migrates the metadata store, creates roles and the first admin, opens the warehouse. Logs and rethrows.</summary>
+    /// <summary>
+    /// Migrates the metadata store, creates roles and the first admin, opens the warehouse, recovers work a stopped
+    /// process left unfinished. Logs and rethrows.
+    /// </summary>
     public static async Task InitializeSegmentPortalAsync(this WebApplication app)
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("SegmentPortal.Startup");
@@ -175,6 +178,8 @@ public static class HostingExtensions
                 await scope.ServiceProvider.GetRequiredService<AdminBootstrapper>().EnsureAdminAsync(app.Environment.IsDevelopment());
             }
             app.Services.GetRequiredService<DuckDbWarehouse>();
+            // Before any job or scheduled refresh starts: put right what a stopped process left unfinished.
+            await app.Services.GetRequiredService<SegmentPortal.Core.Jobs.JobRecovery>().RecoverAsync();
             logger.LogInformation("Data folder: {DataDirectory}", app.Services.GetRequiredService<StoragePaths>().DataDirectory);
             logger.LogInformation("SQLite connections may read files in {SqliteFolder}", app.Services.GetRequiredService<SqliteSourceFolder>().FolderPath);
         }

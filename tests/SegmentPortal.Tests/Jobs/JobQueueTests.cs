@@ -133,4 +133,23 @@ public sealed class JobQueueTests : IAsyncLifetime
         Assert.DoesNotContain("internal detail", crashed.Error);
         Assert.Equal(JobStatus.Succeeded, (await FinishedAsync(fine.Id)).Status);
     }
+
+    [Fact]
+    public async Task A_job_running_when_the_portal_stops_is_interrupted_not_cancelled_so_it_can_be_retried()
+    {
+        var started = new TaskCompletionSource();
+        var job = _queue.Enqueue(new JobRequest("test", "Endless", "endless", _user, async (_, _, ct) =>
+        {
+            started.SetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        }, RetryTarget: "42"));
+        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+
+        await _runner.StopAsync(TestContext.Current.CancellationToken);
+
+        var stopped = await FinishedAsync(job.Id);
+        Assert.Equal(JobStatus.Interrupted, stopped.Status);
+        Assert.Equal("Interrupted (the portal restarted)", stopped.Message);
+        Assert.True(stopped.CanRetry);
+    }
 }

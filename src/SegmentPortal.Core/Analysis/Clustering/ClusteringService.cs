@@ -388,10 +388,52 @@ public sealed class ClusteringService(
         };
         db.ClusteringRuns.Add(run);
         await db.SaveChangesAsync(cancellationToken);
+        Queue(user, run);
+        return run.Id;
+    }
+
+    private void Queue(ClaimsPrincipal user, ClusteringRun run)
+    {
         var id = run.Id;
         jobs.Enqueue(new JobRequest(JobKind, $"Clustering “{run.Name}”", JobKey(id), user,
-            (services, progress, ct) => services.GetRequiredService<ClusteringService>().TrainAsync(id, progress, ct)));
-        return id;
+            (services, progress, ct) => services.GetRequiredService<ClusteringService>().TrainAsync(id, progress, ct),
+            id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+    }
+
+    /// <summary>
+    /// Trains a failed, cancelled or interrupted run again with its settings (e.g. after the portal restarted mid-run).
+    /// Only the run's owner or an Admin may, and only while the dataset is still readable to them.
+    /// </summary>
+    public async Task RetryAsync(int runId, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await Starting.WaitAsync(cancellationToken);
+        try
+        {
+            await using var db = await dbFactory.CreateAsync(cancellationToken);
+            var run = await db.ClusteringRuns.FirstOrDefaultAsync(r => r.Id == runId, cancellationToken)
+                ?? throw new PortalException("That clustering run no longer exists.");
+            if (run.OwnerId != user.UserId() && !user.IsInRole(Roles.Admin))
+            {
+                throw new PermissionDeniedException("Only the owner or an Admin can retry a clustering run.");
+            }
+            await access.RequireReadableAsync(run.DatasetId, cancellationToken);
+            if (run.Status is not (ClusteringRunStatus.Failed or ClusteringRunStatus.Cancelled))
+            {
+                throw new PortalException(run.Status == ClusteringRunStatus.Running
+                    ? "This run is already running."
+                    : "This run completed; start a new run to train again.");
+            }
+            run.Status = ClusteringRunStatus.Running;
+            run.Error = null;
+            run.CompletedAt = null;
+            await db.SaveChangesAsync(cancellationToken);
+            Queue(user, run);
+        }
+        finally
+        {
+            Starting.Release();
+        }
     }
 
     public static string JobKey(int runId) => $"clustering:{runId}";
@@ -744,4 +786,17 @@ public sealed class ClusteringService(
 
     /// <param name="ComputedOver">The runner's <see cref="PermissionPolicy.ViewKeyAsync"/> of the inputs; null when they saw all of them.</param>
     private sealed record StoredResult(ClusterExplanation Explanation, ClusteringCounts Counts, IReadOnlyList<string> Names, string? ComputedOver = null);
+}
+
+/// <summary>Retries interrupted or failed clustering runs through <see cref="ClusteringService.RetryAsync"/>.</summary>
+public sealed class ClusteringJobRetry(ClusteringService clustering, JobQueue jobs) : IJobRetry
+{
+    public string Kind => ClusteringService.JobKind;
+
+    public async Task<JobSnapshot> RetryAsync(string target, CancellationToken cancellationToken)
+    {
+        var runId = int.Parse(target, System.Globalization.CultureInfo.InvariantCulture);
+        await clustering.RetryAsync(runId, cancellationToken);
+        return jobs.Latest(ClusteringService.JobKey(runId)) ?? throw new PortalException("The run could not be queued.");
+    }
 }

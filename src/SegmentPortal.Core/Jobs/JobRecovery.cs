@@ -1,0 +1,107 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Import;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Warehouse;
+
+namespace SegmentPortal.Core.Jobs;
+
+/// <summary>What <see cref="JobRecovery.RecoverAsync"/> found and put right.</summary>
+public sealed record RecoveryReport(int InterruptedJobs, int InterruptedRuns, int RemovedImports, int InterruptedRefreshes, int DroppedTables);
+
+/// <summary>
+/// Puts right what a stopped process (a deploy, a crash, <c>kill -9</c>) left behind, before any job runs again:
+/// jobs that were queued or running become <see cref="JobStatus.Interrupted"/> (with Retry where their kind allows);
+/// clustering runs still "running" fail with <see cref="JobSnapshot.InterruptedMessage"/>, so they can be deleted or
+/// retried; a first import that never finished is removed with its tables, so no half dataset is visible or queryable;
+/// an unfinished refresh is recorded as failed and its staging tables are dropped, so the previous version stays live;
+/// a scheduled refresh the restart stopped is due again at once. Recent jobs are shown again on the Jobs page.
+/// </summary>
+public sealed class JobRecovery(IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, JobQueue queue, TimeProvider clock, ILogger<JobRecovery> logger)
+{
+    /// <summary>How many recorded jobs the Jobs page shows again after a restart.</summary>
+    public const int RestoredJobs = 50;
+
+    public async Task<RecoveryReport> RecoverAsync(CancellationToken cancellationToken = default)
+    {
+        var now = clock.GetUtcNow();
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+
+        var jobs = await db.JobRecords.Where(j => j.Status == JobStatus.Queued || j.Status == JobStatus.Running).ToListAsync(cancellationToken);
+        foreach (var job in jobs)
+        {
+            job.Status = JobStatus.Interrupted;
+            job.Message = JobSnapshot.InterruptedMessage;
+            job.FinishedAt = now;
+        }
+
+        var runs = await db.ClusteringRuns.Where(r => r.Status == ClusteringRunStatus.Running).ToListAsync(cancellationToken);
+        foreach (var run in runs)
+        {
+            run.Status = ClusteringRunStatus.Failed;
+            run.Error = JobSnapshot.InterruptedMessage + ".";
+            run.CompletedAt = now;
+        }
+
+        var refreshes = await db.DatasetRefreshes.Where(r => r.FinishedAt == null).ToListAsync(cancellationToken);
+        var importing = await db.Datasets.Where(d => d.Status == DatasetStatus.Importing).ToListAsync(cancellationToken);
+        var importingIds = importing.Select(d => d.Id).ToHashSet();
+        var interruptedRefreshes = refreshes.Where(r => !importingIds.Contains(r.DatasetId)).ToList();
+        foreach (var refresh in interruptedRefreshes)
+        {
+            refresh.Outcome = RefreshOutcome.Failed;
+            refresh.Error = JobSnapshot.InterruptedMessage;
+            refresh.FinishedAt = now;
+        }
+        // A scheduled refresh the restart stopped runs again now (the previous version stayed live meanwhile).
+        var rescheduled = interruptedRefreshes.Where(r => r.TriggeredBy == RefreshScheduler.IdentityName).Select(r => r.DatasetId).ToHashSet();
+        foreach (var dataset in await db.Datasets.Where(d => rescheduled.Contains(d.Id) && d.Schedule != RefreshSchedule.Manual).ToListAsync(cancellationToken))
+        {
+            dataset.NextRefreshAt = now;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+
+        // A first import that did not finish leaves nothing behind: its tables, then its record.
+        var dropped = 0;
+        await using (var connection = await warehouse.OpenAsync(cancellationToken))
+        {
+            foreach (var dataset in importing)
+            {
+                foreach (var table in new[] { dataset.TableName, dataset.RawTableName }.OfType<string>())
+                {
+                    if (WarehouseNames.IsSafeTableName(table))
+                    {
+                        await DuckDbWarehouse.DropRelationAsync(connection, table, cancellationToken);
+                    }
+                }
+            }
+            // Tables a swap never reached (every import, refresh and rebuild builds under these names).
+            var leftovers = await WarehouseCommand.QueryAsync(connection,
+                "SELECT table_name FROM information_schema.tables WHERE contains(table_name, '__staging_') OR suffix(table_name, '__part')",
+                null, r => r.GetString(0), cancellationToken);
+            foreach (var table in leftovers)
+            {
+                await DuckDbWarehouse.DropRelationAsync(connection, table, cancellationToken);
+                dropped++;
+            }
+        }
+        if (importing.Count > 0)
+        {
+            await db.Datasets.Where(d => importingIds.Contains(d.Id)).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        var recent = await db.JobRecords.AsNoTracking().OrderByDescending(j => j.QueuedAt).Take(RestoredJobs).ToListAsync(cancellationToken);
+        queue.Restore(recent.Select(j => j.ToSnapshot()));
+
+        var report = new RecoveryReport(jobs.Count, runs.Count, importing.Count, interruptedRefreshes.Count, dropped);
+        if (report != new RecoveryReport(0, 0, 0, 0, 0))
+        {
+            logger.LogWarning(
+                "The portal stopped with work unfinished: {Jobs} jobs marked interrupted, {Runs} clustering runs failed, {Imports} unfinished first imports removed, {Refreshes} refreshes failed (previous versions kept), {Tables} staging tables dropped",
+                report.InterruptedJobs, report.InterruptedRuns, report.RemovedImports, report.InterruptedRefreshes, report.DroppedTables);
+        }
+        return report;
+    }
+}

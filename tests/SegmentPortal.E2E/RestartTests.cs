@@ -1,0 +1,275 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace SegmentPortal.E2E;
+
+/// <summary>
+/// Work survives a restart: the real app is killed with SIGKILL at seeded random moments while a large first import,
+/// a refresh and a clustering run are under way, then started again on the same data folder. Each time: nothing stays
+/// running, no half dataset is listed, the refreshed dataset still has its previous version unless its refresh
+/// finished, Retry on the interrupted import completes, and so does Retry on the first interrupted clustering run.
+/// The seed is printed; SEGMENTPORTAL_KILL_SEED repeats a run's kill moments.
+/// </summary>
+public sealed class RestartTests : IAsyncLifetime
+{
+    private const int Kills = 10;
+    private const int ImportRows = 800_000;
+    private const string Interrupted = "Interrupted (the portal restarted)";
+    private static readonly Regex ImportedRows = new(@"[\d,]+ rows imported");
+
+    private readonly string _folder = Path.Combine(Path.GetTempPath(), "segmentportal-restart", Guid.NewGuid().ToString("N"));
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private string? _skipReason;
+
+    public async ValueTask InitializeAsync()
+    {
+        Assertions.SetDefaultExpectTimeout((float)BrowserFixture.ExpectTimeout.TotalMilliseconds);
+        if (!File.Exists(BrowserFixture.ChromiumPath))
+        {
+            if (BrowserFixture.IsCi)
+            {
+                throw new InvalidOperationException($"CI=true but no Chromium at {BrowserFixture.ChromiumPath}. Install it: apt-get install -y chromium");
+            }
+            _skipReason = $"No Chromium at {BrowserFixture.ChromiumPath} (install Debian's chromium package to run the browser tests).";
+            return;
+        }
+        Directory.CreateDirectory(_folder);
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = BrowserFixture.ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.DisposeAsync();
+        }
+        _playwright?.Dispose();
+        try
+        {
+            Directory.Delete(_folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Left for the OS temp cleaner.
+        }
+    }
+
+    [Fact]
+    public async Task Killed_at_random_moments_the_portal_comes_back_with_nothing_running_no_half_data_and_retries_that_complete()
+    {
+        Assert.SkipWhen(_skipReason is not null, _skipReason ?? "");
+        var ct = TestContext.Current.CancellationToken;
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("SEGMENTPORTAL_KILL_SEED"), CultureInfo.InvariantCulture, out var chosen)
+            ? chosen
+            : Random.Shared.Next(1, 1_000_000);
+        var random = new Random(seed);
+        TestContext.Current.TestOutputHelper?.WriteLine($"Kill seed: {seed} (SEGMENTPORTAL_KILL_SEED={seed} repeats the moments)");
+        Console.WriteLine($"RestartTests kill seed: {seed}");
+
+        var app = await AppUnderTest.StartAsync(null, ct);
+        app.KeepDataDirectory = true;
+        var data = app.DataDirectory;
+        try
+        {
+            var page = await SignInAsync(app);
+
+            // Before any kill: the dataset whose refreshes get killed (3 rows), and the demo customers to cluster.
+            await ImportAsync(page, await WriteCsvAsync("base", 3, ct));
+            await Expect(page.GetByTestId("job-list")).ToContainTextAsync("base: 3 rows imported", new() { Timeout = 120_000 });
+            var baseUrl = await DatasetPathAsync(page, "base");
+            var baseRows = 3;
+            var clusteringRetried = false;
+            await page.GotoAsync("/");
+            await Pages.WaitUntilInteractiveAsync(page);
+            await page.GetByTestId("load-demo-data").ClickAsync();
+            await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 180_000 });
+
+            for (var kill = 1; kill <= Kills; kill++)
+            {
+                // Start the work: a large first import, then a clustering run (even kills) or a large refresh of "base" (odd kills).
+                var big = $"big-{kill}";
+                await ImportAsync(page, await WriteCsvAsync(big, ImportRows, ct));
+                string? runPath = null;
+                var refreshRows = ImportRows + kill;
+                if (kill % 2 == 0)
+                {
+                    runPath = await StartClusteringAsync(page, $"run-{kill}");
+                }
+                else
+                {
+                    await page.GotoAsync(baseUrl);
+                    await Pages.WaitUntilInteractiveAsync(page);
+                    await page.GetByRole(AriaRole.Tab, new() { Name = "History" }).ClickAsync();
+                    await UploadAndStartAsync(page, await WriteCsvAsync($"base-v{kill}", refreshRows, ct));
+                }
+
+                var delay = random.Next(0, 4_000);
+                TestContext.Current.TestOutputHelper?.WriteLine($"Kill {kill}: {delay} ms after starting the last job");
+                await Task.Delay(delay, ct); // the random moment of the kill is the point of this test
+                await app.KillAsync();
+                await page.Context.CloseAsync();
+                await app.DisposeAsync();
+
+                app = await AppUnderTest.StartAsync(data, ct);
+                app.KeepDataDirectory = true;
+                page = await SignInAsync(app);
+
+                // (a) Nothing stays running: every job is finished, failed or interrupted.
+                await page.GotoAsync("/jobs");
+                await Pages.WaitUntilInteractiveAsync(page);
+                var jobs = page.GetByTestId("job-list");
+                await Expect(jobs).ToBeVisibleAsync();
+                await Expect(jobs.GetByRole(AriaRole.Progressbar)).ToHaveCountAsync(0);
+                await Expect(jobs).Not.ToContainTextAsync("Waiting to start");
+
+                // (c) The refresh either finished, or the previous version is still the live one.
+                if (runPath is null)
+                {
+                    var refreshJob = JobRow(page, $"Refresh from base-v{kill}.csv");
+                    await Expect(refreshJob).ToContainTextAsync(new Regex($"{Regex.Escape(Interrupted)}|rows imported"));
+                    var refreshed = ImportedRows.IsMatch(await refreshJob.InnerTextAsync());
+                    if (refreshed)
+                    {
+                        baseRows = refreshRows;
+                    }
+                    TestContext.Current.TestOutputHelper?.WriteLine($"Kill {kill}: refresh {(refreshed ? "had finished" : "interrupted, previous version live")}");
+                    await page.GotoAsync(baseUrl);
+                    await Expect(page.GetByTestId("dataset-rows")).ToContainTextAsync(baseRows.ToString("N0", CultureInfo.InvariantCulture));
+                    await page.GotoAsync("/jobs");
+                    await Pages.WaitUntilInteractiveAsync(page);
+                }
+
+                // (b) The import either finished whole, or no trace of it is listed; (d) then its Retry completes.
+                var importJob = JobRow(page, $"Import {big}.csv");
+                await Expect(importJob).ToContainTextAsync(new Regex($"{Regex.Escape(Interrupted)}|rows imported"));
+                var finished = ImportedRows.IsMatch(await importJob.InnerTextAsync());
+                TestContext.Current.TestOutputHelper?.WriteLine($"Kill {kill}: import {(finished ? "had finished" : "interrupted")}");
+                if (!finished)
+                {
+                    await page.GotoAsync("/data");
+                    await Expect(page.GetByTestId("datasets-table")).ToContainTextAsync("base");
+                    await Expect(page.GetByTestId("datasets-table")).Not.ToContainTextAsync(big);
+                    await Expect(page.GetByTestId("datasets-table")).Not.ToContainTextAsync("Importing");
+                    await page.GotoAsync("/jobs");
+                    await Pages.WaitUntilInteractiveAsync(page);
+                    await JobRow(page, $"Import {big}.csv").GetByTestId("job-retry").ClickAsync();
+                    await Expect(page.GetByTestId("job-list")).ToContainTextAsync($"{big}: {ImportRows:N0} rows imported", new() { Timeout = 180_000 });
+                }
+                await page.GotoAsync(await DatasetPathAsync(page, big));
+                await Expect(page.GetByTestId("dataset-rows")).ToContainTextAsync(ImportRows.ToString("N0", CultureInfo.InvariantCulture));
+
+                // A clustering run the kill stopped is no longer "running": it says why, and the last one is retried.
+                if (runPath is not null)
+                {
+                    await page.GotoAsync(runPath);
+                    await Pages.WaitUntilInteractiveAsync(page);
+                    var error = page.GetByTestId("clustering-error");
+                    var suggestion = page.GetByTestId("clustering-suggestion");
+                    await Expect(error.Or(suggestion)).ToBeVisibleAsync();
+                    TestContext.Current.TestOutputHelper?.WriteLine($"Kill {kill}: clustering run {(await error.IsVisibleAsync() ? "interrupted" : "had finished")}");
+                    if (await error.IsVisibleAsync() && !clusteringRetried)
+                    {
+                        clusteringRetried = true;
+                        await Expect(error).ToContainTextAsync(Interrupted);
+                        await page.GotoAsync("/jobs");
+                        await Pages.WaitUntilInteractiveAsync(page);
+                        await JobRow(page, $"run-{kill}").GetByTestId("job-retry").ClickAsync();
+                        await page.GotoAsync(runPath);
+                        await Expect(page.GetByTestId("clustering-suggestion")).ToContainTextAsync(new Regex("^K = \\d+"), new() { Timeout = 240_000 });
+                        TestContext.Current.TestOutputHelper?.WriteLine($"Kill {kill}: the retried clustering run completed");
+                    }
+                    else if (await error.IsVisibleAsync())
+                    {
+                        await Expect(error).ToContainTextAsync(Interrupted);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            await app.DisposeAsync();
+        }
+    }
+
+    private async Task<IPage> SignInAsync(AppUnderTest app)
+    {
+        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
+        {
+            BaseURL = app.BaseUrl,
+            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
+        });
+        context.SetDefaultTimeout(30_000);
+        var page = await context.NewPageAsync();
+        await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
+        return page;
+    }
+
+    private static ILocator JobRow(IPage page, string title) =>
+        page.GetByTestId("job-row").Filter(new() { HasText = title }).First;
+
+    private static async Task ImportAsync(IPage page, string file)
+    {
+        await page.GotoAsync("/data");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await UploadAndStartAsync(page, file);
+    }
+
+    /// <summary>Chooses the file on the page's drop zone, waits for the upload, and starts the import (or the replacement).</summary>
+    private static async Task UploadAndStartAsync(IPage page, string file)
+    {
+        await page.Locator("[data-testid=drop-zone][data-ready=true]").WaitForAsync();
+        await page.GetByTestId("file-input").SetInputFilesAsync(file);
+        await Expect(page.GetByTestId("upload-list")).ToContainTextAsync("Uploaded, ready to import", new() { Timeout = 120_000 });
+        await page.GetByTestId("start-import").ClickAsync();
+        await Expect(page.GetByTestId("job-list")).ToContainTextAsync(Path.GetFileName(file));
+    }
+
+    private static async Task<string> StartClusteringAsync(IPage page, string name)
+    {
+        await page.GotoAsync("/analysis/clustering");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("clustering-input")).ToHaveValueAsync("Demo customers");
+        await Expect(page.GetByTestId("clustering-features")).ToContainTextAsync("Share of spend");
+        await page.GetByTestId("clustering-name").FillAsync(name);
+        await page.GetByTestId("clustering-start").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/analysis/clustering/\\d+$"));
+        return new Uri(page.Url).AbsolutePath;
+    }
+
+    private static async Task<string> DatasetPathAsync(IPage page, string name)
+    {
+        await page.GotoAsync("/data");
+        var link = page.GetByTestId("datasets-table").GetByRole(AriaRole.Link, new() { Name = name, Exact = true });
+        await Expect(link).ToBeVisibleAsync();
+        return (await link.GetAttributeAsync("href"))!;
+    }
+
+    /// <summary>A generated orders file: id, customer, date, amount, region, note.</summary>
+    private async Task<string> WriteCsvAsync(string name, int rows, CancellationToken ct)
+    {
+        var path = Path.Combine(_folder, name + ".csv");
+        var random = new Random(rows);
+        await using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16);
+        await writer.WriteLineAsync("order_id,customer_id,order_date,amount,region,note".AsMemory(), ct);
+        var line = new StringBuilder();
+        for (var i = 1; i <= rows; i++)
+        {
+            line.Clear();
+            line.Append(CultureInfo.InvariantCulture,
+                $"{i},{random.Next(1, 50_000)},2025-{random.Next(1, 13):00}-{random.Next(1, 29):00},{random.Next(100, 100_000) / 100.0:0.00},R{random.Next(10)},note {random.Next()}");
+            await writer.WriteLineAsync(line, ct);
+        }
+        return path;
+    }
+}

@@ -1,0 +1,244 @@
+using System.Text.Json;
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using SegmentPortal.Core;
+using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Connections;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Import;
+using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Warehouse;
+using SegmentPortal.Tests.Import;
+using SegmentPortal.Tests.Infrastructure;
+
+namespace SegmentPortal.Tests.Jobs;
+
+/// <summary>
+/// Start-up recovery over real SQLite and DuckDB files: the state a process killed mid-way leaves behind (records
+/// still "running", half-built staging tables, a first import still "importing") is put right before any job runs.
+/// The real kill -9 of the app is in the E2E project (RestartTests).
+/// </summary>
+public sealed class JobRecoveryTests
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    private static readonly DateTimeOffset Now = new(2026, 12, 6, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task What_a_killed_process_left_unfinished_is_marked_interrupted_and_no_half_data_stays()
+    {
+        await using var harness = await CoreHarness.CreateAsync(clock: new FixedClock(Now));
+        var analyst = await harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
+        var live = await harness.ImportTextAsync("orders.csv", "id,amount\n1,10\n2,20\n3,30\n");
+        var warehouse = harness.Services.GetRequiredService<DuckDbWarehouse>();
+
+        // What the process was doing when it died: a scheduled refresh of "orders" half-way through its staging tables,
+        // a first import half-way (record "importing", its staging tables partly written), a clustering run, two jobs.
+        var half = new Dataset
+        {
+            Name = "half", TableName = "ds_half_1234abcd", RawTableName = "ds_half_1234abcd_raw", Status = DatasetStatus.Importing,
+            Source = "File half.csv", SourceKind = DatasetSourceKind.File, OwnerId = analyst.Id, CreatedAt = Now, RefreshedAt = Now,
+        };
+        int runId;
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            db.Datasets.Add(half);
+            await db.SaveChangesAsync(Ct);
+            db.DatasetRefreshes.Add(new DatasetRefresh { DatasetId = half.Id, StartedAt = Now, TriggeredBy = "analyst@example.com" });
+            db.DatasetRefreshes.Add(new DatasetRefresh { DatasetId = live.Id, StartedAt = Now, TriggeredBy = RefreshScheduler.IdentityName });
+            var orders = await db.Datasets.SingleAsync(d => d.Id == live.Id, Ct);
+            orders.Schedule = RefreshSchedule.Daily;
+            orders.NextRefreshAt = Now.AddDays(1);
+            var run = new ClusteringRun
+            {
+                Name = "Run", DatasetId = live.Id, SettingsJson = "{}", Status = ClusteringRunStatus.Running, OwnerId = analyst.Id, CreatedAt = Now,
+            };
+            db.ClusteringRuns.Add(run);
+            db.JobRecords.Add(Record(JobStatus.Running, "import", analyst.Id, "{}"));
+            db.JobRecords.Add(Record(JobStatus.Queued, "clustering", analyst.Id, null));
+            db.JobRecords.Add(Record(JobStatus.Succeeded, "import", analyst.Id, null));
+            await db.SaveChangesAsync(Ct);
+            runId = run.Id;
+        }
+        await using (var connection = await warehouse.OpenAsync(Ct))
+        {
+            foreach (var table in new[] { $"{live.TableName}__staging_0a1b2c3d4e5f", $"{live.RawTableName}__staging_0a1b2c3d4e5f",
+                "ds_half_1234abcd_raw__staging_99aa88bb77cc", "ds_half_1234abcd_raw__staging_99aa88bb77cc__part" })
+            {
+                await WarehouseCommand.ExecuteAsync(connection, $"CREATE TABLE {WarehouseNames.Quote(table)} AS SELECT 99 AS id, 990 AS amount", null, Ct);
+            }
+            // A first import whose swap had happened but whose record was not yet "ready": still not to be shown.
+            await WarehouseCommand.ExecuteAsync(connection, "CREATE TABLE ds_half_1234abcd AS SELECT 1 AS id", null, Ct);
+        }
+
+        var report = await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct);
+
+        Assert.Equal(new RecoveryReport(InterruptedJobs: 2, InterruptedRuns: 1, RemovedImports: 1, InterruptedRefreshes: 1, DroppedTables: 4), report);
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            // (a) Nothing stays running.
+            Assert.DoesNotContain(await db.JobRecords.ToListAsync(Ct), j => j.Status is JobStatus.Queued or JobStatus.Running);
+            var interrupted = await db.JobRecords.Where(j => j.Status == JobStatus.Interrupted).ToListAsync(Ct);
+            Assert.Equal(2, interrupted.Count);
+            Assert.All(interrupted, j => Assert.Equal("Interrupted (the portal restarted)", j.Message));
+            var run = await db.ClusteringRuns.SingleAsync(r => r.Id == runId, Ct);
+            Assert.Equal(ClusteringRunStatus.Failed, run.Status);
+            Assert.Equal("Interrupted (the portal restarted).", run.Error);
+            Assert.DoesNotContain(await db.DatasetRefreshes.ToListAsync(Ct), r => r.FinishedAt == null);
+
+            // (b) No half dataset: neither its record nor any of its tables.
+            Assert.Equal([live.Id], await db.Datasets.Select(d => d.Id).ToListAsync(Ct));
+
+            // (c) The refreshed dataset keeps its previous version, and the refresh the restart stopped runs again now.
+            var refresh = await db.DatasetRefreshes.SingleAsync(r => r.DatasetId == live.Id && r.TriggeredBy == RefreshScheduler.IdentityName, Ct);
+            Assert.Equal(RefreshOutcome.Failed, refresh.Outcome);
+            Assert.Equal("Interrupted (the portal restarted)", refresh.Error);
+            Assert.Equal(Now, (await db.Datasets.SingleAsync(d => d.Id == live.Id, Ct)).NextRefreshAt);
+        }
+        var tables = (await harness.RowsAsync("SELECT table_name FROM information_schema.tables ORDER BY 1")).Select(r => (string)r[0]!).ToList();
+        Assert.Equal([live.TableName, live.RawTableName!], tables.Order(StringComparer.Ordinal));
+        Assert.Equal([[1, 10L], [2, 20L], [3, 30L]], (await harness.RowsAsync($"SELECT id, amount FROM {WarehouseNames.Quote(live.TableName)} ORDER BY id"))
+            .Select(r => new object[] { Convert.ToInt32(r[0]), Convert.ToInt64(r[1]) }));
+
+        // The Jobs page shows them again; the interrupted import offers Retry. The run can be deleted now.
+        var listed = harness.Services.GetRequiredService<JobQueue>().List();
+        Assert.Equal(3, listed.Count);
+        Assert.True(Assert.Single(listed, j => j is { Kind: "import", Status: JobStatus.Interrupted }).CanRetry);
+        await harness.WithAsync<ClusteringService>(c => c.DeleteAsync(runId, Ct));
+
+        // A second start finds nothing more to do.
+        Assert.Equal(new RecoveryReport(0, 0, 0, 0, 0), await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct));
+    }
+
+    [Fact]
+    public async Task An_interrupted_import_is_retried_from_its_upload_by_its_owner_and_its_new_job_is_recorded()
+    {
+        await using var harness = await CoreHarness.CreateAsync();
+        var analyst = await harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
+        var upload = await harness.UploadAsync("people.csv", "id,name\n1,Ann\n2,Bob\n");
+        var target = JsonSerializer.Serialize(new ImportRetryTarget(new FileImportRequest([upload.Id]), null));
+        var interrupted = Record(JobStatus.Running, DatasetImportService.JobKind, analyst.Id, target);
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            db.JobRecords.Add(interrupted);
+            await db.SaveChangesAsync(Ct);
+        }
+        await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct);
+        var hosted = harness.Services.GetServices<IHostedService>().ToArray();
+        foreach (var service in hosted)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+        try
+        {
+            // Someone else may not retry it (the permission check is in the service, not the page).
+            await harness.SignInAsNewUserAsync("other@example.com", Roles.Analyst);
+            await Assert.ThrowsAsync<PermissionDeniedException>(() => harness.WithAsync<JobRetryService>(r => r.RetryAsync(interrupted.Id, Ct)));
+
+            harness.CurrentUser.Principal = CoreHarness.Principal(analyst.Id, "analyst@example.com", Roles.Analyst);
+            var queue = harness.Services.GetRequiredService<JobQueue>();
+            var finished = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+            queue.Changed += job =>
+            {
+                if (job.Id != interrupted.Id && !job.IsActive)
+                {
+                    finished.TrySetResult(job);
+                }
+            };
+            var retried = await harness.WithAsync<JobRetryService, JobSnapshot>(r => r.RetryAsync(interrupted.Id, Ct));
+            var done = await finished.Task.WaitAsync(TimeSpan.FromMinutes(2), Ct);
+            Assert.Equal(retried.Id, done.Id);
+            Assert.Equal(JobStatus.Succeeded, done.Status);
+            Assert.Equal([[1L, "Ann"], [2L, "Bob"]], (await harness.RowsAsync(
+                $"SELECT id, name FROM {WarehouseNames.Quote((await ReadyDatasetAsync(harness)).TableName)} ORDER BY id"))
+                .Select(r => new object[] { Convert.ToInt64(r[0]), (string)r[1]! }));
+
+            // The new job's states reach the metadata store (written off the job's thread: wait for it).
+            var factory = harness.Services.GetRequiredService<IPortalDbFactory>();
+            JobRecord? record = null;
+            for (var attempt = 0; record?.Status != JobStatus.Succeeded; attempt++)
+            {
+                Assert.True(attempt < 600, "The finished job was never recorded.");
+                await Task.Delay(100, TestContext.Current.CancellationToken); // polling the store for the journal's write
+                await using var db = await factory.CreateAsync(Ct);
+                record = await db.JobRecords.AsNoTracking().SingleOrDefaultAsync(j => j.Id == retried.Id, Ct);
+            }
+            Assert.Equal(analyst.Id, record.RequestedById);
+            Assert.NotNull(record.RetryTarget);
+        }
+        finally
+        {
+            foreach (var service in hosted.Reverse())
+            {
+                await service.StopAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_scheduled_refresh_missed_while_down_or_stopped_by_the_restart_runs_once_on_start()
+    {
+        await using var harness = await CoreHarness.CreateAsync();
+        await harness.SignInAsNewUserAsync("admin@example.com", Roles.Admin);
+        var file = Path.Combine(harness.Services.GetRequiredService<SqliteSourceFolder>().FolderPath, "shop.db");
+        await using (var source = new SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await source.OpenAsync(Ct);
+            await using var command = source.CreateCommand();
+            command.CommandText = "CREATE TABLE orders (id INTEGER, amount REAL); INSERT INTO orders VALUES (1, 10), (2, 20);";
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+        var connectionId = await harness.WithAsync<ConnectionService, int>(s =>
+            s.CreateAsync(new ConnectionInput { Name = "Shop", Kind = ConnectionKind.Sqlite, Database = "shop.db" }, Ct));
+        var user = await harness.CurrentUser.GetPrincipalAsync();
+        var request = new ConnectionImportRequest(connectionId, "Shop", ConnectionSource.ForTable("main", "orders"));
+        await harness.WithAsync<DatasetImportRunner>(r => r.RunAsync(user, request, new Progress<JobProgress>(), Ct));
+        await harness.WithAsync<DatasetImportRunner>(r => r.RunAsync(user, request with { Name = "orders again" }, new Progress<JobProgress>(), Ct));
+
+        var now = DateTimeOffset.UtcNow;
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            var datasets = await db.Datasets.OrderBy(d => d.Id).ToListAsync(Ct);
+            // The first was being refreshed by the schedule when the process died (the scheduler moves the next run first).
+            datasets[0].Schedule = RefreshSchedule.Hourly;
+            datasets[0].NextRefreshAt = now.AddMinutes(59);
+            db.DatasetRefreshes.Add(new DatasetRefresh { DatasetId = datasets[0].Id, StartedAt = now.AddMinutes(-1), TriggeredBy = RefreshScheduler.IdentityName });
+            // The second was due three days ago, while the portal was down: many runs missed, one is enough.
+            datasets[1].Schedule = RefreshSchedule.Hourly;
+            datasets[1].NextRefreshAt = now.AddDays(-3);
+            await db.SaveChangesAsync(Ct);
+        }
+
+        Assert.Equal(1, (await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct)).InterruptedRefreshes);
+        var scheduler = harness.Services.GetRequiredService<RefreshScheduler>();
+
+        Assert.Equal(2, await scheduler.RunDueAsync(Ct));
+        Assert.Equal(0, await scheduler.RunDueAsync(Ct));
+        Assert.Equal(["Refresh orders again from Shop", "Refresh orders from Shop"],
+            harness.Services.GetRequiredService<JobQueue>().List().Where(j => j.IsActive).Select(j => j.Title).Order(StringComparer.Ordinal));
+    }
+
+    private static async Task<Dataset> ReadyDatasetAsync(CoreHarness harness)
+    {
+        await using var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct);
+        return await db.Datasets.AsNoTracking().SingleAsync(d => d.Status == DatasetStatus.Ready, Ct);
+    }
+
+    private static JobRecord Record(JobStatus status, string kind, string userId, string? target) => new()
+    {
+        Id = Guid.NewGuid(),
+        Kind = kind,
+        Title = $"{kind} job",
+        Key = $"{kind}:{Guid.NewGuid():N}",
+        RequestedById = userId,
+        RequestedBy = "analyst@example.com",
+        Status = status,
+        Message = status.ToString(),
+        RetryTarget = target,
+        QueuedAt = Now,
+    };
+}
