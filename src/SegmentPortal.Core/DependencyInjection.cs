@@ -41,6 +41,7 @@ public static class DependencyInjection
         services.AddScoped<IJobRetry, ImportJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();
         services.AddScoped<ScopedPrincipal>();
+        services.AddScoped<CurrentJob>();
 
         // Connections; the host adds the ISecretProtector that encrypts their passwords.
         services.AddSingleton<IHostAddressResolver, DnsHostAddressResolver>();

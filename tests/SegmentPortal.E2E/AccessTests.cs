@@ -12,7 +12,7 @@ public sealed class AccessTests(BrowserFixture browser) : IClassFixture<BrowserF
         await Pages.SignInAsync(admin, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
         await admin.GotoAsync("/admin/users");
         await Pages.WaitUntilInteractiveAsync(admin);
-        await admin.GetByTestId("new-user").ClickAsync();
+        await Pages.OpenNewUserDialogAsync(admin);
         var email = $"viewer-{Guid.NewGuid():N}"[..15] + "@e2e.local";
         await admin.GetByTestId("user-email").FillAsync(email);
         await admin.GetByTestId("user-name").FillAsync("Vera Viewer");

@@ -16,7 +16,7 @@ public sealed class DataPermissionsTests(BrowserFixture browser) : IClassFixture
         // A Viewer in region North.
         await admin.GotoAsync("/admin/users");
         await Pages.WaitUntilInteractiveAsync(admin);
-        await admin.GetByTestId("new-user").ClickAsync();
+        await Pages.OpenNewUserDialogAsync(admin);
         var email = $"vera-{Guid.NewGuid():N}"[..13] + "@e2e.local";
         await admin.GetByTestId("user-email").FillAsync(email);
         await admin.GetByTestId("user-name").FillAsync("Vera North");

@@ -56,6 +56,16 @@ public static class Pages
         await Expect(page.Locator(".mud-popover-open [role=option]")).ToHaveCountAsync(0);
     }
 
+    /// <summary>
+    /// Opens Admin > Users' "New user" dialog and waits until it has put the cursor in Email (its autofocus). Typing
+    /// before that, on a busy machine, can land in the wrong field when the focus moves under it.
+    /// </summary>
+    public static async Task OpenNewUserDialogAsync(IPage page)
+    {
+        await page.GetByTestId("new-user").ClickAsync();
+        await Expect(page.GetByTestId("user-email")).ToBeFocusedAsync();
+    }
+
     /// <summary>Signs in as the Admin on a fresh page and loads the demo data (100,000 customers) from the home page.</summary>
     public static async Task<IPage> SignInWithDemoDataAsync(BrowserFixture browser)
     {

@@ -211,6 +211,7 @@ public sealed class DatasetImportRunner(
     IPortalDbFactory dbFactory,
     TimeProvider clock,
     IEnumerable<IDatasetRefreshListener> refreshListeners,
+    CurrentJob currentJob,
     ILogger<DatasetImportRunner> logger)
 {
     public async Task RunAsync(
@@ -286,13 +287,24 @@ public sealed class DatasetImportRunner(
                 progress.Report(new JobProgress(0.92, "Building the dataset…"));
                 var raw = await DuckDbWarehouse.DescribeAsync(db, staging[0], token);
                 settings = LiveTableBuilder.Merge(raw, previous);
-                return await LiveTableBuilder.BuildAsync(db, staging[0], dataset.RawTableName!, staging[1], dataset.TableName, settings, recipe, token);
+                var build = await LiveTableBuilder.BuildAsync(db, staging[0], dataset.RawTableName!, staging[1], dataset.TableName, settings, recipe, token);
+                return async (connection, swapToken) =>
+                {
+                    if (build is not null)
+                    {
+                        await build(connection, swapToken);
+                    }
+                    // With the swap, so a restart can tell a refresh that reached the warehouse from one that did not.
+                    await RefreshSwapLog.RecordAsync(connection, refreshId, swapToken);
+                };
             }, ct);
             rows = await warehouse.CountRowsAsync(dataset.TableName, ct);
 
             progress.Report(new JobProgress(0.97, "Saving the dataset…"));
             await rebuilder.SaveMetadataAsync(dataset.Id, settings, recipe, ct);
-            await CompleteAsync(dataset.Id, refreshId, source, rows, ct);
+            var summary = $"{dataset.Name}: {rows:N0} rows imported";
+            summary = notes.Count == 0 ? summary : $"{summary}. {string.Join(" ", notes)}";
+            await CompleteAsync(dataset.Id, refreshId, source, rows, summary, ct);
             if (!isNew)
             {
                 foreach (var listener in refreshListeners)
@@ -307,8 +319,7 @@ public sealed class DatasetImportRunner(
                     }
                 }
             }
-            var summary = $"{dataset.Name}: {rows:N0} rows imported";
-            progress.Report(new JobProgress(1, notes.Count == 0 ? summary : $"{summary}. {string.Join(" ", notes)}"));
+            progress.Report(new JobProgress(1, summary));
         }
         catch (Exception ex)
         {
@@ -407,7 +418,7 @@ public sealed class DatasetImportRunner(
         return refresh.Id;
     }
 
-    private async Task CompleteAsync(int datasetId, int refreshId, ImportSource source, long rows, CancellationToken ct)
+    private async Task CompleteAsync(int datasetId, int refreshId, ImportSource source, long rows, string summary, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
         await using var db = await dbFactory.CreateAsync(ct);
@@ -419,6 +430,8 @@ public sealed class DatasetImportRunner(
         refresh.Outcome = RefreshOutcome.Succeeded;
         refresh.FinishedAt = now;
         refresh.RowCount = rows;
+        // The job's success goes with the dataset's in one transaction, so a restart never shows one without the other.
+        await currentJob.RecordSuccessAsync(db, summary, now, ct);
         await db.SaveChangesAsync(ct);
     }
 

@@ -67,6 +67,11 @@ public sealed class JobJournal : BackgroundService
                     record = new JobRecord { Id = job.Id, Kind = job.Kind, Title = job.Title, Key = job.Key };
                     db.JobRecords.Add(record);
                 }
+                if (job.IsActive && record.Status is not (JobStatus.Queued or JobStatus.Running))
+                {
+                    // The work recorded its own end already (see CurrentJob); a progress line written late must not undo it.
+                    continue;
+                }
                 record.CopyFrom(job);
             }
             await db.SaveChangesAsync(cancellationToken);

@@ -34,6 +34,10 @@ public sealed class JobRunner(JobQueue queue, IServiceScopeFactory scopes, ILogg
         {
             await using var scope = scopes.CreateAsyncScope();
             scope.ServiceProvider.GetRequiredService<ScopedPrincipal>().Principal = entry.Request.RequestedBy;
+            if (scope.ServiceProvider.GetService<CurrentJob>() is { } current)
+            {
+                current.Id = entry.Snapshot.Id;
+            }
             var progress = new ThrottledProgress(p => queue.Update(entry, s => s with
             {
                 Progress = p.Fraction is { } f ? Math.Clamp(f, 0, 1) : s.Progress,

@@ -178,7 +178,7 @@ public sealed class DuckDbWarehouse : IDisposable
         }
     }
 
-    private static async Task<string?> RelationTypeAsync(DuckDBConnection connection, string name, CancellationToken cancellationToken) =>
+    internal static async Task<string?> RelationTypeAsync(DuckDBConnection connection, string name, CancellationToken cancellationToken) =>
         (await WarehouseCommand.QueryAsync(connection, "SELECT table_type FROM information_schema.tables WHERE table_name = $name",
             new Dictionary<string, object?> { ["name"] = name }, r => r.GetString(0), cancellationToken)).FirstOrDefault();
 

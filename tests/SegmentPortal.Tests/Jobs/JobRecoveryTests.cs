@@ -180,6 +180,53 @@ public sealed class JobRecoveryTests
     }
 
     [Fact]
+    public async Task A_refresh_swapped_in_just_before_the_kill_is_completed_not_reported_as_interrupted()
+    {
+        await using var harness = await CoreHarness.CreateAsync(clock: new FixedClock(Now));
+        var analyst = await harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
+        var live = await harness.ImportTextAsync("orders.csv", "id,amount\n1,10\n2,20\n3,30\n");
+        var warehouse = harness.Services.GetRequiredService<DuckDbWarehouse>();
+
+        // The process died after the warehouse transaction that swapped a 4-row version in (and logged it), before the
+        // metadata store heard of it: the refresh reads unfinished and its job running.
+        int refreshId;
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            var refresh = new DatasetRefresh { DatasetId = live.Id, StartedAt = Now, TriggeredBy = "analyst@example.com" };
+            db.DatasetRefreshes.Add(refresh);
+            db.JobRecords.Add(Record(JobStatus.Running, DatasetImportService.JobKind, analyst.Id,
+                JsonSerializer.Serialize(new ImportRetryTarget(new FileImportRequest([Guid.NewGuid()], RefreshDatasetId: live.Id), null))));
+            await db.SaveChangesAsync(Ct);
+            refreshId = refresh.Id;
+        }
+        await using (var connection = await warehouse.OpenAsync(Ct))
+        {
+            await using var tx = await connection.BeginTransactionAsync(Ct);
+            // The live table is a view over the raw rows here (no recipe), so one more raw row is the new version.
+            var raw = WarehouseNames.Quote(live.RawTableName!);
+            await WarehouseCommand.ExecuteAsync(connection, $"INSERT INTO {raw} SELECT * FROM {raw} LIMIT 1", null, Ct);
+            await RefreshSwapLog.RecordAsync(connection, refreshId, Ct);
+            await tx.CommitAsync(Ct);
+        }
+
+        var report = await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct);
+
+        Assert.Equal(new RecoveryReport(InterruptedJobs: 0, InterruptedRuns: 0, RemovedImports: 0, InterruptedRefreshes: 0, DroppedTables: 0, CompletedRefreshes: 1), report);
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            var refresh = await db.DatasetRefreshes.SingleAsync(r => r.Id == refreshId, Ct);
+            Assert.Equal((RefreshOutcome.Succeeded, 4L), (refresh.Outcome, refresh.RowCount));
+            Assert.Equal(["amount", "id"], (await db.Datasets.Include(d => d.Columns).SingleAsync(d => d.Id == live.Id, Ct)).Columns.Select(c => c.Name).Order(StringComparer.Ordinal));
+        }
+        var job = Assert.Single(harness.Services.GetRequiredService<JobQueue>().List(), j => j.Kind == DatasetImportService.JobKind);
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.Contains("4 rows imported", job.Message);
+        // The log is cleared on start: only the dataset's own tables remain.
+        var tables = (await harness.RowsAsync("SELECT table_name FROM information_schema.tables ORDER BY 1")).Select(r => (string)r[0]!).ToList();
+        Assert.Equal([live.TableName, live.RawTableName!], tables.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task A_scheduled_refresh_missed_while_down_or_stopped_by_the_restart_runs_once_on_start()
     {
         await using var harness = await CoreHarness.CreateAsync();
