@@ -12,11 +12,9 @@ public sealed class AccessTests(BrowserFixture browser) : IClassFixture<BrowserF
         await Pages.SignInAsync(admin, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
         await admin.GotoAsync("/admin/users");
         await Pages.WaitUntilInteractiveAsync(admin);
-        await Pages.OpenNewUserDialogAsync(admin);
+        await admin.GetByTestId("new-user").ClickAsync();
         var email = $"viewer-{Guid.NewGuid():N}"[..15] + "@e2e.local";
-        await admin.GetByTestId("user-email").FillAsync(email);
-        await admin.GetByTestId("user-name").FillAsync("Vera Viewer");
-        await admin.GetByTestId("user-password").FillAsync("Viewer-pass-1357");
+        await Pages.FillNewUserAsync(admin, email, "Vera Viewer", "Viewer-pass-1357");
         await BrowserFixture.ScreenshotAsync(admin, "10-new-user");
         await admin.GetByTestId("create-user").ClickAsync();
         var row = admin.GetByRole(AriaRole.Row).Filter(new() { HasText = email });

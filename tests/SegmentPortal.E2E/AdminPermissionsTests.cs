@@ -12,11 +12,9 @@ public sealed class AdminPermissionsTests(BrowserFixture browser) : IClassFixtur
         await Pages.SignInAsync(admin, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
         await admin.GotoAsync("/admin/users");
         await Pages.WaitUntilInteractiveAsync(admin);
-        await Pages.OpenNewUserDialogAsync(admin);
+        await admin.GetByTestId("new-user").ClickAsync();
         var email = $"north-{Guid.NewGuid():N}"[..14] + "@e2e.local";
-        await admin.GetByTestId("user-email").FillAsync(email);
-        await admin.GetByTestId("user-name").FillAsync("Nora North");
-        await admin.GetByTestId("user-password").FillAsync("Viewer-pass-1357");
+        await Pages.FillNewUserAsync(admin, email, "Nora North", "Viewer-pass-1357");
         await admin.GetByTestId("create-user").ClickAsync();
         var row = admin.GetByRole(AriaRole.Row).Filter(new() { HasText = email });
         await Expect(row).ToContainTextAsync("Viewer");

@@ -16,11 +16,9 @@ public sealed class DataPermissionsTests(BrowserFixture browser) : IClassFixture
         // A Viewer in region North.
         await admin.GotoAsync("/admin/users");
         await Pages.WaitUntilInteractiveAsync(admin);
-        await Pages.OpenNewUserDialogAsync(admin);
+        await admin.GetByTestId("new-user").ClickAsync();
         var email = $"vera-{Guid.NewGuid():N}"[..13] + "@e2e.local";
-        await admin.GetByTestId("user-email").FillAsync(email);
-        await admin.GetByTestId("user-name").FillAsync("Vera North");
-        await admin.GetByTestId("user-password").FillAsync(ViewerPassword);
+        await Pages.FillNewUserAsync(admin, email, "Vera North", ViewerPassword);
         await admin.GetByTestId("create-user").ClickAsync();
         var row = admin.GetByRole(AriaRole.Row).Filter(new() { HasText = email });
         await Expect(row).ToContainTextAsync("Viewer");

@@ -57,13 +57,32 @@ public static class Pages
     }
 
     /// <summary>
-    /// Opens Admin > Users' "New user" dialog and waits until it has put the cursor in Email (its autofocus). Typing
-    /// before that, on a busy machine, can land in the wrong field when the focus moves under it.
+    /// Fills the "New user" dialog and checks what each field holds. On a busy machine the dialog's autofocus on Email can
+    /// land while a later field is being typed into, sending that text to Email; then the fields are filled again.
     /// </summary>
-    public static async Task OpenNewUserDialogAsync(IPage page)
+    public static async Task FillNewUserAsync(IPage page, string email, string name, string password)
     {
-        await page.GetByTestId("new-user").ClickAsync();
-        await Expect(page.GetByTestId("user-email")).ToBeFocusedAsync();
+        var fields = new[] { ("user-email", email), ("user-name", name), ("user-password", password) };
+        for (var attempt = 1; ; attempt++)
+        {
+            foreach (var (testId, value) in fields)
+            {
+                await page.GetByTestId(testId).FillAsync(value);
+            }
+            var held = new List<string>();
+            foreach (var (testId, _) in fields)
+            {
+                held.Add(await page.GetByTestId(testId).InputValueAsync());
+            }
+            if (held.SequenceEqual(fields.Select(f => f.Item2)) || attempt == 5)
+            {
+                break;
+            }
+        }
+        foreach (var (testId, value) in fields)
+        {
+            await Expect(page.GetByTestId(testId)).ToHaveValueAsync(value);
+        }
     }
 
     /// <summary>Signs in as the Admin on a fresh page and loads the demo data (100,000 customers) from the home page.</summary>

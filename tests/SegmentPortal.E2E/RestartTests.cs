@@ -132,6 +132,7 @@ public sealed class RestartTests : IAsyncLifetime
                 await Expect(jobs).ToBeVisibleAsync();
                 await Expect(jobs.GetByRole(AriaRole.Progressbar)).ToHaveCountAsync(0);
                 await Expect(jobs).Not.ToContainTextAsync("Waiting to start");
+                await BrowserFixture.ScreenshotAsync(page, $"60-jobs-after-kill-{kill}");
 
                 // (c) The refresh either finished, or the previous version is still the live one.
                 if (runPath is null)

@@ -12,11 +12,9 @@ public sealed class SharingTests(BrowserFixture browser) : IClassFixture<Browser
         await Pages.SignInAsync(admin, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
         await admin.GotoAsync("/admin/users");
         await Pages.WaitUntilInteractiveAsync(admin);
-        await Pages.OpenNewUserDialogAsync(admin);
+        await admin.GetByTestId("new-user").ClickAsync();
         var email = $"share-{Guid.NewGuid():N}"[..14] + "@e2e.local";
-        await admin.GetByTestId("user-email").FillAsync(email);
-        await admin.GetByTestId("user-name").FillAsync("Sam Viewer");
-        await admin.GetByTestId("user-password").FillAsync("Viewer-pass-1357");
+        await Pages.FillNewUserAsync(admin, email, "Sam Viewer", "Viewer-pass-1357");
         await admin.GetByTestId("create-user").ClickAsync();
         await Expect(admin.GetByRole(AriaRole.Row).Filter(new() { HasText = email })).ToContainTextAsync("Viewer");
 
