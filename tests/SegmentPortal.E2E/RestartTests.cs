@@ -16,7 +16,7 @@ namespace SegmentPortal.E2E;
 public sealed class RestartTests : IAsyncLifetime
 {
     private const int Kills = 10;
-    private const int ImportRows = 800_000;
+    private const int ImportRows = 300_000;
     private const string Interrupted = "Interrupted (the portal restarted)";
     private static readonly Regex ImportedRows = new(@"[\d,]+ rows imported");
 
