@@ -40,6 +40,8 @@ public static class DependencyInjection
         services.AddScoped<JobRetryService>();
         services.AddScoped<IJobRetry, ImportJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();
+        services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringAssignJobRetry>();
+        services.AddScoped<IJobRetry, Demo.DemoDataJobRetry>();
         services.AddScoped<ScopedPrincipal>();
         services.AddScoped<CurrentJob>();
 

@@ -28,6 +28,9 @@ public sealed class JobRecovery(
     /// <summary>How many recorded jobs the Jobs page shows again after a restart.</summary>
     public const int RestoredJobs = 50;
 
+    /// <summary>How many job records the metadata store keeps; older ones are removed on start.</summary>
+    public const int KeptJobs = 1_000;
+
     public async Task<RecoveryReport> RecoverAsync(CancellationToken cancellationToken = default)
     {
         var now = clock.GetUtcNow();
@@ -120,6 +123,15 @@ public sealed class JobRecovery(
         if (importing.Count > 0)
         {
             await db.Datasets.Where(d => importingIds.Contains(d.Id)).ExecuteDeleteAsync(cancellationToken);
+        }
+
+        // The journal keeps the newest KeptJobs records; older finished ones go, so the table does not grow for ever.
+        var pruned = await db.JobRecords
+            .Where(j => db.JobRecords.OrderByDescending(k => k.QueuedAt).ThenBy(k => k.Id).Skip(KeptJobs).Select(k => k.Id).Contains(j.Id))
+            .ExecuteDeleteAsync(cancellationToken);
+        if (pruned > 0)
+        {
+            logger.LogInformation("Removed {Count} job records older than the newest {Kept}", pruned, KeptJobs);
         }
 
         var recent = await db.JobRecords.AsNoTracking().OrderByDescending(j => j.QueuedAt).Take(RestoredJobs).ToListAsync(cancellationToken);

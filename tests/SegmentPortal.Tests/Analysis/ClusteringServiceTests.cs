@@ -7,6 +7,7 @@ using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
@@ -263,6 +264,45 @@ public sealed class ClusteringServiceTests(ClusteringFixture fixture) : IClassFi
         queue.Changed -= OnChanged;
 
         Assert.Equal(JobStatus.Succeeded, job.Status);
+        Assert.Equal(ClusteringService.AssignJobKind, job.Kind);
+        Assert.Equal(view.Summary.Id.ToString(CultureInfo.InvariantCulture), job.RetryTarget);
         Assert.Equal(before, await fixture.IdsAsync(new RuleGroup { Children = [new FieldCondition { Field = view.ClusterField, Operator = RuleOperator.Equals, Value = "1" }] }));
+    }
+
+    [Fact]
+    public async Task An_assign_again_job_the_restart_interrupted_is_retried_from_the_jobs_page_and_completes()
+    {
+        var view = await fixture.RunAsync(await RequestAsync("Assigned after a restart", k: 2));
+        var user = await fixture.Harness.CurrentUser.GetPrincipalAsync();
+        var interrupted = new JobRecord
+        {
+            Id = Guid.NewGuid(), Kind = ClusteringService.AssignJobKind, Title = "Assign customers to clusters again",
+            Key = $"clustering-assign:{view.Summary.Id}", RequestedById = user.UserId(), RequestedBy = user.Identity?.Name,
+            Status = JobStatus.Interrupted, Message = JobSnapshot.InterruptedMessage, QueuedAt = DateTimeOffset.UtcNow,
+            RetryTarget = view.Summary.Id.ToString(CultureInfo.InvariantCulture),
+        };
+        await using (var db = await fixture.Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(TestContext.Current.CancellationToken))
+        {
+            db.JobRecords.Add(interrupted);
+            await db.SaveChangesAsync(TestContext.Current.CancellationToken);
+        }
+        var queue = fixture.Harness.Services.GetRequiredService<JobQueue>();
+        var done = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChanged(JobSnapshot job)
+        {
+            if (job.Key == interrupted.Key && job.Id != interrupted.Id && !job.IsActive)
+            {
+                done.TrySetResult(job);
+            }
+        }
+        queue.Changed += OnChanged;
+
+        var retried = await fixture.Harness.WithAsync<JobRetryService, JobSnapshot>(r => r.RetryAsync(interrupted.Id, TestContext.Current.CancellationToken));
+        var finished = await done.Task.WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+        queue.Changed -= OnChanged;
+
+        Assert.Equal(retried.Id, finished.Id);
+        Assert.Equal(JobStatus.Succeeded, finished.Status);
+        Assert.Equal(ClusteringService.AssignJobKind, finished.Kind);
     }
 }

@@ -7,6 +7,7 @@ using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Demo;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
 using SegmentPortal.Core.Jobs;
@@ -267,6 +268,82 @@ public sealed class JobRecoveryTests
         Assert.Equal(0, await scheduler.RunDueAsync(Ct));
         Assert.Equal(["Refresh orders again from Shop", "Refresh orders from Shop"],
             harness.Services.GetRequiredService<JobQueue>().List().Where(j => j.IsActive).Select(j => j.Title).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task An_interrupted_demo_load_is_retried_and_loads_the_demo_datasets()
+    {
+        await using var harness = await CoreHarness.CreateAsync();
+        var analyst = await harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
+        var interrupted = Record(JobStatus.Running, DemoDataService.JobKind, analyst.Id, JsonSerializer.Serialize(new DemoDataSize(Customers: 300, OrdersPerCustomer: 3)));
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            db.JobRecords.Add(interrupted);
+            await db.SaveChangesAsync(Ct);
+        }
+        await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct);
+        var hosted = harness.Services.GetServices<IHostedService>().ToArray();
+        foreach (var service in hosted)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+        try
+        {
+            var queue = harness.Services.GetRequiredService<JobQueue>();
+            Assert.True(Assert.Single(queue.List(), j => j.Id == interrupted.Id).CanRetry);
+            var finished = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+            queue.Changed += job =>
+            {
+                if (job.Id != interrupted.Id && !job.IsActive)
+                {
+                    finished.TrySetResult(job);
+                }
+            };
+            var retried = await harness.WithAsync<JobRetryService, JobSnapshot>(r => r.RetryAsync(interrupted.Id, Ct));
+            var done = await finished.Task.WaitAsync(TimeSpan.FromMinutes(2), Ct);
+
+            Assert.Equal(retried.Id, done.Id);
+            Assert.Equal(JobStatus.Succeeded, done.Status);
+            Assert.Equal("Load demo data (300 customers)", done.Title);
+            await using var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct);
+            Assert.Equal([DemoDataLoader.CustomersName, DemoDataLoader.OrdersName],
+                await db.Datasets.Where(d => d.Status == DatasetStatus.Ready).OrderBy(d => d.Name).Select(d => d.Name).ToListAsync(Ct));
+            Assert.Equal(300L, Convert.ToInt64((await harness.RowsAsync($"SELECT count(*) FROM {DemoDataLoader.CustomersTable}"))[0][0]));
+        }
+        finally
+        {
+            foreach (var service in hosted.Reverse())
+            {
+                await service.StopAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task On_start_only_the_newest_job_records_are_kept()
+    {
+        await using var harness = await CoreHarness.CreateAsync(clock: new FixedClock(Now));
+        var analyst = await harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
+        var records = Enumerable.Range(0, JobRecovery.KeptJobs + 25)
+            .Select(i => Record(JobStatus.Succeeded, "import", analyst.Id, null))
+            .ToList();
+        for (var i = 0; i < records.Count; i++)
+        {
+            records[i].QueuedAt = Now.AddMinutes(-i);
+        }
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            db.JobRecords.AddRange(records);
+            await db.SaveChangesAsync(Ct);
+        }
+
+        await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct);
+
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            var kept = await db.JobRecords.Select(j => j.Id).ToListAsync(Ct);
+            Assert.Equal(records.Take(JobRecovery.KeptJobs).Select(r => r.Id).Order(), kept.Order());
+        }
     }
 
     private static async Task<Dataset> ReadyDatasetAsync(CoreHarness harness)

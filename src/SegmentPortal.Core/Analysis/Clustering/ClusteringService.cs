@@ -118,6 +118,9 @@ public sealed class ClusteringService(
     TimeProvider clock) : IDatasetRefreshListener
 {
     public const string JobKind = "clustering";
+
+    /// <summary>The kind of the job that places customers again with a saved model after their data was refreshed.</summary>
+    public const string AssignJobKind = "clustering-assign";
     public const int MaxCustomers = 1_000_000;
     public const int MaxFeatures = 20;
 
@@ -688,10 +691,30 @@ public sealed class ClusteringService(
             .Select(r => r.Id).ToListAsync(cancellationToken);
         foreach (var id in runs)
         {
-            jobs.Enqueue(new JobRequest(JobKind, "Assign customers to clusters again", $"clustering-assign:{id}", user,
-                (services, progress, ct) => services.GetRequiredService<ClusteringService>().ReassignAsync(id, ct)));
+            EnqueueReassign(id, user);
         }
     }
+
+    /// <summary>
+    /// Retry of an interrupted or failed "assign again" job (its Retry on the Jobs page, where only the person who
+    /// started it or an Admin may): queues it again, as the current user, who must still read the run's dataset.
+    /// </summary>
+    public async Task<JobSnapshot> RetryReassignAsync(int runId, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        await using (var db = await dbFactory.CreateAsync(cancellationToken))
+        {
+            var run = await db.ClusteringRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken)
+                ?? throw new PortalException("That clustering run no longer exists.");
+            await access.RequireReadableAsync(run.DatasetId, cancellationToken);
+        }
+        return EnqueueReassign(runId, user);
+    }
+
+    private JobSnapshot EnqueueReassign(int runId, ClaimsPrincipal user) =>
+        jobs.Enqueue(new JobRequest(AssignJobKind, "Assign customers to clusters again", $"clustering-assign:{runId}", user,
+            (services, progress, ct) => services.GetRequiredService<ClusteringService>().ReassignAsync(runId, ct),
+            runId.ToString(CultureInfo.InvariantCulture)));
 
     private async Task AssignAsync(ClusteringRun run, CancellationToken cancellationToken)
     {
@@ -799,4 +822,13 @@ public sealed class ClusteringJobRetry(ClusteringService clustering, JobQueue jo
         await clustering.RetryAsync(runId, cancellationToken);
         return jobs.Latest(ClusteringService.JobKey(runId)) ?? throw new PortalException("The run could not be queued.");
     }
+}
+
+/// <summary>Retries an interrupted or failed "assign again" job through <see cref="ClusteringService.RetryReassignAsync"/>.</summary>
+public sealed class ClusteringAssignJobRetry(ClusteringService clustering) : IJobRetry
+{
+    public string Kind => ClusteringService.AssignJobKind;
+
+    public Task<JobSnapshot> RetryAsync(string target, CancellationToken cancellationToken) =>
+        clustering.RetryReassignAsync(int.Parse(target, CultureInfo.InvariantCulture), cancellationToken);
 }
