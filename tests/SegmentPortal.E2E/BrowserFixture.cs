@@ -22,10 +22,12 @@ public sealed class BrowserFixture : IAsyncLifetime
     public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
-    /// How long an assertion waits for the page to reach the expected state. Playwright's default (5 s) is shorter
-    /// than a render can take on a busy 2-core machine; waiting longer costs nothing when the state comes sooner.
+    /// How long an assertion waits for the page to reach the expected state, and a navigation or a click for the page
+    /// to answer. Playwright's defaults (5 s, 30 s) are shorter than a page can take on a 2-core machine shared with
+    /// builds and other test runs (a navigation took over 30 s there); waiting longer costs nothing when the state
+    /// comes sooner.
     /// </summary>
-    public static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan ExpectTimeout = TimeSpan.FromSeconds(90);
 
     /// <summary>
     /// How long a test waits for server work a user waits for (a job such as an import, RFM or clustering; a recount;
@@ -80,7 +82,7 @@ public sealed class BrowserFixture : IAsyncLifetime
             BaseURL = App.BaseUrl,
             ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
         });
-        context.SetDefaultTimeout(30_000);
+        context.SetDefaultTimeout((float)ExpectTimeout.TotalMilliseconds);
         return await context.NewPageAsync();
     }
 

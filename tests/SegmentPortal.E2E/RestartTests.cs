@@ -86,14 +86,14 @@ public sealed class RestartTests : IAsyncLifetime
 
             // Before any kill: the dataset whose refreshes get killed (3 rows), and the demo customers to cluster.
             await ImportAsync(page, await WriteCsvAsync("base", 3, ct));
-            await Expect(page.GetByTestId("job-list")).ToContainTextAsync("base: 3 rows imported", new() { Timeout = 120_000 });
+            await Expect(page.GetByTestId("job-list")).ToContainTextAsync("base: 3 rows imported", new() { Timeout = BrowserFixture.WorkTimeoutMs });
             var baseUrl = await DatasetPathAsync(page, "base");
             var baseRows = 3;
             var clusteringRetried = false;
             await page.GotoAsync("/");
             await Pages.WaitUntilInteractiveAsync(page);
             await page.GetByTestId("load-demo-data").ClickAsync();
-            await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = 180_000 });
+            await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = BrowserFixture.WorkTimeoutMs });
 
             for (var kill = 1; kill <= Kills; kill++)
             {
@@ -165,7 +165,7 @@ public sealed class RestartTests : IAsyncLifetime
                     await page.GotoAsync("/jobs");
                     await Pages.WaitUntilInteractiveAsync(page);
                     await JobRow(page, $"Import {big}.csv").GetByTestId("job-retry").ClickAsync();
-                    await Expect(page.GetByTestId("job-list")).ToContainTextAsync($"{big}: {ImportRows:N0} rows imported", new() { Timeout = 180_000 });
+                    await Expect(page.GetByTestId("job-list")).ToContainTextAsync($"{big}: {ImportRows:N0} rows imported", new() { Timeout = BrowserFixture.WorkTimeoutMs });
                 }
                 await page.GotoAsync(await DatasetPathAsync(page, big));
                 await Expect(page.GetByTestId("dataset-rows")).ToContainTextAsync(ImportRows.ToString("N0", CultureInfo.InvariantCulture));
@@ -187,7 +187,7 @@ public sealed class RestartTests : IAsyncLifetime
                         await Pages.WaitUntilInteractiveAsync(page);
                         await JobRow(page, $"run-{kill}").GetByTestId("job-retry").ClickAsync();
                         await page.GotoAsync(runPath);
-                        await Expect(page.GetByTestId("clustering-suggestion")).ToContainTextAsync(new Regex("^K = \\d+"), new() { Timeout = 240_000 });
+                        await Expect(page.GetByTestId("clustering-suggestion")).ToContainTextAsync(new Regex("^K = \\d+"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
                         TestContext.Current.TestOutputHelper?.WriteLine($"Kill {kill}: the retried clustering run completed");
                     }
                     else if (await error.IsVisibleAsync())
@@ -210,7 +210,7 @@ public sealed class RestartTests : IAsyncLifetime
             BaseURL = app.BaseUrl,
             ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
         });
-        context.SetDefaultTimeout(30_000);
+        context.SetDefaultTimeout((float)BrowserFixture.ExpectTimeout.TotalMilliseconds);
         var page = await context.NewPageAsync();
         await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
         return page;
@@ -231,7 +231,7 @@ public sealed class RestartTests : IAsyncLifetime
     {
         await page.Locator("[data-testid=drop-zone][data-ready=true]").WaitForAsync();
         await page.GetByTestId("file-input").SetInputFilesAsync(file);
-        await Expect(page.GetByTestId("upload-list")).ToContainTextAsync("Uploaded, ready to import", new() { Timeout = 120_000 });
+        await Expect(page.GetByTestId("upload-list")).ToContainTextAsync("Uploaded, ready to import", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await page.GetByTestId("start-import").ClickAsync();
         await Expect(page.GetByTestId("job-list")).ToContainTextAsync(Path.GetFileName(file));
     }

@@ -45,7 +45,7 @@ public sealed class JobQueueTests : IAsyncLifetime
             {
                 return already;
             }
-            return await done.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+            return await done.Task.WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
         }
         finally
         {
@@ -110,7 +110,7 @@ public sealed class JobQueueTests : IAsyncLifetime
             started.SetResult();
             await Task.Delay(Timeout.Infinite, ct);
         }));
-        await started.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        await started.Task.WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
 
         Assert.True(_queue.Cancel(job.Id));
 
@@ -143,7 +143,7 @@ public sealed class JobQueueTests : IAsyncLifetime
             started.SetResult();
             await Task.Delay(Timeout.Infinite, ct);
         }, RetryTarget: "42"));
-        await started.Task.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await started.Task.WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
 
         await _runner.StopAsync(TestContext.Current.CancellationToken);
 

@@ -151,7 +151,7 @@ public sealed class JobRecoveryTests
                 }
             };
             var retried = await harness.WithAsync<JobRetryService, JobSnapshot>(r => r.RetryAsync(interrupted.Id, Ct));
-            var done = await finished.Task.WaitAsync(TimeSpan.FromMinutes(2), Ct);
+            var done = await finished.Task.WaitAsync(TimeSpan.FromMinutes(5), Ct);
             Assert.Equal(retried.Id, done.Id);
             Assert.Equal(JobStatus.Succeeded, done.Status);
             Assert.Equal([[1L, "Ann"], [2L, "Bob"]], (await harness.RowsAsync(
@@ -300,7 +300,7 @@ public sealed class JobRecoveryTests
                 }
             };
             var retried = await harness.WithAsync<JobRetryService, JobSnapshot>(r => r.RetryAsync(interrupted.Id, Ct));
-            var done = await finished.Task.WaitAsync(TimeSpan.FromMinutes(2), Ct);
+            var done = await finished.Task.WaitAsync(TimeSpan.FromMinutes(5), Ct);
 
             Assert.Equal(retried.Id, done.Id);
             Assert.Equal(JobStatus.Succeeded, done.Status);

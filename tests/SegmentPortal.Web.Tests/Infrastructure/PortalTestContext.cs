@@ -29,7 +29,7 @@ public abstract class PortalTestContext : BunitContext
         JSInterop.Mode = JSRuntimeMode.Loose;
         // Job updates and debounced recounts arrive from other threads. WaitForAssertion/WaitForState return as soon as
         // the state shows; this is only how long a busy build machine may take before a test gives up.
-        DefaultWaitTimeout = TimeSpan.FromSeconds(30);
+        DefaultWaitTimeout = TimeSpan.FromSeconds(90);
 
         Services.AddMudServices(o =>
         {
