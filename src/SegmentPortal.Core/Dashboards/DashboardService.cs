@@ -283,7 +283,7 @@ public sealed class DashboardService(
         {
             var stored = await access.RequireReadableAsync(tile.DatasetId ?? throw new PortalException("Choose the dataset the tile reads."), cancellationToken);
             dataset = await policy.DescribeAsync(stored, cancellationToken);
-            if (kind.NeedsTransactions && (await policy.FactSourceAsync(stored, cancellationToken))?.Orders.Id != stored.Id)
+            if (kind.Has(TileTraits.NeedsTransactions) && (await policy.FactSourceAsync(stored, cancellationToken))?.Orders.Id != stored.Id)
             {
                 throw new PortalException($"A cohort tile reads a transactions dataset (Customer ID, date and amount roles); {stored.Name} is not one.");
             }

@@ -36,7 +36,7 @@ public sealed partial class TileDataService
         var kind = TileKinds.Of(tile.Type);
         var (builder, conditions) = kind.Source switch
         {
-            _ when !kind.HasCustomers => throw new PortalException("This tile has no customers behind its marks; open the segment to see its members."),
+            _ when kind.Has(TileTraits.NoCustomers) => throw new PortalException("This tile has no customers behind its marks; open the segment to see its members."),
             TileSource.RfmAnalysis => await RfmMarkAsync(tile, mark, cancellationToken),
             TileSource.ClusteringRun => await ClusterMarkAsync(tile, mark, cancellationToken),
             _ => await DatasetMarkAsync(dashboard, tile, state, mark, cancellationToken),

@@ -69,6 +69,34 @@ public enum TileSegments
     Several,
 }
 
+/// <summary>What else a tile type needs or allows.</summary>
+[Flags]
+public enum TileTraits
+{
+    None = 0,
+
+    /// <summary>Reads a dataset with a Customer ID column.</summary>
+    NeedsCustomerKey = 1 << 0,
+
+    /// <summary>Reads a transactions dataset (customer, date and amount roles): the customers' orders themselves.</summary>
+    NeedsTransactions = 1 << 1,
+
+    /// <summary>Compares a period with the previous one along a date column (<see cref="TileDefinition.DateColumn"/>, <see cref="TileDefinition.Period"/>).</summary>
+    ComparesPeriods = 1 << 2,
+
+    /// <summary>Its first dimension is a number column put in bins.</summary>
+    Bins = 1 << 3,
+
+    /// <summary>Shows categories, so Top N (and "Other") applies.</summary>
+    TopN = 1 << 4,
+
+    /// <summary>A click on its first dimension can drill one level further.</summary>
+    Drills = 1 << 5,
+
+    /// <summary>No customers stand behind its marks (text, a segment's past sizes): "view customers" means nothing.</summary>
+    NoCustomers = 1 << 6,
+}
+
 /// <summary>
 /// Everything the portal knows about a tile type apart from how it is drawn: its name and icon in the editor, where its
 /// data comes from, how many dimensions and measures it takes, what else it must be given, and how it behaves on a
@@ -109,26 +137,8 @@ public sealed record TileKind
 
     public TileSegments Segments { get; init; }
 
-    /// <summary>Reads a dataset with a Customer ID column.</summary>
-    public bool NeedsCustomerKey { get; init; }
-
-    /// <summary>Reads a transactions dataset (customer, date and amount roles): the customers' orders themselves.</summary>
-    public bool NeedsTransactions { get; init; }
-
-    /// <summary>Compares a period with the previous one along a date column (<see cref="TileDefinition.DateColumn"/>, <see cref="TileDefinition.Period"/>).</summary>
-    public bool ComparesPeriods { get; init; }
-
-    /// <summary>Its first dimension is a number column put in bins.</summary>
-    public bool Bins { get; init; }
-
-    /// <summary>Shows categories, so Top N (and "Other") applies.</summary>
-    public bool TopN { get; init; }
-
-    /// <summary>A click on its first dimension can drill one level further.</summary>
-    public bool Drills { get; init; }
-
-    /// <summary>The customers behind the tile or one of its marks can be listed.</summary>
-    public bool HasCustomers { get; init; } = true;
+    /// <summary>What else holds for the type: see <see cref="TileTraits"/>.</summary>
+    public TileTraits Traits { get; init; }
 
     /// <summary>What the editor calls the first and the second dimension.</summary>
     public string FirstDimension { get; init; } = "Group by";
@@ -143,6 +153,8 @@ public sealed record TileKind
     /// <summary>Reads a dataset's rows (and so names its dataset and may be narrowed by a segment and a rule).</summary>
     public bool ReadsDataset => Source == TileSource.Dataset;
 
+    public bool Has(TileTraits traits) => (Traits & traits) == traits;
+
     /// <summary>Whether a tile with this many dimensions and measures has the type's shape.</summary>
     public bool Fits(int dimensions, int measures) =>
         dimensions >= MinDimensions && dimensions <= MaxDimensions && measures >= MinMeasures && measures <= MaxMeasures && dimensions + measures >= MinFields;
@@ -156,26 +168,22 @@ public static class TileKinds
         new()
         {
             Type = TileType.Kpi, Label = "KPI card", Icon = "Speed", MinMeasures = 1, MaxMeasures = 1,
-            ShapeMessage = "A KPI shows one measure, without dimensions.", ComparesPeriods = true, Width = 3, Height = 2,
+            ShapeMessage = "A KPI shows one measure, without dimensions.", Traits = TileTraits.ComparesPeriods, Width = 3, Height = 2,
         },
         Categories(TileType.Bar, "Bar chart", "BarChart"),
         Categories(TileType.Line, "Line chart", "ShowChart"),
         Categories(TileType.Area, "Area chart", "StackedLineChart"),
-        new()
-        {
-            Type = TileType.Pie, Label = "Pie / donut", Icon = "PieChart", MinDimensions = 1, MaxDimensions = 1, MinMeasures = 1, MaxMeasures = 1,
-            ShapeMessage = "A pie or funnel needs one dimension and one measure.", TopN = true, Drills = true,
-        },
+        Categories(TileType.Pie, "Pie / donut", "PieChart", parts: true),
         new()
         {
             Type = TileType.Scatter, Label = "Scatter plot", Icon = "ScatterPlot", MinDimensions = 1, MaxDimensions = 2, MinMeasures = 2, MaxMeasures = 2,
-            ShapeMessage = "A scatter plot needs a dimension (and optionally a colour) and two measures.", TopN = true, Drills = true,
+            ShapeMessage = "A scatter plot needs a dimension (and optionally a colour) and two measures.", Traits = TileTraits.TopN | TileTraits.Drills,
             FirstDimension = "One point per", SecondDimension = "Colour by",
         },
         new()
         {
             Type = TileType.Histogram, Label = "Histogram", Icon = "Equalizer", MinDimensions = 1, MaxDimensions = 1, MaxMeasures = 1,
-            ShapeMessage = "A histogram needs one number column and at most one measure (rows by default).", Bins = true, FirstDimension = "Values of",
+            ShapeMessage = "A histogram needs one number column and at most one measure (rows by default).", Traits = TileTraits.Bins, FirstDimension = "Values of",
             CheckFields = (tile, dataset) => dataset.Field(tile.Dimensions[0].Column)?.Kind != FieldKind.Number || tile.Dimensions[0].Bucket is not null
                 ? $"A histogram needs a number column; {tile.Dimensions[0].Column} is not one."
                 : null,
@@ -183,7 +191,7 @@ public static class TileKinds
         new()
         {
             Type = TileType.Box, Label = "Box plot", Icon = "CandlestickChart", MaxDimensions = 1, MinMeasures = 1, MaxMeasures = 1,
-            ShapeMessage = "A box plot needs the number column (as its measure) and at most one dimension.", Drills = true,
+            ShapeMessage = "A box plot needs the number column (as its measure) and at most one dimension.", Traits = TileTraits.Drills,
             Check = tile => tile.Measures.Any(m => m.Column is not { Length: > 0 }) ? "A box plot needs the number column (as its measure) and at most one dimension." : null,
             CheckFields = (tile, dataset) => dataset.Field(tile.Measures[0].Column!)?.Kind != FieldKind.Number
                 ? $"A box plot needs a number column; {tile.Measures[0].Column} is not one."
@@ -192,32 +200,28 @@ public static class TileKinds
         new()
         {
             Type = TileType.Heatmap, Label = "Heatmap", Icon = "GridOn", MinDimensions = 2, MaxDimensions = 2, MinMeasures = 1, MaxMeasures = 1,
-            ShapeMessage = "A heatmap needs two dimensions and one measure.", TopN = true, Drills = true, SecondDimension = "Columns",
+            ShapeMessage = "A heatmap needs two dimensions and one measure.", Traits = TileTraits.TopN | TileTraits.Drills, SecondDimension = "Columns",
         },
-        new()
-        {
-            Type = TileType.Funnel, Label = "Funnel", Icon = "FilterAlt", MinDimensions = 1, MaxDimensions = 1, MinMeasures = 1, MaxMeasures = 1,
-            ShapeMessage = "A pie or funnel needs one dimension and one measure.", TopN = true, Drills = true,
-        },
+        Categories(TileType.Funnel, "Funnel", "FilterAlt", parts: true),
         new()
         {
             Type = TileType.Treemap, Label = "Treemap", Icon = "ViewQuilt", MinDimensions = 1, MaxDimensions = 2, MinMeasures = 1, MaxMeasures = 1,
-            ShapeMessage = "A treemap needs one or two dimensions and one measure.", TopN = true, Drills = true,
+            ShapeMessage = "A treemap needs one or two dimensions and one measure.", Traits = TileTraits.TopN | TileTraits.Drills,
         },
         new()
         {
             Type = TileType.Table, Label = "Table", Icon = "TableChart", MaxDimensions = 5, MaxMeasures = TileValidator.MaxMeasures, MinFields = 1,
-            ShapeMessage = "A table needs at least one column or measure, and at most five dimensions.", Drills = true, Width = 12,
+            ShapeMessage = "A table needs at least one column or measure, and at most five dimensions.", Traits = TileTraits.Drills, Width = 12,
         },
         new()
         {
             Type = TileType.Pivot, Label = "Pivot table", Icon = "PivotTableChart", MinDimensions = 2, MaxDimensions = 2, MinMeasures = 1, MaxMeasures = 1,
-            ShapeMessage = "A pivot needs two dimensions (rows and columns) and one measure.", Drills = true,
+            ShapeMessage = "A pivot needs two dimensions (rows and columns) and one measure.", Traits = TileTraits.Drills,
             FirstDimension = "Rows", SecondDimension = "Columns", Width = 12,
         },
         new()
         {
-            Type = TileType.Text, Label = "Text", Icon = "Notes", Source = TileSource.Markdown, HasCustomers = false,
+            Type = TileType.Text, Label = "Text", Icon = "Notes", Source = TileSource.Markdown, Traits = TileTraits.NoCustomers,
             ShapeMessage = "A text tile shows its text only, without dimensions or measures.", Width = 4, Height = 2,
             Check = tile => string.IsNullOrWhiteSpace(tile.Markdown) || tile.Markdown.Length > TileValidator.MaxMarkdown
                 ? $"A text tile needs text (at most {TileValidator.MaxMarkdown:N0} characters)."
@@ -226,7 +230,7 @@ public static class TileKinds
         new()
         {
             Type = TileType.CompareSegments, Label = "Compare segments", Icon = "CompareArrows", MaxDimensions = 1, MinMeasures = 1, MaxMeasures = 1,
-            ShapeMessage = "Compare segments on one measure, with at most one dimension.", Segments = TileSegments.Several, NeedsCustomerKey = true, Drills = true,
+            ShapeMessage = "Compare segments on one measure, with at most one dimension.", Segments = TileSegments.Several, Traits = TileTraits.NeedsCustomerKey | TileTraits.Drills,
             Check = tile => tile.SegmentIds.Distinct().Count() is >= 2 and <= 5 && tile.SegmentIds.Count == tile.SegmentIds.Distinct().Count()
                 ? null
                 : "Compare two to five different segments.",
@@ -234,13 +238,13 @@ public static class TileKinds
         new()
         {
             Type = TileType.SegmentSize, Label = "Segment size over time", Icon = "Timeline", Source = TileSource.SegmentHistory, Segments = TileSegments.One,
-            HasCustomers = false, ShapeMessage = "A segment-size tile shows its segment's size only, without dimensions or measures.",
+            Traits = TileTraits.NoCustomers, ShapeMessage = "A segment-size tile shows its segment's size only, without dimensions or measures.",
             Check = tile => TileValidator.SegmentOf(tile) is null ? "Choose the segment whose size to show." : null,
         },
         new()
         {
             Type = TileType.Cohort, Label = "Cohort retention", Icon = "Grid4x4", ShapeMessage = "A cohort tile is set by its dataset and date column only.",
-            NeedsCustomerKey = true, NeedsTransactions = true, Width = 12,
+            Traits = TileTraits.NeedsCustomerKey | TileTraits.NeedsTransactions, Width = 12,
             CheckFields = (tile, dataset) => (tile.DateColumn ?? dataset.WithRole(FieldRole.EventDate)?.Name) is null
                 ? $"{dataset.Name} has no date column for the orders. Set the Event date role, or choose the date column."
                 : null,
@@ -267,18 +271,20 @@ public static class TileKinds
     /// <summary>The description of a type; a type without one (not a <see cref="TileType"/>) is refused.</summary>
     public static TileKind Of(TileType type) => ByType.TryGetValue(type, out var kind) ? kind : throw new PortalException("Choose what the tile shows.");
 
-    /// <summary>Bar, line and area charts: one or two dimensions along the axis and as series, one or more measures.</summary>
-    private static TileKind Categories(TileType type, string label, string icon) => new()
+    /// <summary>
+    /// Bar, line and area charts (one or two dimensions along the axis and as series, one or more measures); pie and
+    /// funnel (the parts of one measure by one dimension).
+    /// </summary>
+    private static TileKind Categories(TileType type, string label, string icon, bool parts = false) => new()
     {
         Type = type,
         Label = label,
         Icon = icon,
         MinDimensions = 1,
-        MaxDimensions = 2,
+        MaxDimensions = parts ? 1 : 2,
         MinMeasures = 1,
-        MaxMeasures = TileValidator.MaxMeasures,
-        ShapeMessage = "A bar, line or area chart needs one or two dimensions and at least one measure.",
-        TopN = true,
-        Drills = true,
+        MaxMeasures = parts ? 1 : TileValidator.MaxMeasures,
+        ShapeMessage = parts ? "A pie or funnel needs one dimension and one measure." : "A bar, line or area chart needs one or two dimensions and at least one measure.",
+        Traits = TileTraits.TopN | TileTraits.Drills,
     };
 }

@@ -132,7 +132,7 @@ public sealed class TileQueryBuilder
 
     /// <summary>Top N applies to charts of categories (not tables, pivots or distributions).</summary>
     public bool HasTopN => Tile.TopN is not null && Grouping.Count > 0 && Tile.Measures.Count > 0
-        && TileKinds.Of(Tile.Type).TopN;
+        && TileKinds.Of(Tile.Type).Has(TileTraits.TopN);
 
     private int CategoryLimit => Grouping.Count > 1 ? MaxCells : MaxCategories;
 
@@ -449,7 +449,7 @@ public sealed class TileQueryBuilder
     private (IReadOnlyList<TileDimension> Grouping, IReadOnlyList<RuleNode> Conditions, bool CanDrill) ResolveDrill()
     {
         var grouping = Tile.Dimensions.Select(Normalize).ToList();
-        var drillable = grouping.Count > 0 && TileKinds.Of(Tile.Type).Drills;
+        var drillable = grouping.Count > 0 && TileKinds.Of(Tile.Type).Has(TileTraits.Drills);
         if (!drillable)
         {
             return _context.Drill.Count == 0 ? (grouping, [], false) : throw new PortalException("This tile cannot drill down.");

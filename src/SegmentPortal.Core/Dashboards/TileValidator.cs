@@ -143,7 +143,7 @@ public static class TileValidator
         {
             throw new PortalException("Choose the period the KPI compares.");
         }
-        if (kind.NeedsCustomerKey && dataset.WithRole(FieldRole.CustomerId) is null)
+        if (kind.Has(TileTraits.NeedsCustomerKey) && dataset.WithRole(FieldRole.CustomerId) is null)
         {
             throw new PortalException($"{dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.");
         }

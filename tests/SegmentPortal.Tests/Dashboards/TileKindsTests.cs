@@ -1,6 +1,5 @@
 using SegmentPortal.Core;
 using SegmentPortal.Core.Dashboards;
-using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Web.Components.Dashboards;
 
@@ -12,13 +11,8 @@ namespace SegmentPortal.Tests.Dashboards;
 /// </summary>
 public sealed class TileKindsTests
 {
-    private static readonly QueryDataset Orders = new(1, "Orders", "orders_t",
-    [
-        new QueryField("customer_id", ColumnType.Integer, FieldRole.CustomerId),
-        new QueryField("order_date", ColumnType.Date, FieldRole.EventDate),
-        new QueryField("amount", ColumnType.Decimal, FieldRole.Amount),
-        new QueryField("category", ColumnType.Text, FieldRole.Dimension),
-    ], DateTimeOffset.UnixEpoch);
+    /// <summary>Orders with a customer key, a date, an amount and a category: every type's fields are there.</summary>
+    private static readonly QueryDataset Orders = TileQueryBuilderTests.Orders;
 
     public static TheoryData<TileType> Types() => new(Enum.GetValues<TileType>());
 

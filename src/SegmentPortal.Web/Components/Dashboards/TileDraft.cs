@@ -148,7 +148,7 @@ public sealed class TileDraft
             OtherBucket = OtherBucket,
             Markdown = kind.Source == TileSource.Markdown ? Markdown : null,
             SegmentIds = kind.Segments != TileSegments.None ? [.. SegmentIds] : [],
-            DateColumn = kind.ComparesPeriods ? DateColumn : null,
+            DateColumn = kind.Has(TileTraits.ComparesPeriods) ? DateColumn : null,
             Period = Period,
             Stacked = Stacked,
             Horizontal = Horizontal,
