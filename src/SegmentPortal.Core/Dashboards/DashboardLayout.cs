@@ -60,15 +60,6 @@ public static class DashboardLayout
     public static bool Overlap(TileLayout a, TileLayout b) =>
         a.X < b.X + b.W && b.X < a.X + a.W && a.Y < b.Y + b.H && b.Y < a.Y + a.H;
 
-    /// <summary>The size a new tile of this type starts at (width, height).</summary>
-    public static (int W, int H) DefaultSize(TileType type) => type switch
-    {
-        TileType.Kpi => (3, 2),
-        TileType.Text => (4, 2),
-        TileType.Table or TileType.Pivot or TileType.Cohort => (12, 4),
-        _ => (6, 4),
-    };
-
     /// <summary>The first free place (top to bottom, left to right) for a tile of this size.</summary>
     public static TileLayout Place(string tileId, int w, int h, IReadOnlyList<TileLayout> layout)
     {
@@ -98,8 +89,8 @@ public static class DashboardLayout
         var result = layout.Where(l => ids.Contains(l.TileId)).DistinctBy(l => l.TileId).ToList();
         foreach (var tile in tiles.Where(t => result.All(l => l.TileId != t.Id)))
         {
-            var (w, h) = DefaultSize(tile.Type);
-            result.Add(Place(tile.Id, w, h, result));
+            var kind = TileKinds.Of(tile.Type);
+            result.Add(Place(tile.Id, kind.Width, kind.Height, result));
         }
         return result;
     }

@@ -167,8 +167,8 @@ public sealed class DashboardService(
                 throw new PortalException("This dashboard already has a tile with that id.");
             }
             var layout = DashboardLayout.Reconcile(DashboardJson.Read<TileLayout>(dashboard.LayoutJson), tiles).ToList();
-            var (w, h) = DashboardLayout.DefaultSize(tile.Type);
-            var place = at is null ? DashboardLayout.Place(tile.Id, w, h, layout) : at with { TileId = tile.Id };
+            var kind = TileKinds.Of(tile.Type);
+            var place = at is null ? DashboardLayout.Place(tile.Id, kind.Width, kind.Height, layout) : at with { TileId = tile.Id };
             TileDefinition[] newTiles = [.. tiles, tile];
             TileLayout[] newLayout = [.. layout, place];
             DashboardLayout.Validate(newLayout, newTiles);
@@ -278,11 +278,12 @@ public sealed class DashboardService(
     {
         await currentUser.RequireAsync(Permissions.ManageData);
         QueryDataset? dataset = null;
-        if (TileValidator.NeedsDataset(tile.Type))
+        var kind = TileKinds.Of(tile.Type);
+        if (kind.ReadsDataset)
         {
             var stored = await access.RequireReadableAsync(tile.DatasetId ?? throw new PortalException("Choose the dataset the tile reads."), cancellationToken);
             dataset = await policy.DescribeAsync(stored, cancellationToken);
-            if (tile.Type == TileType.Cohort && (await policy.FactSourceAsync(stored, cancellationToken))?.Orders.Id != stored.Id)
+            if (kind.Has(TileTraits.NeedsTransactions) && (await policy.FactSourceAsync(stored, cancellationToken))?.Orders.Id != stored.Id)
             {
                 throw new PortalException($"A cohort tile reads a transactions dataset (Customer ID, date and amount roles); {stored.Name} is not one.");
             }
@@ -300,13 +301,14 @@ public sealed class DashboardService(
         {
             await segments.GetAsync(segment, cancellationToken);
         }
-        if (tile.Type == TileType.RfmGrid)
+        switch (kind.Source)
         {
-            await rfm.GetAsync(tile.SourceId ?? tile.DatasetId!.Value, cancellationToken);
-        }
-        if (tile.Type == TileType.ClusterProfile)
-        {
-            await clustering.GetAsync(tile.SourceId!.Value, cancellationToken);
+            case TileSource.RfmAnalysis:
+                await rfm.GetAsync(tile.SourceId ?? tile.DatasetId!.Value, cancellationToken);
+                break;
+            case TileSource.ClusteringRun:
+                await clustering.GetAsync(tile.SourceId!.Value, cancellationToken);
+                break;
         }
     }
 

@@ -29,7 +29,7 @@ public sealed partial class TileDataService
         async Task<IReadOnlyList<QueryDataset>> WithField(string column)
         {
             var found = new List<QueryDataset>();
-            foreach (var id in dashboard.Tiles.Where(t => TileValidator.NeedsDataset(t.Type)).Select(t => t.DatasetId).OfType<int>().Distinct())
+            foreach (var id in dashboard.Tiles.Where(t => TileKinds.Of(t.Type).ReadsDataset).Select(t => t.DatasetId).OfType<int>().Distinct())
             {
                 if (await Dataset(id) is { } dataset && dataset.Field(column) is not null)
                 {

@@ -33,11 +33,12 @@ public sealed partial class TileDataService
         DashboardView dashboard, TileDefinition tile, DashboardState state, IReadOnlyList<object?> mark, CancellationToken cancellationToken)
     {
         await RequireOfferedAsync(dashboard, state, cancellationToken);
-        var (builder, conditions) = tile.Type switch
+        var kind = TileKinds.Of(tile.Type);
+        var (builder, conditions) = kind.Source switch
         {
-            TileType.Text or TileType.SegmentSize => throw new PortalException("This tile has no customers behind its marks; open the segment to see its members."),
-            TileType.RfmGrid => await RfmMarkAsync(tile, mark, cancellationToken),
-            TileType.ClusterProfile => await ClusterMarkAsync(tile, mark, cancellationToken),
+            _ when kind.Has(TileTraits.NoCustomers) => throw new PortalException("This tile has no customers behind its marks; open the segment to see its members."),
+            TileSource.RfmAnalysis => await RfmMarkAsync(tile, mark, cancellationToken),
+            TileSource.ClusteringRun => await ClusterMarkAsync(tile, mark, cancellationToken),
             _ => await DatasetMarkAsync(dashboard, tile, state, mark, cancellationToken),
         };
         var result = await MaskForVisitorAsync(builder.Dataset, await RunAsync(builder.Underlying(conditions), cancellationToken), cancellationToken);
@@ -61,7 +62,7 @@ public sealed partial class TileDataService
             throw new PortalException("Only a category filter offers a list of values.");
         }
         var counts = new Dictionary<string, long>(StringComparer.Ordinal);
-        var datasetIds = dashboard.Tiles.Where(t => TileValidator.NeedsDataset(t.Type)).Select(t => t.DatasetId).OfType<int>().Distinct();
+        var datasetIds = dashboard.Tiles.Where(t => TileKinds.Of(t.Type).ReadsDataset).Select(t => t.DatasetId).OfType<int>().Distinct();
         foreach (var id in datasetIds)
         {
             if (await TryDescribeAsync(id, cancellationToken) is not { } dataset
@@ -89,7 +90,7 @@ public sealed partial class TileDataService
     private async Task<IReadOnlyList<QueryField>> FilterFieldsCheckedAsync(DashboardView dashboard, CancellationToken cancellationToken)
     {
         var fields = new List<QueryField>();
-        foreach (var id in dashboard.Tiles.Where(t => TileValidator.NeedsDataset(t.Type)).Select(t => t.DatasetId).OfType<int>().Distinct())
+        foreach (var id in dashboard.Tiles.Where(t => TileKinds.Of(t.Type).ReadsDataset).Select(t => t.DatasetId).OfType<int>().Distinct())
         {
             if (await TryDescribeAsync(id, cancellationToken) is { } dataset)
             {

@@ -33,13 +33,14 @@ public sealed partial class TileDataService(
     private async Task<TileData> LoadCheckedAsync(DashboardView dashboard, TileDefinition tile, DashboardState state, CancellationToken cancellationToken)
     {
         await RequireOfferedAsync(dashboard, state, cancellationToken);
-        if (!TileValidator.NeedsDataset(tile.Type))
+        var kind = TileKinds.Of(tile.Type);
+        if (!kind.ReadsDataset)
         {
-            var data = tile.Type switch
+            var data = kind.Source switch
             {
-                TileType.Text => new TileData(TileType.Text, [], [], []) { Markdown = tile.Markdown },
-                TileType.SegmentSize => await SegmentSizeAsync(tile, cancellationToken),
-                TileType.RfmGrid => await RfmGridAsync(tile, cancellationToken),
+                TileSource.Markdown => new TileData(tile.Type, [], [], []) { Markdown = tile.Markdown },
+                TileSource.SegmentHistory => await SegmentSizeAsync(tile, cancellationToken),
+                TileSource.RfmAnalysis => await RfmGridAsync(tile, cancellationToken),
                 _ => await ClusterProfileAsync(tile, cancellationToken),
             };
             // These show saved results, not rows: no dashboard filter narrows them.
@@ -75,7 +76,7 @@ public sealed partial class TileDataService(
         var datasets = new Dictionary<string, QueryDataset?>();
         foreach (var tile in dashboard.Tiles)
         {
-            datasets[tile.Id] = TileValidator.NeedsDataset(tile.Type) && tile.DatasetId is { } id ? await DescribeAsync(id, cancellationToken) : null;
+            datasets[tile.Id] = TileKinds.Of(tile.Type).ReadsDataset && tile.DatasetId is { } id ? await DescribeAsync(id, cancellationToken) : null;
         }
         return filters.Select((filter, i) => new FilterCoverage(i, filter,
             dashboard.Tiles.Where(t => datasets[t.Id] is not { } d || !DashboardFilters.Applies(filter, d)).Select(t => t.Id).ToList())).ToList();

@@ -2,40 +2,6 @@ using SegmentPortal.Core.Queries;
 
 namespace SegmentPortal.Core.Dashboards;
 
-/// <summary>What a tile shows.</summary>
-public enum TileType
-{
-    Kpi,
-    Bar,
-    Line,
-    Area,
-    Pie,
-    Scatter,
-    Histogram,
-    Box,
-    Heatmap,
-    Funnel,
-    Treemap,
-    Table,
-    Pivot,
-    Text,
-
-    /// <summary>The same measure split by 2–5 segments.</summary>
-    CompareSegments,
-
-    /// <summary>A segment's size at each refresh.</summary>
-    SegmentSize,
-
-    /// <summary>Customers by first-order month, share still ordering in each following month.</summary>
-    Cohort,
-
-    /// <summary>The R×F heatmap of a dataset's RFM analysis.</summary>
-    RfmGrid,
-
-    /// <summary>A clustering run's cluster profiles.</summary>
-    ClusterProfile,
-}
-
 public enum TileMeasureKind
 {
     Count,

@@ -62,7 +62,7 @@ public sealed class TileQueryBuilder
         {
             root.Children.Add(RuleTree.FromJson(Tile.FilterJson).Root);
         }
-        if (Tile.SegmentId is { } segment && Tile.Type != TileType.SegmentSize)
+        if (Tile.SegmentId is { } segment && TileKinds.Of(Tile.Type).ReadsDataset)
         {
             root.Children.Add(new SegmentCondition { SegmentId = segment });
         }
@@ -132,7 +132,7 @@ public sealed class TileQueryBuilder
 
     /// <summary>Top N applies to charts of categories (not tables, pivots or distributions).</summary>
     public bool HasTopN => Tile.TopN is not null && Grouping.Count > 0 && Tile.Measures.Count > 0
-        && Tile.Type is TileType.Bar or TileType.Line or TileType.Area or TileType.Pie or TileType.Funnel or TileType.Treemap or TileType.Heatmap or TileType.Scatter;
+        && TileKinds.Of(Tile.Type).Has(TileTraits.TopN);
 
     private int CategoryLimit => Grouping.Count > 1 ? MaxCells : MaxCategories;
 
@@ -449,7 +449,7 @@ public sealed class TileQueryBuilder
     private (IReadOnlyList<TileDimension> Grouping, IReadOnlyList<RuleNode> Conditions, bool CanDrill) ResolveDrill()
     {
         var grouping = Tile.Dimensions.Select(Normalize).ToList();
-        var drillable = grouping.Count > 0 && Tile.Type is not (TileType.Kpi or TileType.Histogram or TileType.Cohort) && TileValidator.NeedsDataset(Tile.Type);
+        var drillable = grouping.Count > 0 && TileKinds.Of(Tile.Type).Has(TileTraits.Drills);
         if (!drillable)
         {
             return _context.Drill.Count == 0 ? (grouping, [], false) : throw new PortalException("This tile cannot drill down.");

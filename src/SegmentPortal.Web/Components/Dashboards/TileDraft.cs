@@ -105,23 +105,6 @@ public sealed class TileDraft
 
     public int? SourceId { get; set; }
 
-    /// <summary>What each type needs: how many groupings it uses and whether it reads a dataset at all.</summary>
-    public static (int MinDimensions, int MaxDimensions, int MinMeasures, int MaxMeasures, bool UsesDataset) Shape(TileType type) => type switch
-    {
-        TileType.Kpi => (0, 0, 1, 1, true),
-        TileType.Bar or TileType.Line or TileType.Area => (1, 2, 1, 4, true),
-        TileType.Pie or TileType.Funnel => (1, 1, 1, 1, true),
-        TileType.Treemap => (1, 2, 1, 1, true),
-        TileType.Scatter => (1, 2, 2, 2, true),
-        TileType.Histogram => (1, 1, 0, 1, true),
-        TileType.Box => (0, 1, 1, 1, true),
-        TileType.Heatmap or TileType.Pivot => (2, 2, 1, 1, true),
-        TileType.Table => (0, 5, 0, 6, true),
-        TileType.CompareSegments => (0, 1, 1, 1, true),
-        TileType.Cohort => (0, 0, 0, 0, true),
-        _ => (0, 0, 0, 0, false),
-    };
-
     public static TileDraft From(TileDefinition tile) => new()
     {
         Id = tile.Id,
@@ -148,29 +131,29 @@ public sealed class TileDraft
 
     public TileDefinition ToDefinition()
     {
-        var shape = Shape(Type);
+        var kind = TileKinds.Of(Type);
         return new TileDefinition
         {
             Id = Id,
             Type = Type,
             Title = Title.Trim(),
-            DatasetId = shape.UsesDataset ? DatasetId : null,
-            SegmentId = shape.UsesDataset ? SegmentId : null,
-            Measures = Measures.Take(shape.MaxMeasures).Select(m => m.ToMeasure()).ToList(),
-            Dimensions = Dimensions.Take(shape.MaxDimensions).Where(d => d.Column.Length > 0).Select(d => d.ToDimension()).ToList(),
+            DatasetId = kind.ReadsDataset ? DatasetId : null,
+            SegmentId = kind.ReadsDataset ? SegmentId : null,
+            Measures = Measures.Take(kind.MaxMeasures).Select(m => m.ToMeasure()).ToList(),
+            Dimensions = Dimensions.Take(kind.MaxDimensions).Where(d => d.Column.Length > 0).Select(d => d.ToDimension()).ToList(),
             FilterJson = Filter.Root.Children.Count == 0 ? null : Filter.ToJson(),
             // Time runs left to right: a date grouping sorts by date, anything else by the user's choice.
             Sort = Dimensions.FirstOrDefault()?.Bucket is not null ? new TileSort(ByMeasure: false, 0, Descending: false) : new TileSort(SortByMeasure, 0, SortDescending),
             TopN = TopN,
             OtherBucket = OtherBucket,
-            Markdown = Type == TileType.Text ? Markdown : null,
-            SegmentIds = Type is TileType.CompareSegments or TileType.SegmentSize ? [.. SegmentIds] : [],
-            DateColumn = Type == TileType.Kpi ? DateColumn : null,
+            Markdown = kind.Source == TileSource.Markdown ? Markdown : null,
+            SegmentIds = kind.Segments != TileSegments.None ? [.. SegmentIds] : [],
+            DateColumn = kind.Has(TileTraits.ComparesPeriods) ? DateColumn : null,
             Period = Period,
             Stacked = Stacked,
             Horizontal = Horizontal,
             Donut = Donut,
-            SourceId = Type is TileType.RfmGrid or TileType.ClusterProfile ? SourceId : null,
+            SourceId = kind.Source is TileSource.RfmAnalysis or TileSource.ClusteringRun ? SourceId : null,
         };
     }
 
@@ -178,22 +161,26 @@ public sealed class TileDraft
     public void FitTo(TileType type)
     {
         Type = type;
-        var shape = Shape(type);
-        while (Measures.Count < shape.MinMeasures)
+        var kind = TileKinds.Of(type);
+        while (Measures.Count < kind.MinMeasures)
         {
             Measures.Add(new MeasureDraft());
         }
-        if (Measures.Count > shape.MaxMeasures)
+        if (Measures.Count > kind.MaxMeasures)
         {
-            Measures.RemoveRange(shape.MaxMeasures, Measures.Count - shape.MaxMeasures);
+            Measures.RemoveRange(kind.MaxMeasures, Measures.Count - kind.MaxMeasures);
         }
-        while (Dimensions.Count < shape.MinDimensions)
+        while (Dimensions.Count < kind.MinDimensions)
         {
             Dimensions.Add(new DimensionDraft());
         }
-        if (Dimensions.Count > shape.MaxDimensions)
+        if (Dimensions.Count > kind.MaxDimensions)
         {
-            Dimensions.RemoveRange(shape.MaxDimensions, Dimensions.Count - shape.MaxDimensions);
+            Dimensions.RemoveRange(kind.MaxDimensions, Dimensions.Count - kind.MaxDimensions);
+        }
+        if (Measures.Count + Dimensions.Count < kind.MinFields && Measures.Count < kind.MaxMeasures)
+        {
+            Measures.Add(new MeasureDraft());
         }
     }
 }

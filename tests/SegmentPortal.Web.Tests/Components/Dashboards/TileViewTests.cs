@@ -9,6 +9,7 @@ using Plotly.Blazor;
 using Plotly.Blazor.Interop;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Web.Components.Dashboards.Tiles;
+using SegmentPortal.Web.Components.Shared.Charts;
 using SegmentPortal.Web.Tests.Infrastructure;
 using static SegmentPortal.Web.Tests.Components.Dashboards.TileSamples;
 
@@ -127,7 +128,7 @@ public sealed class TileViewTests : PortalTestContext
 
         var figure = cut.Find($"[data-testid={testId}]");
         Assert.NotNull(figure.QuerySelector("#tile-chart-sales-2025"));
-        Assert.NotEmpty(cut.FindComponent<TileChart>().Instance.Figure.Traces);
+        Assert.NotEmpty(cut.FindComponent<Figure>().Instance.Drawn.Traces);
     }
 
     public static TheoryData<TileType, string> ChartTiles() => new()

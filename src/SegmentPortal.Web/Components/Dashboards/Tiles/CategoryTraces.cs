@@ -1,6 +1,7 @@
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
 using SegmentPortal.Core.Dashboards;
+using SegmentPortal.Web.Components.Shared.Charts;
 using BarMode = Plotly.Blazor.LayoutLib.BarModeEnum;
 using BarOrientation = Plotly.Blazor.Traces.BarLib.OrientationEnum;
 using ScatterMode = Plotly.Blazor.Traces.ScatterLib.ModeFlag;
@@ -10,12 +11,12 @@ namespace SegmentPortal.Web.Components.Dashboards.Tiles;
 /// <summary>Charts along categories or time: bar, line, area, compare segments, segment size.</summary>
 public static class CategoryTraces
 {
-    public static TileFigure Bar(TileDefinition tile, TileData data)
+    public static ChartFigure Bar(TileDefinition tile, TileData data)
     {
         var grid = CategorySeries.From(tile, data);
         var labels = TileTraces.Objects(grid.Categories.Select(c => TileRows.Label(tile, 0, c)));
         var horizontal = tile.Horizontal;
-        return new TileFigure
+        return new ChartFigure
         {
             Traces = grid.Series.Select((s, i) => (ITrace)new Bar
             {
@@ -37,11 +38,11 @@ public static class CategoryTraces
         };
     }
 
-    public static TileFigure Line(TileDefinition tile, TileData data, bool area)
+    public static ChartFigure Line(TileDefinition tile, TileData data, bool area)
     {
         var grid = CategorySeries.From(tile, data);
         var labels = TileTraces.Objects(grid.Categories.Select(c => TileRows.Label(tile, 0, c)));
-        return new TileFigure
+        return new ChartFigure
         {
             Traces = grid.Series.Select((s, i) => (ITrace)new Scatter
             {
@@ -69,17 +70,17 @@ public static class CategoryTraces
     /// One bar per segment (the last dimension): for each value of dimension 0 when there are two dimensions, else
     /// for each measure.
     /// </summary>
-    public static TileFigure CompareSegments(TileDefinition tile, TileData data)
+    public static ChartFigure CompareSegments(TileDefinition tile, TileData data)
     {
         if (data.Dimensions.Count != 1)
         {
             var bars = Bar(tile with { Stacked = false }, data);
-            return new TileFigure { Traces = bars.Traces, ShowLegend = true, ConfigureLayout = bars.ConfigureLayout, Marks = bars.Marks };
+            return new ChartFigure { Traces = bars.Traces, ShowLegend = true, ConfigureLayout = bars.ConfigureLayout, Marks = bars.Marks };
         }
 
         var measures = TileTraces.Objects(data.Measures);
         var segments = data.Rows;
-        return new TileFigure
+        return new ChartFigure
         {
             Traces = segments.Select((row, i) => (ITrace)new Bar
             {
@@ -101,10 +102,10 @@ public static class CategoryTraces
     }
 
     /// <summary>A segment's size at each refresh: a line from zero, so growth is not exaggerated.</summary>
-    public static TileFigure SegmentSize(TileDefinition tile, TileData data)
+    public static ChartFigure SegmentSize(TileDefinition tile, TileData data)
     {
         var line = Line(tile, data, area: false);
-        return new TileFigure
+        return new ChartFigure
         {
             Traces = line.Traces,
             ShowLegend = line.ShowLegend,

@@ -12,7 +12,7 @@ public static class DistributionTraces
     public const int WebGlFrom = 2000;
 
     /// <summary>A point per row: x = measure 0, y = measure 1, a colour per value of dimension 1.</summary>
-    public static TileFigure Scatter(TileDefinition tile, TileData data)
+    public static ChartFigure Scatter(TileDefinition tile, TileData data)
     {
         if (data.Measures.Count < 2)
         {
@@ -31,7 +31,7 @@ public static class DistributionTraces
         var webGl = data.Rows.Count > WebGlFrom;
         var hover = $"%{{text}}<br>{PlotlyText.Text(data.Measures[0])}: %{{x:{TileFormat.D3Number}}}<br>{PlotlyText.Text(data.Measures[1])}: %{{y:{TileFormat.D3Number}}}<extra>%{{fullData.name}}</extra>";
 
-        return new TileFigure
+        return new ChartFigure
         {
             Traces = groups.Select((g, i) =>
             {
@@ -66,7 +66,7 @@ public static class DistributionTraces
     }
 
     /// <summary>Bars over the bins: each starts at its row's dimension 0 and is one bin wide.</summary>
-    public static TileFigure Histogram(TileDefinition tile, TileData data)
+    public static ChartFigure Histogram(TileDefinition tile, TileData data)
     {
         var starts = data.Rows.Select(r => TileFormat.ToDouble(TileRows.Dimension(r, 0))).ToList();
         if (starts.Count == 0 || starts.Any(s => s is null))
@@ -77,7 +77,7 @@ public static class DistributionTraces
 
         var width = BinWidth(tile, starts.Select(s => s!.Value).ToList());
         var measure = data.Measures.FirstOrDefault() ?? "Count";
-        return new TileFigure
+        return new ChartFigure
         {
             Traces =
             [
@@ -117,7 +117,7 @@ public static class DistributionTraces
     }
 
     /// <summary>A box per category from <see cref="TileData.Boxes"/> (min, lower quartile, median, upper quartile, max).</summary>
-    public static TileFigure Box(TileDefinition tile, TileData data)
+    public static ChartFigure Box(TileDefinition tile, TileData data)
     {
         var boxes = data.Boxes ?? [];
         var shown = new List<(int Index, string Label, double?[] Stats)>();
@@ -134,7 +134,7 @@ public static class DistributionTraces
             shown.Add((i, label, stats));
         }
 
-        return new TileFigure
+        return new ChartFigure
         {
             Traces = shown.Select((b, n) => (ITrace)new Box
             {

@@ -13,7 +13,7 @@ public static class GridTraces
     public const int CellTextUpTo = 150;
 
     /// <summary>Rows are dimension 0, columns dimension 1 (or the measure when there is none), colour is measure 0.</summary>
-    public static TileFigure Heatmap(TileDefinition tile, TileData data, bool dark)
+    public static ChartFigure Heatmap(TileDefinition tile, TileData data, bool dark)
     {
         var cells = Cells.From(data, TileRows.Distinct(data, 0), data.Dimensions.Count >= 2 ? TileRows.Distinct(data, 1) : [null]);
         var rowLabels = cells.Rows.Select(r => TileRows.Label(tile, 0, r)).ToList();
@@ -22,7 +22,7 @@ public static class GridTraces
             : [data.Measures.FirstOrDefault() ?? ""];
         var measure = data.Measures.FirstOrDefault() ?? "";
         var text = cells.Map(v => TileFormat.Number(v));
-        return new TileFigure
+        return new ChartFigure
         {
             Traces =
             [
@@ -47,7 +47,7 @@ public static class GridTraces
     }
 
     /// <summary>Cohorts (first-order month) down, months since the first order across, the share still ordering as colour and text.</summary>
-    public static TileFigure Cohort(TileDefinition tile, TileData data, bool dark)
+    public static ChartFigure Cohort(TileDefinition tile, TileData data, bool dark)
     {
         if (data.Dimensions.Count < 2)
         {
@@ -80,7 +80,7 @@ public static class GridTraces
             .Where(v => v is not null).Select(v => v!.Value).ToList();
         var top = later.Count > 0 && later.Max() > 0 ? later.Max() : 1;
 
-        return new TileFigure
+        return new ChartFigure
         {
             Traces =
             [
@@ -108,7 +108,7 @@ public static class GridTraces
     }
 
     /// <summary>The R × F grid of an RFM analysis: customers per pair of scores, 1 to 5.</summary>
-    public static TileFigure RfmGrid(TileDefinition tile, TileData data, bool dark)
+    public static ChartFigure RfmGrid(TileDefinition tile, TileData data, bool dark)
     {
         if (data.Dimensions.Count < 2)
         {
@@ -146,7 +146,7 @@ public static class GridTraces
             return (object)string.Join("\n", lines);
         }).ToList()).ToList();
 
-        return new TileFigure
+        return new ChartFigure
         {
             Traces =
             [

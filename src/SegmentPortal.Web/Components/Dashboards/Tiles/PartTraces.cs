@@ -1,16 +1,17 @@
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
 using SegmentPortal.Core.Dashboards;
+using SegmentPortal.Web.Components.Shared.Charts;
 
 namespace SegmentPortal.Web.Components.Dashboards.Tiles;
 
 /// <summary>Charts of parts of a whole: pie (or donut), funnel, treemap.</summary>
 public static class PartTraces
 {
-    public static TileFigure Pie(TileDefinition tile, TileData data)
+    public static ChartFigure Pie(TileDefinition tile, TileData data)
     {
         var (categories, values) = Totals(tile, data);
-        return new TileFigure
+        return new ChartFigure
         {
             Traces =
             [
@@ -36,10 +37,10 @@ public static class PartTraces
         };
     }
 
-    public static TileFigure Funnel(TileDefinition tile, TileData data)
+    public static ChartFigure Funnel(TileDefinition tile, TileData data)
     {
         var (categories, values) = Totals(tile, data);
-        return new TileFigure
+        return new ChartFigure
         {
             Traces =
             [
@@ -63,7 +64,7 @@ public static class PartTraces
     }
 
     /// <summary>Boxes sized by measure 0 for dimension 0's values, nested by dimension 1 when there is one.</summary>
-    public static TileFigure Treemap(TileDefinition tile, TileData data)
+    public static ChartFigure Treemap(TileDefinition tile, TileData data)
     {
         var nodes = new List<(string Id, string Label, string Parent, double Value, IReadOnlyDictionary<string, object?> Mark)>();
         if (data.Dimensions.Count >= 2)
@@ -85,7 +86,7 @@ public static class PartTraces
                 ($"n{i}", TileRows.Label(tile, 0, TileRows.Dimension(r, 0)), "", Size(data, r), (IReadOnlyDictionary<string, object?>)TileRows.Values(data, r, 1))));
         }
 
-        return new TileFigure
+        return new ChartFigure
         {
             Traces =
             [

@@ -1,13 +1,14 @@
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
 using SegmentPortal.Core.Dashboards;
+using SegmentPortal.Web.Components.Shared.Charts;
 
 namespace SegmentPortal.Web.Components.Dashboards.Tiles;
 
 /// <summary>Cluster profiles: a radar of each cluster's averages, or grouped bars with fewer than three features.</summary>
 public static class ProfileTraces
 {
-    public static TileFigure ClusterProfile(TileDefinition tile, TileData data)
+    public static ChartFigure ClusterProfile(TileDefinition tile, TileData data)
     {
         var clusters = data.Rows;
         var features = data.Measures;
@@ -25,7 +26,7 @@ public static class ProfileTraces
         var theta = TileTraces.Objects(features.Append(features[0]));
         var closed = Enumerable.Range(0, features.Count + 1).Select(i => i % features.Count).ToList();
 
-        return new TileFigure
+        return new ChartFigure
         {
             Traces = clusters.Select((row, c) => (ITrace)new ScatterPolar
             {

@@ -27,32 +27,18 @@ namespace SegmentPortal.Web.Components.Dashboards.Tiles;
 /// </summary>
 public static class TileTraces
 {
-    /// <summary>The figure for a chart tile; <see cref="TileFigure.Empty"/> for tiles that are not charts.</summary>
+    /// <summary>The figure for a chart tile; <see cref="ChartFigure.Empty"/> for tiles that are not charts.</summary>
     /// <remarks>
     /// Text from the data (labels, series names, titles) reaches Plotly escaped (<see cref="PlotlyText"/>); clicks
     /// still map back to the raw values.
     /// </remarks>
-    public static TileFigure For(TileDefinition tile, TileData data, bool dark) => AsText(Draw(Shown(tile, data), data, dark));
-
-    private static TileFigure AsText(TileFigure figure) => new()
-    {
-        Traces = PlotlyText.Escape(figure.Traces),
-        ShowLegend = figure.ShowLegend,
-        Marks = figure.Marks,
-        ConfigureLayout = figure.ConfigureLayout is { } configure ? layout => PlotlyText.Escape(Configured(layout, configure)) : null,
-    };
-
-    private static Plotly.Blazor.Layout Configured(Plotly.Blazor.Layout layout, Action<Plotly.Blazor.Layout> configure)
-    {
-        configure(layout);
-        return layout;
-    }
+    public static ChartFigure For(TileDefinition tile, TileData data, bool dark) => Draw(Shown(tile, data), data, dark).AsText();
 
     /// <summary>The tile as its data was grouped: after a drill the first grouping is the finer level (weeks of a month…).</summary>
     public static TileDefinition Shown(TileDefinition tile, TileData data) =>
         data.Grouping.Count == tile.Dimensions.Count && data.Grouping.Count > 0 ? tile with { Dimensions = data.Grouping } : tile;
 
-    private static TileFigure Draw(TileDefinition tile, TileData data, bool dark) => tile.Type switch
+    private static ChartFigure Draw(TileDefinition tile, TileData data, bool dark) => tile.Type switch
     {
         TileType.Bar => CategoryTraces.Bar(tile, data),
         TileType.Line => CategoryTraces.Line(tile, data, area: false),
@@ -69,7 +55,7 @@ public static class TileTraces
         TileType.Cohort => GridTraces.Cohort(tile, data, dark),
         TileType.RfmGrid => GridTraces.RfmGrid(tile, data, dark),
         TileType.ClusterProfile => ProfileTraces.ClusterProfile(tile, data),
-        _ => TileFigure.Empty,
+        _ => ChartFigure.Empty,
     };
 
     /// <summary>Whether the tile is drawn as a Plotly chart (and so can be exported as an image).</summary>
