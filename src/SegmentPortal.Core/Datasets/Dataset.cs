@@ -78,6 +78,12 @@ public class Dataset
     public DateTimeOffset RefreshedAt { get; set; }
 
     public List<DatasetColumn> Columns { get; set; } = [];
+
+    /// <summary>
+    /// The customer key: the column with the Customer ID role, unless it is left out; null when the dataset has none.
+    /// Computed from <see cref="Columns"/> (load them with the dataset), never stored.
+    /// </summary>
+    public DatasetColumn? CustomerKey => Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded);
 }
 
 public enum ColumnType
