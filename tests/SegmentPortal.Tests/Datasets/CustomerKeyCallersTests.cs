@@ -86,6 +86,29 @@ public sealed class LinkedFromCustomersFixture : IAsyncLifetime
         return result.Rows.Select(r => Convert.ToInt64(r[0], CultureInfo.InvariantCulture)).ToList();
     }
 
+    /// <summary>The order count and total spent the clustering page offers for the customers.</summary>
+    public async Task<IReadOnlyList<FeatureOption>> OrderFeaturesAsync()
+    {
+        var options = await Harness.WithAsync<ClusteringService, IReadOnlyList<FeatureOption>>(s => s.FeaturesAsync(CustomerData.Id, TestContext.Current.CancellationToken));
+        return options.Where(o => o.Feature.Measure is CustomerMeasure.OrderCount or CustomerMeasure.TotalAmount).ToList();
+    }
+
+    private Task<int>? _run;
+
+    /// <summary>One completed clustering of the customers on their order facts, made on first use.</summary>
+    public Task<int> ClusteringRunAsync() => _run ??= RunAsync();
+
+    private async Task<int> RunAsync()
+    {
+        var features = await OrderFeaturesAsync();
+        var runId = await Harness.WithAsync<ClusteringService, int>(s => s.StartAsync(new ClusteringRequest
+        {
+            Name = "Buyers", DatasetId = CustomerData.Id, Features = features.Select(o => o.Feature).ToList(), K = 2, Seed = 3,
+        }, TestContext.Current.CancellationToken));
+        Assert.Equal(JobStatus.Succeeded, (await FinishedAsync(ClusteringService.JobKey(runId))).Status);
+        return runId;
+    }
+
     /// <summary>Waits for the latest job under <paramref name="key"/>, which must already be queued, to finish.</summary>
     public async Task<JobSnapshot> FinishedAsync(string key)
     {
@@ -159,24 +182,31 @@ public sealed class CustomerKeyCallersTests(LinkedFromCustomersFixture f) : ICla
     }
 
     [Fact]
-    public async Task A_clustering_run_reads_the_linked_orders_carries_their_data_rules_and_is_placed_again_when_they_are_refreshed()
+    public async Task Clustering_offers_the_facts_of_the_orders_linked_by_the_key()
     {
-        var options = await f.Harness.WithAsync<ClusteringService, IReadOnlyList<FeatureOption>>(s => s.FeaturesAsync(f.CustomerData.Id, Ct));
-        var features = options.Where(o => o.Feature.Measure is CustomerMeasure.OrderCount or CustomerMeasure.TotalAmount).ToList();
+        var features = await f.OrderFeaturesAsync();
+
         Assert.Equal(2, features.Count);
         Assert.All(features, o => Assert.Equal($"Orders ({f.OrderData.Name})", o.Group));
+    }
 
-        var runId = await f.Harness.WithAsync<ClusteringService, int>(s => s.StartAsync(new ClusteringRequest
-        {
-            Name = "Buyers", DatasetId = f.CustomerData.Id, Features = features.Select(o => o.Feature).ToList(), K = 2, Seed = 3,
-        }, Ct));
-        Assert.Equal(JobStatus.Succeeded, (await f.FinishedAsync(ClusteringService.JobKey(runId))).Status);
+    [Fact]
+    public async Task A_clustering_run_on_the_customers_carries_the_data_rules_of_the_orders_linked_by_the_key()
+    {
+        var runId = await f.ClusteringRunAsync();
 
         var inputs = await f.Harness.WithAsync<CustomerAttributeStore, IReadOnlyCollection<int>>(s => s.InputsAsync(AttributeSetKind.Clustering, runId, f.CustomerData.Id, Ct));
         Assert.Equal(new[] { f.CustomerData.Id, f.OrderData.Id }.Order(), inputs.Order());
+    }
+
+    [Fact]
+    public async Task A_refresh_of_the_orders_linked_from_the_customers_places_their_clusters_again()
+    {
+        var runId = await f.ClusteringRunAsync();
 
         var user = await f.Harness.CurrentUser.GetPrincipalAsync();
         await f.Harness.WithAsync<ClusteringService>(s => s.DatasetRefreshedAsync(f.OrderData.Id, user, Ct));
+
         Assert.Equal(JobStatus.Succeeded, (await f.FinishedAsync($"clustering-assign:{runId}")).Status);
     }
 }
