@@ -134,8 +134,8 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
 
     /// <summary>
     /// The attribute fields a dataset can use: sets written for it, or for a dataset related to it by the customer key
-    /// (<see cref="DatasetRelations.RelatedByCustomerKeyAsync"/>), whose input datasets (<see cref="InputsAsync(AttributeSetKind, int, int, CancellationToken)"/>)
-    /// <paramref name="readable"/> allows.
+    /// (<see cref="DatasetRelations.RelatedByCustomerKeyAsync"/>), whose input datasets
+    /// (<see cref="InputsAsync(AttributeSetKind, int, int, CancellationToken)"/>) <paramref name="readable"/> allows.
     /// </summary>
     public async Task<IReadOnlyList<QueryField>> FieldsForAsync(Dataset dataset, Func<IReadOnlyCollection<int>, Task<bool>> readable, CancellationToken cancellationToken = default)
     {
@@ -166,7 +166,8 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
     /// <summary>
     /// Every dataset an analysis's values were computed from, so its results and fields carry the data rules of each:
     /// the analysed dataset; for a clustering run whose features (or segment) read orders, every dataset related to its
-    /// customers by the customer key (where its order facts may have come from); and the inputs of any analysis field (RFM values, another run's clusters) it used as a feature.
+    /// customers by the customer key (where its order facts may have come from); and the inputs of any analysis field
+    /// (RFM values, another run's clusters) it used as a feature.
     /// </summary>
     public async Task<IReadOnlyCollection<int>> InputsAsync(AttributeSetKind kind, int sourceId, int datasetId, CancellationToken cancellationToken = default)
     {

@@ -140,7 +140,11 @@ public class DatasetColumn
     public bool IsExcluded { get; set; }
 }
 
-/// <summary>orders.customer_id → customers.id: lets features use customer attributes with order facts.</summary>
+/// <summary>
+/// orders.customer_id → customers.id: lets features use customer attributes with order facts. Which links relate two
+/// datasets by the customer key (and so count for facts, analysis fields and refreshes):
+/// <see cref="DatasetRelations.RelatedByCustomerKeyAsync"/>.
+/// </summary>
 public class DatasetRelationship
 {
     public int Id { get; set; }
