@@ -133,23 +133,18 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
     }
 
     /// <summary>
-    /// The attribute fields a dataset can use: sets written for it, or for a dataset related to it through its Customer
-    /// ID column, whose input datasets (<see cref="InputsAsync(AttributeSetKind, int, int, CancellationToken)"/>)
-    /// <paramref name="readable"/> allows.
+    /// The attribute fields a dataset can use: sets written for it, or for a dataset related to it by the customer key
+    /// (<see cref="DatasetRelations.RelatedByCustomerKeyAsync"/>), whose input datasets
+    /// (<see cref="InputsAsync(AttributeSetKind, int, int, CancellationToken)"/>) <paramref name="readable"/> allows.
     /// </summary>
     public async Task<IReadOnlyList<QueryField>> FieldsForAsync(Dataset dataset, Func<IReadOnlyCollection<int>, Task<bool>> readable, CancellationToken cancellationToken = default)
     {
-        var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded);
-        if (key is null)
+        if (dataset.CustomerKey is null)
         {
             return [];
         }
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var related = await db.DatasetRelationships.AsNoTracking()
-            .Where(r => (r.FromDatasetId == dataset.Id && r.FromColumn == key.Name) || (r.ToDatasetId == dataset.Id && r.ToColumn == key.Name))
-            .Select(r => r.FromDatasetId == dataset.Id ? r.ToDatasetId : r.FromDatasetId)
-            .ToListAsync(cancellationToken);
-        related.Add(dataset.Id);
+        var related = (await DatasetRelations.RelatedByCustomerKeyAsync(db, dataset.Id, cancellationToken)).Select(r => r.DatasetId).Append(dataset.Id).ToList();
         var sets = await db.CustomerAttributeSets.AsNoTracking().Where(s => related.Contains(s.DatasetId))
             .OrderBy(s => s.Kind).ThenBy(s => s.Name).ToListAsync(cancellationToken);
         var fields = new List<QueryField>();
@@ -170,8 +165,9 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
 
     /// <summary>
     /// Every dataset an analysis's values were computed from, so its results and fields carry the data rules of each:
-    /// the analysed dataset; for a clustering run whose features (or segment) read orders, the order datasets related
-    /// to its customers; and the inputs of any analysis field (RFM values, another run's clusters) it used as a feature.
+    /// the analysed dataset; for a clustering run whose features (or segment) read orders, every dataset related to its
+    /// customers by the customer key (where its order facts may have come from); and the inputs of any analysis field
+    /// (RFM values, another run's clusters) it used as a feature.
     /// </summary>
     public async Task<IReadOnlyCollection<int>> InputsAsync(AttributeSetKind kind, int sourceId, int datasetId, CancellationToken cancellationToken = default)
     {
@@ -193,8 +189,7 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
         // Order measures (and a segment's order facts) come from whichever related orders the runner could read: all count.
         if (request.SegmentId is not null || request.Features.Any(f => f.Source == Clustering.FeatureSource.Orders))
         {
-            inputs.UnionWith(await db.DatasetRelationships.AsNoTracking().Where(r => r.ToDatasetId == run.DatasetId)
-                .Select(r => r.FromDatasetId).ToListAsync(cancellationToken));
+            inputs.UnionWith((await DatasetRelations.RelatedByCustomerKeyAsync(db, run.DatasetId, cancellationToken)).Select(r => r.DatasetId));
         }
         var fields = request.Features.Where(f => f.Source == Clustering.FeatureSource.Field).Select(f => f.Field!).ToHashSet();
         if (fields.Count > 0)

@@ -78,6 +78,12 @@ public class Dataset
     public DateTimeOffset RefreshedAt { get; set; }
 
     public List<DatasetColumn> Columns { get; set; } = [];
+
+    /// <summary>
+    /// The customer key: the column with the Customer ID role, unless it is left out; null when the dataset has none.
+    /// Computed from <see cref="Columns"/> (load them with the dataset), never stored.
+    /// </summary>
+    public DatasetColumn? CustomerKey => Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded);
 }
 
 public enum ColumnType
@@ -134,7 +140,11 @@ public class DatasetColumn
     public bool IsExcluded { get; set; }
 }
 
-/// <summary>orders.customer_id → customers.id: lets features use customer attributes with order facts.</summary>
+/// <summary>
+/// orders.customer_id → customers.id: lets features use customer attributes with order facts. Which links relate two
+/// datasets by the customer key (and so count for facts, analysis fields and refreshes):
+/// <see cref="DatasetRelations.RelatedByCustomerKeyAsync"/>.
+/// </summary>
 public class DatasetRelationship
 {
     public int Id { get; set; }

@@ -172,31 +172,36 @@ public sealed class PermissionPolicy(
 
     /// <summary>
     /// Where a dataset's customer facts come from: the dataset itself when it is a transaction log (Customer ID, date and
-    /// amount roles), otherwise a readable dataset related to its Customer ID column that has a date.
+    /// amount roles), otherwise a readable dataset related to it by the customer key
+    /// (<see cref="DatasetRelations.RelatedByCustomerKeyAsync"/>) that has a date, transaction logs first.
     /// </summary>
     public async Task<FactSource?> FactSourceAsync(Dataset dataset, CancellationToken cancellationToken) =>
         await FactSourceAsync(dataset, await SubjectAsync(await currentUser.GetPrincipalAsync(), cancellationToken), cancellationToken);
 
     private async Task<FactSource?> FactSourceAsync(Dataset dataset, Subject subject, CancellationToken cancellationToken)
     {
-        // A transaction log (customer, date and amount) is its own source; a customer list with a date (e.g. signup) is not.
-        if (dataset.Kind == DatasetKind.Transactions && FromOrders(await DescribeOwnAsync(dataset, subject, cancellationToken), customerKey: null) is { } own)
+        // A transaction log (customer, date and amount) is its own source, or has none when the user cannot see its key
+        // or date: the customer list it is related to is not its orders. A customer list with a date (e.g. signup) is not a source.
+        if (dataset.Kind == DatasetKind.Transactions)
         {
-            return own;
+            return FromOrders(await DescribeOwnAsync(dataset, subject, cancellationToken), customerKey: null);
         }
-        var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded);
-        if (key is null)
+        IReadOnlyList<CustomerKeyRelation> relations;
+        await using (var db = await dbFactory.CreateAsync(cancellationToken))
         {
-            return null;
+            relations = await DatasetRelations.RelatedByCustomerKeyAsync(db, dataset.Id, cancellationToken);
         }
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var relations = await db.DatasetRelationships.AsNoTracking()
-            .Where(r => r.ToDatasetId == dataset.Id && r.ToColumn == key.Name)
-            .ToListAsync(cancellationToken);
+        var candidates = new List<(Dataset Orders, string Key)>();
         foreach (var relation in relations)
         {
-            if (await access.FindReadableAsync(relation.FromDatasetId, cancellationToken) is { } orders
-                && FromOrders(await DescribeOwnAsync(orders, subject, cancellationToken), relation.FromColumn) is { } source)
+            if (await access.FindReadableAsync(relation.DatasetId, cancellationToken) is { } orders)
+            {
+                candidates.Add((orders, relation.CustomerKey));
+            }
+        }
+        foreach (var (orders, key) in candidates.OrderByDescending(c => c.Orders.Kind == DatasetKind.Transactions))
+        {
+            if (FromOrders(await DescribeOwnAsync(orders, subject, cancellationToken), key) is { } source)
             {
                 return source;
             }

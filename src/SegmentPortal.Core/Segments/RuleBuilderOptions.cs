@@ -29,7 +29,7 @@ public sealed class RuleBuilderService(DatasetAccess access, PermissionPolicy po
         var result = new List<DatasetSummary>();
         foreach (var dataset in (await catalog.ListAsync(cancellationToken)).Where(d => d.Status == DatasetStatus.Ready))
         {
-            if (await access.FindReadableAsync(dataset.Id, cancellationToken) is { } full && full.Columns.Any(c => c.Role == FieldRole.CustomerId && !c.IsExcluded))
+            if (await access.FindReadableAsync(dataset.Id, cancellationToken) is { CustomerKey: not null } full)
             {
                 result.Add(dataset);
             }

@@ -140,7 +140,7 @@ public sealed class SegmentService(
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
         var columns = await ColumnsAsync(dataset, cancellationToken);
-        var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded)?.Name
+        var key = dataset.CustomerKey?.Name
             ?? throw new PortalException($"{dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.");
         var sort = sortBy is not null && columns.Contains(sortBy) ? sortBy : key;
         var rows = await queries.RunAsync(new QuerySpec
@@ -283,7 +283,7 @@ public sealed class SegmentService(
     {
         var (segment, rule, _) = await GetAsync(id, cancellationToken);
         var dataset = await access.RequireReadableAsync(segment.DatasetId, cancellationToken);
-        var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded)?.Name
+        var key = dataset.CustomerKey?.Name
             ?? throw new PortalException($"{dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.");
         var members = await queries.RunAsync(new QuerySpec
         {

@@ -162,7 +162,7 @@ public sealed class ClusteringService(
         var result = new List<ClusteringInput>();
         foreach (var id in datasets)
         {
-            if (await access.FindReadableAsync(id, cancellationToken) is { } dataset && dataset.Columns.Any(c => c.Role == FieldRole.CustomerId && !c.IsExcluded))
+            if (await access.FindReadableAsync(id, cancellationToken) is { CustomerKey: not null } dataset)
             {
                 result.Add(new ClusteringInput(dataset.Id, dataset.Name));
             }
@@ -220,7 +220,7 @@ public sealed class ClusteringService(
                 }
             }
         }
-        var key = dataset.Columns.First(c => c.Role == FieldRole.CustomerId && !c.IsExcluded).Name;
+        var key = (dataset.CustomerKey ?? throw new PortalException($"{dataset.Name} has no Customer ID column.")).Name;
         foreach (var field in described.Fields.Where(f => f.Kind == FieldKind.Number && f.Name != key))
         {
             var skewed = field.Role is FieldRole.Amount or FieldRole.Measure && field.Type == ColumnType.Decimal;
@@ -680,12 +680,14 @@ public sealed class ClusteringService(
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    /// <summary>After a refresh of a clustered dataset (or of its orders), the saved models place the customers again.</summary>
+    /// <summary>
+    /// After a refresh of a clustered dataset (or of a dataset related to it by the customer key, such as its orders:
+    /// <see cref="DatasetRelations.RelatedByCustomerKeyAsync"/>), the saved models place the customers again.
+    /// </summary>
     public async Task DatasetRefreshedAsync(int datasetId, ClaimsPrincipal user, CancellationToken cancellationToken)
     {
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var related = await db.DatasetRelationships.AsNoTracking().Where(r => r.FromDatasetId == datasetId).Select(r => r.ToDatasetId).ToListAsync(cancellationToken);
-        related.Add(datasetId);
+        var related = (await DatasetRelations.RelatedByCustomerKeyAsync(db, datasetId, cancellationToken)).Select(r => r.DatasetId).Append(datasetId).ToList();
         var runs = await db.ClusteringRuns.AsNoTracking()
             .Where(r => related.Contains(r.DatasetId) && r.Status == ClusteringRunStatus.Completed && r.ModelPath != null)
             .Select(r => r.Id).ToListAsync(cancellationToken);
@@ -754,7 +756,7 @@ public sealed class ClusteringService(
     internal async Task<(IReadOnlyList<object> Keys, ClusteringData Data, ColumnType KeyType)> LoadAsync(ClusteringRequest request, CancellationToken cancellationToken)
     {
         var dataset = await access.RequireReadableAsync(request.DatasetId, cancellationToken);
-        var key = dataset.Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded)
+        var key = dataset.CustomerKey
             ?? throw new PortalException($"{dataset.Name} has no Customer ID column.");
         var fields = request.Features.Where(f => f.Source == FeatureSource.Field).Select(f => f.Field!).Distinct().ToList();
         var measures = request.Features.Select((f, i) => (f, i)).Where(x => x.f.Source == FeatureSource.Orders)

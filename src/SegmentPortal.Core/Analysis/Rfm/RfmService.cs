@@ -359,19 +359,26 @@ public sealed class RfmService(
             $"{description} (RFM of {view.Source.Name})", ["RFM"]), cancellationToken);
     }
 
-    /// <summary>A readable customer list whose Customer ID the transactions relate to.</summary>
+    /// <summary>
+    /// A readable dataset related to the transactions by the customer key (<see cref="DatasetRelations.RelatedByCustomerKeyAsync"/>),
+    /// customer lists first: there the RFM fields are joined on the key, so a group's segment selects its customers.
+    /// </summary>
     private async Task<int?> CustomerListAsync(int datasetId, CancellationToken cancellationToken)
     {
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var targets = await db.DatasetRelationships.AsNoTracking().Where(r => r.FromDatasetId == datasetId).Select(r => r.ToDatasetId).ToListAsync(cancellationToken);
-        foreach (var id in targets)
+        IReadOnlyList<CustomerKeyRelation> related;
+        await using (var db = await dbFactory.CreateAsync(cancellationToken))
         {
-            if (await access.FindReadableAsync(id, cancellationToken) is { } list && list.Columns.Any(c => c.Role == FieldRole.CustomerId && !c.IsExcluded))
+            related = await DatasetRelations.RelatedByCustomerKeyAsync(db, datasetId, cancellationToken);
+        }
+        var readable = new List<Dataset>();
+        foreach (var relation in related)
+        {
+            if (await access.FindReadableAsync(relation.DatasetId, cancellationToken) is { } list)
             {
-                return id;
+                readable.Add(list);
             }
         }
-        return null;
+        return readable.OrderByDescending(d => d.Kind == DatasetKind.Customers).FirstOrDefault()?.Id;
     }
 
     private async Task<RfmSource> RequireSourceAsync(int datasetId, CancellationToken cancellationToken)
