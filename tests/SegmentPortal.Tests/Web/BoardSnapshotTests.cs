@@ -64,6 +64,28 @@ public sealed class BoardSnapshotTests
     }
 
     [Fact]
+    public async Task A_board_whose_chart_never_draws_gives_up_after_the_timeout_with_a_message()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        try
+        {
+            await using var portal = new PortalFactory(settings: new Dictionary<string, string?> { ["Export:TimeoutSeconds"] = "3" });
+            await using var factory = StartOnAPort(portal, new HoldPlotly(new TaskCompletionSource(), release));
+            var (adminId, boardId) = await BoardWithABarChartAsync(factory.Services);
+            var snapshots = factory.Services.GetRequiredService<BoardSnapshots>();
+
+            var error = await Assert.ThrowsAsync<SegmentPortal.Core.PortalException>(() => snapshots.RenderAsync(boardId, adminId, SnapshotFormat.Png, Ct));
+
+            Assert.Equal("The board took longer than 3 seconds to load for the export. Try again, or export tiles one by one.", error.Message);
+            Assert.True(snapshots.Browser!.IsConnected); // the browser stays for the next export
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+    }
+
+    [Fact]
     public async Task Exports_share_one_browser_and_start_it_again_once_it_has_gone()
     {
         await using var portal = new PortalFactory();
