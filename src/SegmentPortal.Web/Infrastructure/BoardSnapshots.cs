@@ -1,17 +1,15 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Net.WebSockets;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+using Microsoft.Playwright;
 using SegmentPortal.Core;
 
 namespace SegmentPortal.Web.Infrastructure;
 
+/// <summary>Settings of whole-board exports (section <c>Export</c>).</summary>
 public sealed class ExportOptions
 {
     /// <summary>The Chromium (or Chrome) the server renders boards with; the first of these that exists is used.</summary>
@@ -19,6 +17,13 @@ public sealed class ExportOptions
 
     /// <summary>How long a board may take to load all its tiles before the export gives up.</summary>
     public int TimeoutSeconds { get; set; } = 90;
+
+    /// <summary>
+    /// Runs Chromium without its sandbox even though the portal does not run as root (for a host where the sandbox
+    /// cannot start, such as a container without user namespaces). As root the sandbox is always off: Chromium refuses
+    /// to start as root with it.
+    /// </summary>
+    public bool NoSandbox { get; set; }
 }
 
 /// <summary>
@@ -45,67 +50,192 @@ public sealed class PrintTickets(TimeProvider clock)
         _tickets.TryRemove(ticket, out var entry) && entry.Expires >= clock.GetUtcNow() ? (entry.UserId, entry.DashboardId) : null;
 }
 
+/// <summary>What a whole-board export produces.</summary>
 public enum SnapshotFormat
 {
     Pdf,
     Png,
 }
 
+
 /// <summary>
-/// Renders a whole board to PDF or PNG in headless Chromium on the server, driven over the DevTools protocol: the
-/// browser signs in with a one-time ticket as the user, opens the board, waits until every tile has loaded, then
-/// prints or captures it. Where no Chromium is installed it says so.
+/// Renders a whole board to PDF or PNG in headless Chromium on the server, driven through Playwright: a fresh browser
+/// context signs in with a one-time ticket as the user, opens the board, waits until the board says every tile has
+/// loaded (data or error) and every chart on it is drawn, then prints or captures it. One Chromium serves the process:
+/// started on the first export, started again when it has gone away (crashed or killed), closed with the app. Its
+/// sandbox stays on unless the portal runs as root or <see cref="ExportOptions.NoSandbox"/> says otherwise. Where no
+/// Chromium is installed the export says so.
 /// </summary>
 public sealed class BoardSnapshots(IOptions<ExportOptions> options, PrintTickets tickets, IServer server, ILogger<BoardSnapshots> logger)
+    : IAsyncDisposable, IDisposable
 {
+    /// <summary>
+    /// The state an export waits for: the board marked ready (the page sets <c>data-board-ready</c> once every tile's
+    /// load has ended) and, since Plotly draws after the data has arrived, a drawing in every chart on it.
+    /// </summary>
+    internal const string BoardDrawn = """
+        () => {
+            const board = document.querySelector('[data-board-ready="true"]');
+            return board !== null && Array.from(board.querySelectorAll('.figure')).every(f => f.querySelector('.main-svg') !== null);
+        }
+        """;
+
+    /// <summary>The board's width in the export's browser, in CSS pixels; PNGs are this wide.</summary>
+    internal const int BoardWidth = 1400;
+
+    /// <summary>A PDF page's margin: 0.3 inch.</summary>
+    private const double MarginPixels = 0.3 * 96;
+
+    private const double PageWidth = BoardWidth + 2 * MarginPixels;
+
+    /// <summary>Transitions and animations end at once, so nothing is captured half faded in.</summary>
+    private const string StillStyle = "*, *::before, *::after { transition: none !important; animation: none !important; }";
+
+    private readonly SemaphoreSlim _launch = new(1, 1);
+    private IPlaywright? _playwright;
+    private IBrowser? _browser;
+    private bool _disposed;
+
     public string? ChromiumPath => options.Value.ChromiumPaths.FirstOrDefault(File.Exists);
+
+    /// <summary>The Chromium exports use now; null before the first export.</summary>
+    internal IBrowser? Browser => _browser;
+
+    /// <summary>
+    /// Whether Chromium runs without its sandbox: always as root (Chromium refuses to start as root with it), otherwise
+    /// only when the administrator turns it off.
+    /// </summary>
+    internal static bool WithoutSandbox(bool runsAsRoot, bool noSandboxSetting) => runsAsRoot || noSandboxSetting;
+
+    /// <summary>Whether this process runs as root (effective user id 0); never on Windows.</summary>
+    internal static bool RunsAsRoot() => !OperatingSystem.IsWindows() && GetEffectiveUserId() == 0;
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEffectiveUserId();
 
     public async Task<byte[]> RenderAsync(int dashboardId, string userId, SnapshotFormat format, CancellationToken cancellationToken)
     {
         var chromium = ChromiumPath ?? throw new PortalException(
             "Exporting a whole board needs Chromium on the server, and none is installed. Ask your administrator to install it (Debian: apt-get install chromium); tile exports still work.");
+        var timeout = (float)TimeSpan.FromSeconds(options.Value.TimeoutSeconds).TotalMilliseconds;
+        var browser = await BrowserAsync(chromium, timeout, cancellationToken);
         var url = $"{BaseAddress()}/print/{tickets.Issue(userId, dashboardId)}";
-        var profile = Directory.CreateTempSubdirectory("segmentportal-print-");
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(options.Value.TimeoutSeconds));
-        using var process = Process.Start(new ProcessStartInfo(chromium)
-        {
-            ArgumentList =
-            {
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars",
-                "--remote-debugging-port=0", $"--user-data-dir={profile.FullName}", "--window-size=1400,1000", "about:blank",
-            },
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-        }) ?? throw new PortalException("The server could not start Chromium to export the board.");
+        IBrowserContext? context = null;
         try
         {
-            using var devTools = await DevToolsSession.ConnectAsync(profile.FullName, timeout.Token);
-            return await devTools.SnapshotAsync(url, format, timeout.Token);
+            context = await browser.NewContextAsync(new BrowserNewContextOptions
+            {
+                ViewportSize = new ViewportSize { Width = BoardWidth, Height = 1000 },
+                DeviceScaleFactor = 1,
+            });
+            context.SetDefaultTimeout(timeout);
+            context.SetDefaultNavigationTimeout(timeout);
+            var closing = context;
+            using var cancel = cancellationToken.Register(() => _ = closing.CloseAsync());
+            var page = await context.NewPageAsync();
+            // Print styles hide the app's bar and menu for the PNG as they do for the PDF.
+            await page.EmulateMediaAsync(new PageEmulateMediaOptions { Media = Media.Print });
+            await page.GotoAsync(url);
+            await page.AddStyleTagAsync(new PageAddStyleTagOptions { Content = StillStyle });
+            await page.WaitForFunctionAsync(BoardDrawn);
+            return format == SnapshotFormat.Pdf
+                ? await page.PdfAsync(new PagePdfOptions
+                {
+                    // The board is printed as wide as it was laid out and its charts drawn (they do not redraw for
+                    // print): paper of landscape Letter's proportions, scaled to the board's width plus the margins.
+                    Width = Css(PageWidth),
+                    Height = Css(PageWidth * 8.5 / 11),
+                    PrintBackground = true,
+                    Margin = new Margin { Top = Css(MarginPixels), Bottom = Css(MarginPixels), Left = Css(MarginPixels), Right = Css(MarginPixels) },
+                })
+                : await page.ScreenshotAsync(new PageScreenshotOptions { FullPage = true, Type = ScreenshotType.Png, Animations = ScreenshotAnimations.Disabled });
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (PlaywrightException ex) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException("The board export was cancelled.", ex, cancellationToken);
+        }
+        catch (TimeoutException)
         {
             throw new PortalException($"The board took longer than {options.Value.TimeoutSeconds} seconds to load for the export. Try again, or export tiles one by one.");
         }
+        catch (PlaywrightException ex)
+        {
+            logger.LogWarning(ex, "The export browser failed on board {DashboardId}", dashboardId);
+            throw new PortalException(browser.IsConnected
+                ? "The export browser could not render the board. Try again, or export tiles one by one."
+                : "The export browser stopped while rendering the board. Try again.");
+        }
         finally
         {
+            if (context is not null)
+            {
+                await CloseQuietlyAsync(() => context.CloseAsync());
+            }
+        }
+    }
+
+    private static string Css(double pixels) => FormattableString.Invariant($"{pixels:0.#}px");
+
+    /// <summary>The running Chromium, started (again) when there is none or the last one has gone away.</summary>
+    private async Task<IBrowser> BrowserAsync(string chromium, float timeout, CancellationToken cancellationToken)
+    {
+        await _launch.WaitAsync(cancellationToken);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_browser is { IsConnected: true } running)
+            {
+                return running;
+            }
+            if (_browser is { } gone)
+            {
+                logger.LogWarning("The export browser had stopped; starting it again");
+                _browser = null;
+                await CloseQuietlyAsync(() => gone.CloseAsync());
+            }
+            var noSandbox = WithoutSandbox(RunsAsRoot(), options.Value.NoSandbox);
+            if (noSandbox)
+            {
+                logger.LogWarning("Chromium runs without its sandbox for board exports ({Reason}); run the portal as an ordinary user to keep it",
+                    options.Value.NoSandbox ? "Export:NoSandbox is set" : "the portal runs as root");
+            }
             try
             {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync(CancellationToken.None);
+                _playwright ??= await Playwright.CreateAsync();
+                _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+                {
+                    ExecutablePath = chromium,
+                    Headless = true,
+                    ChromiumSandbox = !noSandbox,
+                    Args = ["--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars"],
+                    Timeout = timeout,
+                });
+                return _browser;
             }
-            catch (InvalidOperationException)
+            catch (PlaywrightException ex)
             {
-                // Already gone.
+                // The driver may be what failed: the next export starts it afresh too.
+                logger.LogError(ex, "Could not start Chromium at {Chromium} for board exports", chromium);
+                _playwright?.Dispose();
+                _playwright = null;
+                throw new PortalException("The server could not start Chromium to export the board.");
             }
-            try
-            {
-                profile.Delete(recursive: true);
-            }
-            catch (IOException ex)
-            {
-                logger.LogDebug(ex, "Could not remove the print profile {Profile}", profile.FullName);
-            }
+        }
+        finally
+        {
+            _launch.Release();
+        }
+    }
+
+    private async Task CloseQuietlyAsync(Func<Task> close)
+    {
+        try
+        {
+            await close();
+        }
+        catch (PlaywrightException ex)
+        {
+            logger.LogDebug(ex, "The export browser was already gone");
         }
     }
 
@@ -119,117 +249,32 @@ public sealed class BoardSnapshots(IOptions<ExportOptions> options, PrintTickets
         return uri.GetLeftPart(UriPartial.Authority);
     }
 
-    /// <summary>A minimal DevTools protocol client: one browser connection, one page target.</summary>
-    private sealed class DevToolsSession : IDisposable
+    /// <summary>Where the app is disposed synchronously: stopping Playwright's driver ends the browsers it started.</summary>
+    public void Dispose()
     {
-        private readonly ClientWebSocket _socket = new();
-        private int _nextId;
+        _disposed = true;
+        _browser = null;
+        _playwright?.Dispose();
+        _playwright = null;
+    }
 
-        public static async Task<DevToolsSession> ConnectAsync(string profile, CancellationToken cancellationToken)
+    public async ValueTask DisposeAsync()
+    {
+        await _launch.WaitAsync();
+        try
         {
-            // Chromium writes the port and the browser's path here once it listens.
-            var portFile = Path.Combine(profile, "DevToolsActivePort");
-            string[] lines = [];
-            while (lines.Length < 2)
+            _disposed = true;
+            if (_browser is { } browser)
             {
-                await Task.Delay(100, cancellationToken);
-                lines = File.Exists(portFile) ? await File.ReadAllLinesAsync(portFile, cancellationToken) : [];
+                _browser = null;
+                await CloseQuietlyAsync(() => browser.CloseAsync());
             }
-            var (port, path) = (lines[0].Trim(), lines[1].Trim());
-            var session = new DevToolsSession();
-            await session._socket.ConnectAsync(new Uri($"ws://127.0.0.1:{port}{path}"), cancellationToken);
-            return session;
+            _playwright?.Dispose();
+            _playwright = null;
         }
-
-        public async Task<byte[]> SnapshotAsync(string url, SnapshotFormat format, CancellationToken cancellationToken)
+        finally
         {
-            var target = await SendAsync("Target.createTarget", new JsonObject { ["url"] = "about:blank" }, null, cancellationToken);
-            var attached = await SendAsync("Target.attachToTarget", new JsonObject { ["targetId"] = target["targetId"]!.GetValue<string>(), ["flatten"] = true }, null, cancellationToken);
-            var session = attached["sessionId"]!.GetValue<string>();
-            await SendAsync("Emulation.setDeviceMetricsOverride",
-                new JsonObject { ["width"] = 1400, ["height"] = 1000, ["deviceScaleFactor"] = 1, ["mobile"] = false }, session, cancellationToken);
-            // Print styles hide the app's bar and menu for the PNG as they do for the PDF.
-            await SendAsync("Emulation.setEmulatedMedia", new JsonObject { ["media"] = "print" }, session, cancellationToken);
-            await SendAsync("Page.navigate", new JsonObject { ["url"] = url }, session, cancellationToken);
-
-            // The board marks itself ready once every tile has its data (or its error).
-            while (true)
-            {
-                var ready = await SendAsync("Runtime.evaluate", new JsonObject
-                {
-                    ["expression"] = "document.querySelector('[data-board-ready=\"true\"]') !== null",
-                    ["returnByValue"] = true,
-                }, session, cancellationToken);
-                if (ready["result"]?["value"]?.GetValue<bool>() == true)
-                {
-                    break;
-                }
-                await Task.Delay(250, cancellationToken);
-            }
-            // Charts animate in; give the last frame a moment.
-            await Task.Delay(500, cancellationToken);
-
-            if (format == SnapshotFormat.Pdf)
-            {
-                var pdf = await SendAsync("Page.printToPDF", new JsonObject
-                {
-                    ["landscape"] = true,
-                    ["printBackground"] = true,
-                    ["marginTop"] = 0.3, ["marginBottom"] = 0.3, ["marginLeft"] = 0.3, ["marginRight"] = 0.3,
-                }, session, cancellationToken);
-                return Convert.FromBase64String(pdf["data"]!.GetValue<string>());
-            }
-            var metrics = await SendAsync("Page.getLayoutMetrics", [], session, cancellationToken);
-            var height = (int)Math.Ceiling(metrics["cssContentSize"]?["height"]?.GetValue<double>() ?? 1000);
-            await SendAsync("Emulation.setDeviceMetricsOverride",
-                new JsonObject { ["width"] = 1400, ["height"] = Math.Clamp(height, 600, 16000), ["deviceScaleFactor"] = 1, ["mobile"] = false }, session, cancellationToken);
-            await Task.Delay(300, cancellationToken);
-            var png = await SendAsync("Page.captureScreenshot", new JsonObject { ["format"] = "png" }, session, cancellationToken);
-            return Convert.FromBase64String(png["data"]!.GetValue<string>());
+            _launch.Release();
         }
-
-        private async Task<JsonNode> SendAsync(string method, JsonObject parameters, string? session, CancellationToken cancellationToken)
-        {
-            var id = ++_nextId;
-            var message = new JsonObject { ["id"] = id, ["method"] = method, ["params"] = parameters };
-            if (session is not null)
-            {
-                message["sessionId"] = session;
-            }
-            await _socket.SendAsync(Encoding.UTF8.GetBytes(message.ToJsonString()), WebSocketMessageType.Text, true, cancellationToken);
-            while (true)
-            {
-                var reply = await ReceiveAsync(cancellationToken);
-                if (reply["id"]?.GetValue<int>() != id)
-                {
-                    continue; // An event, or another reply.
-                }
-                if (reply["error"] is { } error)
-                {
-                    throw new PortalException($"The export browser refused {method}: {error["message"]}");
-                }
-                return reply["result"] ?? new JsonObject();
-            }
-        }
-
-        private async Task<JsonNode> ReceiveAsync(CancellationToken cancellationToken)
-        {
-            using var buffer = new MemoryStream();
-            var chunk = new byte[64 * 1024];
-            WebSocketReceiveResult result;
-            do
-            {
-                result = await _socket.ReceiveAsync(chunk, cancellationToken);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    throw new PortalException("The export browser closed unexpectedly.");
-                }
-                buffer.Write(chunk, 0, result.Count);
-            }
-            while (!result.EndOfMessage);
-            return JsonNode.Parse(buffer.ToArray()) ?? new JsonObject();
-        }
-
-        public void Dispose() => _socket.Dispose();
     }
 }
