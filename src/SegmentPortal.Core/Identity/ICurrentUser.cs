@@ -47,7 +47,8 @@ public static class CurrentUserExtensions
         return principal.Identity?.IsAuthenticated == true ? principal : throw new PermissionDeniedException("Sign in to make changes.");
     }
 
-    private static void RefuseViewAs(ClaimsPrincipal principal)
+    /// <summary>Throws <see cref="ViewAsRefusal"/> when <paramref name="principal"/> is an Admin viewing as someone.</summary>
+    internal static void RefuseViewAs(ClaimsPrincipal principal)
     {
         if (ViewAsState.IsViewAs(principal))
         {

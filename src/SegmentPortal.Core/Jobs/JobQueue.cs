@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using System.Threading.Channels;
+using SegmentPortal.Core.Identity;
 
 namespace SegmentPortal.Core.Jobs;
 
@@ -72,12 +73,22 @@ public sealed class JobQueue(TimeProvider clock)
     public JobSnapshot? Latest(string key) =>
         _jobs.Values.Select(j => j.Snapshot).Where(j => j.Key == key).MaxBy(j => j.QueuedAt);
 
-    /// <summary>Asks a job to stop. A queued job is cancelled before it starts.</summary>
-    public bool Cancel(Guid id)
+    /// <summary>
+    /// Asks a job to stop, for <paramref name="by"/>: only the person who started it or an Admin may (a refresh or
+    /// import someone else started is theirs to stop), and nobody while viewing the portal as another user. A queued job
+    /// is cancelled before it starts. False when the job is no longer queued or running.
+    /// </summary>
+    /// <exception cref="PermissionDeniedException">When <paramref name="by"/> may not cancel the job.</exception>
+    public bool Cancel(Guid id, ClaimsPrincipal by)
     {
         if (!_jobs.TryGetValue(id, out var entry) || !entry.Snapshot.IsActive)
         {
             return false;
+        }
+        CurrentUserExtensions.RefuseViewAs(by);
+        if (!MayCancel(entry.Snapshot, by))
+        {
+            throw new PermissionDeniedException("Only the person who started this job or an Admin can cancel it.");
         }
         entry.Cancellation.Cancel();
         if (entry.Snapshot.Status == JobStatus.Queued)
@@ -86,6 +97,14 @@ public sealed class JobQueue(TimeProvider clock)
         }
         return true;
     }
+
+    /// <summary>
+    /// Whether <paramref name="user"/> may cancel <paramref name="job"/> (<see cref="Cancel"/>'s rule, for pages to show
+    /// Cancel only to them): the person who started it or an Admin, signed in and not viewing the portal as someone.
+    /// </summary>
+    public static bool MayCancel(JobSnapshot job, ClaimsPrincipal user) =>
+        job.IsActive && user.Identity?.IsAuthenticated == true && !ViewAsState.IsViewAs(user)
+        && (user.IsInRole(Roles.Admin) || (job.RequestedById is { } starter && starter == user.UserId()));
 
     internal void Update(Entry entry, Func<JobSnapshot, JobSnapshot> change)
     {

@@ -114,6 +114,8 @@ public static class HostingExtensions
             .AddDefaultTokenProviders();
 
         services.AddAuthorizationBuilder().AddSegmentPortalPolicies();
+        services.AddSingleton(sp => new SignInThrottle(sp.GetRequiredService<TimeProvider>(), Math.Max(1, auth.MaxFailedSignInsPerClient),
+            TimeSpan.FromMinutes(Math.Max(1, auth.LockoutMinutes))));
         AddSignInRateLimit(services, auth);
     }
 

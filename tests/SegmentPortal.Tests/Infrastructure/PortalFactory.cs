@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -33,10 +34,19 @@ public sealed partial class PortalFactory(string environment = "Development", ID
         {
             builder.UseSetting(key, value);
         }
+        builder.ConfigureServices(services => services.AddSingleton<IStartupFilter, ClientAddressFilter>());
     }
 
-    public HttpClient CreateBrowserClient() =>
-        CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+    /// <summary>A browser with cookies; <paramref name="address"/> is the client address the app sees (none by default).</summary>
+    public HttpClient CreateBrowserClient(string? address = null)
+    {
+        var client = CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true });
+        if (address is not null)
+        {
+            client.DefaultRequestHeaders.Add(ClientAddressFilter.Header, address);
+        }
+        return client;
+    }
 
     /// <summary>Signs in through the real sign-in form, antiforgery token and all. Returns the response to the post.</summary>
     public static async Task<HttpResponseMessage> SignInAsync(HttpClient client, string email, string password)
@@ -80,4 +90,26 @@ public sealed partial class PortalFactory(string environment = "Development", ID
 
     [GeneratedRegex("name=\"__RequestVerificationToken\" value=\"([^\"]+)\"")]
     private static partial Regex AntiforgeryToken();
+
+    /// <summary>
+    /// The in-memory server has no client addresses; a test client's <see cref="Header"/> stands in for one, ahead of
+    /// everything else in the app (the sign-in rate limit and throttle, the audit log).
+    /// </summary>
+    private sealed class ClientAddressFilter : IStartupFilter
+    {
+        public const string Header = "X-Test-Client-Address";
+
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((http, following) =>
+            {
+                if (http.Request.Headers.TryGetValue(Header, out var address) && IPAddress.TryParse(address, out var parsed))
+                {
+                    http.Connection.RemoteIpAddress = parsed;
+                }
+                return following(http);
+            });
+            next(app);
+        };
+    }
 }

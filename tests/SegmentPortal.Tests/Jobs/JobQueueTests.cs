@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
+using SegmentPortal.Tests.Infrastructure;
 
 namespace SegmentPortal.Tests.Jobs;
 
@@ -12,7 +13,7 @@ public sealed class JobQueueTests : IAsyncLifetime
     private readonly JobQueue _queue = new(TimeProvider.System);
     private readonly ServiceProvider _services;
     private readonly JobRunner _runner;
-    private readonly ClaimsPrincipal _user = new(new ClaimsIdentity([new Claim(ClaimTypes.Name, "ann")], "Test"));
+    private readonly ClaimsPrincipal _user = new(new ClaimsIdentity([new Claim(ClaimTypes.NameIdentifier, "ann-id"), new Claim(ClaimTypes.Name, "ann")], "Test"));
 
     public JobQueueTests()
     {
@@ -112,9 +113,63 @@ public sealed class JobQueueTests : IAsyncLifetime
         }));
         await started.Task.WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
 
-        Assert.True(_queue.Cancel(job.Id));
+        Assert.True(_queue.Cancel(job.Id, _user));
 
         Assert.Equal(JobStatus.Cancelled, (await FinishedAsync(job.Id)).Status);
+    }
+
+    /// <summary>A job that runs until it is cancelled, started by <paramref name="by"/>; returned once it runs.</summary>
+    private async Task<JobSnapshot> RunningJobAsync(ClaimsPrincipal by, string key)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var job = _queue.Enqueue(new JobRequest("test", "Refresh someone's data", key, by, async (_, _, ct) =>
+        {
+            started.TrySetResult();
+            await Task.Delay(Timeout.Infinite, ct);
+        }));
+        await started.Task.WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
+        return job;
+    }
+
+    [Fact]
+    public async Task J1_only_the_person_who_started_a_job_or_an_admin_can_cancel_it()
+    {
+        var bo = CoreHarness.Principal("bo-id", "bo", Roles.Analyst);
+        var anonymous = new ClaimsPrincipal(new ClaimsIdentity());
+        var job = await RunningJobAsync(_user, "j1-ann");
+
+        var refused = Assert.Throws<PermissionDeniedException>(() => _queue.Cancel(job.Id, bo));
+        Assert.Throws<PermissionDeniedException>(() => _queue.Cancel(job.Id, anonymous));
+
+        Assert.Contains("Only the person who started this job or an Admin", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(JobStatus.Running, _queue.Get(job.Id)!.Status);
+        Assert.False(JobQueue.MayCancel(_queue.Get(job.Id)!, bo));
+        Assert.True(JobQueue.MayCancel(_queue.Get(job.Id)!, _user));
+        Assert.True(_queue.Cancel(job.Id, _user));
+        Assert.Equal(JobStatus.Cancelled, (await FinishedAsync(job.Id)).Status);
+
+        var another = await RunningJobAsync(_user, "j1-admin");
+        var admin = CoreHarness.Principal("admin-id", "admin", Roles.Admin);
+        Assert.True(JobQueue.MayCancel(another, admin));
+        Assert.True(_queue.Cancel(another.Id, admin));
+        Assert.Equal(JobStatus.Cancelled, (await FinishedAsync(another.Id)).Status);
+    }
+
+    [Fact]
+    public async Task J2_an_admin_viewing_as_the_person_who_started_a_job_cannot_cancel_it()
+    {
+        var job = await RunningJobAsync(_user, "j2-ann");
+        // The principal of an Admin viewing as ann: ann's claims plus the view-as marker.
+        var viewingAsAnn = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim(ClaimTypes.NameIdentifier, "ann-id"), new Claim(ClaimTypes.Name, "ann"), new Claim(ViewAsState.AdminClaim, "admin-id")], "Test"));
+
+        var refused = Assert.Throws<PermissionDeniedException>(() => _queue.Cancel(job.Id, viewingAsAnn));
+
+        Assert.Equal(CurrentUserExtensions.ViewAsRefusal, refused.Message);
+        Assert.False(JobQueue.MayCancel(job, viewingAsAnn));
+        Assert.Equal(JobStatus.Running, _queue.Get(job.Id)!.Status);
+        Assert.True(_queue.Cancel(job.Id, _user));
+        await FinishedAsync(job.Id);
     }
 
     [Fact]

@@ -15,6 +15,11 @@ public sealed class SignInHoleTests : IAsyncLifetime
 {
     private const int AttemptsPerMinute = 8;
 
+    /// <summary>The shipped settings (appsettings.json): wrong passwords per client and account, and per account.</summary>
+    private const int PerClient = 5;
+
+    private const int AccountWide = 50;
+
     private readonly PortalFactory _factory = new(settings: new Dictionary<string, string?>
     {
         ["Auth:SignInAttemptsPerMinute"] = AttemptsPerMinute.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -33,19 +38,66 @@ public sealed class SignInHoleTests : IAsyncLifetime
     [Fact]
     public async Task S1_a_locked_account_answers_exactly_as_an_unknown_email_does()
     {
-        await _factory.CreateUserAsync("victim@test.local", "Victim-pass-135", Roles.Viewer);
-        var client = _factory.CreateBrowserClient();
-        for (var i = 0; i < 5; i++)
+        var victim = await _factory.CreateUserAsync("victim@test.local", "Victim-pass-135", Roles.Viewer);
+        await using (var scope = _factory.Services.CreateAsyncScope())
         {
-            await PortalFactory.SignInAsync(client, "victim@test.local", $"guess-{i}");
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+            Assert.True((await users.SetLockoutEndDateAsync((await users.FindByIdAsync(victim.Id))!, DateTimeOffset.UtcNow.AddMinutes(15))).Succeeded);
         }
+        var client = _factory.CreateBrowserClient();
 
-        var locked = await ErrorOf(await PortalFactory.SignInAsync(client, "victim@test.local", "another-guess"));
+        var locked = await ErrorOf(await PortalFactory.SignInAsync(client, "victim@test.local", "Victim-pass-135"));
         var unknown = await ErrorOf(await PortalFactory.SignInAsync(client, "nobody@test.local", "another-guess"));
 
-        Assert.True(await IsLockedOutAsync("victim@test.local")); // the lockout itself still holds
+        Assert.True(await IsLockedOutAsync("victim@test.local"));
         Assert.Equal(unknown, locked);
         Assert.DoesNotContain("disabled", locked);
+    }
+
+    [Fact]
+    public async Task S6_one_client_cannot_lock_someone_elses_account_by_guessing_its_password()
+    {
+        await _factory.CreateUserAsync("victim@test.local", "Victim-pass-135", Roles.Viewer);
+        var attacker = _factory.CreateBrowserClient("203.0.113.7");
+        for (var i = 0; i < PerClient; i++)
+        {
+            await PortalFactory.SignInAsync(attacker, "victim@test.local", $"guess-{i}");
+        }
+
+        // The attacker is now refused for this account, even with the right password, and told what anyone is told...
+        var refused = await ErrorOf(await PortalFactory.SignInAsync(attacker, "victim@test.local", "one-more-guess"));
+        var refusedRight = await ErrorOf(await PortalFactory.SignInAsync(attacker, "victim@test.local", "Victim-pass-135"));
+        var unknown = await ErrorOf(await PortalFactory.SignInAsync(_factory.CreateBrowserClient("203.0.113.8"), "nobody@test.local", "a-guess-1234"));
+        Assert.Equal(unknown, refused);
+        Assert.Equal(unknown, refusedRight);
+        // ...its refused attempts never reached the account, which is not locked...
+        Assert.Equal(PerClient, await FailedCountAsync("victim@test.local"));
+        Assert.False(await IsLockedOutAsync("victim@test.local"));
+        // ...so its owner, on their own client, signs in.
+        var owner = await PortalFactory.SignInAsync(_factory.CreateBrowserClient("198.51.100.20"), "victim@test.local", "Victim-pass-135");
+        Assert.Equal(HttpStatusCode.Redirect, owner.StatusCode);
+        Assert.Contains("SegmentPortal.Auth=", string.Join(";", owner.Headers.GetValues("Set-Cookie")), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task S7_the_account_lockout_still_holds_but_takes_many_clients()
+    {
+        await _factory.CreateUserAsync("target@test.local", "Target-pass-864", Roles.Viewer);
+        var clients = AccountWide / PerClient;
+        Assert.True(clients >= 10, "The defaults must need at least ten client addresses to lock an account.");
+        for (var c = 0; c < clients; c++)
+        {
+            var client = _factory.CreateBrowserClient($"192.0.2.{c + 1}");
+            Assert.False(await IsLockedOutAsync("target@test.local"));
+            for (var i = 0; i < PerClient; i++)
+            {
+                await PortalFactory.SignInAsync(client, "target@test.local", $"guess-{c}-{i}");
+            }
+        }
+
+        Assert.True(await IsLockedOutAsync("target@test.local"));
+        var owner = await PortalFactory.SignInAsync(_factory.CreateBrowserClient("198.51.100.20"), "target@test.local", "Target-pass-864");
+        Assert.Equal(await ErrorOf(await PortalFactory.SignInAsync(_factory.CreateBrowserClient("198.51.100.21"), "nobody@test.local", "a-guess-1234")), await ErrorOf(owner));
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
@@ -67,6 +68,53 @@ public sealed class WriteHoleTests : IAsyncLifetime
 
         _f.AsOwner();
         await _f.With<DatasetImportService>(s => s.SetScheduleAsync(_f.Customers.Id, RefreshSchedule.Manual, Ct));
+    }
+
+    /// <summary>
+    /// The same hole on a dataset that can be refreshed at all (from a connection): the file datasets above refuse a
+    /// refresh anyway, for being files.
+    /// </summary>
+    [Fact]
+    public async Task B1_a_view_only_sharee_cannot_refresh_or_schedule_a_connection_dataset()
+    {
+        var file = Path.Combine(_f.Harness.Services.GetRequiredService<SqliteSourceFolder>().FolderPath, "crm.db");
+        await using (var source = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={file};Pooling=False"))
+        {
+            await source.OpenAsync(Ct);
+            await using var command = source.CreateCommand();
+            command.CommandText = "CREATE TABLE accounts (id INTEGER, name TEXT); INSERT INTO accounts VALUES (1, 'Ann'), (2, 'Bo');";
+            await command.ExecuteNonQueryAsync(Ct);
+        }
+        _f.AsAdmin();
+        var connection = await _f.With<ConnectionService, int>(s => s.CreateAsync(new ConnectionInput { Name = "CRM", Kind = ConnectionKind.Sqlite, Database = "crm.db" }, Ct));
+        _f.AsOwner();
+        var owner = await _f.Harness.CurrentUser.GetPrincipalAsync();
+        await _f.With<DatasetImportRunner>(r => r.RunAsync(owner, new ConnectionImportRequest(connection, "CRM", ConnectionSource.ForTable("main", "accounts")),
+            new Progress<JobProgress>(), Ct));
+        int accounts;
+        await using (var db = await _f.Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            accounts = (await db.Datasets.AsNoTracking().SingleAsync(d => d.SourceKind == DatasetSourceKind.Connection, Ct)).Id;
+        }
+        await _f.With<DatasetSharing>(s => s.SetAsync(accounts, [Roles.Analyst], []));
+
+        _f.AsRulelessAnalyst();
+        Assert.NotNull(await _f.With<DatasetAccess, Dataset>(a => a.RequireReadableAsync(accounts, Ct)));
+        var refresh = await Assert.ThrowsAnyAsync<PortalException>(() => _f.With<DatasetImportService, JobSnapshot>(s => s.StartRefreshAsync(accounts)));
+        var schedule = await Assert.ThrowsAnyAsync<PortalException>(() =>
+            _f.With<DatasetImportService>(s => s.SetScheduleAsync(accounts, RefreshSchedule.Hourly, Ct)));
+
+        Assert.Contains("Only the owner", refresh.Message, StringComparison.Ordinal);
+        Assert.Contains("Only the owner", schedule.Message, StringComparison.Ordinal);
+        Assert.Empty(_f.Harness.Services.GetRequiredService<JobQueue>().List());
+        await using (var db = await _f.Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            Assert.Equal(RefreshSchedule.Manual, (await db.Datasets.AsNoTracking().SingleAsync(d => d.Id == accounts, Ct)).Schedule);
+        }
+        // The owner still can.
+        _f.AsOwner();
+        await _f.With<DatasetImportService>(s => s.SetScheduleAsync(accounts, RefreshSchedule.Hourly, Ct));
+        Assert.Contains("CRM", (await _f.With<DatasetImportService, JobSnapshot>(s => s.StartRefreshAsync(accounts))).Title, StringComparison.Ordinal);
     }
 
     // ---- B2 ----

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Bunit;
 using MudBlazor;
 using SegmentPortal.Core;
+using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Web.Components.Shared;
 using SegmentPortal.Web.Tests.Infrastructure;
@@ -13,6 +14,11 @@ public sealed class JobProgressCardTests : PortalTestContext
     private const string Key = "import-customers";
     private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly ConcurrentQueue<JobSnapshot> _finished = new();
+
+    /// <summary>The person who starts the test jobs (<see cref="PortalTestContext.Job"/>) is the one looking at the card.</summary>
+    public JobProgressCardTests() => SignInAs(Starter, Roles.Analyst);
+
+    private const string Starter = "analyst@example.com";
 
     [Fact]
     public void Shows_nothing_without_a_job()
@@ -80,6 +86,31 @@ public sealed class JobProgressCardTests : PortalTestContext
         var finished = Assert.Single(_finished);
         Assert.Equal(JobStatus.Cancelled, finished.Status);
         Assert.Equal(job.Id, finished.Id);
+    }
+
+    [Fact]
+    public void Cancel_is_not_offered_to_someone_who_did_not_start_the_job()
+    {
+        SignInAs("bo@example.com", Roles.Analyst);
+        var job = Jobs.Enqueue(BlockingJob(Key, "Refresh customers", _release.Task));
+
+        var cut = RenderCard();
+
+        Assert.Contains("Refresh customers", cut.Find("[data-testid=job-progress]").TextContent);
+        Assert.Empty(cut.FindAll("[data-testid=job-progress] button"));
+        Assert.True(Jobs.Get(job.Id)!.IsActive);
+    }
+
+    [Fact]
+    public async Task An_admin_is_offered_cancel_for_someone_elses_job()
+    {
+        SignInAs("admin@example.com", Roles.Admin);
+        var job = Jobs.Enqueue(BlockingJob(Key, "Refresh customers", _release.Task));
+        var cut = RenderCard();
+
+        await cut.InvokeAsync(() => CancelButton(cut).Click());
+
+        Assert.Equal(JobStatus.Cancelled, Jobs.Get(job.Id)?.Status);
     }
 
     [Fact]
@@ -243,7 +274,7 @@ public sealed class JobProgressCardTests : PortalTestContext
         await DisposeComponentsAsync();
 
         var job = Jobs.Enqueue(BlockingJob(Key, "Import customers.csv", _release.Task));
-        Jobs.Cancel(job.Id);
+        Jobs.Cancel(job.Id, Principal(Starter, Roles.Analyst));
         // Anything the card had queued on the renderer's dispatcher has run once this has.
         await Renderer.Dispatcher.InvokeAsync(() => { });
 
