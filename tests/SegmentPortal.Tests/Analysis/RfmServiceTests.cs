@@ -146,6 +146,7 @@ public sealed class RfmOnlineRetailTests : IAsyncLifetime
         Assert.Equal(18_532, invoices.Values.Sum());
         Assert.Equal(1_493, invoices.Values.Count(f => f == 1));
         Assert.Equal(4.272, view.Result.Groups.Sum(g => (g.AverageFrequency ?? 0) * g.Customers) / 4_338, 0.001);
+        Assert.Equal(RfmFrequencyUnit.Orders, view.Result.FrequencyUnit);
     }
 
     [Fact]
@@ -180,6 +181,14 @@ public sealed class RfmOnlineRetailTests : IAsyncLifetime
         Assert.Equal(2, Median(days.Values));
         Assert.Equal(132, days.Values.Max());
         Assert.Equal(16_763, days.Values.Sum());
+
+        // What was counted is called so, in the result and in the saved result read back (bins, averages).
+        Assert.Equal(RfmFrequencyUnit.PurchaseDays, view.Result.FrequencyUnit);
+        var saved = await _harness.WithAsync<RfmService, RfmView>(s => s.GetAsync(dataset.Id, TestContext.Current.CancellationToken));
+        Assert.Equal(RfmFrequencyUnit.PurchaseDays, saved.Result!.FrequencyUnit);
+        var bins = saved.Result.Dimensions[(int)RfmDimension.Frequency].Describe(saved.Result.FrequencyUnit ?? RfmFrequencyUnit.Orders).ToList();
+        Assert.Contains(bins, b => b.Contains("purchase days", StringComparison.Ordinal));
+        Assert.DoesNotContain(bins, b => b.Contains("order", StringComparison.Ordinal));
     }
 
     private async Task<Dataset> ImportAsync(Dictionary<string, FieldRole> roles)

@@ -55,6 +55,15 @@ public sealed class ImportSummaryTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_plain_ascii_file_is_said_to_be_read_as_utf8_once()
+    {
+        var (_, summary) = await ImportAsync("plain.csv", Encoding.ASCII.GetBytes("id,name\n1,Ann\n2,Bo\n"));
+
+        Assert.Contains("Read as UTF-8 (plain ASCII text), separated by commas (detected).", summary);
+        Assert.DoesNotContain("read as UTF-8", summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_chosen_date_order_overrides_the_guess_and_the_summary_says_it_was_chosen()
     {
         // Every day is 12 or less: the file alone cannot tell 03/04 from 04/03.

@@ -6,11 +6,21 @@ public enum RfmDimension
     /// <summary>Days since the last purchase before the reference date; fewer days is better.</summary>
     Recency,
 
-    /// <summary>Distinct orders; more is better.</summary>
+    /// <summary>Distinct orders, or purchase days without an order number (see <see cref="RfmFrequencyUnit"/>); more is better.</summary>
     Frequency,
 
     /// <summary>Sum of order amounts; more is better.</summary>
     Monetary,
+}
+
+/// <summary>What an analysis's Frequency counted per customer, so the figures are called what they are.</summary>
+public enum RfmFrequencyUnit
+{
+    /// <summary>Distinct order (or invoice) numbers: the dataset has a column with the order-number role.</summary>
+    Orders,
+
+    /// <summary>Distinct calendar days with a purchase: the dataset has no order number to count.</summary>
+    PurchaseDays,
 }
 
 /// <summary>How values of one dimension become scores 1–5.</summary>
@@ -89,6 +99,15 @@ public static class RfmScores
         RfmDimension.Frequency => "Frequency",
         RfmDimension.Monetary => "Monetary",
         _ => throw new ArgumentOutOfRangeException(nameof(dimension), dimension, null),
+    };
+
+    /// <summary>What Frequency is counted in, as the UI says it: "orders" or "purchase days" ("order", "purchase day" for one).</summary>
+    public static string Unit(RfmFrequencyUnit unit, bool one = false) => (unit, one) switch
+    {
+        (RfmFrequencyUnit.PurchaseDays, false) => "purchase days",
+        (RfmFrequencyUnit.PurchaseDays, true) => "purchase day",
+        (_, false) => "orders",
+        (_, true) => "order",
     };
 
     internal static bool IsScore(int score) => score is >= Min and <= Max;

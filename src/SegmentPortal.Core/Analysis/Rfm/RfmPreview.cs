@@ -10,8 +10,11 @@ public sealed record RfmScoreBin(int Score, int Customers, double? Min, double? 
 {
     private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
 
-    /// <summary>The values as the UI shows them: "0–14 days", "1 order", "100.00–249.99"; "none" when empty.</summary>
-    public string Range(RfmDimension dimension)
+    /// <summary>
+    /// The values as the UI shows them: "0–14 days", "1 order" (or "1 purchase day" when <paramref name="frequencyUnit"/>
+    /// says Frequency counted days), "100.00–249.99"; "none" when empty.
+    /// </summary>
+    public string Range(RfmDimension dimension, RfmFrequencyUnit frequencyUnit = RfmFrequencyUnit.Orders)
     {
         if (Min is not { } min || Max is not { } max)
         {
@@ -21,15 +24,15 @@ public sealed record RfmScoreBin(int Score, int Customers, double? Min, double? 
         return dimension switch
         {
             RfmDimension.Recency => $"{text} {(min == max && min == 1 ? "day" : "days")}",
-            RfmDimension.Frequency => $"{text} {(min == max && min == 1 ? "order" : "orders")}",
+            RfmDimension.Frequency => $"{text} {RfmScores.Unit(frequencyUnit, one: min == max && min == 1)}",
             _ => text,
         };
     }
 
     /// <summary>One line for the UI: "Score 5: 0–14 days, 871 customers", or "Score 2: no customers".</summary>
-    public string Describe(RfmDimension dimension) => Customers == 0
+    public string Describe(RfmDimension dimension, RfmFrequencyUnit frequencyUnit = RfmFrequencyUnit.Orders) => Customers == 0
         ? $"Score {Score}: no customers"
-        : $"Score {Score}: {Range(dimension)}, {Customers.ToString("#,0", Invariant)} {(Customers == 1 ? "customer" : "customers")}";
+        : $"Score {Score}: {Range(dimension, frequencyUnit)}, {Customers.ToString("#,0", Invariant)} {(Customers == 1 ? "customer" : "customers")}";
 
     private static string Format(double value, RfmDimension dimension) =>
         value.ToString(dimension == RfmDimension.Monetary ? "#,0.00" : "#,0.##", Invariant);
@@ -45,6 +48,7 @@ public sealed record RfmDimensionPreview(RfmDimension Dimension, RfmScoringMetho
         return Bins[score - 1];
     }
 
-    /// <summary>One line per score, best score first, as the UI lists them.</summary>
-    public IEnumerable<string> Describe() => Bins.Reverse().Select(b => b.Describe(Dimension));
+    /// <summary>One line per score, best score first, as the UI lists them, Frequency in <paramref name="frequencyUnit"/>.</summary>
+    public IEnumerable<string> Describe(RfmFrequencyUnit frequencyUnit = RfmFrequencyUnit.Orders) =>
+        Bins.Reverse().Select(b => b.Describe(Dimension, frequencyUnit));
 }

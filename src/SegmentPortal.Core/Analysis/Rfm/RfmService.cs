@@ -46,6 +46,9 @@ public sealed record RfmSource(int DatasetId, string Name, string CustomerKey, s
     /// </summary>
     public string? DefaultQuantity => Quantity is not null && Amount.Contains("price", StringComparison.OrdinalIgnoreCase) ? Quantity : null;
 
+    /// <summary>What Frequency is counted in: orders when there is an order number, else purchase days.</summary>
+    public RfmFrequencyUnit FrequencyUnit => OrderId is null ? RfmFrequencyUnit.PurchaseDays : RfmFrequencyUnit.Orders;
+
     /// <summary>What Frequency counts: distinct order numbers, or distinct purchase days when there is no order number.</summary>
     public string FrequencyCounts => OrderId is { } order ? $"distinct {order} values" : $"purchase days (distinct days of {Date}; no order number column)";
 }
@@ -70,7 +73,14 @@ public sealed record RfmSummary(
     IReadOnlyList<RfmGroupSummary> Groups,
     RfmHeatmap Heatmap,
     IReadOnlyList<RfmDimensionPreview> Dimensions,
-    TimeSpan Elapsed);
+    TimeSpan Elapsed)
+{
+    /// <summary>
+    /// What Frequency counted when this was computed (orders or purchase days), so its bins and averages are called
+    /// that; null in a result saved before it was recorded, which <see cref="RfmService.GetAsync"/> fills from the dataset's roles.
+    /// </summary>
+    public RfmFrequencyUnit? FrequencyUnit { get; init; }
+}
 
 /// <summary>
 /// Runs RFM on a transaction dataset through the query layer (one grouped read per customer), scores and groups the
@@ -184,6 +194,10 @@ public sealed class RfmService(
         }
         var saved = JsonSerializer.Deserialize<SavedSettings>(run.SettingsJson, Json)!;
         var summary = run.ResultJson is null ? null : RfmResultJson.Read(run.ResultJson);
+        if (summary is { FrequencyUnit: null })
+        {
+            summary = summary with { FrequencyUnit = source.FrequencyUnit };
+        }
         return new RfmView(source, saved.Input, RfmSettings.FromJson(saved.Scoring), summary, run.ComputedAt) { CanChange = canChange };
     }
 
@@ -238,7 +252,7 @@ public sealed class RfmService(
             analysis.Customers.Select((c, i) => new object?[] { keys[i], c.RecencyDays, c.Frequency, c.Monetary, c.R, c.F, c.M, c.Score, c.Group }),
             cancellationToken);
         var summary = new RfmSummary(reference, windowStart, analysis.Customers.Count, analysis.TotalRevenue, rowsCounted,
-            analysis.Groups, analysis.Heatmap, analysis.Dimensions, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+            analysis.Groups, analysis.Heatmap, analysis.Dimensions, System.Diagnostics.Stopwatch.GetElapsedTime(started)) { FrequencyUnit = source.FrequencyUnit };
         run.ResultJson = RfmResultJson.Write(summary);
         run.Customers = summary.Customers;
         run.TotalMonetary = summary.TotalRevenue;
@@ -267,7 +281,7 @@ public sealed class RfmService(
         {
             var (_, analysis, rowsCounted, reference, windowStart) = await AnalyzeAsync(view.Source, input, ParseRows(input), view.Settings, cancellationToken);
             return new RfmSummary(reference, windowStart, analysis.Customers.Count, analysis.TotalRevenue, rowsCounted,
-                analysis.Groups, analysis.Heatmap, analysis.Dimensions, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                analysis.Groups, analysis.Heatmap, analysis.Dimensions, System.Diagnostics.Stopwatch.GetElapsedTime(started)) { FrequencyUnit = view.Source.FrequencyUnit };
         }
         catch (PortalException ex) when (ex is not PermissionDeniedException)
         {

@@ -126,7 +126,7 @@ public static class TextEncodings
         switch (CheckUtf8(sample, isWholeFile))
         {
             case Utf8Check.Ascii:
-                return new(TextEncodingChoice.Utf8, TextEncodingConfidence.Certain, "Plain ASCII text, read as UTF-8");
+                return new(TextEncodingChoice.Utf8, TextEncodingConfidence.Certain, "UTF-8 (plain ASCII text)");
             case Utf8Check.Valid:
                 return new(TextEncodingChoice.Utf8, TextEncodingConfidence.Likely, "UTF-8 without BOM");
         }

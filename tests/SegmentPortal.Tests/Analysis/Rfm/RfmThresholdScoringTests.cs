@@ -141,4 +141,14 @@ public sealed class RfmThresholdScoringTests
         Assert.Equal("1 order", new RfmScoreBin(1, 4, 1, 1).Range(RfmDimension.Frequency));
         Assert.Equal("none", new RfmScoreBin(1, 0, null, null).Range(RfmDimension.Frequency));
     }
+
+    [Fact]
+    public void Frequency_counted_in_purchase_days_is_called_purchase_days()
+    {
+        Assert.Equal("1 purchase day", new RfmScoreBin(1, 4, 1, 1).Range(RfmDimension.Frequency, RfmFrequencyUnit.PurchaseDays));
+        Assert.Equal("2–4 purchase days", new RfmScoreBin(3, 4, 2, 4).Range(RfmDimension.Frequency, RfmFrequencyUnit.PurchaseDays));
+        Assert.Equal("2–4 orders", new RfmScoreBin(3, 4, 2, 4).Range(RfmDimension.Frequency, RfmFrequencyUnit.Orders));
+        // Only Frequency has the unit: days of recency stay days.
+        Assert.Equal("1 day", new RfmScoreBin(5, 4, 1, 1).Range(RfmDimension.Recency, RfmFrequencyUnit.PurchaseDays));
+    }
 }

@@ -74,6 +74,44 @@ public sealed class RfmComponentTests : PortalTestContext
     }
 
     [Fact]
+    public void A_result_counted_in_purchase_days_calls_its_frequency_purchase_days_not_orders()
+    {
+        SignInAs("analyst@example.com", Roles.Analyst);
+        var customers = Enumerable.Range(0, 50).Select(i => new RfmCustomer($"c{i}", i * 7, 1 + i % 9, 10 + i * 13.5)).ToList();
+        var analysis = RfmAnalysis.Analyze(customers, RfmSettings.Default);
+        RfmSummary Summary(RfmFrequencyUnit? unit) => new(new DateOnly(2025, 7, 1), null, analysis.Customers.Count, analysis.TotalRevenue, 321,
+            analysis.Groups, analysis.Heatmap, analysis.Dimensions, TimeSpan.Zero) { FrequencyUnit = unit };
+        string FrequencyBins(IRenderedComponent<RfmResults> cut) =>
+            cut.FindAll("[data-testid=rfm-bins] .mud-grid-item").Single(i => i.TextContent.Contains("Frequency")).TextContent;
+
+        var days = Render<RfmResults>(p => p.Add(r => r.Result, Summary(RfmFrequencyUnit.PurchaseDays)));
+
+        Assert.Contains("purchase days,", FrequencyBins(days));
+        Assert.DoesNotContain("order", FrequencyBins(days));
+        Assert.Contains("purchase days", days.Find("[data-testid=rfm-averages-heading]").GetAttribute("title"));
+
+        // Counted with an order number, or saved before the unit was recorded: orders.
+        foreach (var unit in new RfmFrequencyUnit?[] { RfmFrequencyUnit.Orders, null })
+        {
+            var orders = Render<RfmResults>(p => p.Add(r => r.Result, Summary(unit)));
+            Assert.Contains("orders,", FrequencyBins(orders));
+            Assert.DoesNotContain("purchase day", FrequencyBins(orders));
+            Assert.Contains("orders and amount spent", orders.Find("[data-testid=rfm-averages-heading]").GetAttribute("title"));
+        }
+    }
+
+    [Fact]
+    public void The_scoring_editor_names_frequency_after_what_is_counted()
+    {
+        var days = Render<RfmScoringEditor>(p => p.Add(s => s.Settings, RfmSettings.Default).Add(s => s.FrequencyUnit, RfmFrequencyUnit.PurchaseDays));
+        Assert.Contains("purchase days", days.Find("[data-testid=rfm-scoring-frequency]").TextContent);
+        Assert.DoesNotContain("orders", days.Find("[data-testid=rfm-scoring-frequency]").TextContent);
+
+        var orders = Render<RfmScoringEditor>(p => p.Add(s => s.Settings, RfmSettings.Default).Add(s => s.FrequencyUnit, RfmFrequencyUnit.Orders));
+        Assert.Contains("orders", orders.Find("[data-testid=rfm-scoring-frequency]").TextContent);
+    }
+
+    [Fact]
     public void A_viewer_sees_the_result_without_save_buttons()
     {
         SignInAs("viewer@example.com", Roles.Viewer);
