@@ -123,37 +123,16 @@ public sealed class JobRecoveryTests
         var upload = await harness.UploadAsync("people.csv", "id,name\n1,Ann\n2,Bob\n");
         var target = JsonSerializer.Serialize(new ImportRetryTarget(new FileImportRequest([upload.Id]), null));
         var interrupted = Record(JobStatus.Running, DatasetImportService.JobKind, analyst.Id, target);
-        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
-        {
-            db.JobRecords.Add(interrupted);
-            await db.SaveChangesAsync(Ct);
-        }
-        await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct);
-        var hosted = harness.Services.GetServices<IHostedService>().ToArray();
-        foreach (var service in hosted)
-        {
-            await service.StartAsync(CancellationToken.None);
-        }
-        try
+        await RecoverFromAsync(harness, interrupted);
+        await WithJobsRunningAsync(harness, async () =>
         {
             // Someone else may not retry it (the permission check is in the service, not the page).
             await harness.SignInAsNewUserAsync("other@example.com", Roles.Analyst);
             await Assert.ThrowsAsync<PermissionDeniedException>(() => harness.WithAsync<JobRetryService>(r => r.RetryAsync(interrupted.Id, Ct)));
 
             harness.CurrentUser.Principal = CoreHarness.Principal(analyst.Id, "analyst@example.com", Roles.Analyst);
-            var queue = harness.Services.GetRequiredService<JobQueue>();
-            var finished = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
-            queue.Changed += job =>
-            {
-                if (job.Id != interrupted.Id && !job.IsActive)
-                {
-                    finished.TrySetResult(job);
-                }
-            };
-            var retried = await harness.WithAsync<JobRetryService, JobSnapshot>(r => r.RetryAsync(interrupted.Id, Ct));
-            var done = await finished.Task.WaitAsync(TimeSpan.FromMinutes(5), Ct);
-            Assert.Equal(retried.Id, done.Id);
-            Assert.Equal(JobStatus.Succeeded, done.Status);
+            var retried = await RetryAndWaitAsync(harness, interrupted.Id);
+            Assert.Equal(JobStatus.Succeeded, retried.Status);
             Assert.Equal([[1L, "Ann"], [2L, "Bob"]], (await harness.RowsAsync(
                 $"SELECT id, name FROM {WarehouseNames.Quote((await ReadyDatasetAsync(harness)).TableName)} ORDER BY id"))
                 .Select(r => new object[] { Convert.ToInt64(r[0]), (string)r[1]! }));
@@ -170,14 +149,7 @@ public sealed class JobRecoveryTests
             }
             Assert.Equal(analyst.Id, record.RequestedById);
             Assert.NotNull(record.RetryTarget);
-        }
-        finally
-        {
-            foreach (var service in hosted.Reverse())
-            {
-                await service.StopAsync(CancellationToken.None);
-            }
-        }
+        });
     }
 
     [Fact]
@@ -276,47 +248,19 @@ public sealed class JobRecoveryTests
         await using var harness = await CoreHarness.CreateAsync();
         var analyst = await harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
         var interrupted = Record(JobStatus.Running, DemoDataService.JobKind, analyst.Id, JsonSerializer.Serialize(new DemoDataSize(Customers: 300, OrdersPerCustomer: 3)));
-        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        await RecoverFromAsync(harness, interrupted);
+        await WithJobsRunningAsync(harness, async () =>
         {
-            db.JobRecords.Add(interrupted);
-            await db.SaveChangesAsync(Ct);
-        }
-        await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct);
-        var hosted = harness.Services.GetServices<IHostedService>().ToArray();
-        foreach (var service in hosted)
-        {
-            await service.StartAsync(CancellationToken.None);
-        }
-        try
-        {
-            var queue = harness.Services.GetRequiredService<JobQueue>();
-            Assert.True(Assert.Single(queue.List(), j => j.Id == interrupted.Id).CanRetry);
-            var finished = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
-            queue.Changed += job =>
-            {
-                if (job.Id != interrupted.Id && !job.IsActive)
-                {
-                    finished.TrySetResult(job);
-                }
-            };
-            var retried = await harness.WithAsync<JobRetryService, JobSnapshot>(r => r.RetryAsync(interrupted.Id, Ct));
-            var done = await finished.Task.WaitAsync(TimeSpan.FromMinutes(5), Ct);
+            Assert.True(Assert.Single(harness.Services.GetRequiredService<JobQueue>().List(), j => j.Id == interrupted.Id).CanRetry);
+            var done = await RetryAndWaitAsync(harness, interrupted.Id);
 
-            Assert.Equal(retried.Id, done.Id);
             Assert.Equal(JobStatus.Succeeded, done.Status);
             Assert.Equal("Load demo data (300 customers)", done.Title);
             await using var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct);
             Assert.Equal([DemoDataLoader.CustomersName, DemoDataLoader.OrdersName],
                 await db.Datasets.Where(d => d.Status == DatasetStatus.Ready).OrderBy(d => d.Name).Select(d => d.Name).ToListAsync(Ct));
             Assert.Equal(300L, Convert.ToInt64((await harness.RowsAsync($"SELECT count(*) FROM {DemoDataLoader.CustomersTable}"))[0][0]));
-        }
-        finally
-        {
-            foreach (var service in hosted.Reverse())
-            {
-                await service.StopAsync(CancellationToken.None);
-            }
-        }
+        });
     }
 
     [Fact]
@@ -343,6 +287,64 @@ public sealed class JobRecoveryTests
         {
             var kept = await db.JobRecords.Select(j => j.Id).ToListAsync(Ct);
             Assert.Equal(records.Take(JobRecovery.KeptJobs).Select(r => r.Id).Order(), kept.Order());
+        }
+    }
+
+    /// <summary>Stores a job as a killed process left it, then runs what the next start runs first.</summary>
+    private static async Task RecoverFromAsync(CoreHarness harness, JobRecord interrupted)
+    {
+        await using (var db = await harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            db.JobRecords.Add(interrupted);
+            await db.SaveChangesAsync(Ct);
+        }
+        await harness.Services.GetRequiredService<JobRecovery>().RecoverAsync(Ct);
+    }
+
+    /// <summary>Runs <paramref name="body"/> with the app's hosted services (the job journal and runner) started.</summary>
+    private static async Task WithJobsRunningAsync(CoreHarness harness, Func<Task> body)
+    {
+        var hosted = harness.Services.GetServices<IHostedService>().ToArray();
+        foreach (var service in hosted)
+        {
+            await service.StartAsync(CancellationToken.None);
+        }
+        try
+        {
+            await body();
+        }
+        finally
+        {
+            foreach (var service in hosted.Reverse())
+            {
+                await service.StopAsync(CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>Retries a job from the Jobs page as the current user, and returns the new job once it has ended.</summary>
+    private static async Task<JobSnapshot> RetryAndWaitAsync(CoreHarness harness, Guid jobId)
+    {
+        var queue = harness.Services.GetRequiredService<JobQueue>();
+        var finished = new TaskCompletionSource<JobSnapshot>(TaskCreationOptions.RunContinuationsAsynchronously);
+        void OnChanged(JobSnapshot job)
+        {
+            if (job.Id != jobId && !job.IsActive)
+            {
+                finished.TrySetResult(job);
+            }
+        }
+        queue.Changed += OnChanged;
+        try
+        {
+            var retried = await harness.WithAsync<JobRetryService, JobSnapshot>(r => r.RetryAsync(jobId, Ct));
+            var done = await finished.Task.WaitAsync(TimeSpan.FromMinutes(5), Ct);
+            Assert.Equal(retried.Id, done.Id);
+            return done;
+        }
+        finally
+        {
+            queue.Changed -= OnChanged;
         }
     }
 
