@@ -73,8 +73,8 @@ public sealed class PermissionFixture : IAsyncLifetime
         Owner = await Harness.SignInAsNewUserAsync("owner@example.com", Roles.Analyst);
         Customers = await Harness.ImportTextAsync("customers.csv", CustomersCsv);
         Orders = await Harness.ImportTextAsync("orders.csv", OrdersCsv);
-        Customers = await SetRolesAsync(Customers, new() { ["id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension, ["city"] = FieldRole.Dimension });
-        Orders = await SetRolesAsync(Orders, new()
+        Customers = await Harness.SetRolesAsync(Customers, new() { ["id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension, ["city"] = FieldRole.Dimension });
+        Orders = await Harness.SetRolesAsync(Orders, new()
         {
             ["order_id"] = FieldRole.OrderId,
             ["customer_id"] = FieldRole.CustomerId,
@@ -189,10 +189,6 @@ public sealed class PermissionFixture : IAsyncLifetime
         Dimensions = dimensions.Select(d => new TileDimension(d)).ToList(),
         Measures = measures,
     };
-
-    private Task<Dataset> SetRolesAsync(Dataset dataset, Dictionary<string, FieldRole> roles) =>
-        Harness.WithAsync<DatasetSchemaService, Dataset>(s => s.SaveColumnsAsync(dataset.Id,
-            DatasetRebuilder.SettingsOf(dataset).Select(c => c with { Role = roles.GetValueOrDefault(c.Name) }).ToList()));
 
     public ValueTask DisposeAsync() => Harness.DisposeAsync();
 }

@@ -47,8 +47,8 @@ public sealed class RestrictedQueryTests : IAsyncLifetime
         _analyst = await _harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
         _customers = await _harness.ImportTextAsync("customers.csv", Customers);
         _orders = await _harness.ImportTextAsync("orders.csv", Orders);
-        _customers = await SetRolesAsync(_customers, new() { ["id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension });
-        _orders = await SetRolesAsync(_orders, new()
+        _customers = await _harness.SetRolesAsync(_customers, new() { ["id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension });
+        _orders = await _harness.SetRolesAsync(_orders, new()
         {
             ["order_id"] = FieldRole.OrderId,
             ["customer_id"] = FieldRole.CustomerId,
@@ -77,10 +77,6 @@ public sealed class RestrictedQueryTests : IAsyncLifetime
 
     private static string RegionIs(string value) =>
         new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "region", Operator = RuleOperator.Equals, Value = value }] } }.ToJson();
-
-    private Task<Dataset> SetRolesAsync(Dataset dataset, Dictionary<string, FieldRole> roles) =>
-        _harness.WithAsync<DatasetSchemaService, Dataset>(s => s.SaveColumnsAsync(dataset.Id,
-            DatasetRebuilder.SettingsOf(dataset).Select(c => c with { Role = roles.GetValueOrDefault(c.Name) }).ToList()));
 
     private void ActAs(AppUser user, params string[] roles) => _harness.CurrentUser.Principal = CoreHarness.Principal(user.Id, user.Email!, roles);
 

@@ -60,8 +60,8 @@ public sealed class ClusteringFixture : IAsyncLifetime
         }
         Customers = await Harness.ImportTextAsync("customers.csv", customers.ToString());
         var orderData = await Harness.ImportTextAsync("orders.csv", orders.ToString());
-        Customers = await SetRolesAsync(Customers, new() { ["id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension });
-        await SetRolesAsync(orderData, new()
+        Customers = await Harness.SetRolesAsync(Customers, new() { ["id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension });
+        await Harness.SetRolesAsync(orderData, new()
         {
             ["order_id"] = FieldRole.OrderId,
             ["customer_id"] = FieldRole.CustomerId,
@@ -75,10 +75,6 @@ public sealed class ClusteringFixture : IAsyncLifetime
             await service.StartAsync(CancellationToken.None);
         }
     }
-
-    private Task<Dataset> SetRolesAsync(Dataset dataset, Dictionary<string, FieldRole> roles) =>
-        Harness.WithAsync<DatasetSchemaService, Dataset>(s => s.SaveColumnsAsync(dataset.Id,
-            DatasetRebuilder.SettingsOf(dataset).Select(c => c with { Role = roles.GetValueOrDefault(c.Name) }).ToList()));
 
     public async Task<ClusteringRunView> RunAsync(ClusteringRequest request)
     {

@@ -46,8 +46,8 @@ public sealed class LinkedFromCustomersFixture : IAsyncLifetime
     {
         Harness = await CoreHarness.CreateAsync(clock: new FixedClock(new DateTimeOffset(Today.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero)));
         await Harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
-        CustomerData = await SetRolesAsync(await Harness.ImportTextAsync("customers.csv", Customers), new() { ["id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension });
-        OrderData = await SetRolesAsync(await Harness.ImportTextAsync("orders.csv", Orders), new()
+        CustomerData = await Harness.SetRolesAsync(await Harness.ImportTextAsync("customers.csv", Customers), new() { ["id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension });
+        OrderData = await Harness.SetRolesAsync(await Harness.ImportTextAsync("orders.csv", Orders), new()
         {
             ["order_id"] = FieldRole.OrderId,
             ["customer_id"] = FieldRole.CustomerId,
@@ -55,7 +55,7 @@ public sealed class LinkedFromCustomersFixture : IAsyncLifetime
             ["amount"] = FieldRole.Amount,
             ["category"] = FieldRole.Dimension,
         });
-        GiftData = await SetRolesAsync(await Harness.ImportTextAsync("gifts.csv", Gifts), new()
+        GiftData = await Harness.SetRolesAsync(await Harness.ImportTextAsync("gifts.csv", Gifts), new()
         {
             ["customer_id"] = FieldRole.CustomerId,
             ["gift_date"] = FieldRole.EventDate,
@@ -69,10 +69,6 @@ public sealed class LinkedFromCustomersFixture : IAsyncLifetime
             await service.StartAsync(CancellationToken.None);
         }
     }
-
-    private Task<Dataset> SetRolesAsync(Dataset dataset, Dictionary<string, FieldRole> roles) =>
-        Harness.WithAsync<DatasetSchemaService, Dataset>(s => s.SaveColumnsAsync(dataset.Id,
-            DatasetRebuilder.SettingsOf(dataset).Select(c => c with { Role = roles.GetValueOrDefault(c.Name) }).ToList()));
 
     public async Task<IReadOnlyList<long>> CustomerIdsAsync(RuleGroup rule)
     {

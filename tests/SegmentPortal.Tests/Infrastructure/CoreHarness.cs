@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Connections;
+using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Storage;
 using SegmentPortal.Data;
@@ -93,6 +94,11 @@ public sealed class CoreHarness : IAsyncDisposable
         await using var scope = Services.CreateAsyncScope();
         await action(scope.ServiceProvider.GetRequiredService<TService>());
     }
+
+    /// <summary>Saves the roles of a dataset's columns (a column not named gets none), as the Columns &amp; roles tab does.</summary>
+    public Task<Dataset> SetRolesAsync(Dataset dataset, Dictionary<string, FieldRole> roles) =>
+        WithAsync<DatasetSchemaService, Dataset>(s => s.SaveColumnsAsync(dataset.Id,
+            DatasetRebuilder.SettingsOf(dataset).Select(c => c with { Role = roles.GetValueOrDefault(c.Name) }).ToList()));
 
     /// <summary>Creates a user with the roles and makes them the current user.</summary>
     public async Task<AppUser> SignInAsNewUserAsync(string email, params string[] roles)
