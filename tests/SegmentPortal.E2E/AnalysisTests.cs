@@ -40,7 +40,7 @@ public sealed class AnalysisTests(BrowserFixture browser) : IClassFixture<Browse
         await page.GetByTestId("clustering-name").FillAsync("Demo groups");
         await page.GetByTestId("clustering-start").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/analysis/clustering/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
-        await Expect(page.GetByTestId("clustering-suggestion")).ToContainTextAsync(new Regex("^K = \\d+: .*silhouette"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await Expect(page.GetByTestId("clustering-suggestion")).ToContainTextAsync(new Regex("^K = \\d+: .*silhouette"), new() { Timeout = BrowserFixture.LongWorkTimeoutMs });
         var rows = page.GetByTestId("cluster-row");
         var k = int.Parse((await page.GetByTestId("clustering-k-value").Locator(".stat-value").InnerTextAsync()).Trim());
         await Expect(rows).ToHaveCountAsync(k);

@@ -19,6 +19,12 @@ public sealed class ExportOptions
     public int TimeoutSeconds { get; set; } = 90;
 
     /// <summary>
+    /// How long starting Chromium may take (once per process, and again after it stopped). Kept apart from
+    /// <see cref="TimeoutSeconds"/>: a short page limit must not make a slow start on a busy server fail.
+    /// </summary>
+    public int LaunchTimeoutSeconds { get; set; } = 120;
+
+    /// <summary>
     /// Runs Chromium without its sandbox even though the portal does not run as root (for a host where the sandbox
     /// cannot start, such as a container without user namespaces). As root the sandbox is always off: Chromium refuses
     /// to start as root with it.
@@ -118,7 +124,7 @@ public sealed class BoardSnapshots(IOptions<ExportOptions> options, PrintTickets
         var chromium = ChromiumPath ?? throw new PortalException(
             "Exporting a whole board needs Chromium on the server, and none is installed. Ask your administrator to install it (Debian: apt-get install chromium); tile exports still work.");
         var timeout = (float)TimeSpan.FromSeconds(options.Value.TimeoutSeconds).TotalMilliseconds;
-        var browser = await BrowserAsync(chromium, timeout, cancellationToken);
+        var browser = await BrowserAsync(chromium, cancellationToken);
         var url = $"{BaseAddress()}/print/{tickets.Issue(userId, dashboardId)}";
         IBrowserContext? context = null;
         try
@@ -177,7 +183,7 @@ public sealed class BoardSnapshots(IOptions<ExportOptions> options, PrintTickets
     private static string Css(double pixels) => FormattableString.Invariant($"{pixels:0.#}px");
 
     /// <summary>The running Chromium, started (again) when there is none or the last one has gone away.</summary>
-    private async Task<IBrowser> BrowserAsync(string chromium, float timeout, CancellationToken cancellationToken)
+    private async Task<IBrowser> BrowserAsync(string chromium, CancellationToken cancellationToken)
     {
         await _launch.WaitAsync(cancellationToken);
         try
@@ -208,9 +214,16 @@ public sealed class BoardSnapshots(IOptions<ExportOptions> options, PrintTickets
                     Headless = true,
                     ChromiumSandbox = !noSandbox,
                     Args = ["--disable-gpu", "--disable-dev-shm-usage", "--hide-scrollbars"],
-                    Timeout = timeout,
+                    Timeout = (float)TimeSpan.FromSeconds(options.Value.LaunchTimeoutSeconds).TotalMilliseconds,
                 });
                 return _browser;
+            }
+            catch (TimeoutException ex)
+            {
+                logger.LogError(ex, "Chromium at {Chromium} did not start within {Seconds} s for a board export", chromium, options.Value.LaunchTimeoutSeconds);
+                _playwright?.Dispose();
+                _playwright = null;
+                throw new PortalException($"The server could not start Chromium within {options.Value.LaunchTimeoutSeconds} seconds to export the board. Try again.");
             }
             catch (PlaywrightException ex)
             {

@@ -86,6 +86,38 @@ public sealed class BoardSnapshotTests
     }
 
     [Fact]
+    public async Task A_chromium_that_does_not_start_in_time_gives_a_message_of_its_own()
+    {
+        // A "browser" that never answers: the launch gives up after Export:LaunchTimeoutSeconds with a message, not a
+        // raw timeout, and the board's own page limit (Export:TimeoutSeconds) plays no part in it.
+        var folder = Directory.CreateTempSubdirectory("sp-stuck-chromium-");
+        try
+        {
+            var stuck = Path.Combine(folder.FullName, "chromium");
+            await File.WriteAllTextAsync(stuck, "#!/bin/sh\nexec sleep 60\n", Ct);
+            Assert.SkipWhen(OperatingSystem.IsWindows(), "A shell script stands in for Chromium.");
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(stuck, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+            await using var portal = new PortalFactory(settings: new Dictionary<string, string?> { ["Export:LaunchTimeoutSeconds"] = "2" });
+            await using var factory = portal.WithWebHostBuilder(builder => builder.ConfigureTestServices(services =>
+                services.Configure<ExportOptions>(o => o.ChromiumPaths = [stuck])));
+            var (adminId, boardId) = await BoardWithABarChartAsync(factory.Services);
+            var snapshots = factory.Services.GetRequiredService<BoardSnapshots>();
+
+            var error = await Assert.ThrowsAsync<SegmentPortal.Core.PortalException>(() => snapshots.RenderAsync(boardId, adminId, SnapshotFormat.Pdf, Ct));
+
+            Assert.Equal("The server could not start Chromium within 2 seconds to export the board. Try again.", error.Message);
+            Assert.Null(snapshots.Browser);
+        }
+        finally
+        {
+            folder.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Exports_share_one_browser_and_start_it_again_once_it_has_gone()
     {
         await using var portal = new PortalFactory();
