@@ -142,6 +142,8 @@ public sealed class DashboardTests(BrowserFixture browser) : IClassFixture<Brows
             await Pages.ChooseAsync(page, dialog.GetByTestId("editor-date-column"), dateColumn);
         }
         await dialog.GetByTestId("editor-title").FillAsync(title);
+        // The preview shows the title as it is typed, not the one it had when the editor opened.
+        await Expect(dialog.GetByTestId("editor-preview").GetByTestId("tile-title")).ToHaveTextAsync(title);
         if (type == "Bar chart")
         {
             await BrowserFixture.ScreenshotAsync(page, "59-tile-editor");
