@@ -7,6 +7,7 @@ using DuckDB.NET.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SegmentPortal.Core.Common;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Warehouse;
@@ -356,10 +357,7 @@ public sealed class ConnectionService(
     private static async Task EnsureUniqueNameAsync(IPortalDb db, string name, int? exceptId, CancellationToken cancellationToken)
     {
         var names = await db.Connections.AsNoTracking().Where(c => c.Id != exceptId).Select(c => c.Name).ToListAsync(cancellationToken);
-        if (names.Contains(name, StringComparer.OrdinalIgnoreCase))
-        {
-            throw new ConnectionException($"A connection named '{name}' already exists.");
-        }
+        UniqueNames.Require(name, names, "connection", who: null, error: message => new ConnectionException(message));
     }
 
     private static async Task SaveAsync(IPortalDb db, string name, CancellationToken cancellationToken)
@@ -371,7 +369,7 @@ public sealed class ConnectionService(
         catch (DbUpdateException)
         {
             // Two admins saving the same name at once: the unique index decides.
-            throw new ConnectionException($"A connection named '{name}' already exists.");
+            throw new ConnectionException(UniqueNames.TakenMessage("connection", name, who: null));
         }
     }
 

@@ -538,10 +538,7 @@ public sealed class ClusteringService(
         {
             throw new PortalException("That cluster does not exist.");
         }
-        if (view.Names.Where((_, i) => i != cluster).Contains(trimmed, StringComparer.OrdinalIgnoreCase))
-        {
-            throw new PortalException($"Another cluster is already called “{trimmed}”.");
-        }
+        Common.UniqueNames.Require(trimmed, view.Names.Where((_, i) => i != cluster), "cluster", who: null);
         var names = view.Names.ToArray();
         names[cluster] = trimmed;
         await using var db = await dbFactory.CreateAsync(cancellationToken);
