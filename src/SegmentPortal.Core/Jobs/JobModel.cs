@@ -47,7 +47,7 @@ public sealed record JobRequest(string Kind, string Title, string Key, ClaimsPri
     /// A job done by the <see cref="IJobHandler{TPayload}"/> registered for <typeparamref name="TPayload"/>, given
     /// <paramref name="payload"/>.
     /// </summary>
-    public static JobRequest For<TPayload>(
+    internal static JobRequest For<TPayload>(
         string kind, string title, string key, ClaimsPrincipal requestedBy, TPayload payload, string? retryTarget = null)
         where TPayload : notnull
     {
