@@ -42,6 +42,12 @@ public static class DependencyInjection
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringAssignJobRetry>();
         services.AddScoped<IJobRetry, Demo.DemoDataJobRetry>();
+        // Each kind of job's work, resolved by the runner in the job's scope.
+        services.AddScoped<IJobHandler<FileImportJob>>(sp => sp.GetRequiredService<DatasetImportRunner>());
+        services.AddScoped<IJobHandler<ConnectionImportJob>>(sp => sp.GetRequiredService<DatasetImportRunner>());
+        services.AddScoped<IJobHandler<Analysis.Clustering.ClusteringTraining>, Analysis.Clustering.ClusteringTrainingJob>();
+        services.AddScoped<IJobHandler<Analysis.Clustering.ClusteringAssignment>, Analysis.Clustering.ClusteringAssignmentJob>();
+        services.AddScoped<IJobHandler<Demo.DemoDataLoad>, Demo.DemoDataJob>();
         services.AddScoped<ScopedPrincipal>();
         services.AddScoped<CurrentJob>();
 
@@ -52,6 +58,7 @@ public static class DependencyInjection
         services.AddScoped<ConnectionService>();
 
         services.AddScoped<DatasetCatalog>();
+        services.AddScoped<IRuledDatasetView, RuledDatasetView>();
         services.AddScoped<PermissionPolicy>();
         services.AddScoped<Access.DataRuleStore>();
         services.TryAddSingleton<Access.AccessChanges>();

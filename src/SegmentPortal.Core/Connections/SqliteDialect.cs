@@ -33,7 +33,7 @@ internal sealed class SqliteDialect : SourceDialect
         return null;
     }
 
-    public override string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    public override string Quote(string identifier) => Common.SqlIdentifiers.DoubleQuote(identifier);
 
     public override string SelectTable(string? schema, string table, int? limit) =>
         $"SELECT * FROM {Quote(table)}" + (limit is { } n ? $" LIMIT {n.ToString(CultureInfo.InvariantCulture)}" : "");

@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Common;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Datasets;
@@ -367,11 +368,11 @@ public sealed class DashboardService(
         {
             throw new PortalException("A dashboard name has at most 200 characters.");
         }
-        if (await db.Dashboards.AnyAsync(d => d.Name == clean && d.OwnerId == ownerId && d.Id != except, cancellationToken))
+        var taken = await db.Dashboards.Where(d => d.OwnerId == ownerId && d.Id != except).Select(d => d.Name).ToListAsync(cancellationToken);
+        if (UniqueNames.IsTaken(clean, taken))
         {
-            throw new PortalException(ownerId == (await currentUser.GetPrincipalAsync()).UserId()
-                ? $"You already have a dashboard called “{clean}”."
-                : $"Its owner already has a dashboard called “{clean}”.");
+            throw new PortalException(UniqueNames.TakenMessage("dashboard", clean,
+                ownerId == (await currentUser.GetPrincipalAsync()).UserId() ? "You" : "Its owner"));
         }
         return clean;
     }

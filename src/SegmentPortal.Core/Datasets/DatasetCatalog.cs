@@ -1,5 +1,4 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Warehouse;
@@ -15,9 +14,18 @@ public sealed record DatasetHistory(IReadOnlyList<DatasetRefresh> Refreshes, str
 public sealed record PortalOverview(int DatasetCount, long? CustomerCount, long TotalRows);
 
 /// <summary>The register of datasets: what tables the warehouse holds and what they look like.</summary>
+/// <remarks>
+/// <paramref name="ruled"/> is only needed for datasets with data rules; a host that registers the catalog without the
+/// query layer (a page test with no rules) may leave it out, and then a dataset with rules is refused rather than
+/// shown whole.
+/// </remarks>
 public sealed class DatasetCatalog(
-    IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, DatasetAccess access, TimeProvider clock, IServiceProvider services)
+    IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, DatasetAccess access, TimeProvider clock,
+    IRuledDatasetView? ruled = null)
 {
+    private IRuledDatasetView Ruled => ruled
+        ?? throw new InvalidOperationException($"No {nameof(IRuledDatasetView)} is registered: datasets with data rules cannot be described.");
+
     /// <summary>The datasets the current user may use.</summary>
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -41,10 +49,8 @@ public sealed class DatasetCatalog(
     /// <summary>Under data rules a dataset's size is what the user may see: their rows (counted live) and their columns.</summary>
     private async Task<DatasetSummary> AsSeenAsync(DatasetSummary summary, CancellationToken cancellationToken)
     {
-        // Resolved only for datasets with rules: the profiler reads through the query layer, which depends on more than
-        // the catalog does.
-        var seen = await services.GetRequiredService<DatasetProfiler>().OverviewAsync(summary.Id, cancellationToken);
-        return summary with { RowCount = seen.Rows, ColumnCount = seen.Columns.Count };
+        var (rows, columns) = await Ruled.SizeAsSeenAsync(summary.Id, cancellationToken);
+        return summary with { RowCount = rows, ColumnCount = columns };
     }
 
     public async Task<Dataset?> GetAsync(int id, CancellationToken cancellationToken = default) =>
@@ -126,8 +132,7 @@ public sealed class DatasetCatalog(
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var history = (await db.DatasetRefreshes.AsNoTracking().Where(r => r.DatasetId == datasetId).ToListAsync(cancellationToken))
             .OrderByDescending(r => r.StartedAt).Take(100).ToList();
-        // Resolved here, not injected: the policy reads through services that depend on the catalog.
-        if (!(await services.GetRequiredService<Queries.PermissionPolicy>().DescribeAsync(dataset, cancellationToken)).IsRestricted)
+        if (!await Ruled.IsRestrictedAsync(dataset, cancellationToken))
         {
             return new DatasetHistory(history, null);
         }

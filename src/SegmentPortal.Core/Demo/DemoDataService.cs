@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
 
@@ -16,17 +15,26 @@ public sealed class DemoDataService(ICurrentUser currentUser, JobQueue jobs)
     {
         var user = await currentUser.RequireAsync(Permissions.ManageData);
         var chosen = size ?? DemoDataSize.Default;
-        return jobs.Enqueue(new JobRequest(JobKind, $"Load demo data ({chosen.Customers:N0} customers)", JobKey, user,
-            async (services, progress, ct) =>
-            {
-                var loader = services.GetRequiredService<DemoDataLoader>();
-                var result = await loader.LoadAsync(chosen, user.UserId(), progress, ct);
-                progress.Report(new JobProgress(1, $"Loaded {result.Customers:N0} customers and {result.Orders:N0} orders"));
-            },
-            JsonSerializer.Serialize(chosen)));
+        return jobs.Enqueue(JobRequest.For(JobKind, $"Load demo data ({chosen.Customers:N0} customers)", JobKey, user,
+            new DemoDataLoad(chosen, user.UserId()), JsonSerializer.Serialize(chosen)));
     }
 
     public JobSnapshot? LatestLoad() => jobs.Latest(JobKey);
+}
+
+/// <summary>A demo data job: how much to generate, and whose the datasets become.</summary>
+public sealed record DemoDataLoad(DemoDataSize Size, string? OwnerId);
+
+/// <summary>Does a demo data job: generates and loads the data, then says how much it loaded.</summary>
+public sealed class DemoDataJob(DemoDataLoader loader) : IJobHandler<DemoDataLoad>
+{
+    public async Task RunAsync(DemoDataLoad payload, IProgress<JobProgress> progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(payload);
+        ArgumentNullException.ThrowIfNull(progress);
+        var result = await loader.LoadAsync(payload.Size, payload.OwnerId, progress, cancellationToken);
+        progress.Report(new JobProgress(1, $"Loaded {result.Customers:N0} customers and {result.Orders:N0} orders"));
+    }
 }
 
 /// <summary>

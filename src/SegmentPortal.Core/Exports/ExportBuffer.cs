@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 
 namespace SegmentPortal.Core.Exports;
@@ -16,6 +17,7 @@ internal sealed class ExportBuffer : Stream
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(DrainThreshold * 2);
     private int _count;
     private long _written;
+    private TextView? _text;
 
     /// <summary>Enough is waiting to be worth a write to the destination.</summary>
     public bool ShouldDrain => _count >= DrainThreshold;
@@ -34,6 +36,9 @@ internal sealed class ExportBuffer : Stream
         get => _written;
         set => throw new NotSupportedException();
     }
+
+    /// <summary>Text written here goes straight into the buffer as UTF-8 (nothing is held back until a flush).</summary>
+    public TextWriter Text => _text ??= new TextView(this);
 
     /// <summary>Appends text as UTF-8.</summary>
     public void WriteText(ReadOnlySpan<char> text)
@@ -121,5 +126,19 @@ internal sealed class ExportBuffer : Stream
         _buffer.AsSpan(0, _count).CopyTo(larger);
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = larger;
+    }
+
+    /// <summary>The buffer as a <see cref="TextWriter"/>, for the CSV writer.</summary>
+    private sealed class TextView(ExportBuffer owner) : TextWriter(CultureInfo.InvariantCulture)
+    {
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value) => owner.WriteText([value]);
+
+        public override void Write(ReadOnlySpan<char> buffer) => owner.WriteText(buffer);
+
+        public override void Write(string? value) => owner.WriteText(value);
+
+        public override void Write(char[] buffer, int index, int count) => owner.WriteText(buffer.AsSpan(index, count));
     }
 }

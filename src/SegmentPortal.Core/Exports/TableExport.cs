@@ -1,5 +1,5 @@
-using System.Buffers;
 using System.Globalization;
+using SegmentPortal.Core.Common;
 using SegmentPortal.Core.Queries;
 
 namespace SegmentPortal.Core.Exports;
@@ -59,8 +59,6 @@ public static class TableExport
 
     public const string XlsxContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
-    private static readonly SearchValues<char> NeedsQuoting = SearchValues.Create(",\"\r\n");
-
     /// <summary>Writes the rows as CSV. Returns the number of data rows written.</summary>
     public static async Task<long> WriteCsvAsync(
         IReadOnlyList<string> columns,
@@ -70,25 +68,26 @@ public static class TableExport
     {
         CheckArguments(columns, rows, destination);
         using var buffer = new ExportBuffer();
+        using var csv = new CsvWriter(buffer.Text);
         // The byte order mark: without it Excel reads UTF-8 as the local code page.
         buffer.WriteText("\uFEFF");
-        for (var i = 0; i < columns.Count; i++)
+        foreach (var column in columns)
         {
-            WriteCsvField(buffer, i, ExportValue.Neutralize(columns[i] ?? ""), quoteEmpty: false);
+            csv.WriteField(ExportValue.Neutralize(column ?? ""));
         }
-        buffer.WriteText("\r\n");
+        csv.EndRecord();
 
         long written = 0;
         await foreach (var row in rows.WithCancellation(cancellationToken))
         {
             cancellationToken.ThrowIfCancellationRequested();
             CheckRow(row, columns.Count, written + 1);
-            for (var i = 0; i < row.Length; i++)
+            foreach (var value in row)
             {
-                var cell = ExportValue.Format(row[i]);
-                WriteCsvField(buffer, i, cell.Text, quoteEmpty: cell.Kind != ExportKind.Empty);
+                var cell = ExportValue.Format(value);
+                csv.WriteField(cell.Text, quoteEmpty: cell.Kind != ExportKind.Empty);
             }
-            buffer.WriteText("\r\n");
+            csv.EndRecord();
             written++;
             if (buffer.ShouldDrain)
             {
@@ -248,37 +247,5 @@ public static class TableExport
         {
             throw new ArgumentException("The destination cannot be written to.", nameof(destination));
         }
-    }
-
-    private static void WriteCsvField(ExportBuffer buffer, int index, string text, bool quoteEmpty)
-    {
-        if (index > 0)
-        {
-            buffer.WriteText(",");
-        }
-        if (text.Length == 0)
-        {
-            if (quoteEmpty)
-            {
-                buffer.WriteText("\"\"");
-            }
-            return;
-        }
-        var rest = text.AsSpan();
-        if (rest.IndexOfAny(NeedsQuoting) < 0)
-        {
-            buffer.WriteText(rest);
-            return;
-        }
-        buffer.WriteText("\"");
-        int quote;
-        while ((quote = rest.IndexOf('"')) >= 0)
-        {
-            buffer.WriteText(rest[..(quote + 1)]);
-            buffer.WriteText("\"");
-            rest = rest[(quote + 1)..];
-        }
-        buffer.WriteText(rest);
-        buffer.WriteText("\"");
     }
 }

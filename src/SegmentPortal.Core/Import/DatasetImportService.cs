@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using DuckDB.NET.Data;
 using SegmentPortal.Core.Connections;
@@ -141,8 +140,7 @@ public sealed class DatasetImportService(
     }
 
     private JobSnapshot EnqueueConnection(ClaimsPrincipal user, ConnectionImportRequest request, string title, string key) =>
-        jobs.Enqueue(new JobRequest(JobKind, title, key, user,
-            (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, request, progress, ct),
+        jobs.Enqueue(JobRequest.For(JobKind, title, key, user, new ConnectionImportJob(user, request),
             JsonSerializer.Serialize(new ImportRetryTarget(null, request))));
 
     /// <summary>
@@ -177,10 +175,15 @@ public sealed class DatasetImportService(
     }
 
     private JobSnapshot Enqueue(ClaimsPrincipal user, IReadOnlyList<StoredUpload> files, FileImportRequest request, string title) =>
-        jobs.Enqueue(new JobRequest(JobKind, title, JobKeyFor(files[0].Id), user,
-            (services, progress, ct) => services.GetRequiredService<DatasetImportRunner>().RunAsync(user, files, request, progress, ct),
+        jobs.Enqueue(JobRequest.For(JobKind, title, JobKeyFor(files[0].Id), user, new FileImportJob(user, files, request),
             JsonSerializer.Serialize(new ImportRetryTarget(request with { UploadIds = files.Select(f => f.Id).ToList() }, null))));
 }
+
+/// <summary>A file import job: the uploads, what to make of them, and who asked (the new dataset is theirs).</summary>
+public sealed record FileImportJob(ClaimsPrincipal User, IReadOnlyList<StoredUpload> Files, FileImportRequest Request);
+
+/// <summary>A connection import or refresh job: what to read, and who asked.</summary>
+public sealed record ConnectionImportJob(ClaimsPrincipal User, ConnectionImportRequest Request);
 
 /// <summary>What an import job remembers to start again after a restart: the file request, or the connection request.</summary>
 public sealed record ImportRetryTarget(FileImportRequest? File, ConnectionImportRequest? Connection);
@@ -201,7 +204,7 @@ public sealed record ImportSource(
     string SourceJson,
     Func<DuckDBConnection, string, IProgress<JobProgress>, CancellationToken, Task<IReadOnlyList<string>>> FillRaw);
 
-/// <summary>The work of one import job; runs in the job's scope.</summary>
+/// <summary>The work of one import job (file or connection); runs in the job's scope.</summary>
 public sealed class DatasetImportRunner(
     DuckDbWarehouse warehouse,
     DatasetRebuilder rebuilder,
@@ -212,8 +215,14 @@ public sealed class DatasetImportRunner(
     TimeProvider clock,
     IEnumerable<IDatasetRefreshListener> refreshListeners,
     CurrentJob currentJob,
-    ILogger<DatasetImportRunner> logger)
+    ILogger<DatasetImportRunner> logger) : IJobHandler<FileImportJob>, IJobHandler<ConnectionImportJob>
 {
+    Task IJobHandler<FileImportJob>.RunAsync(FileImportJob payload, IProgress<JobProgress> progress, CancellationToken cancellationToken) =>
+        RunAsync(payload.User, payload.Files, payload.Request, progress, cancellationToken);
+
+    Task IJobHandler<ConnectionImportJob>.RunAsync(ConnectionImportJob payload, IProgress<JobProgress> progress, CancellationToken cancellationToken) =>
+        RunAsync(payload.User, payload.Request, progress, cancellationToken);
+
     public async Task RunAsync(
         ClaimsPrincipal user, IReadOnlyList<StoredUpload> files, FileImportRequest request, IProgress<JobProgress> progress, CancellationToken ct)
     {

@@ -55,7 +55,7 @@ public sealed class DuckDbDialect : SqlDialect
 {
     public static DuckDbDialect Instance { get; } = new();
 
-    public override string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    public override string Quote(string identifier) => Common.SqlIdentifiers.DoubleQuote(identifier);
 
     public override string Parameter(string name) => "$" + name;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Common;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
@@ -416,11 +417,11 @@ public sealed class SegmentService(
         {
             throw new PortalException("A segment name has at most 200 characters.");
         }
-        if (await db.Segments.AnyAsync(s => s.Name == clean && s.OwnerId == ownerId && s.Id != except, cancellationToken))
+        var taken = await db.Segments.Where(s => s.OwnerId == ownerId && s.Id != except).Select(s => s.Name).ToListAsync(cancellationToken);
+        if (UniqueNames.IsTaken(clean, taken))
         {
-            throw new PortalException(ownerId == (await currentUser.GetPrincipalAsync()).UserId()
-                ? $"You already have a segment called “{clean}”."
-                : $"Its owner already has a segment called “{clean}”.");
+            throw new PortalException(UniqueNames.TakenMessage("segment", clean,
+                ownerId == (await currentUser.GetPrincipalAsync()).UserId() ? "You" : "Its owner"));
         }
         return clean;
     }

@@ -10,7 +10,7 @@ public static partial class WarehouseNames
     public static string Quote(string identifier)
     {
         ArgumentException.ThrowIfNullOrEmpty(identifier);
-        return "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+        return Common.SqlIdentifiers.DoubleQuote(identifier);
     }
 
     /// <summary>A table name the portal generated: lower-case letters, digits and underscores.</summary>

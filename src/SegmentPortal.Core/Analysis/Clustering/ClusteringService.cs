@@ -3,7 +3,6 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
@@ -398,8 +397,7 @@ public sealed class ClusteringService(
     private void Queue(ClaimsPrincipal user, ClusteringRun run)
     {
         var id = run.Id;
-        jobs.Enqueue(new JobRequest(JobKind, $"Clustering “{run.Name}”", JobKey(id), user,
-            (services, progress, ct) => services.GetRequiredService<ClusteringService>().TrainAsync(id, progress, ct),
+        jobs.Enqueue(JobRequest.For(JobKind, $"Clustering “{run.Name}”", JobKey(id), user, new ClusteringTraining(id),
             id.ToString(System.Globalization.CultureInfo.InvariantCulture)));
     }
 
@@ -538,10 +536,7 @@ public sealed class ClusteringService(
         {
             throw new PortalException("That cluster does not exist.");
         }
-        if (view.Names.Where((_, i) => i != cluster).Contains(trimmed, StringComparer.OrdinalIgnoreCase))
-        {
-            throw new PortalException($"Another cluster is already called “{trimmed}”.");
-        }
+        Common.UniqueNames.Require(trimmed, view.Names.Where((_, i) => i != cluster), "cluster", who: null);
         var names = view.Names.ToArray();
         names[cluster] = trimmed;
         await using var db = await dbFactory.CreateAsync(cancellationToken);
@@ -647,7 +642,7 @@ public sealed class ClusteringService(
     }
 
     /// <summary>Places the customers again with a run's saved model; after a refresh by someone allowed to change the data.</summary>
-    private async Task ReassignAsync(int runId, CancellationToken cancellationToken)
+    internal async Task ReassignAsync(int runId, CancellationToken cancellationToken)
     {
         await currentUser.RequireAsync(Permissions.ManageData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
@@ -714,9 +709,8 @@ public sealed class ClusteringService(
     }
 
     private JobSnapshot EnqueueReassign(int runId, ClaimsPrincipal user) =>
-        jobs.Enqueue(new JobRequest(AssignJobKind, "Assign customers to clusters again", $"clustering-assign:{runId}", user,
-            (services, progress, ct) => services.GetRequiredService<ClusteringService>().ReassignAsync(runId, ct),
-            runId.ToString(CultureInfo.InvariantCulture)));
+        jobs.Enqueue(JobRequest.For(AssignJobKind, "Assign customers to clusters again", $"clustering-assign:{runId}", user,
+            new ClusteringAssignment(runId), runId.ToString(CultureInfo.InvariantCulture)));
 
     private async Task AssignAsync(ClusteringRun run, CancellationToken cancellationToken)
     {

@@ -5,6 +5,7 @@ using System.Xml;
 using DocumentFormat.OpenXml;
 using DocumentFormat.OpenXml.Packaging;
 using DocumentFormat.OpenXml.Spreadsheet;
+using SegmentPortal.Core.Common;
 using SpreadsheetText = DocumentFormat.OpenXml.Spreadsheet.Text;
 
 namespace SegmentPortal.Core.Import.Excel;
@@ -98,7 +99,7 @@ internal sealed class XlsxWorkbook : IDisposable
         {
             var sharedStrings = ReadSharedStrings(budget, cancellationToken);
             var dateKinds = ReadDateStyles();
-            using var csv = new CsvWriter(csvPath);
+            using var csv = CsvWriter.CreateFile(csvPath);
             return ConvertSheet(name, part, sharedStrings, dateKinds, budget, csv, rowsWritten, cancellationToken);
         }
         catch (Exception ex) when (IsDamaged(ex))

@@ -1,0 +1,16 @@
+using SegmentPortal.Core.Datasets;
+
+namespace SegmentPortal.Core.Queries;
+
+/// <summary>Answers <see cref="IRuledDatasetView"/> through the permission policy and the profiler.</summary>
+public sealed class RuledDatasetView(PermissionPolicy policy, DatasetProfiler profiler) : IRuledDatasetView
+{
+    public async Task<bool> IsRestrictedAsync(Dataset dataset, CancellationToken cancellationToken) =>
+        (await policy.DescribeAsync(dataset, cancellationToken)).IsRestricted;
+
+    public async Task<(long Rows, int Columns)> SizeAsSeenAsync(int datasetId, CancellationToken cancellationToken)
+    {
+        var seen = await profiler.OverviewAsync(datasetId, cancellationToken);
+        return (seen.Rows, seen.Columns.Count);
+    }
+}
