@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Warehouse;
@@ -16,7 +17,7 @@ public sealed record PortalOverview(int DatasetCount, long? CustomerCount, long 
 
 /// <summary>The register of datasets: what tables the warehouse holds and what they look like.</summary>
 public sealed class DatasetCatalog(
-    IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, DatasetAccess access, TimeProvider clock, IServiceProvider services)
+    IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, Authorizer access, TimeProvider clock, IServiceProvider services)
 {
     /// <summary>The datasets the current user may use.</summary>
     public async Task<IReadOnlyList<DatasetSummary>> ListAsync(CancellationToken cancellationToken = default)

@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
@@ -107,7 +108,7 @@ public sealed record ClusteringRunView(
 /// </summary>
 public sealed class ClusteringService(
     ICurrentUser currentUser,
-    DatasetAccess access,
+    Authorizer access,
     PermissionPolicy policy,
     QueryService queries,
     CustomerAttributeStore attributes,
@@ -261,7 +262,7 @@ public sealed class ClusteringService(
         string? key;
         if (keys is null || !keys.TryGetValue(cacheKey, out key))
         {
-            key = await policy.ViewKeyAsync(inputs, cancellationToken);
+            key = await access.ViewKeyAsync(inputs, cancellationToken);
             keys?.Add(cacheKey, key);
         }
         return key is not null && key != ComputedOver(run);
@@ -274,7 +275,7 @@ public sealed class ClusteringService(
     private async Task<bool> CanChangeAsync(ClaimsPrincipal user, ClusteringRun run, CancellationToken cancellationToken) =>
         Permissions.IsGranted(user, Permissions.ManageData)
         && ((run.OwnerId is not null && run.OwnerId == user.UserId()) || user.IsInRole(Roles.Admin)
-            || DatasetAccess.CanChange(user, await access.RequireReadableAsync(run.DatasetId, cancellationToken)));
+            || Authorizer.CanChange(user, await access.RequireReadableAsync(run.DatasetId, cancellationToken)));
 
     public async Task<ClusteringRunView> GetAsync(int runId, CancellationToken cancellationToken = default)
     {
@@ -456,7 +457,7 @@ public sealed class ClusteringService(
             progress.Report(new JobProgress(0.02, "Loading customer features…"));
             var (keys, data, keyType) = await LoadAsync(request, cancellationToken);
             // How the runner saw the data: the figures are shown to others only when they see it the same way (or whole).
-            var computedOver = await policy.ViewKeyAsync(await attributes.InputsAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, cancellationToken), cancellationToken);
+            var computedOver = await access.ViewKeyAsync(await attributes.InputsAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, cancellationToken), cancellationToken);
             if (keys.Count == 0)
             {
                 throw new PortalException("There are no customers to cluster.");
@@ -809,7 +810,7 @@ public sealed class ClusteringService(
 
     private sealed record StoredMetrics(KRangeEvaluation? Evaluation, ClusterMetrics Metrics);
 
-    /// <param name="ComputedOver">The runner's <see cref="PermissionPolicy.ViewKeyAsync"/> of the inputs; null when they saw all of them.</param>
+    /// <param name="ComputedOver">The runner's <see cref="Authorizer.ViewKeyAsync"/> of the inputs; null when they saw all of them.</param>
     private sealed record StoredResult(ClusterExplanation Explanation, ClusteringCounts Counts, IReadOnlyList<string> Names, string? ComputedOver = null);
 }
 
