@@ -58,7 +58,7 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
     /// Whether no two rows of a dataset share a (non-empty) value of a column; asked of the warehouse once per dataset
     /// version, so a refresh asks again.
     /// </summary>
-    public async Task<bool> IsUniqueAsync(QueryDataset dataset, string column, SqlDialect dialect, CancellationToken cancellationToken = default)
+    public async Task<bool> IsUniqueAsync(QueryDataset dataset, string column, ISqlDialect dialect, CancellationToken cancellationToken = default)
     {
         var key = $"{dataset.Table}\u001f{column}\u001f{dataset.Version.UtcTicks}";
         if (_uniqueColumns.TryGetValue(key, out var unique))

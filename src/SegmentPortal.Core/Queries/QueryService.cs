@@ -5,7 +5,7 @@ namespace SegmentPortal.Core.Queries;
 /// <summary>
 /// The one entry point features call to ask a question of the warehouse. A spec goes through the stages of the query
 /// path: authorize, resolve and restrict (<see cref="PermissionPolicy"/>, <see cref="QueryResolver"/>, asking
-/// <see cref="Access.Authorizer"/>), compile (<see cref="QueryCompiler"/>, for a <see cref="SqlDialect"/>), then
+/// <see cref="Access.Authorizer"/>), compile (<see cref="QueryCompiler"/>, for a <see cref="ISqlDialect"/>), then
 /// cache and execute (<see cref="QueryExecutor"/>).
 /// </summary>
 public sealed class QueryService(PermissionPolicy policy, QueryExecutor executor)
