@@ -1,5 +1,4 @@
 using System.Globalization;
-using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;
 

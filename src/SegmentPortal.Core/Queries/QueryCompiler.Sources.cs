@@ -1,7 +1,4 @@
-using System.Globalization;
 using SegmentPortal.Core.Access;
-using SegmentPortal.Core.Datasets;
-using SegmentPortal.Core.Rules;
 
 namespace SegmentPortal.Core.Queries;
 

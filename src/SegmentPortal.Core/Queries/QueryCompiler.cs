@@ -1,4 +1,3 @@
-using System.Globalization;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;
