@@ -9,7 +9,6 @@ using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
-using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Core.Dashboards;
 

@@ -6,7 +6,6 @@ using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
-using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Core.Segments;
 

@@ -5,7 +5,6 @@ using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
-using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Data.Configurations;
 
