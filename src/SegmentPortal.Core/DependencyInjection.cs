@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
@@ -59,11 +60,10 @@ public static class DependencyInjection
 
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<IRuledDatasetView, RuledDatasetView>();
+        services.AddPortalAccess();
+        services.AddSingleton<Access.IRowRuleCheck, RowRuleCheck>();
         services.AddScoped<PermissionPolicy>();
-        services.AddScoped<Access.DataRuleStore>();
-        services.TryAddSingleton<Access.AccessChanges>();
-        services.AddSingleton<Access.AccessCache>();
-        services.AddScoped<Access.PortalSettings>();
+        services.AddScoped<QueryResolver>();
         services.AddScoped<Audit.AuditLog>();
         services.AddOptions<Audit.AuditOptions>().BindConfiguration(Audit.AuditOptions.Section)
             .Validate(o => o.RetentionDays >= 1, "Audit:RetentionDays must be at least 1.").ValidateOnStart();
@@ -76,6 +76,7 @@ public static class DependencyInjection
         services.AddScoped<QueryService>();
         services.AddSingleton<SegmentStore>();
         services.AddSingleton<Analysis.CustomerAttributeStore>();
+        services.AddSingleton<IAnalysisFields>(sp => sp.GetRequiredService<Analysis.CustomerAttributeStore>());
         services.AddScoped<Analysis.Rfm.RfmService>();
         services.AddScoped<Analysis.Clustering.ClusteringService>();
         services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Clustering.ClusteringService>());
@@ -83,11 +84,12 @@ public static class DependencyInjection
         services.AddScoped<Dashboards.DashboardService>();
         services.AddOptions<Sharing.SharingOptions>().BindConfiguration(Sharing.SharingOptions.Section);
         services.AddScoped<Sharing.SharingService>();
+        services.AddScoped<Sharing.DatasetSharing>();
+        services.AddScoped<Sharing.IDashboardDatasets, Dashboards.DashboardDatasets>();
+        services.AddScoped<Dashboards.DashboardFolders>();
         services.AddScoped<Sharing.PublicLinkService>();
         services.AddScoped<Dashboards.TileDataService>();
         services.AddScoped<RuleBuilderService>();
-        services.AddScoped<DatasetAccess>();
-        services.AddScoped<DatasetSharing>();
         services.AddScoped<DatasetProfiler>();
         services.AddScoped<DatasetSchemaService>();
         services.AddScoped<DatasetRebuilder>();

@@ -13,7 +13,6 @@ using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Segments;
-using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Data;
 

@@ -4,7 +4,6 @@ using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
-using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 
 namespace SegmentPortal.Core.Access;
@@ -31,10 +30,11 @@ public sealed record PermissionUser(string Id, string Email, string DisplayName)
 /// <summary>
 /// Admin work on data permissions: row rules per dataset (for a role or a user), column rules per dataset and role,
 /// user attributes and the "Admins see all data" setting. Every method checks the caller may manage users (Admins);
-/// every change is written to the audit log. Nothing here is cached: <see cref="PermissionPolicy"/> reads the rules
+/// every change is written to the audit log. Nothing here is cached: <see cref="Authorizer"/> reads the rules
 /// again for every query, so a change applies to the next query of every session.
 /// </summary>
-public sealed partial class DataPermissionService(ICurrentUser currentUser, IPortalDbFactory dbFactory, AuditLog audit, PortalSettings settings, TimeProvider clock)
+public sealed partial class DataPermissionService(
+    ICurrentUser currentUser, IPortalDbFactory dbFactory, AuditLog audit, PortalSettings settings, IRowRuleCheck ruleCheck, TimeProvider clock)
 {
     /// <summary>Attributes every user has without storing them; row rules may use them but nobody can edit them.</summary>
     public static readonly IReadOnlyList<string> BuiltInAttributes = ["Email", "Name"];
@@ -301,7 +301,7 @@ public sealed partial class DataPermissionService(ICurrentUser currentUser, IPor
     /// (checked by the compiler). A condition whose value is a <c>{user.X}</c> token is checked for its field and
     /// operator only; its value is the user's, known at query time.
     /// </summary>
-    public static string? Validate(RuleGroup rule, QueryDataset dataset, DateOnly today)
+    private string? Validate(RuleGroup rule, QueryDataset dataset, DateOnly today)
     {
         var columns = dataset.OwnFields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
         if (DataPolicy.Problem(rule, columns) is { } problem)
@@ -311,7 +311,7 @@ public sealed partial class DataPermissionService(ICurrentUser currentUser, IPor
         var tokenNodes = rule.Descendants().OfType<FieldCondition>()
             .Where(c => new[] { c.Value, c.Value2 }.Concat(c.Values).Any(v => DataPolicy.AttributeOf(v) is not null))
             .Select(c => c.Id).ToHashSet(StringComparer.Ordinal);
-        var problems = QueryCompiler.Check(rule, new CompileContext { Dataset = dataset, Today = today });
+        var problems = ruleCheck.Check(rule, dataset, today);
         var summary = new RuleSummary(_ => null);
         foreach (var found in problems.Where(p => !tokenNodes.Contains(p.NodeId)))
         {

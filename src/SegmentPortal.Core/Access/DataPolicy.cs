@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
-using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 
 namespace SegmentPortal.Core.Access;
@@ -30,7 +29,7 @@ public sealed record DatasetRules(IReadOnlyList<RowRule> RowRules, IReadOnlyList
 }
 
 /// <summary>
-/// The data rules as pure functions: which rows and columns of a dataset a subject may see. <see cref="PermissionPolicy"/>
+/// The data rules as pure functions: which rows and columns of a dataset a subject may see. <see cref="Authorizer"/>
 /// applies them to every dataset a query reads.
 /// </summary>
 public static partial class DataPolicy

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DuckDB.NET.Data;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
@@ -13,7 +14,7 @@ namespace SegmentPortal.Core.Analysis;
 /// can use. The fields reach SQL only through the query layer (joined on the customer key); a user sees them only when
 /// they may read the analysed dataset.
 /// </summary>
-public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbFactory dbFactory, TimeProvider clock)
+public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbFactory dbFactory, TimeProvider clock) : IAnalysisFields
 {
     public const string KeyColumn = "customer_key";
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Serialization;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 

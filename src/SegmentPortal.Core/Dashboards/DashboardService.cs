@@ -1,5 +1,6 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Common;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
@@ -9,7 +10,6 @@ using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
-using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Core.Dashboards;
 
@@ -40,7 +40,7 @@ public sealed record DashboardView(
     /// <summary>The owner or an Admin: may change who has access and make public links.</summary>
     public bool CanShare { get; init; }
 
-    /// <summary>The current user may export tiles and the board (see <see cref="SharingService.MayExport"/>).</summary>
+    /// <summary>The current user may export tiles and the board (see <see cref="Authorizer.MayExport"/>).</summary>
     public bool CanExport { get; init; } = true;
 
     public bool Watermark { get; init; }
@@ -60,13 +60,12 @@ public sealed record DashboardView(
 public sealed class DashboardService(
     ICurrentUser currentUser,
     IPortalDbFactory dbFactory,
-    DatasetAccess access,
+    Authorizer access,
     PermissionPolicy policy,
     QueryService queries,
     SegmentService segments,
     RfmService rfm,
     ClusteringService clustering,
-    SharingService sharing,
     TimeProvider clock)
 {
     public const int MaxTiles = 50;
@@ -77,7 +76,7 @@ public sealed class DashboardService(
     public async Task<IReadOnlyList<DashboardSummary>> ListAsync(CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ViewData);
-        var map = await sharing.MapAsync(cancellationToken);
+        var map = await access.MapAsync(cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var rows = await (from d in db.Dashboards.AsNoTracking()
                           join u in db.Users on d.OwnerId equals u.Id into owners
@@ -102,8 +101,8 @@ public sealed class DashboardService(
         var user = await currentUser.RequireAsync(Permissions.ViewData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var dashboard = await db.Dashboards.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-        var access = dashboard is null ? ItemAccess.None : (await sharing.MapAsync(cancellationToken)).Dashboard(dashboard.Id, dashboard.OwnerId, dashboard.FolderId);
-        return access.CanView ? View(user, access, dashboard!) : throw Missing();
+        var itemAccess = dashboard is null ? ItemAccess.None : (await access.MapAsync(cancellationToken)).Dashboard(dashboard.Id, dashboard.OwnerId, dashboard.FolderId);
+        return itemAccess.CanView ? View(user, itemAccess, dashboard!) : throw Missing();
     }
 
     public async Task<int> CreateAsync(string name, string? description = null, CancellationToken cancellationToken = default)
@@ -328,12 +327,12 @@ public sealed class DashboardService(
     private async Task<(Dashboard Dashboard, ItemAccess Access)> LoadForEditAsync(IPortalDb db, int id, CancellationToken cancellationToken)
     {
         var dashboard = await db.Dashboards.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
-        var access = dashboard is null ? ItemAccess.None : (await sharing.MapAsync(cancellationToken)).Dashboard(dashboard.Id, dashboard.OwnerId, dashboard.FolderId);
-        if (!access.CanView)
+        var itemAccess = dashboard is null ? ItemAccess.None : (await access.MapAsync(cancellationToken)).Dashboard(dashboard.Id, dashboard.OwnerId, dashboard.FolderId);
+        if (!itemAccess.CanView)
         {
             throw Missing();
         }
-        return access.CanEdit ? (dashboard!, access) : throw new PermissionDeniedException("Only the dashboard's owner, its Editors or an Admin can change it.");
+        return itemAccess.CanEdit ? (dashboard!, itemAccess) : throw new PermissionDeniedException("Only the dashboard's owner, its Editors or an Admin can change it.");
     }
 
     private static DashboardView View(ClaimsPrincipal user, ItemAccess access, Dashboard dashboard)
@@ -344,7 +343,7 @@ public sealed class DashboardService(
             dashboard.AutoRefreshMinutes, dashboard.PreviousLayoutJson is not null, access.CanEdit, dashboard.UpdatedAt)
         {
             CanShare = access.CanShare,
-            CanExport = SharingService.MayExport(user, access, dashboard.ViewersMayExport),
+            CanExport = Authorizer.MayExport(user, access, dashboard.ViewersMayExport),
             Watermark = dashboard.Watermark,
             ViewersMayExport = dashboard.ViewersMayExport,
             FolderId = dashboard.FolderId,

@@ -1,4 +1,5 @@
 using System.Globalization;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Rfm;
 
 namespace SegmentPortal.Core.Dashboards;

@@ -53,7 +53,7 @@ public sealed partial class TileDataService
     private async Task<BoardAccess> RequireBoardAsync(DashboardView dashboard, CancellationToken cancellationToken)
     {
         var user = await currentUser.RequireAsync(Permissions.ViewData);
-        if (SharingService.IsPublicVisitor(user))
+        if (PublicBoardScope.IsPublicVisitor(user))
         {
             var link = await links.CurrentLinkAsync(cancellationToken);
             return link is not null && link.DashboardId == dashboard.Id
@@ -61,7 +61,7 @@ public sealed partial class TileDataService
                 : throw new PermissionDeniedException(LinkNoLongerValidMessage);
         }
         // A board not stored (composed in code, id 0) has no shares to check: dataset grants and data rules still apply.
-        if (dashboard.Id != 0 && !(await sharing.AccessAsync(SharedItem.Dashboard, dashboard.Id, cancellationToken)).CanView)
+        if (dashboard.Id != 0 && !(await access.AccessAsync(SharedItem.Dashboard, dashboard.Id, cancellationToken)).CanView)
         {
             throw new PermissionDeniedException(BoardNoLongerSharedMessage);
         }

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Datasets;
@@ -14,13 +15,12 @@ namespace SegmentPortal.Core.Dashboards;
 /// </summary>
 public sealed partial class TileDataService(
     ICurrentUser currentUser,
-    DatasetAccess access,
+    Authorizer access,
     PermissionPolicy policy,
     QueryService queries,
     SegmentService segments,
     RfmService rfm,
     ClusteringService clustering,
-    Sharing.SharingService sharing,
     Sharing.PublicLinkService links,
     Access.DataRuleStore ruleStore,
     TimeProvider clock)

@@ -1,6 +1,8 @@
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
 
+using SegmentPortal.Core.Rules;
 namespace SegmentPortal.Core.Dashboards;
 
 /// <summary>What a tile shows. Each type has one <see cref="TileKind"/> in <see cref="TileKinds"/>.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Warehouse;
@@ -20,7 +21,7 @@ public sealed record PortalOverview(int DatasetCount, long? CustomerCount, long 
 /// shown whole.
 /// </remarks>
 public sealed class DatasetCatalog(
-    IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, DatasetAccess access, TimeProvider clock,
+    IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, ICurrentUser currentUser, Authorizer access, TimeProvider clock,
     IRuledDatasetView? ruled = null)
 {
     private IRuledDatasetView Ruled => ruled

@@ -53,7 +53,7 @@ public sealed record ColumnProfile(
 /// IDs), one for the bins of every number column, and one small grouped query per column for its commonest values or
 /// its dates.
 /// </summary>
-public sealed class DatasetProfiler(ICurrentUser currentUser, DatasetAccess access, PermissionPolicy policy, QueryService queries)
+public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access, PermissionPolicy policy, QueryService queries)
 {
     public const int PreviewRows = 200;
     private const int Bins = 20;
@@ -77,7 +77,7 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, DatasetAccess acce
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
         var view = await policy.DescribeAsync(dataset, cancellationToken);
         var rows = view.IsRestricted ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount;
-        return new DatasetOverview(view.OwnFields.ToList(), rows, DatasetAccess.CanChange(await currentUser.GetPrincipalAsync(), dataset));
+        return new DatasetOverview(view.OwnFields.ToList(), rows, Authorizer.CanChange(await currentUser.GetPrincipalAsync(), dataset));
     }
 
     /// <summary>The rows of a dataset the current user may see (their row rules applied).</summary>

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Warehouse;
 
@@ -7,7 +8,7 @@ namespace SegmentPortal.Core.Datasets;
 /// What the user tells the portal about a dataset's columns: names, types, which to leave out, and their roles.
 /// Changes rebuild the live table from the raw import (swapped in atomically), so nothing is lost and any change can be undone.
 /// </summary>
-public sealed class DatasetSchemaService(DatasetAccess access, DuckDbWarehouse warehouse, DatasetRebuilder rebuilder)
+public sealed class DatasetSchemaService(Authorizer access, DuckDbWarehouse warehouse, DatasetRebuilder rebuilder)
 {
     private static readonly FieldRole[] SingleRoles = [FieldRole.CustomerId, FieldRole.EventDate, FieldRole.Amount, FieldRole.Quantity, FieldRole.OrderId];
 

@@ -3,6 +3,7 @@ using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Sharing;
 using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Demo;

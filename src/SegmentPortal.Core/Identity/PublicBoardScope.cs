@@ -4,7 +4,7 @@ namespace SegmentPortal.Core.Identity;
 
 /// <summary>
 /// A public-link visitor reads data only through the board its link opens. The board's data service enters this scope
-/// after checking the link (<see cref="Dashboards.TileDataService"/>); <see cref="Datasets.DatasetAccess"/> gives a
+/// after checking the link (<see cref="Dashboards.TileDataService"/>); <see cref="Access.Authorizer"/> gives a
 /// visitor no dataset outside it, so previews, profiles, queries, segments, RFM and clustering refuse a visitor even
 /// where the public account has a dataset grant.
 /// </summary>

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using DuckDB.NET.Data;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
@@ -40,7 +41,7 @@ public sealed record StoredConnectionSource(int ConnectionId, ConnectionSource S
 /// swapped in together, so a failed or cancelled import leaves no half dataset and no change to an existing one.
 /// </summary>
 public sealed class DatasetImportService(
-    ICurrentUser currentUser, DatasetAccess access, JobQueue jobs, UploadStore uploads, ConnectionService connections, IPortalDbFactory dbFactory, TimeProvider clock)
+    ICurrentUser currentUser, Authorizer access, JobQueue jobs, UploadStore uploads, ConnectionService connections, IPortalDbFactory dbFactory, TimeProvider clock)
 {
     public const string JobKind = "import";
 

@@ -11,7 +11,6 @@ using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Segments;
-using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Core.Persistence;
 

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Caching.Memory;
 using Microsoft.Extensions.Options;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Warehouse;
 
@@ -57,7 +58,7 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
     /// Whether no two rows of a dataset share a (non-empty) value of a column; asked of the warehouse once per dataset
     /// version, so a refresh asks again.
     /// </summary>
-    public async Task<bool> IsUniqueAsync(QueryDataset dataset, string column, SqlDialect dialect, CancellationToken cancellationToken = default)
+    public async Task<bool> IsUniqueAsync(QueryDataset dataset, string column, ISqlDialect dialect, CancellationToken cancellationToken = default)
     {
         var key = $"{dataset.Table}\u001f{column}\u001f{dataset.Version.UtcTicks}";
         if (_uniqueColumns.TryGetValue(key, out var unique))
@@ -154,35 +155,5 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         {
             gate.Dispose();
         }
-    }
-}
-
-/// <summary>The front door for features: spec → permission policy → compiler → executor.</summary>
-public sealed class QueryService(PermissionPolicy policy, QueryExecutor executor)
-{
-    public async Task<QueryResult> RunAsync(QuerySpec spec, CancellationToken cancellationToken = default)
-    {
-        var (compiled, user) = await CompileAsync(spec, cancellationToken);
-        return await executor.ExecuteAsync(compiled, user, cancellationToken);
-    }
-
-    /// <summary>The SQL <see cref="RunAsync"/> would run for the current user, and the user key it runs under.</summary>
-    public async Task<(CompiledQuery Query, string User)> CompileAsync(QuerySpec spec, CancellationToken cancellationToken = default)
-    {
-        var authorized = await policy.AuthorizeAsync(spec, cancellationToken);
-        var context = authorized.Context;
-        // Customers are counted as distinct keys; where the keys are unique a plain count gives the same and is cheaper.
-        if (spec.Measures.Any(m => m.Kind == MeasureKind.Customers) && context.Dataset.WithRole(FieldRole.CustomerId) is { } key)
-        {
-            context = context with { CustomerKeyUnique = await executor.IsUniqueAsync(context.Dataset, key.Name, context.Dialect, cancellationToken) };
-        }
-        return (QueryCompiler.Compile(authorized.Spec, context), authorized.User.Identity?.Name ?? "anonymous");
-    }
-
-    /// <summary>What is incomplete in a rule over a dataset, by node id (for marking it in the builder).</summary>
-    public async Task<IReadOnlyList<RuleProblem>> CheckAsync(int datasetId, Rules.RuleGroup rule, CancellationToken cancellationToken = default)
-    {
-        var authorized = await policy.AuthorizeAsync(new QuerySpec { DatasetId = datasetId, Filter = rule }, cancellationToken);
-        return QueryCompiler.Check(rule, authorized.Context);
     }
 }

@@ -1,4 +1,3 @@
-using SegmentPortal.Core.Queries;
 
 namespace SegmentPortal.Core.Rules;
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
@@ -21,7 +22,7 @@ public sealed record RuleBuilderOptions(
 }
 
 /// <summary>Feeds the rule builder: fields grouped by role, facts, other segments, and values offered from the data.</summary>
-public sealed class RuleBuilderService(DatasetAccess access, PermissionPolicy policy, QueryService queries, SegmentService segments, DatasetCatalog catalog)
+public sealed class RuleBuilderService(Authorizer access, PermissionPolicy policy, QueryService queries, SegmentService segments, DatasetCatalog catalog)
 {
     /// <summary>Datasets a segment can be built on: readable, ready, with a Customer ID column.</summary>
     public async Task<IReadOnlyList<DatasetSummary>> SegmentableDatasetsAsync(CancellationToken cancellationToken = default)

@@ -1,12 +1,12 @@
 using System.Globalization;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Common;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
-using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Core.Segments;
 
@@ -53,17 +53,16 @@ public sealed record MemberPage(IReadOnlyList<string> Columns, IReadOnlyList<obj
 public sealed class SegmentService(
     ICurrentUser currentUser,
     IPortalDbFactory dbFactory,
-    DatasetAccess access,
+    Authorizer access,
     PermissionPolicy policy,
     QueryService queries,
     SegmentStore store,
-    SharingService sharing,
     TimeProvider clock)
 {
     public async Task<IReadOnlyList<SegmentRow>> ListAsync(CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ViewData);
-        var map = await sharing.MapAsync(cancellationToken);
+        var map = await access.MapAsync(cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var rows = await (from s in db.Segments.AsNoTracking()
                           join d in db.Datasets on s.DatasetId equals d.Id
@@ -100,7 +99,7 @@ public sealed class SegmentService(
     public async Task<(Segment Segment, RuleTree Rule, bool CanEdit)> GetAsync(int id, CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ViewData);
-        var shared = await sharing.AccessAsync(SharedItem.Segment, id, cancellationToken);
+        var shared = await access.AccessAsync(SharedItem.Segment, id, cancellationToken);
         if (!shared.CanView)
         {
             throw Missing();
@@ -386,7 +385,7 @@ public sealed class SegmentService(
 
     private async Task<ItemAccess> RequireEditorAsync(int id, CancellationToken cancellationToken)
     {
-        var shared = await sharing.AccessAsync(SharedItem.Segment, id, cancellationToken);
+        var shared = await access.AccessAsync(SharedItem.Segment, id, cancellationToken);
         if (!shared.CanView)
         {
             throw Missing();

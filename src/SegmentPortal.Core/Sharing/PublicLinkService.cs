@@ -52,14 +52,15 @@ public sealed record PublicVisit(ClaimsPrincipal Principal, int DashboardId);
 public sealed class PublicLinkService(
     ICurrentUser currentUser,
     IPortalDbFactory dbFactory,
-    SharingService sharing,
+    Authorizer authorizer,
+    IDashboardDatasets dashboardDatasets,
     PortalSettings settings,
     AuditLog audit,
     IServiceScopeFactory scopes,
     IOptions<SharingOptions> options,
     TimeProvider clock)
 {
-    public const string PublicDashboardClaim = "segmentportal:public-dashboard";
+    public const string PublicDashboardClaim = PublicLinkValidity.DashboardClaim;
 
     /// <summary>How long a link may live, in days.</summary>
     public static IReadOnlyList<int> ExpiryChoices { get; } = [1, 7, 30, 90];
@@ -159,7 +160,7 @@ public sealed class PublicLinkService(
             return null;
         }
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        return await ValidLinkAsync(db, user, clock.GetUtcNow(), cancellationToken);
+        return await PublicLinkValidity.ValidLinkAsync(db, user, clock.GetUtcNow(), cancellationToken);
     }
 
     /// <summary>The datasets of the dashboard that the public account cannot read (its tiles on them stay empty for visitors).</summary>
@@ -168,13 +169,13 @@ public sealed class PublicLinkService(
         await RequireOwnerAsync(dashboardId, cancellationToken);
         var publicId = await PublicUserIdAsync(cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var ids = await SharingService.DatasetsOfAsync(db, dashboardId, cancellationToken);
+        var ids = await dashboardDatasets.DatasetsOfAsync(dashboardId, cancellationToken);
         var roles = await db.RolesOfAsync(publicId, cancellationToken);
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
             [new Claim(ClaimTypes.NameIdentifier, publicId), .. roles.Select(r => new Claim(ClaimTypes.Role, r))], "PublicLink"));
         var datasets = await db.Datasets.AsNoTracking().Where(d => ids.Contains(d.Id)).ToListAsync(cancellationToken);
         var grants = await db.DatasetGrants.AsNoTracking().Where(g => ids.Contains(g.DatasetId)).ToListAsync(cancellationToken);
-        return datasets.Where(d => !DatasetAccess.CanRead(principal, d, grants)).Select(d => d.Name).Order().ToList();
+        return datasets.Where(d => !Authorizer.CanRead(principal, d, grants)).Select(d => d.Name).Order().ToList();
     }
 
     /// <summary>
@@ -223,27 +224,6 @@ public sealed class PublicLinkService(
         return new PublicVisit(principal, link.DashboardId);
     }
 
-    /// <summary>The dashboard a public visitor's link opens, if the link is still valid now; null otherwise.</summary>
-    internal static async Task<int?> ValidDashboardAsync(IPortalDb db, ClaimsPrincipal visitor, DateTimeOffset now, CancellationToken cancellationToken) =>
-        (await ValidLinkAsync(db, visitor, now, cancellationToken))?.DashboardId;
-
-    /// <summary>A public visitor's link, if it is still valid now; null otherwise.</summary>
-    private static async Task<PublicLink?> ValidLinkAsync(IPortalDb db, ClaimsPrincipal visitor, DateTimeOffset now, CancellationToken cancellationToken)
-    {
-        if (!int.TryParse(visitor.FindFirstValue(SharingService.PublicLinkClaim), CultureInfo.InvariantCulture, out var linkId))
-        {
-            return null;
-        }
-        var enabled = await db.PortalSettings.AsNoTracking().Where(s => s.Key == PortalSettings.PublicLinksEnabled).Select(s => s.Value).SingleOrDefaultAsync(cancellationToken);
-        if (!bool.TryParse(enabled, out var on) || !on)
-        {
-            return null;
-        }
-        var link = await db.PublicLinks.AsNoTracking().SingleOrDefaultAsync(l => l.Id == linkId, cancellationToken);
-        return link is not null && link.RevokedAt is null && link.ExpiresAt > now && link.DashboardId.ToString(CultureInfo.InvariantCulture) == visitor.FindFirstValue(PublicDashboardClaim)
-            ? link : null;
-    }
-
     /// <summary>The public account's id; made on first need with role Viewer, no password, and locked against sign-in.</summary>
     public async Task<string> PublicUserIdAsync(CancellationToken cancellationToken = default)
     {
@@ -288,7 +268,7 @@ public sealed class PublicLinkService(
     private async Task<string> RequireOwnerAsync(int dashboardId, CancellationToken cancellationToken)
     {
         await currentUser.RequireAsync(Permissions.ManageData);
-        var access = await sharing.RequireViewAsync(SharedItem.Dashboard, dashboardId, cancellationToken);
+        var access = await authorizer.RequireViewAsync(SharedItem.Dashboard, dashboardId, cancellationToken);
         if (!access.CanShare)
         {
             throw new PermissionDeniedException("Only the dashboard's owner or an Admin can manage its public links.");

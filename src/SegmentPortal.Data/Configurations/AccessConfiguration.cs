@@ -5,7 +5,6 @@ using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
-using SegmentPortal.Core.Sharing;
 
 namespace SegmentPortal.Data.Configurations;
 
@@ -25,7 +24,7 @@ internal sealed class FolderConfiguration : IEntityTypeConfiguration<Folder>
     public void Configure(EntityTypeBuilder<Folder> builder)
     {
         builder.Property(f => f.Name).HasMaxLength(200);
-        builder.HasIndex(f => new { f.OwnerId, f.Name }).IsUnique(); // unique per owner, see SharingService
+        builder.HasIndex(f => new { f.OwnerId, f.Name }).IsUnique(); // unique per owner, see DashboardFolders
         builder.Property(f => f.OwnerId).HasMaxLength(450);
         builder.HasMany<Dashboard>().WithOne().HasForeignKey(d => d.FolderId).OnDelete(DeleteBehavior.SetNull);
     }

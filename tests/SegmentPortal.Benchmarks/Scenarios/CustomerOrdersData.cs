@@ -5,6 +5,8 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Benchmarks.Framework;
 using SegmentPortal.Benchmarks.Hosting;
+using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
@@ -143,7 +145,7 @@ public sealed class CustomerOrdersData : IAsyncDisposable
         {
             var ids = JsonSerializer.Deserialize<Prepared>(await File.ReadAllTextAsync(marker, cancellationToken))!;
             await using var scope = host.Services.CreateAsyncScope();
-            var access = scope.ServiceProvider.GetRequiredService<DatasetAccess>();
+            var access = scope.ServiceProvider.GetRequiredService<Authorizer>();
             var customers = await access.RequireReadableAsync(ids.CustomersId, cancellationToken);
             var orders = await access.RequireReadableAsync(ids.OrdersId, cancellationToken);
             var facts = await scope.ServiceProvider.GetRequiredService<PermissionPolicy>().FactSourceAsync(customers, cancellationToken);
@@ -227,7 +229,7 @@ public sealed class CustomerOrdersData : IAsyncDisposable
     private static async Task SetRolesAsync(
         IServiceProvider services, int datasetId, IReadOnlyDictionary<string, FieldRole> roles, CancellationToken cancellationToken)
     {
-        var dataset = await services.GetRequiredService<DatasetAccess>().RequireWritableAsync(datasetId, cancellationToken);
+        var dataset = await services.GetRequiredService<Authorizer>().RequireWritableAsync(datasetId, cancellationToken);
         var settings = DatasetRebuilder.SettingsOf(dataset);
         var missing = roles.Keys.Except(settings.Select(s => s.Name)).ToList();
         if (missing.Count > 0)

@@ -3,6 +3,7 @@ using System.Globalization;
 using DuckDB.NET.Data;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Benchmarks.Framework;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
@@ -401,7 +402,7 @@ public sealed class DashboardScenario : Scenario
         DashboardView board, IReadOnlyDictionary<string, TileData> data, CancellationToken cancellationToken)
     {
         await using var scope = _data!.Host.Services.CreateAsyncScope();
-        var access = scope.ServiceProvider.GetRequiredService<DatasetAccess>();
+        var access = scope.ServiceProvider.GetRequiredService<Authorizer>();
         var policy = scope.ServiceProvider.GetRequiredService<PermissionPolicy>();
         var service = scope.ServiceProvider.GetRequiredService<QueryService>();
         var result = new List<(string, CompiledQuery, string)>();

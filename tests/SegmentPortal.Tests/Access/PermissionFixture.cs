@@ -7,6 +7,7 @@ using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Sharing;
 using SegmentPortal.Tests.Import;
 using SegmentPortal.Tests.Infrastructure;
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Analysis.Clustering;
@@ -385,7 +386,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             }
             case "Derived analysis fields":
             {
-                var dataset = await With<DatasetAccess, Dataset>(a => a.RequireReadableAsync(f.Data.Customers.Id, Ct));
+                var dataset = await With<Authorizer, Dataset>(a => a.RequireReadableAsync(f.Data.Customers.Id, Ct));
                 var described = await With<PermissionPolicy, QueryDataset>(p => p.DescribeAsync(dataset, Ct));
                 var fields = await With<CustomerAttributeStore, IReadOnlyList<QueryField>>(s => s.FieldsForAsync(dataset, _ => Task.FromResult(true), Ct));
                 Assert.NotEmpty(fields);

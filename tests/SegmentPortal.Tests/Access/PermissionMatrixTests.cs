@@ -370,7 +370,7 @@ public sealed class PermissionMatrixTests(PermissionFixture f) : IClassFixture<P
 
         // The saved scores as customer fields: computed over the owner's rows, so not offered to users with data rules.
         async Task<IReadOnlyList<string>> FieldsAsync() => (await f.With<PermissionPolicy, QueryDataset>(async p =>
-            await p.DescribeAsync(await f.With<DatasetAccess, Dataset>(a => a.RequireReadableAsync(f.Customers.Id, Ct)), Ct))).Fields
+            await p.DescribeAsync(await f.With<Authorizer, Dataset>(a => a.RequireReadableAsync(f.Customers.Id, Ct)), Ct))).Fields
             .Where(x => x.Source is not null).Select(x => x.Name).ToList();
         f.AsAdmin();
         Assert.NotEmpty(await FieldsAsync());

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Sharing;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
@@ -226,7 +227,7 @@ public sealed class RestrictedQueryTests : IAsyncLifetime
         ActAs(_viewer, Roles.Viewer);
 
         var described = await _harness.WithAsync<PermissionPolicy, QueryDataset>(async p =>
-            await p.DescribeAsync(await _harness.WithAsync<DatasetAccess, Dataset>(a => a.RequireReadableAsync(_customers.Id, Ct)), Ct));
+            await p.DescribeAsync(await _harness.WithAsync<Authorizer, Dataset>(a => a.RequireReadableAsync(_customers.Id, Ct)), Ct));
         var error = await Assert.ThrowsAsync<PortalException>(() => RowsAsync("id", "phone"));
 
         Assert.DoesNotContain("phone", described.Fields.Select(f => f.Name));

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;

@@ -3,6 +3,7 @@ using System.Text;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
 
+using SegmentPortal.Core.Rules;
 namespace SegmentPortal.Tests.Queries;
 
 /// <summary>A column of the generated data: the type CSV detection should give it, and the role the test sets.</summary>

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Dashboards;
@@ -85,9 +86,9 @@ public sealed class SharingServiceTests(SharingFixture f) : IClassFixture<Sharin
         var id = await f.DashboardAsync();
         var other = await f.DashboardAsync("Other");
         var person = await f.PersonAsync("person", Roles.Analyst);
-        var folder = await f.With<SharingService, int>(f.Owner, s => s.CreateFolderAsync($"Sales {Guid.NewGuid():N}"));
-        await f.With<SharingService>(f.Owner, s => s.MoveAsync(id, folder));
-        await f.With<SharingService>(f.Owner, s => s.MoveAsync(other, folder));
+        var folder = await f.With<DashboardFolders, int>(f.Owner, s => s.CreateFolderAsync($"Sales {Guid.NewGuid():N}"));
+        await f.With<DashboardFolders>(f.Owner, s => s.MoveAsync(id, folder));
+        await f.With<DashboardFolders>(f.Owner, s => s.MoveAsync(other, folder));
 
         await Share(SharedItem.Folder, folder, person.UserId(), null, ShareLevel.Viewer);
         await Share(SharedItem.Dashboard, id, person.UserId(), null, ShareLevel.Editor);
@@ -102,7 +103,7 @@ public sealed class SharingServiceTests(SharingFixture f) : IClassFixture<Sharin
         await Share(SharedItem.Folder, folder, person.UserId(), null, ShareLevel.Editor);
         Assert.True((await Open(person, other)).CanEdit); // folder Editor beats no direct share
 
-        await f.With<SharingService>(f.Owner, s => s.DeleteFolderAsync(folder));
+        await f.With<DashboardFolders>(f.Owner, s => s.DeleteFolderAsync(folder));
         await Assert.ThrowsAsync<PortalException>(() => Open(person, other)); // the folder's share went with it
         Assert.Null((await Open(f.Owner, other)).FolderId);
         Assert.True((await Open(person, id)).CanEdit); // the direct share stays
@@ -222,7 +223,7 @@ public sealed class SharingServiceTests(SharingFixture f) : IClassFixture<Sharin
         Assert.Equal(f.Shop.CustomerData.Id, gap.DatasetId);
         Assert.Equal([viewer.Identity!.Name!], gap.Lacking);
         // Sharing the board did not share the data: the Viewer's tile reads are refused.
-        await Assert.ThrowsAsync<PortalException>(() => f.With<DatasetAccess, Dataset>(viewer, s => s.RequireReadableAsync(f.Shop.CustomerData.Id)));
+        await Assert.ThrowsAsync<PortalException>(() => f.With<Authorizer, Dataset>(viewer, s => s.RequireReadableAsync(f.Shop.CustomerData.Id)));
 
         await f.With<DatasetSharing>(f.Owner, s => s.SetAsync(f.Shop.CustomerData.Id, [Roles.Viewer], []));
         Assert.Empty((await f.With<SharingService, ShareList>(f.Owner, s => s.ListAsync(SharedItem.Dashboard, id))).Gaps);

@@ -1,6 +1,7 @@
 using System.Net;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;

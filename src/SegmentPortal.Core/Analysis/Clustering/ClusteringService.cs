@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
@@ -106,7 +107,7 @@ public sealed record ClusteringRunView(
 /// </summary>
 public sealed class ClusteringService(
     ICurrentUser currentUser,
-    DatasetAccess access,
+    Authorizer access,
     PermissionPolicy policy,
     QueryService queries,
     CustomerAttributeStore attributes,
@@ -260,7 +261,7 @@ public sealed class ClusteringService(
         string? key;
         if (keys is null || !keys.TryGetValue(cacheKey, out key))
         {
-            key = await policy.ViewKeyAsync(inputs, cancellationToken);
+            key = await access.ViewKeyAsync(inputs, cancellationToken);
             keys?.Add(cacheKey, key);
         }
         return key is not null && key != ComputedOver(run);
@@ -273,7 +274,7 @@ public sealed class ClusteringService(
     private async Task<bool> CanChangeAsync(ClaimsPrincipal user, ClusteringRun run, CancellationToken cancellationToken) =>
         Permissions.IsGranted(user, Permissions.ManageData)
         && ((run.OwnerId is not null && run.OwnerId == user.UserId()) || user.IsInRole(Roles.Admin)
-            || DatasetAccess.CanChange(user, await access.RequireReadableAsync(run.DatasetId, cancellationToken)));
+            || Authorizer.CanChange(user, await access.RequireReadableAsync(run.DatasetId, cancellationToken)));
 
     public async Task<ClusteringRunView> GetAsync(int runId, CancellationToken cancellationToken = default)
     {
@@ -454,7 +455,7 @@ public sealed class ClusteringService(
             progress.Report(new JobProgress(0.02, "Loading customer features…"));
             var (keys, data, keyType) = await LoadAsync(request, cancellationToken);
             // How the runner saw the data: the figures are shown to others only when they see it the same way (or whole).
-            var computedOver = await policy.ViewKeyAsync(await attributes.InputsAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, cancellationToken), cancellationToken);
+            var computedOver = await access.ViewKeyAsync(await attributes.InputsAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, cancellationToken), cancellationToken);
             if (keys.Count == 0)
             {
                 throw new PortalException("There are no customers to cluster.");
@@ -803,7 +804,7 @@ public sealed class ClusteringService(
 
     private sealed record StoredMetrics(KRangeEvaluation? Evaluation, ClusterMetrics Metrics);
 
-    /// <param name="ComputedOver">The runner's <see cref="PermissionPolicy.ViewKeyAsync"/> of the inputs; null when they saw all of them.</param>
+    /// <param name="ComputedOver">The runner's <see cref="Authorizer.ViewKeyAsync"/> of the inputs; null when they saw all of them.</param>
     private sealed record StoredResult(ClusterExplanation Explanation, ClusteringCounts Counts, IReadOnlyList<string> Names, string? ComputedOver = null);
 }
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
@@ -88,7 +89,7 @@ public sealed record RfmSummary(
 /// </summary>
 public sealed class RfmService(
     ICurrentUser currentUser,
-    DatasetAccess access,
+    Authorizer access,
     PermissionPolicy policy,
     QueryService queries,
     CustomerAttributeStore attributes,
@@ -203,7 +204,7 @@ public sealed class RfmService(
 
     /// <summary>A saved analysis is computed again only by its owner, the dataset's owner or an Admin: others would narrow it to their rows for everyone.</summary>
     private static bool MayRecompute(System.Security.Claims.ClaimsPrincipal user, RfmRun run, Dataset dataset) =>
-        (run.OwnerId is not null && run.OwnerId == user.UserId()) || DatasetAccess.CanChange(user, dataset);
+        (run.OwnerId is not null && run.OwnerId == user.UserId()) || Authorizer.CanChange(user, dataset);
 
     /// <summary>
     /// Computes the analysis, saves it with its settings, and replaces the dataset's RFM customer fields. Bad settings

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Datasets.Recipes;
@@ -15,7 +16,7 @@ public sealed record StepPreview(string Description, long RowsBefore, long RowsA
 /// The no-code cleaning recipe of a dataset: preview what each step would do ("N rows affected"), then apply. The raw
 /// import is kept, so removing a step and saving undoes it; refreshes re-apply the saved recipe.
 /// </summary>
-public sealed class DatasetRecipeService(DatasetAccess access, DuckDbWarehouse warehouse, DatasetRebuilder rebuilder)
+public sealed class DatasetRecipeService(Authorizer access, DuckDbWarehouse warehouse, DatasetRebuilder rebuilder)
 {
     public const int MaxSteps = 50;
 

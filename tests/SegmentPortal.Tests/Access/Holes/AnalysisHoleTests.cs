@@ -134,7 +134,7 @@ public sealed class AnalysisHoleTests(PermissionFixture f) : IClassFixture<Permi
         var tile = new TileDefinition { Id = "profile", Type = TileType.ClusterProfile, SourceId = run.Summary.Id };
 
         f.SignIn(user, Roles.Analyst);
-        var customers = await f.With<DatasetAccess, Dataset>(a => a.RequireReadableAsync(f.Customers.Id, Ct));
+        var customers = await f.With<Authorizer, Dataset>(a => a.RequireReadableAsync(f.Customers.Id, Ct));
         var described = await f.With<PermissionPolicy, QueryDataset>(p => p.DescribeAsync(customers, Ct));
         var view = await f.With<ClusteringService, ClusteringRunView>(s => s.GetAsync(run.Summary.Id, Ct));
         var data = await f.With<TileDataService, TileData>(s => s.LoadAsync(Board(null, tile), tile, DashboardState.Empty, Ct));
@@ -160,7 +160,7 @@ public sealed class AnalysisHoleTests(PermissionFixture f) : IClassFixture<Permi
         var user = await OrdersNorthAnalystAsync();
 
         f.SignIn(user, Roles.Analyst);
-        var customers = await f.With<DatasetAccess, Dataset>(a => a.RequireReadableAsync(f.Customers.Id, Ct));
+        var customers = await f.With<Authorizer, Dataset>(a => a.RequireReadableAsync(f.Customers.Id, Ct));
         var described = await f.With<PermissionPolicy, QueryDataset>(p => p.DescribeAsync(customers, Ct));
 
         Assert.DoesNotContain(described.Fields, x => x.Name == RfmService.GroupField);

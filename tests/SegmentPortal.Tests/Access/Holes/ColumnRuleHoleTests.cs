@@ -6,6 +6,7 @@ using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Sharing;
 using SegmentPortal.Tests.Import;
 
 namespace SegmentPortal.Tests.Access.Holes;
@@ -43,7 +44,7 @@ public sealed class ColumnRuleHoleTests(PermissionFixture f) : IClassFixture<Per
     private async Task EditColumnsAsync(Dataset dataset, Dictionary<string, string> renames, params string[] leftOut)
     {
         f.AsOwner();
-        var current = await f.With<DatasetAccess, Dataset>(a => a.RequireReadableAsync(dataset.Id, Ct));
+        var current = await f.With<Authorizer, Dataset>(a => a.RequireReadableAsync(dataset.Id, Ct));
         var settings = DatasetRebuilder.SettingsOf(current)
             .Select(c => c with { Name = renames.GetValueOrDefault(c.Name, c.Name), IsExcluded = c.IsExcluded || leftOut.Contains(c.Name) })
             .ToList();
@@ -124,7 +125,7 @@ public sealed class ColumnRuleHoleTests(PermissionFixture f) : IClassFixture<Per
     [Fact]
     public void L2_a_column_rule_follows_its_column_id_and_one_that_cannot_be_resolved_hides_the_column_of_its_name()
     {
-        var dataset = new SegmentPortal.Core.Queries.QueryDataset(7, "People", "people_t",
+        var dataset = new SegmentPortal.Core.Access.QueryDataset(7, "People", "people_t",
         [
             new("id", ColumnType.Integer, FieldRole.CustomerId) { ColumnId = 1 },
             new("email", ColumnType.Text, FieldRole.None) { ColumnId = 2 },

@@ -56,7 +56,7 @@ public sealed class LinkHoleTests(PermissionFixture f) : IClassFixture<Permissio
         Assert.Contains(message, (await Assert.ThrowsAsync<PermissionDeniedException>(() => LoadAsync(board, filtered))).Message);
         Assert.Contains(message, (await Assert.ThrowsAsync<PermissionDeniedException>(() => FilterValuesAsync(board))).Message);
         Assert.Contains(message, (await Assert.ThrowsAsync<PermissionDeniedException>(() => UnderlyingAsync(board))).Message);
-        await Assert.ThrowsAsync<PermissionDeniedException>(() => f.With<TileDataService, IReadOnlyList<SegmentPortal.Core.Queries.QueryField>>(s => s.FilterFieldsAsync(board, Ct)));
+        await Assert.ThrowsAsync<PermissionDeniedException>(() => f.With<TileDataService, IReadOnlyList<SegmentPortal.Core.Access.QueryField>>(s => s.FilterFieldsAsync(board, Ct)));
         await Assert.ThrowsAsync<PermissionDeniedException>(() => f.With<TileDataService, IReadOnlyList<FilterCoverage>>(s => s.CoverageAsync(board, null, Ct)));
     }
 

@@ -67,10 +67,10 @@ public sealed class NameHoleTests(PermissionFixture f) : IClassFixture<Permissio
     {
         var secret = Unique("Board pack");
         f.AsOwner();
-        var owners = await f.With<SharingService, int>(s => s.CreateFolderAsync(secret, Ct));
+        var owners = await f.With<DashboardFolders, int>(s => s.CreateFolderAsync(secret, Ct));
 
         f.AsRulelessAnalyst();
-        var created = await f.With<SharingService, int>(s => s.CreateFolderAsync(secret, Ct));
+        var created = await f.With<DashboardFolders, int>(s => s.CreateFolderAsync(secret, Ct));
 
         Assert.NotEqual(owners, created);
     }

@@ -99,7 +99,7 @@ public sealed class WriteHoleTests : IAsyncLifetime
         await _f.With<DatasetSharing>(s => s.SetAsync(accounts, [Roles.Analyst], []));
 
         _f.AsRulelessAnalyst();
-        Assert.NotNull(await _f.With<DatasetAccess, Dataset>(a => a.RequireReadableAsync(accounts, Ct)));
+        Assert.NotNull(await _f.With<Authorizer, Dataset>(a => a.RequireReadableAsync(accounts, Ct)));
         var refresh = await Assert.ThrowsAnyAsync<PortalException>(() => _f.With<DatasetImportService, JobSnapshot>(s => s.StartRefreshAsync(accounts)));
         var schedule = await Assert.ThrowsAnyAsync<PortalException>(() =>
             _f.With<DatasetImportService>(s => s.SetScheduleAsync(accounts, RefreshSchedule.Hourly, Ct)));
@@ -127,19 +127,19 @@ public sealed class WriteHoleTests : IAsyncLifetime
         await _f.With<SharingService>(s => s.ShareAsync(SharedItem.Dashboard, board, _f.RulelessAnalyst.Id, null, ShareLevel.Editor, Ct));
 
         _f.AsRulelessAnalyst();
-        var folder = await _f.With<SharingService, int>(s => s.CreateFolderAsync("Mine", Ct));
-        await Assert.ThrowsAsync<PermissionDeniedException>(() => _f.With<SharingService>(s => s.MoveAsync(board, folder, Ct)));
+        var folder = await _f.With<DashboardFolders, int>(s => s.CreateFolderAsync("Mine", Ct));
+        await Assert.ThrowsAsync<PermissionDeniedException>(() => _f.With<DashboardFolders>(s => s.MoveAsync(board, folder, Ct)));
         await _f.With<SharingService>(s => s.ShareAsync(SharedItem.Folder, folder, null, Roles.Viewer, ShareLevel.Viewer, Ct));
 
         _f.AsNorthViewer();
-        Assert.False((await _f.With<SharingService, ItemAccess>(s => s.AccessAsync(SharedItem.Dashboard, board, Ct))).CanView);
+        Assert.False((await _f.With<Authorizer, ItemAccess>(s => s.AccessAsync(SharedItem.Dashboard, board, Ct))).CanView);
         await using var db = await _f.Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct);
         Assert.Null((await db.Dashboards.AsNoTracking().SingleAsync(d => d.Id == board, Ct)).FolderId);
 
         // The owner files their own board in a folder they may edit.
         _f.AsOwner();
-        var own = await _f.With<SharingService, int>(s => s.CreateFolderAsync("Owner's folder", Ct));
-        await _f.With<SharingService>(s => s.MoveAsync(board, own, Ct));
+        var own = await _f.With<DashboardFolders, int>(s => s.CreateFolderAsync("Owner's folder", Ct));
+        await _f.With<DashboardFolders>(s => s.MoveAsync(board, own, Ct));
     }
 
     // ---- B3 ----
@@ -172,7 +172,7 @@ public sealed class WriteHoleTests : IAsyncLifetime
         await _f.With<SharingService>(s => s.ShareAsync(SharedItem.Segment, segment, _f.RulelessAnalyst.Id, null, ShareLevel.Viewer, Ct));
         var share = (await _f.With<SharingService, ShareList>(s => s.ListAsync(SharedItem.Segment, segment, Ct))).Entries.Single(e => !e.IsOwner).ShareId!.Value;
         var board = await _f.With<DashboardService, int>(s => s.CreateAsync("Board", cancellationToken: Ct));
-        var folder = await _f.With<SharingService, int>(s => s.CreateFolderAsync("Folder", Ct));
+        var folder = await _f.With<DashboardFolders, int>(s => s.CreateFolderAsync("Folder", Ct));
         var upload = await _f.Harness.UploadAsync("customers.csv", PermissionFixture.CustomersCsv);
 
         _f.AsAdmin();
@@ -201,10 +201,10 @@ public sealed class WriteHoleTests : IAsyncLifetime
             ("unshare", sp => sp.GetRequiredService<SharingService>().UnshareAsync(share, Ct)),
             ("dashboard share", sp => sp.GetRequiredService<SharingService>().ShareAsync(SharedItem.Dashboard, board, null, Roles.Viewer, ShareLevel.Viewer, Ct)),
             ("folder share", sp => sp.GetRequiredService<SharingService>().ShareAsync(SharedItem.Folder, folder, null, Roles.Viewer, ShareLevel.Viewer, Ct)),
-            ("folder create", sp => sp.GetRequiredService<SharingService>().CreateFolderAsync("Another", Ct)),
-            ("folder rename", sp => sp.GetRequiredService<SharingService>().RenameFolderAsync(folder, "Renamed", Ct)),
-            ("folder delete", sp => sp.GetRequiredService<SharingService>().DeleteFolderAsync(folder, Ct)),
-            ("dashboard move", sp => sp.GetRequiredService<SharingService>().MoveAsync(board, folder, Ct)),
+            ("folder create", sp => sp.GetRequiredService<DashboardFolders>().CreateFolderAsync("Another", Ct)),
+            ("folder rename", sp => sp.GetRequiredService<DashboardFolders>().RenameFolderAsync(folder, "Renamed", Ct)),
+            ("folder delete", sp => sp.GetRequiredService<DashboardFolders>().DeleteFolderAsync(folder, Ct)),
+            ("dashboard move", sp => sp.GetRequiredService<DashboardFolders>().MoveAsync(board, folder, Ct)),
             ("dashboard create", sp => sp.GetRequiredService<DashboardService>().CreateAsync("Another", cancellationToken: Ct)),
             ("dashboard rename", sp => sp.GetRequiredService<DashboardService>().DescribeAsync(board, "Renamed", null, Ct)),
             ("dashboard watermark", sp => sp.GetRequiredService<DashboardService>().SetWatermarkAsync(board, true, Ct)),

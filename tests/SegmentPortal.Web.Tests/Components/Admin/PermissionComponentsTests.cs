@@ -7,6 +7,7 @@ using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Sharing;
 using SegmentPortal.Web.Components.Admin;
 using SegmentPortal.Web.Infrastructure;
 using SegmentPortal.Web.Tests.Infrastructure;
@@ -28,7 +29,8 @@ public sealed class PermissionComponentsTests : PortalTestContext, IAsyncLifetim
         Services.AddSingleton<AccessCache>();
         Services.AddScoped<DataPermissionService>();
         Services.AddScoped<BrowserFiles>();
-        Services.AddScoped<DatasetAccess>();
+        Services.AddPortalAccess();
+        Services.AddSingleton<IRowRuleCheck, SegmentPortal.Core.Queries.RowRuleCheck>();
         Services.AddScoped<DatasetSharing>();
         Services.AddScoped<ViewAsState>();
         Services.AddScoped<ViewAsService>();

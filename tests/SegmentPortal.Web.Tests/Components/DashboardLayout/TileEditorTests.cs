@@ -1,4 +1,5 @@
 using Bunit;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;

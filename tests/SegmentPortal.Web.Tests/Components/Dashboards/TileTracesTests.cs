@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Web.Components.Dashboards.Tiles;

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Components.Web;
 using MudBlazor;
 using Plotly.Blazor;
 using Plotly.Blazor.Interop;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Web.Components.Dashboards.Tiles;
 using SegmentPortal.Web.Components.Shared.Charts;

@@ -2,8 +2,10 @@ using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Sharing;
 using SegmentPortal.Web.Components.Data;
 using SegmentPortal.Web.Tests.Infrastructure;
 
@@ -20,7 +22,8 @@ public sealed class DatasetSharingPanelTests : PortalTestContext, IAsyncLifetime
     {
         _store = Own(await PortalStore.CreateAsync());
         Services.AddSingleton(_store.Db);
-        Services.AddScoped<DatasetAccess>();
+        Services.AddSingleton(_store.Changes);
+        Services.AddPortalAccess();
         Services.AddScoped<DatasetSharing>();
         await using var db = await _store.Db.CreateAsync(Xunit.TestContext.Current.CancellationToken);
         db.Users.AddRange(

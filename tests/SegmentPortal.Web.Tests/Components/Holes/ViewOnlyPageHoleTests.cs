@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Connections;

@@ -1,5 +1,6 @@
 using Bunit;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Demo;
 using SegmentPortal.Core.Identity;
@@ -19,7 +20,8 @@ public sealed class HomeTests : PortalTestContext, IAsyncLifetime
         _store = Own(await PortalStore.CreateAsync());
         Services.AddSingleton(_store.Db);
         Services.AddSingleton(_store.Warehouse);
-        Services.AddScoped<DatasetAccess>();
+        Services.AddSingleton(_store.Changes);
+        Services.AddPortalAccess();
         Services.AddScoped<DatasetCatalog>();
     }
 

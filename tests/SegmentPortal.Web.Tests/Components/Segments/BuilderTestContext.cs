@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Bunit;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;

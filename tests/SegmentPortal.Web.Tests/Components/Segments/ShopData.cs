@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Queries;
@@ -33,7 +34,7 @@ public static class ShopData
         services.AddSingleton<QueryExecutor>();
         services.AddSingleton<SegmentStore>();
         services.AddSingleton<SegmentPortal.Core.Analysis.CustomerAttributeStore>();
-        services.AddScoped<DatasetAccess>();
+        services.AddScoped<Authorizer>();
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<PermissionPolicy>();
         services.AddScoped<SegmentPortal.Core.Access.DataRuleStore>();
@@ -45,6 +46,10 @@ public static class ShopData
         services.AddScoped<QueryService>();
         services.AddScoped<SegmentService>();
         services.AddScoped<RuleBuilderService>();
+        services.AddPortalAccess();
+        services.AddScoped<QueryResolver>();
+        services.AddSingleton<IAnalysisFields>(sp => sp.GetRequiredService<SegmentPortal.Core.Analysis.CustomerAttributeStore>());
+        services.AddScoped<SegmentPortal.Core.Sharing.IDashboardDatasets, SegmentPortal.Core.Dashboards.DashboardDatasets>();
     }
 
     /// <summary>Writes and registers both datasets (as the current user, who must be <see cref="Owner"/>); returns the customers' id.</summary>

@@ -1,6 +1,7 @@
 using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
@@ -26,6 +27,9 @@ public sealed class SharePanelTests : PortalTestContext, IAsyncLifetime
         Services.AddSingleton(_store.Db);
         Services.AddScoped<AuditLog>();
         Services.AddScoped<SharingService>();
+        Services.AddSingleton(_store.Changes);
+        Services.AddPortalAccess();
+        Services.AddScoped<IDashboardDatasets, SegmentPortal.Core.Dashboards.DashboardDatasets>();
         await using var db = await _store.Db.CreateAsync(Ct);
         db.Users.AddRange(
             new AppUser { Id = $"id-{Owner}", UserName = Owner, Email = Owner },

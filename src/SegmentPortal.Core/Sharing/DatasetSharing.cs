@@ -1,15 +1,20 @@
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 
-namespace SegmentPortal.Core.Datasets;
+namespace SegmentPortal.Core.Sharing;
 
 public sealed record SharedUser(string Id, string Email);
 
 public sealed record DatasetShares(IReadOnlyList<string> Roles, IReadOnlyList<SharedUser> Users, bool CanChange);
 
-/// <summary>Who besides the owner and Admins may use a dataset: roles and individual users. Only they may change it.</summary>
-public sealed class DatasetSharing(ICurrentUser currentUser, DatasetAccess access, IPortalDbFactory dbFactory)
+/// <summary>
+/// Who besides the owner and Admins may use a dataset: roles and individual users (the dataset grants
+/// <see cref="Authorizer"/> reads). Only they may change it.
+/// </summary>
+public sealed class DatasetSharing(ICurrentUser currentUser, Authorizer access, IPortalDbFactory dbFactory)
 {
     public async Task<DatasetShares> GetAsync(int datasetId, CancellationToken cancellationToken = default)
     {
@@ -21,14 +26,14 @@ public sealed class DatasetSharing(ICurrentUser currentUser, DatasetAccess acces
         var users = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id))
             .Select(u => new SharedUser(u.Id, u.Email ?? u.UserName ?? u.Id)).ToListAsync(cancellationToken);
         return new DatasetShares(grants.Where(g => g.Role is not null).Select(g => g.Role!).Order().ToList(),
-            users.OrderBy(u => u.Email).ToList(), DatasetAccess.CanShare(user, dataset));
+            users.OrderBy(u => u.Email).ToList(), Authorizer.CanShare(user, dataset));
     }
 
     /// <summary>Active users the dataset can be shared with (not its owner); only for those who may change sharing.</summary>
     public async Task<IReadOnlyList<SharedUser>> CandidatesAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
-        if (!DatasetAccess.CanShare(await currentUser.GetPrincipalAsync(), dataset))
+        if (!Authorizer.CanShare(await currentUser.GetPrincipalAsync(), dataset))
         {
             return [];
         }
@@ -42,7 +47,7 @@ public sealed class DatasetSharing(ICurrentUser currentUser, DatasetAccess acces
     {
         await currentUser.RequireWriterAsync();
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
-        if (!DatasetAccess.CanShare(await currentUser.GetPrincipalAsync(), dataset))
+        if (!Authorizer.CanShare(await currentUser.GetPrincipalAsync(), dataset))
         {
             throw new PermissionDeniedException("Only the dataset's owner or an Admin can change who may use it.");
         }

@@ -1,4 +1,4 @@
-namespace SegmentPortal.Core.Sharing;
+namespace SegmentPortal.Core.Access;
 
 /// <summary>What can be shared: a dashboard, a segment, or a folder of dashboards (its sharing carries to its contents).</summary>
 public enum SharedItem
@@ -31,18 +31,6 @@ public class Share
     public string? Role { get; set; }
 
     public ShareLevel Level { get; set; }
-
-    public DateTimeOffset CreatedAt { get; set; }
-}
-
-/// <summary>A named group of dashboards. Sharing a folder shares every dashboard in it.</summary>
-public class Folder
-{
-    public int Id { get; set; }
-
-    public required string Name { get; set; }
-
-    public string? OwnerId { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }
 }

@@ -1,15 +1,16 @@
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 
-namespace SegmentPortal.Core.Datasets;
+namespace SegmentPortal.Core.Access;
 
 /// <summary>
 /// Who may use which dataset: Admins all, owners their own, everyone else what is granted to them or to one of their
-/// roles. Every read of a dataset's rows passes through here (via the query layer's permission policy).
+/// roles. Every read of a dataset's rows passes through here; callers reach it through <see cref="Authorizer"/>.
 /// </summary>
-public sealed class DatasetAccess(ICurrentUser currentUser, IPortalDbFactory dbFactory)
+internal sealed class DatasetAccess(ICurrentUser currentUser, IPortalDbFactory dbFactory)
 {
     public async Task<Dataset> RequireReadableAsync(int datasetId, CancellationToken cancellationToken = default)
     {

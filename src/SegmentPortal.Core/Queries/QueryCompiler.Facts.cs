@@ -1,0 +1,201 @@
+using System.Globalization;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Rules;
+
+namespace SegmentPortal.Core.Queries;
+
+// Customer facts: one grouped pass over the related orders per scope, and the candidates it is limited to.
+public sealed partial class QueryCompiler
+{
+    /// <summary>
+    /// Customer facts as columns of one <c>GROUP BY</c> over the orders: each fact (with its window) is one aggregate, with
+    /// <c>FILTER</c> for its window, shared by every condition and measure that asks for the same fact.
+    /// </summary>
+    private sealed class FactTable(string name, string key, string from)
+    {
+        private readonly Dictionary<string, string> _columns = [];
+        private readonly List<string> _selects = [];
+
+        public string Name { get; } = name;
+
+        /// <summary>The column for a fact, added on first use; <paramref name="aggregate"/> is only called then.</summary>
+        public string Column(string identity, Func<string> aggregate)
+        {
+            if (!_columns.TryGetValue(identity, out var column))
+            {
+                column = $"v{_columns.Count + 1}";
+                _selects.Add($"{aggregate()} AS {column}");
+                _columns[identity] = column;
+            }
+            return $"{Name}.{column}";
+        }
+
+        public string Render() => $"{Name} AS (SELECT {key} AS k, {string.Join(", ", _selects)} FROM {from} WHERE {key} IS NOT NULL GROUP BY 1)";
+    }
+
+    private string FactPredicate(FactCondition fact, Scope scope)
+    {
+        var source = scope.Facts ?? throw Incomplete(
+            $"{scope.Dataset.Name} has no related orders dataset (with Customer ID, date and amount roles), so order facts cannot be used.");
+        if (fact.WindowDays is < 1)
+        {
+            throw Incomplete("The window must be at least one day.");
+        }
+        if (!RuleOperators.For(fact.Fact).Contains(fact.Operator))
+        {
+            throw Incomplete($"{RuleOperators.Label(fact.Operator)} does not apply to {RuleOperators.FactLabel(fact.Fact)}.");
+        }
+        var o = OrdersAlias(scope);
+        var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
+        var window = fact.WindowDays?.ToString(CultureInfo.InvariantCulture) ?? "all";
+        string Windowed(string aggregate) => fact.WindowDays is { } days
+            ? _d.Filtered(aggregate, $"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}")
+            : aggregate;
+
+        if (fact.Fact == CustomerFact.BoughtCategory)
+        {
+            var column = fact.Column is { Length: > 0 } c ? source.Orders.Field(c) ?? throw new PortalException($"{source.Orders.Name} has no field \"{c}\".")
+                : throw Incomplete("Choose the order column that holds the category.");
+            var categories = fact.Values.Where(v => !string.IsNullOrEmpty(v)).Distinct().Order(StringComparer.Ordinal).ToList();
+            if (categories.Count == 0)
+            {
+                throw Incomplete("Pick at least one category.");
+            }
+            var bought = FactTableOf(scope, source).Column($"bought|{window}|{column.Name}|{string.Join('\u001f', categories)}",
+                () => Windowed($"bool_or(list_contains({Param(categories)}, {_d.AsText($"{o}.{_d.Quote(column.Name)}")}))"));
+            return fact.Operator == RuleOperator.In ? $"coalesce({bought}, false)" : $"NOT coalesce({bought}, false)";
+        }
+
+        var orderCount = source.OrderId is { } id ? $"count(DISTINCT {o}.{_d.Quote(id)})" : "count(*)";
+        var amount = fact.Fact is CustomerFact.TotalAmount or CustomerFact.AverageAmount
+            ? source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw Incomplete($"{source.Orders.Name} has no Amount column.")
+            : null;
+        // Orders without an amount count as 0: the average is total spent over orders.
+        Func<string> aggregate = fact.Fact switch
+        {
+            CustomerFact.OrderCount => () => Windowed(orderCount),
+            CustomerFact.TotalAmount => () => Windowed($"sum({amount})"),
+            CustomerFact.AverageAmount => () => $"coalesce({Windowed($"sum({amount})")}, 0) / nullif({Windowed(orderCount)}, 0)",
+            CustomerFact.FirstOrderDate => () => Windowed($"min({date})"),
+            CustomerFact.LastOrderDate => () => Windowed($"max({date})"),
+            CustomerFact.DaysSinceLastOrder => () => _d.DaysBetween(Windowed($"max({date})"), Param(_context.Today)),
+            _ => throw new ArgumentOutOfRangeException(nameof(fact)),
+        };
+        var (type, whenNone) = fact.Fact switch
+        {
+            CustomerFact.OrderCount => (ColumnType.Integer, "0"),
+            CustomerFact.TotalAmount => (ColumnType.Decimal, "0"),
+            CustomerFact.DaysSinceLastOrder => (ColumnType.Integer, null),
+            CustomerFact.AverageAmount => (ColumnType.Decimal, null),
+            _ => (ColumnType.Date, (string?)null),
+        };
+        var v = FactTableOf(scope, source).Column($"{fact.Fact}|{window}", aggregate);
+        var value = whenNone is null ? v : $"coalesce({v}, {whenNone})";
+        return ValuePredicate(fact, RuleOperators.KindOf(fact.Fact), type, value, RuleOperators.FactLabel(fact.Fact));
+    }
+
+    /// <summary>A customer measure as a value of each row of the scope, from the scope's grouped pass over the orders.</summary>
+    private string FactColumnValue(FactColumn fact, Scope scope)
+    {
+        var source = scope.Facts ?? throw new PortalException(
+            $"{scope.Dataset.Name} has no related orders dataset (with Customer ID, date and amount roles), so order measures cannot be used.");
+        if (fact.WindowDays is < 1)
+        {
+            throw new PortalException("The window must be at least one day.");
+        }
+        var o = OrdersAlias(scope);
+        var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
+        var window = fact.WindowDays?.ToString(CultureInfo.InvariantCulture) ?? "all";
+        string? InWindow() => fact.WindowDays is { } days
+            ? $"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}"
+            : null;
+        string Windowed(string aggregate) => InWindow() is { } condition ? _d.Filtered(aggregate, condition) : aggregate;
+        string Amount() => source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw new PortalException($"{source.Orders.Name} has no Amount column.");
+        var orderCount = source.OrderId is { } id ? $"count(DISTINCT {o}.{_d.Quote(id)})" : "count(*)";
+        var table = FactTableOf(scope, source);
+        switch (fact.Measure)
+        {
+            case CustomerMeasure.OrderCount:
+                return $"coalesce({table.Column($"{CustomerFact.OrderCount}|{window}", () => Windowed(orderCount))}, 0)";
+            case CustomerMeasure.TotalAmount:
+                return $"coalesce({table.Column($"{CustomerFact.TotalAmount}|{window}", () => Windowed($"sum({Amount()})"))}, 0)";
+            case CustomerMeasure.AverageAmount:
+                return table.Column($"{CustomerFact.AverageAmount}|{window}", () => $"coalesce({Windowed($"sum({Amount()})")}, 0) / nullif({Windowed(orderCount)}, 0)");
+            case CustomerMeasure.DaysSinceLastOrder:
+                return table.Column($"{CustomerFact.DaysSinceLastOrder}|{window}", () => _d.DaysBetween(Windowed($"max({date})"), Param(_context.Today)));
+            case CustomerMeasure.DaysSinceFirstOrder:
+                return table.Column($"daysSinceFirst|{window}", () => _d.DaysBetween(Windowed($"min({date})"), Param(_context.Today)));
+            case CustomerMeasure.FirstOrderDate:
+                // The same column a first-order-date condition reads, so a rule and a cohort share one aggregate.
+                return table.Column($"{CustomerFact.FirstOrderDate}|{window}", () => Windowed($"min({date})"));
+            case CustomerMeasure.CategoryShare:
+            {
+                var column = fact.Column is { Length: > 0 } c ? source.Orders.Field(c) ?? throw new PortalException($"{source.Orders.Name} has no field \"{c}\".")
+                    : throw new PortalException("Choose the order column that holds the category.");
+                var values = (fact.Values ?? []).Where(v => !string.IsNullOrEmpty(v)).Distinct().Order(StringComparer.Ordinal).ToList();
+                if (values.Count == 0)
+                {
+                    throw new PortalException("Pick at least one category.");
+                }
+                return table.Column($"share|{window}|{column.Name}|{string.Join('\u001f', values)}", () =>
+                {
+                    var inCategory = $"list_contains({Param(values)}, {_d.AsText($"{o}.{_d.Quote(column.Name)}")})";
+                    var part = _d.Filtered($"sum({Amount()})", InWindow() is { } w ? $"{w} AND {inCategory}" : inCategory);
+                    return $"coalesce({part}, 0) / nullif({Windowed($"sum({Amount()})")}, 0)";
+                });
+            }
+            default:
+                throw new ArgumentOutOfRangeException(nameof(fact));
+        }
+    }
+
+    private static string OrdersAlias(Scope scope) => $"o{scope.Alias}";
+
+    /// <summary>
+    /// The scope's grouped pass over its orders, created (and joined to the scope) on first use. When the scope's rows
+    /// must meet <see cref="Scope.Candidates"/>, only those customers' orders are grouped.
+    /// </summary>
+    private FactTable FactTableOf(Scope scope, FactSource source)
+    {
+        if (scope.FactTable is { } existing)
+        {
+            return existing;
+        }
+        var o = OrdersAlias(scope);
+        var key = $"{o}.{_d.Quote(source.CustomerKey)}";
+        var keyType = source.Orders.Field(source.CustomerKey)!.Type;
+        var myKeyType = scope.Dataset.WithRole(FieldRole.CustomerId)!.Type;
+        var from = $"{Source(source.Orders)} AS {o}";
+        _reads.Add(source.Orders);
+        var candidates = Candidates(scope);
+        if (candidates is not null)
+        {
+            from += $" JOIN {candidates} ON {KeysMatch($"{candidates}.k", myKeyType, key, keyType)}";
+        }
+        var table = new FactTable($"f{_ctes.Count + 1}", key, from);
+        _ctes.Add(table.Render);
+        scope.FactTable = table;
+        scope.Joins.Add($" LEFT JOIN {table.Name} ON {KeysMatch($"{table.Name}.k", keyType, CustomerKey(scope), myKeyType)}");
+        return table;
+    }
+
+    /// <summary>A CTE of the distinct customer keys whose rows meet the scope's candidate conditions, or null when there are none.</summary>
+    private string? Candidates(Scope scope)
+    {
+        if (scope.Candidates.Count == 0)
+        {
+            return null;
+        }
+        var rows = NewScope(scope.Dataset, null);
+        var parts = scope.Candidates.Select(c => Predicate(c, rows, strict: false, [])).OfType<string>().ToList();
+        if (parts.Count == 0)
+        {
+            return null;
+        }
+        var name = $"c{_ctes.Count + 1}";
+        var distinct = _context.CustomerKeyUnique && ReferenceEquals(scope.Dataset, _context.Dataset) ? "" : "DISTINCT ";
+        var sql = $"{name} AS (SELECT {distinct}{CustomerKey(rows)} AS k FROM {Source(scope.Dataset)} AS {rows.Alias}{string.Concat(rows.Joins)} WHERE {string.Join(" AND ", parts)})";
+        _ctes.Add(() => sql);
+        return name;
+    }
+}

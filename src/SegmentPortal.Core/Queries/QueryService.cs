@@ -1,0 +1,38 @@
+using SegmentPortal.Core.Datasets;
+
+namespace SegmentPortal.Core.Queries;
+
+/// <summary>
+/// The one entry point features call to ask a question of the warehouse. A spec goes through the stages of the query
+/// path: authorize, resolve and restrict (<see cref="PermissionPolicy"/>, <see cref="QueryResolver"/>, asking
+/// <see cref="Access.Authorizer"/>), compile (<see cref="QueryCompiler"/>, for a <see cref="ISqlDialect"/>), then
+/// cache and execute (<see cref="QueryExecutor"/>).
+/// </summary>
+public sealed class QueryService(PermissionPolicy policy, QueryExecutor executor)
+{
+    public async Task<QueryResult> RunAsync(QuerySpec spec, CancellationToken cancellationToken = default)
+    {
+        var (compiled, user) = await CompileAsync(spec, cancellationToken);
+        return await executor.ExecuteAsync(compiled, user, cancellationToken);
+    }
+
+    /// <summary>The SQL <see cref="RunAsync"/> would run for the current user, and the user key it runs under.</summary>
+    public async Task<(CompiledQuery Query, string User)> CompileAsync(QuerySpec spec, CancellationToken cancellationToken = default)
+    {
+        var authorized = await policy.AuthorizeAsync(spec, cancellationToken);
+        var context = authorized.Context;
+        // Customers are counted as distinct keys; where the keys are unique a plain count gives the same and is cheaper.
+        if (spec.Measures.Any(m => m.Kind == MeasureKind.Customers) && context.Dataset.WithRole(FieldRole.CustomerId) is { } key)
+        {
+            context = context with { CustomerKeyUnique = await executor.IsUniqueAsync(context.Dataset, key.Name, context.Dialect, cancellationToken) };
+        }
+        return (QueryCompiler.Compile(authorized.Spec, context), authorized.User.Identity?.Name ?? "anonymous");
+    }
+
+    /// <summary>What is incomplete in a rule over a dataset, by node id (for marking it in the builder).</summary>
+    public async Task<IReadOnlyList<RuleProblem>> CheckAsync(int datasetId, Rules.RuleGroup rule, CancellationToken cancellationToken = default)
+    {
+        var authorized = await policy.AuthorizeAsync(new QuerySpec { DatasetId = datasetId, Filter = rule }, cancellationToken);
+        return QueryCompiler.Check(rule, authorized.Context);
+    }
+}
