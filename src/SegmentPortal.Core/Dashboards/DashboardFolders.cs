@@ -2,6 +2,7 @@ using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Audit;
+using SegmentPortal.Core.Common;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 
@@ -118,10 +119,8 @@ public sealed class DashboardFolders(ICurrentUser currentUser, IPortalDbFactory 
             throw new PortalException("A folder name has at most 200 characters.");
         }
         var owner = user.UserId();
-        if (await db.Folders.AnyAsync(f => f.Name == clean && f.OwnerId == owner && f.Id != except, cancellationToken))
-        {
-            throw new PortalException($"You already have a folder called “{clean}”.");
-        }
+        var taken = await db.Folders.Where(f => f.OwnerId == owner && f.Id != except).Select(f => f.Name).ToListAsync(cancellationToken);
+        UniqueNames.Require(clean, taken, "folder");
         return clean;
     }
 

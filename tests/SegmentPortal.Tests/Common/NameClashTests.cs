@@ -41,6 +41,18 @@ public sealed class NameClashTests(ShopFixture shop) : IClassFixture<ShopFixture
         // Its own name, in another case, is no clash.
         await shop.Harness.WithAsync<DashboardService>(s => s.DescribeAsync(id, name.ToUpperInvariant(), null, Ct));
     }
+
+    [Fact]
+    public async Task A_folder_name_differing_only_in_case_and_spaces_is_refused()
+    {
+        var name = Unique("Board room");
+        await shop.Harness.WithAsync<DashboardFolders, int>(s => s.CreateFolderAsync(name, Ct));
+
+        var clash = await Assert.ThrowsAsync<PortalException>(() => shop.Harness.WithAsync<DashboardFolders, int>(s =>
+            s.CreateFolderAsync($" {name.ToUpperInvariant()} ", Ct)));
+
+        Assert.Equal($"You already have a folder called “{name.ToUpperInvariant()}”.", clash.Message);
+    }
 }
 
 /// <summary>A cluster cannot be renamed to the name another cluster of its run has.</summary>
