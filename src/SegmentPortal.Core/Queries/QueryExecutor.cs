@@ -123,6 +123,39 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         }
     }
 
+    /// <summary>
+    /// Runs a compiled query under the same per-user limit and time limit as <see cref="ExecuteAsync"/>, but hands each
+    /// row to <paramref name="read"/> as it comes instead of keeping boxed values, and caches nothing: for results of a
+    /// million rows that the caller turns straight into arrays (clustering's feature matrix).
+    /// </summary>
+    public async Task ReadAsync(CompiledQuery query, string userKey, Action<DuckDB.NET.Data.DuckDBDataReader> read, CancellationToken cancellationToken = default)
+    {
+        var gate = _perUser.GetOrAdd(userKey, _ => new SemaphoreSlim(Math.Max(1, options.Value.MaxConcurrentPerUser)));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(Math.Max(1, options.Value.TimeoutSeconds)));
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            try
+            {
+                await using var connection = await warehouse.OpenAsync(linked.Token);
+                await WarehouseCommand.QueryAsync(connection, query.Sql, query.Parameters, r =>
+                {
+                    read(r);
+                    return 0;
+                }, linked.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new PortalException($"The query took longer than {options.Value.TimeoutSeconds} seconds and was stopped. Narrow it down and try again.");
+            }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
     private static byte[] ReadAll(Stream blob)
     {
         using var copy = new MemoryStream();

@@ -16,6 +16,16 @@ public sealed class QueryService(PermissionPolicy policy, QueryExecutor executor
         return await executor.ExecuteAsync(compiled, user, cancellationToken);
     }
 
+    /// <summary>
+    /// <see cref="RunAsync"/> for big results: the same permission policy and compiled SQL, each row handed to
+    /// <paramref name="read"/> (with the result's column names) instead of being kept as boxed values; nothing is cached.
+    /// </summary>
+    public async Task ReadAsync(QuerySpec spec, Action<IReadOnlyList<string>, DuckDB.NET.Data.DuckDBDataReader> read, CancellationToken cancellationToken = default)
+    {
+        var (compiled, user) = await CompileAsync(spec, cancellationToken);
+        await executor.ReadAsync(compiled, user, reader => read(compiled.Columns, reader), cancellationToken);
+    }
+
     /// <summary>The SQL <see cref="RunAsync"/> would run for the current user, and the user key it runs under.</summary>
     public async Task<(CompiledQuery Query, string User)> CompileAsync(QuerySpec spec, CancellationToken cancellationToken = default)
     {

@@ -23,7 +23,7 @@ namespace SegmentPortal.Benchmarks.Scenarios;
 /// K-means on the customers of the <see cref="CustomerOrdersData"/> (N/10 customers, 1,000,000 by default) with five
 /// features from their orders, through the app's own path: <see cref="ClusteringService.StartAsync"/> queues the job and
 /// the app's <see cref="JobRunner"/> runs it (features read through the query layer, scaled by the engine's preparation,
-/// trained with ML.NET k-means++ and as many seeded starts as <see cref="KMeansOptions.Default"/> has, assigned,
+/// trained with the portal's own k-means (scikit-learn's greedy k-means++ and Lloyd) and as many seeded starts as <see cref="KMeansOptions.Default"/> has, assigned,
 /// explained, the model saved and the membership stored as customer fields); a run is timed from the click to the job's
 /// end. The baseline is scikit-learn's <c>KMeans</c> (k-means++, <c>n_init</c> = the app's starts, the same K and
 /// iteration cap) fitted on the same scaled matrix, in a Python process of its own that loads the matrix once and
@@ -78,7 +78,7 @@ public sealed class KMeansScenario : Scenario
     public override string Description =>
         $"K-means of the customers on 5 features from their orders (orders, total spent and average order value, log1p; days " +
         $"since the last and the first order), z-scored, K = {K}, through the app's clustering job (ClusteringService.StartAsync, " +
-        "JobRunner: read features through the query layer, scale, train with ML.NET k-means++ and the app's seeded starts, " +
+        "JobRunner: read features through the query layer, scale, train with the portal's k-means (greedy k-means++, Lloyd) and the app's seeded starts, " +
         "assign, explain, save the model and the membership), as an Admin, against scikit-learn's KMeans (k-means++, n_init = " +
         "the app's starts, same K and iteration cap) fitted on the same scaled matrix in a Python process (python3-sklearn); " +
         "the sums of squares must agree within 1% every run. Extra rows: the app's training phase alone and the automatic-K job " +
@@ -107,7 +107,7 @@ public sealed class KMeansScenario : Scenario
         context.Note($"Features ({_features.Count}): {string.Join(", ", _features.Select(f => f.Transform == FeatureTransform.None ? f.Label : $"{f.Label} ({f.Transform})"))}; " +
             $"scaling {Request(0, K).Scaling}, missing values {Request(0, K).Missing} (the request's defaults).");
         context.Note($"The app's engine as configured (KMeansOptions.Default): up to {options.Restarts} seeded k-means++ starts per K, at most {options.RestartRowBudget:N0} starts × customers and at least 3 (the best sum of squares wins), " +
-            $"at most {options.MaxIterations} iterations, each start ML.NET on one thread, the starts side by side on up to {Environment.ProcessorCount} cores; automatic K trains each K on a sample of {options.EvaluationSampleSize:N0} " +
+            $"at most {options.MaxIterations} iterations, each start on up to {Environment.ProcessorCount} cores (fixed row chunks), the starts one after another; automatic K trains each K on a sample of {options.EvaluationSampleSize:N0} " +
             $"with a silhouette on {options.SilhouetteSampleSize:N0}. scikit-learn runs with n_init = the app's starts for the input's size, max_iter = {options.MaxIterations}, " +
             $"the same K and k-means++ (its own draw of starting centres from the same seed number; the two libraries' random streams differ).");
 
@@ -136,8 +136,8 @@ public sealed class KMeansScenario : Scenario
             ?? throw new InvalidOperationException($"The scikit-learn process ended at start: {PythonErrors()}");
         _pythonInfo = JsonDocument.Parse(first).RootElement.Clone();
         context.Note($"scikit-learn {_pythonInfo.GetProperty("sklearn").GetString()} (numpy {_pythonInfo.GetProperty("numpy").GetString()}, " +
-            $"Python {_pythonInfo.GetProperty("python").GetString()}), thread pools: {_pythonInfo.GetProperty("threads")}; the app's training is single-threaded " +
-            $"(ML.NET NumberOfThreads = 1, for reproducible models), DuckDB's reads use {_data.Limits.Threads} threads.");
+            $"Python {_pythonInfo.GetProperty("python").GetString()}), thread pools: {_pythonInfo.GetProperty("threads")}; the app's training uses up to " +
+            $"{Environment.ProcessorCount} cores per start (fixed row chunks, so a seed gives the same model on any number of cores), DuckDB's reads use {_data.Limits.Threads} threads.");
     }
 
     public override async Task<long> RunAppAsync(ScenarioContext context, RunContext run, CancellationToken cancellationToken)
@@ -218,7 +218,7 @@ public sealed class KMeansScenario : Scenario
             var times = training.Select(t => t!.Value).Order().ToList();
             var ratio = BenchmarkRunner.Median(times).TotalMilliseconds / sklearn.TotalMilliseconds;
             context.AddExtra(new ExtraSide($"app training only ({restarts} starts)", BenchmarkRunner.Median(times), times[0], times[^1], app[0].Rows, ratio));
-            context.Note($"Row \"app training only\": the job's training phase (ClusteringEngine.Train: {restarts} ML.NET k-means++ starts, one thread each, side by side on up to {Environment.ProcessorCount} cores, " +
+            context.Note($"Row \"app training only\": the job's training phase (ClusteringEngine.Train: {restarts} k-means++ starts one after another, each on up to {Environment.ProcessorCount} cores, " +
                 $"assignment and quality metrics) from the same runs; {Format.Ratio(ratio)}x scikit-learn's request (results.csv ratio: that row ÷ scikit-learn).");
         }
 

@@ -36,7 +36,7 @@ public static class ClusteringEngine
         FeaturePreparation.Prepare(data, scaling, missing, cancellationToken);
 
     /// <summary>
-    /// Trains k-means with <paramref name="k"/> clusters on every prepared row. Assignments come from the ML.NET model
+    /// Trains k-means with <paramref name="k"/> clusters on every prepared row. Assignments come from the model
     /// itself, so <see cref="ClusteringModel.Assign"/> on the same raw rows gives the same clusters.
     /// </summary>
     public static ClusteringResult Train(

@@ -8,19 +8,23 @@ using Microsoft.ML.Trainers;
 namespace SegmentPortal.Core.Analysis.Clustering;
 
 /// <summary>
-/// A trained clustering that can place new customers: the ML.NET k-means model together with the preparation
-/// parameters that put raw values into its space. Saved as one zip file with two entries, <c>preparation.json</c>
-/// (the <see cref="PreparationParameters"/> and a format version) and <c>kmeans.zip</c> (the ML.NET model as
-/// <c>MLContext.Model.Save</c> writes it), so either part can be read on its own when debugging.
+/// A trained clustering that can place new customers: the cluster centres together with the preparation parameters
+/// that put raw values into their space. Saved as one zip file: <c>preparation.json</c> (the
+/// <see cref="PreparationParameters"/> and a format version) and, from format version 2, <c>centroids.json</c> (the
+/// centres, one array of numbers per cluster). Format version 1 (runs saved before the portal trained its own k-means)
+/// holds <c>kmeans.zip</c> instead, an ML.NET model as <c>MLContext.Model.Save</c> wrote it; such a model still loads
+/// and assigns through ML.NET, so a run saved then keeps placing customers exactly as it did.
 /// </summary>
 public sealed class ClusteringModel
 {
     /// <summary>What <see cref="Assign"/> returns for a customer that cannot be placed (a missing value under <see cref="MissingValues.DropRow"/>).</summary>
     public const int Unassigned = -1;
 
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+    private const int MlNetFormatVersion = 1;
     private const string PreparationEntry = "preparation.json";
-    private const string ModelEntry = "kmeans.zip";
+    private const string CentroidsEntry = "centroids.json";
+    private const string MlNetModelEntry = "kmeans.zip";
 
     private static readonly JsonSerializerOptions Json = new()
     {
@@ -28,15 +32,21 @@ public sealed class ClusteringModel
         Converters = { new JsonStringEnumConverter() },
     };
 
-    private readonly MLContext _ml;
-    private readonly ITransformer _transformer;
-    private readonly DataViewSchema _inputSchema;
+    /// <summary>The ML.NET model of a format-version-1 file, which assigns its customers; null for the portal's own models.</summary>
+    private readonly ITransformer? _mlNetTransformer;
 
-    internal ClusteringModel(MLContext ml, PreparationParameters preparation, ITransformer transformer, KMeansModelParameters parameters, DataViewSchema inputSchema)
+    /// <summary>A model trained by the portal's k-means: customers go to the nearest centre (ties to the lower cluster).</summary>
+    internal ClusteringModel(PreparationParameters preparation, IReadOnlyList<double[]> centroids)
     {
-        _ml = ml;
-        _transformer = transformer;
-        _inputSchema = inputSchema;
+        Preparation = preparation;
+        K = centroids.Count;
+        Centroids = centroids.Select(c => c.ToArray()).ToList();
+    }
+
+    /// <summary>A format-version-1 model: the ML.NET transformer assigns, so customers land where they did when it was saved.</summary>
+    private ClusteringModel(PreparationParameters preparation, ITransformer transformer, KMeansModelParameters parameters)
+    {
+        _mlNetTransformer = transformer;
         Preparation = preparation;
         VBuffer<float>[] centroids = [];
         parameters.GetClusterCentroids(ref centroids, out var k);
@@ -79,15 +89,24 @@ public sealed class ClusteringModel
         return positions.Select(p => p < 0 ? Unassigned : labels[p]).ToArray();
     }
 
-    /// <summary>Clusters of rows already in the clustering space, through the ML.NET model itself so assignments are ML.NET's.</summary>
+    /// <summary>Clusters of rows already in the clustering space: the nearest centre, or ML.NET's answer for a format-version-1 model.</summary>
     internal int[] AssignPrepared(IReadOnlyList<float[]> rows, CancellationToken cancellationToken)
     {
-        var labels = new int[rows.Count];
         if (rows.Count == 0)
         {
-            return labels;
+            return [];
         }
-        var scored = _transformer.Transform(new FeatureMatrixDataView(rows, Preparation.FeatureCount, cancellationToken));
+        if (_mlNetTransformer is not null)
+        {
+            return AssignWithMlNet(rows, cancellationToken);
+        }
+        return FeatureMatrix.From(rows, Preparation.FeatureCount).AssignAll(Centroids, -1, cancellationToken);
+    }
+
+    private int[] AssignWithMlNet(IReadOnlyList<float[]> rows, CancellationToken cancellationToken)
+    {
+        var labels = new int[rows.Count];
+        var scored = _mlNetTransformer!.Transform(new FeatureMatrixDataView(rows, Preparation.FeatureCount, cancellationToken));
         var column = scored.Schema["PredictedLabel"];
         using var cursor = scored.GetRowCursor([column]);
         var getter = cursor.GetGetter<uint>(column);
@@ -102,6 +121,11 @@ public sealed class ClusteringModel
         return labels;
     }
 
+    /// <summary>
+    /// Writes the model in format version 2 (preparation and centres as JSON). A model loaded from a format-version-1
+    /// file is written as version 2 too: its centres are ML.NET's, and nearest-centre assignment may place a customer
+    /// exactly between two centres differently from ML.NET, so re-saving an old model is for export, not for runs.
+    /// </summary>
     public void Save(Stream destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
@@ -110,27 +134,24 @@ public sealed class ClusteringModel
         {
             JsonSerializer.Serialize(entry, new SavedPreparation(FormatVersion, Preparation), Json);
         }
-        // ML.NET wants a seekable stream; a zip entry being written is not.
-        using var model = new MemoryStream();
-        _ml.Model.Save(_transformer, _inputSchema, model);
-        using var modelEntry = archive.CreateEntry(ModelEntry, CompressionLevel.NoCompression).Open();
-        model.Position = 0;
-        model.CopyTo(modelEntry);
+        using (var entry = archive.CreateEntry(CentroidsEntry).Open())
+        {
+            // System.Text.Json writes the shortest text that reads back as the same double, so centres survive exactly.
+            JsonSerializer.Serialize(entry, Centroids, Json);
+        }
     }
 
-    /// <summary>Reads a model written by <see cref="Save"/>. Only load files the portal itself saved: ML.NET models are not safe to load from untrusted sources.</summary>
+    /// <summary>
+    /// Reads a model written by <see cref="Save"/> (format version 2) or by earlier portals (version 1, an ML.NET model
+    /// inside). Only load files the portal itself saved: ML.NET models are not safe to load from untrusted sources.
+    /// </summary>
     public static ClusteringModel Load(Stream source)
     {
         ArgumentNullException.ThrowIfNull(source);
         try
         {
             using var archive = new ZipArchive(source, ZipArchiveMode.Read, leaveOpen: true);
-            var preparationEntry = archive.GetEntry(PreparationEntry);
-            var modelEntry = archive.GetEntry(ModelEntry);
-            if (preparationEntry is null || modelEntry is null)
-            {
-                throw NotAModel(null);
-            }
+            var preparationEntry = archive.GetEntry(PreparationEntry) ?? throw NotAModel(null);
             SavedPreparation? saved;
             using (var json = preparationEntry.Open())
             {
@@ -140,25 +161,13 @@ public sealed class ClusteringModel
             {
                 throw NotAModel(null);
             }
-            if (saved.FormatVersion != FormatVersion)
+            var loaded = saved.FormatVersion switch
             {
-                throw new PortalException($"This clustering model has format version {saved.FormatVersion}, which this portal does not read.");
-            }
-            using var model = new MemoryStream();
-            using (var entry = modelEntry.Open())
-            {
-                entry.CopyTo(model);
-            }
-            model.Position = 0;
-            var ml = new MLContext(0);
-            var transformer = ml.Model.Load(model, out var schema);
-            var kmeans = Unwrap(transformer) ?? throw NotAModel(null);
-            if (kmeans.Model is not KMeansModelParameters parameters || schema is null)
-            {
-                throw NotAModel(null);
-            }
-            var loaded = new ClusteringModel(ml, saved.Preparation, kmeans, parameters, schema);
-            if (loaded.Centroids.Any(c => c.Length != saved.Preparation.FeatureCount))
+                FormatVersion => LoadCentroids(archive, saved.Preparation),
+                MlNetFormatVersion => LoadMlNet(archive, saved.Preparation),
+                _ => throw new PortalException($"This clustering model has format version {saved.FormatVersion}, which this portal does not read."),
+            };
+            if (loaded.K < 1 || loaded.Centroids.Any(c => c.Length != saved.Preparation.FeatureCount || c.Any(v => !double.IsFinite(v))))
             {
                 throw NotAModel(null);
             }
@@ -168,6 +177,37 @@ public sealed class ClusteringModel
         {
             throw NotAModel(e);
         }
+    }
+
+    private static ClusteringModel LoadCentroids(ZipArchive archive, PreparationParameters preparation)
+    {
+        var entry = archive.GetEntry(CentroidsEntry) ?? throw NotAModel(null);
+        using var json = entry.Open();
+        var centroids = JsonSerializer.Deserialize<double[][]>(json, Json);
+        if (centroids is null || centroids.Any(c => c is null))
+        {
+            throw NotAModel(null);
+        }
+        return new ClusteringModel(preparation, centroids);
+    }
+
+    private static ClusteringModel LoadMlNet(ZipArchive archive, PreparationParameters preparation)
+    {
+        var modelEntry = archive.GetEntry(MlNetModelEntry) ?? throw NotAModel(null);
+        using var model = new MemoryStream();
+        using (var entry = modelEntry.Open())
+        {
+            entry.CopyTo(model);
+        }
+        model.Position = 0;
+        var ml = new MLContext(0);
+        var transformer = ml.Model.Load(model, out var schema);
+        var kmeans = Unwrap(transformer) ?? throw NotAModel(null);
+        if (kmeans.Model is not KMeansModelParameters parameters || schema is null)
+        {
+            throw NotAModel(null);
+        }
+        return new ClusteringModel(preparation, kmeans, parameters);
     }
 
     /// <summary>

@@ -42,7 +42,7 @@ public class ClusteringRun
     /// <summary>Cluster profiles, distributions, projection, rules and names, as JSON.</summary>
     public string? ResultJson { get; set; }
 
-    /// <summary>The model file (ML.NET model and feature preparation), relative to the data folder.</summary>
+    /// <summary>The model file (cluster centres and feature preparation; an ML.NET model in runs saved before format version 2), relative to the data folder.</summary>
     public string? ModelPath { get; set; }
 
     public long Customers { get; set; }

@@ -756,7 +756,13 @@ public sealed class ClusteringService(
         var fields = request.Features.Where(f => f.Source == FeatureSource.Field).Select(f => f.Field!).Distinct().ToList();
         var measures = request.Features.Select((f, i) => (f, i)).Where(x => x.f.Source == FeatureSource.Orders)
             .Select(x => new FactColumn($"m{x.i}", x.f.Measure!.Value, Column: x.f.Column, Values: x.f.Value is null ? null : [x.f.Value])).ToList();
-        var result = await queries.RunAsync(new QuerySpec
+        // Read row by row into the arrays (typed reads, no boxed feature values), still compiled by the query layer with
+        // the runner's data rules.
+        var keys = new List<object>();
+        var rows = new List<double?[]>();
+        int[]? featureIndex = null;
+        Func<DuckDB.NET.Data.DuckDBDataReader, int, double>[]? readers = null;
+        await queries.ReadAsync(new QuerySpec
         {
             DatasetId = dataset.Id,
             Filter = new RuleGroup
@@ -768,28 +774,37 @@ public sealed class ClusteringService(
             Facts = measures,
             DistinctCustomers = true,
             Limit = MaxCustomers + 1,
-        }, cancellationToken);
-        if (result.Rows.Count > MaxCustomers)
+        }, (columns, reader) =>
         {
-            throw new PortalException($"Clustering takes up to {MaxCustomers:N0} customers; choose a segment to narrow it down.");
-        }
-        var columnIndex = result.Columns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
-        var featureIndex = request.Features.Select((f, i) => f.Source == FeatureSource.Field ? columnIndex[f.Field!] : columnIndex[$"m{i}"]).ToArray();
-        var keys = new object[result.Rows.Count];
-        var rows = new double?[result.Rows.Count][];
-        for (var r = 0; r < rows.Length; r++)
-        {
-            var row = result.Rows[r];
-            keys[r] = row[0]!;
+            if (featureIndex is null || readers is null)
+            {
+                var columnIndex = columns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
+                featureIndex = request.Features.Select((f, i) => f.Source == FeatureSource.Field ? columnIndex[f.Field!] : columnIndex[$"m{i}"]).ToArray();
+                readers = featureIndex.Select(i => NumberReader(reader.GetFieldType(i))).ToArray();
+            }
+            keys.Add(reader.GetValue(0));
             var values = new double?[featureIndex.Length];
             for (var f = 0; f < values.Length; f++)
             {
-                values[f] = QueryValue.ToDouble(row[featureIndex[f]]);
+                var column = featureIndex[f];
+                values[f] = reader.IsDBNull(column) ? null : readers[f](reader, column);
             }
-            rows[r] = values;
+            rows.Add(values);
+        }, cancellationToken);
+        if (rows.Count > MaxCustomers)
+        {
+            throw new PortalException($"Clustering takes up to {MaxCustomers:N0} customers; choose a segment to narrow it down.");
         }
-        return (keys, new ClusteringData(request.Features.Select(SpecOf).ToList(), rows), key.Type);
+        return (keys, new ClusteringData(request.Features.Select(SpecOf).ToList(), rows.ToArray()), key.Type);
     }
+
+    /// <summary>A typed read of a number column (the value <see cref="QueryValue.ToDouble"/> gives, without boxing it).</summary>
+    private static Func<DuckDB.NET.Data.DuckDBDataReader, int, double> NumberReader(Type type) =>
+        type == typeof(double) ? (r, i) => r.GetDouble(i)
+        : type == typeof(long) ? (r, i) => r.GetInt64(i)
+        : type == typeof(int) ? (r, i) => r.GetInt32(i)
+        : type == typeof(float) ? (r, i) => r.GetFloat(i)
+        : (r, i) => QueryValue.ToDouble(r.GetValue(i)) ?? double.NaN;
 
     private async Task<Dictionary<string, string>> NamesAsync(IPortalDb db, CancellationToken cancellationToken) =>
         await db.Users.AsNoTracking().ToDictionaryAsync(u => u.Id, u => u.DisplayName ?? u.Email ?? u.UserName ?? u.Id, cancellationToken);

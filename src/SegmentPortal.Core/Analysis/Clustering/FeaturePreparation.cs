@@ -109,6 +109,18 @@ internal static class FeaturePreparation
 {
     public static bool IsMissing(double? value) => value is null || double.IsNaN(value.Value);
 
+    private static bool HasMissing(double?[] row)
+    {
+        foreach (var value in row)
+        {
+            if (IsMissing(value))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     public static double Transform(FeatureSpec feature, double value)
     {
         if (double.IsInfinity(value))
@@ -175,8 +187,13 @@ internal static class FeaturePreparation
                 {
                     continue;
                 }
-                Transform(features[f], v!.Value);
-                observed[count++] = v!.Value;
+                var value = v!.Value;
+                if (double.IsInfinity(value) || (features[f].Transform == FeatureTransform.Log1p && value < 0))
+                {
+                    // Throws the message naming the feature.
+                    Transform(features[f], value);
+                }
+                observed[count++] = value;
             }
             missingCount[f] = n - count;
             if (count == 0)
@@ -189,7 +206,7 @@ internal static class FeaturePreparation
         var kept = new List<int>(n);
         for (var i = 0; i < n; i++)
         {
-            if (missing == MissingValues.ImputeMedian || !data.Rows[i].Any(IsMissing))
+            if (missing == MissingValues.ImputeMedian || !HasMissing(data.Rows[i]))
             {
                 kept.Add(i);
             }
@@ -233,6 +250,16 @@ internal static class FeaturePreparation
         }
         var prepared = new PreparationParameters(features.ToList(), scaling, missing, parameters);
 
+        // Scaled exactly as PreparationParameters.TryScale scales a customer assigned later (the same transformed double,
+        // the same offset and divisor, one division, one cast), so a training row and the same row assigned again land
+        // on identical floats; here from the transformed values already at hand, in one pass without per-value lookups.
+        var offsets = new double[d];
+        var divisors = new double[d];
+        for (var f = 0; f < d; f++)
+        {
+            var p = parameters[f];
+            (offsets[f], divisors[f]) = scaling == FeatureScaling.MinMax ? (p.Min, p.Max - p.Min) : (p.Mean, p.StandardDeviation);
+        }
         var rows = new float[kept.Count][];
         for (var r = 0; r < kept.Count; r++)
         {
@@ -241,9 +268,10 @@ internal static class FeaturePreparation
                 ct.ThrowIfCancellationRequested();
             }
             var scaled = new float[d];
-            // The same code path as assigning new customers later, so a training row and the same row assigned again
-            // land on identical floats.
-            prepared.TryScale(data.Rows[kept[r]], scaled);
+            for (var f = 0; f < d; f++)
+            {
+                scaled[f] = (float)(divisors[f] > 0 ? (transformed[r * d + f] - offsets[f]) / divisors[f] : 0);
+            }
             rows[r] = scaled;
         }
         var imputed = missing == MissingValues.ImputeMedian ? missingCount : new int[d];

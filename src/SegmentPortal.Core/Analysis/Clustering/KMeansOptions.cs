@@ -13,7 +13,8 @@ public sealed record KMeansOptions
     /// the one with the smallest within-cluster sum of squares wins. One start often settles on a poor local optimum,
     /// merging two groups and splitting another. With three starts the automatic K range stayed well above scikit-learn's
     /// <c>KMeans(n_init=10)</c> on overlapping data shaped like the Mall customers file; ML.NET's k-means++ seeding is
-    /// plainer than scikit-learn's greedy one, and thirty starts reached scikit-learn's optimum at every K from 2 to 10.
+    /// plainer than scikit-learn's greedy one (which the portal's own k-means now uses), and thirty starts reached
+    /// scikit-learn's optimum at every K from 2 to 10.
     /// <see cref="RestartRowBudget"/> bounds the cost on big inputs.
     /// </summary>
     public int Restarts { get; init; } = 30;
@@ -29,10 +30,16 @@ public sealed record KMeansOptions
     public int StartsFor(int rows) => Math.Min(Restarts, Math.Max(Math.Min(3, Restarts), RestartRowBudget / Math.Max(1, rows)));
 
     /// <summary>
-    /// A cap on Lloyd iterations per start, bounding the worst case; ML.NET stops earlier once the mean squared distance
-    /// changes by less than its tolerance, which on customer-like data takes far fewer.
+    /// A cap on Lloyd iterations per start, bounding the worst case; a start stops earlier once no customer changes
+    /// cluster or the centres move less than scikit-learn's tolerance, which on customer-like data takes far fewer.
     /// </summary>
     public int MaxIterations { get; init; } = 100;
+
+    /// <summary>
+    /// Cores one k-means start may use (-1: all). The rows are split into fixed chunks whose partial sums are added in
+    /// chunk order, so the model for a seed is the same whatever this is.
+    /// </summary>
+    public int MaxDegreeOfParallelism { get; init; } = -1;
 
     /// <summary>Customers the silhouette is computed on (its cost grows with the square of this).</summary>
     public int SilhouetteSampleSize { get; init; } = 3_000;
@@ -42,9 +49,10 @@ public sealed record KMeansOptions
 
     internal void Validate()
     {
-        if (Restarts < 1 || RestartRowBudget < 1 || MaxIterations < 1 || SilhouetteSampleSize < 2 || EvaluationSampleSize < 2)
+        if (Restarts < 1 || RestartRowBudget < 1 || MaxIterations < 1 || SilhouetteSampleSize < 2 || EvaluationSampleSize < 2
+            || MaxDegreeOfParallelism is 0 or < -1)
         {
-            throw new ArgumentOutOfRangeException(nameof(KMeansOptions), "Restarts and iterations must be positive; sample sizes at least 2.");
+            throw new ArgumentOutOfRangeException(nameof(KMeansOptions), "Restarts and iterations must be positive; sample sizes at least 2; cores -1 (all) or positive.");
         }
     }
 }
