@@ -53,8 +53,6 @@ public sealed class ModuleBoundaryTests
         "Queries -> Segments",
         // Sharing reads the Dashboard and Folder entities.
         "Sharing -> Dashboards",
-        // DuckDbWarehouse and WarehouseColumn use Datasets' ColumnType.
-        "Warehouse -> Datasets",
     ];
 
     private static readonly Assembly Core = typeof(PortalException).Assembly;
