@@ -13,6 +13,7 @@ using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Storage;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core;

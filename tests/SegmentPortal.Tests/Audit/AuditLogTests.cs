@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Tests.Infrastructure;
 
 namespace SegmentPortal.Tests.Audit;

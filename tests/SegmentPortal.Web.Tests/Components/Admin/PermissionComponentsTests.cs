@@ -8,6 +8,7 @@ using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Sharing;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Web.Components.Admin;
 using SegmentPortal.Web.Infrastructure;
