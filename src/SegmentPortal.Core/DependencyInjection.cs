@@ -66,6 +66,7 @@ public static class DependencyInjection
         services.AddScoped<PermissionPolicy>();
         services.AddScoped<QueryResolver>();
         services.AddScoped<Audit.AuditLog>();
+        services.AddScoped<Exports.AuditExport>();
         services.AddOptions<Audit.AuditOptions>().BindConfiguration(Audit.AuditOptions.Section)
             .Validate(o => o.RetentionDays >= 1, "Audit:RetentionDays must be at least 1.").ValidateOnStart();
         services.AddSingleton<Audit.AuditRetention>();

@@ -36,8 +36,6 @@ public sealed class ModuleBoundaryTests
         // Access's share checks read the entities of boards, folders and segments (owner, folder) from IPortalDb.
         "Access -> Dashboards",
         "Access -> Segments",
-        // AuditLog.ExportCsvAsync writes through TableExport.
-        "Audit -> Exports",
         // DatasetCatalog, DatasetOverview, DatasetProfiler, DatasetSchemaService and the recipes check grants, run
         // queries and build rules; they belong above Queries.
         "Datasets -> Access",
