@@ -6,6 +6,7 @@ using MudBlazor.Extensions;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Exports;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Sharing;
 using SegmentPortal.Core.Users;
@@ -26,6 +27,7 @@ public sealed class PermissionComponentsTests : PortalTestContext, IAsyncLifetim
         _store = Own(await PortalStore.CreateAsync());
         Services.AddSingleton(_store.Db);
         Services.AddScoped<AuditLog>();
+        Services.AddScoped<AuditExport>();
         Services.AddScoped<PortalSettings>();
         Services.AddSingleton(_store.Changes);
         Services.AddSingleton<AccessCache>();
