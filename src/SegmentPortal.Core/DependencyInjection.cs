@@ -39,6 +39,7 @@ public static class DependencyInjection
         services.AddHostedService<JobJournal>();
         services.AddHostedService<JobRunner>();
         services.AddSingleton<JobRecovery>();
+        services.AddSingleton<IJobRecoveryStep, Analysis.ClusteringRecoveryStep>();
         services.AddScoped<JobRetryService>();
         services.AddScoped<IJobRetry, ImportJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();

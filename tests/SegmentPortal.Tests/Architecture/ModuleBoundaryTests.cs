@@ -42,8 +42,8 @@ public sealed class ModuleBoundaryTests
         "Datasets -> Dashboards",
         "Datasets -> Queries",
         "Datasets -> Rules",
-        // JobRecovery knows clustering runs and imports.
-        "Jobs -> Analysis",
+        // JobRecovery puts right unfinished imports and refreshes itself (its report counts them; an import recovery
+        // step is the next move, as done for clustering runs with IJobRecoveryStep).
         "Jobs -> Import",
         // QueryResolver reads the Segment entity to resolve "in segment" conditions.
         "Queries -> Segments",
