@@ -13,6 +13,7 @@ using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Storage;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core;
@@ -38,6 +39,7 @@ public static class DependencyInjection
         services.AddHostedService<JobJournal>();
         services.AddHostedService<JobRunner>();
         services.AddSingleton<JobRecovery>();
+        services.AddSingleton<IJobRecoveryStep, Analysis.ClusteringRecoveryStep>();
         services.AddScoped<JobRetryService>();
         services.AddScoped<IJobRetry, ImportJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();
@@ -65,6 +67,7 @@ public static class DependencyInjection
         services.AddScoped<PermissionPolicy>();
         services.AddScoped<QueryResolver>();
         services.AddScoped<Audit.AuditLog>();
+        services.AddScoped<Exports.AuditExport>();
         services.AddOptions<Audit.AuditOptions>().BindConfiguration(Audit.AuditOptions.Section)
             .Validate(o => o.RetentionDays >= 1, "Audit:RetentionDays must be at least 1.").ValidateOnStart();
         services.AddSingleton<Audit.AuditRetention>();

@@ -5,6 +5,7 @@ using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Access;
 

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Access;
 

@@ -1,5 +1,6 @@
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Access;
 

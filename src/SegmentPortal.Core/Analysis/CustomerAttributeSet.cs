@@ -1,4 +1,5 @@
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Analysis;
 

@@ -1,6 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
-using SegmentPortal.Core.Exports;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 
@@ -88,15 +88,21 @@ public sealed class AuditLog(ICurrentUser currentUser, IPortalDbFactory dbFactor
         return new AuditResults(entries, total);
     }
 
-    /// <summary>Writes every matching entry, newest first, as CSV (cells that would start a formula are escaped). Admins only.</summary>
-    public async Task<long> ExportCsvAsync(AuditQuery query, Stream destination, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Every matching entry, newest first, read as it is enumerated; the audit CSV export (AuditExport, in Exports)
+    /// writes them. Admins only.
+    /// </summary>
+    public async IAsyncEnumerable<AuditEntry> ExportEntriesAsync(
+        AuditQuery query, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ManageUsers);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var rows = Filter(db.AuditEntries.AsNoTracking(), query).OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
-            .AsAsyncEnumerable()
-            .Select(e => new object?[] { e.At.UtcDateTime, e.UserName, e.Action, e.Subject, e.Detail, e.Rows, e.Address });
-        return await TableExport.WriteCsvAsync(ExportColumns, rows, destination, cancellationToken);
+        var entries = Filter(db.AuditEntries.AsNoTracking(), query).OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
+            .AsAsyncEnumerable();
+        await foreach (var entry in entries.WithCancellation(cancellationToken))
+        {
+            yield return entry;
+        }
     }
 
     /// <summary>Deletes entries older than the retention period; returns how many. Run by <see cref="AuditRetention"/>, not by users.</summary>

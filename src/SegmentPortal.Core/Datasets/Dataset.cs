@@ -1,3 +1,5 @@
+using SegmentPortal.Core.Warehouse;
+
 namespace SegmentPortal.Core.Datasets;
 
 /// <summary>What a dataset describes, so later features can pick sensible defaults.</summary>
@@ -84,16 +86,6 @@ public class Dataset
     /// Computed from <see cref="Columns"/> (load them with the dataset), never stored.
     /// </summary>
     public DatasetColumn? CustomerKey => Columns.FirstOrDefault(c => c.Role == FieldRole.CustomerId && !c.IsExcluded);
-}
-
-public enum ColumnType
-{
-    Text = 0,
-    Integer = 1,
-    Decimal = 2,
-    Boolean = 3,
-    Date = 4,
-    Timestamp = 5,
 }
 
 /// <summary>What a column means to the portal; drives defaults in segments, RFM, clustering and dashboards.</summary>

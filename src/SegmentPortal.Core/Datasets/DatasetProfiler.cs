@@ -3,6 +3,7 @@ using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Datasets;
 

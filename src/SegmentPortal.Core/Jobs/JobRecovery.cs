@@ -2,7 +2,6 @@ using System.Text.Json;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
-using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Import;
@@ -17,13 +16,14 @@ public sealed record RecoveryReport(int InterruptedJobs, int InterruptedRuns, in
 /// <summary>
 /// Puts right what a stopped process (a deploy, a crash, <c>kill -9</c>) left behind, before any job runs again:
 /// jobs that were queued or running become <see cref="JobStatus.Interrupted"/> (with Retry where their kind allows);
-/// clustering runs still "running" fail with <see cref="JobSnapshot.InterruptedMessage"/>, so they can be deleted or
-/// retried; a first import that never finished is removed with its tables, so no half dataset is visible or queryable;
+/// each module's <see cref="IJobRecoveryStep"/> puts its own records right (clustering runs still "running" fail, so
+/// they can be deleted or retried); a first import that never finished is removed with its tables, so no half dataset is visible or queryable;
 /// an unfinished refresh is recorded as failed and its staging tables are dropped, so the previous version stays live;
 /// a scheduled refresh the restart stopped is due again at once. Recent jobs are shown again on the Jobs page.
 /// </summary>
 public sealed class JobRecovery(
-    IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, JobQueue queue, IServiceScopeFactory scopes, TimeProvider clock, ILogger<JobRecovery> logger)
+    IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, JobQueue queue, IServiceScopeFactory scopes, TimeProvider clock, ILogger<JobRecovery> logger,
+    IEnumerable<IJobRecoveryStep> steps)
 {
     /// <summary>How many recorded jobs the Jobs page shows again after a restart.</summary>
     public const int RestoredJobs = 50;
@@ -44,12 +44,11 @@ public sealed class JobRecovery(
             job.FinishedAt = now;
         }
 
-        var runs = await db.ClusteringRuns.Where(r => r.Status == ClusteringRunStatus.Running).ToListAsync(cancellationToken);
-        foreach (var run in runs)
+        // Each module's own records (clustering runs still "running"), through the steps the modules register.
+        var interruptedRuns = 0;
+        foreach (var step in steps)
         {
-            run.Status = ClusteringRunStatus.Failed;
-            run.Error = JobSnapshot.InterruptedMessage + ".";
-            run.CompletedAt = now;
+            interruptedRuns += await step.RecoverAsync(db, now, cancellationToken);
         }
 
         var refreshes = await db.DatasetRefreshes.Where(r => r.FinishedAt == null).ToListAsync(cancellationToken);
@@ -137,7 +136,7 @@ public sealed class JobRecovery(
         var recent = await db.JobRecords.AsNoTracking().OrderByDescending(j => j.QueuedAt).Take(RestoredJobs).ToListAsync(cancellationToken);
         queue.Restore(recent.Select(j => j.ToSnapshot()));
 
-        var report = new RecoveryReport(jobs.Count(j => j.Status == JobStatus.Interrupted), runs.Count, importing.Count, interruptedRefreshes.Count, dropped, completedRefreshes.Count);
+        var report = new RecoveryReport(jobs.Count(j => j.Status == JobStatus.Interrupted), interruptedRuns, importing.Count, interruptedRefreshes.Count, dropped, completedRefreshes.Count);
         if (report != new RecoveryReport(0, 0, 0, 0, 0, 0))
         {
             logger.LogWarning(

@@ -1,6 +1,7 @@
 using System.Globalization;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Queries;
 

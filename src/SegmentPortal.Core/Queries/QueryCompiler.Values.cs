@@ -1,5 +1,6 @@
 using System.Globalization;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Queries;
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Rules;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Rules;
 

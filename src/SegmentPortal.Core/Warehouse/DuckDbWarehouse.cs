@@ -1,7 +1,6 @@
 using DuckDB.NET.Data;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Storage;
 
 namespace SegmentPortal.Core.Warehouse;

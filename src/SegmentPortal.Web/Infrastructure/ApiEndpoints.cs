@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Http.Features;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Identity;

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;

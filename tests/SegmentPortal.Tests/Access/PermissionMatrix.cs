@@ -91,7 +91,7 @@ public static class PermissionMatrix
         // A connection's source has no data rules (they apply to the dataset made from it): Analysts manage data sources.
         new("Connection source preview",   [All,   All,    All,    All,    Refused, Refused, Refused, Refused, Refused], "ConnectionService.PreviewAsync"),
         new("Audit log (search, CSV)",     [Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused],
-            "AuditLog.SearchAsync", "AuditLog.ExportCsvAsync"),
+            "AuditLog.SearchAsync", "AuditExport.WriteCsvAsync", "AuditLog.ExportEntriesAsync"),
     ];
 
     /// <summary>

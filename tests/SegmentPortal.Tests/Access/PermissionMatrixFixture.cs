@@ -16,6 +16,7 @@ using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Sharing;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Tests.Import;
 using static SegmentPortal.Tests.Access.PermissionFixture;
 

@@ -424,7 +424,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             {
                 var found = await With<AuditLog, AuditResults>(a => a.SearchAsync(new AuditQuery(), 0, 10, Ct));
                 using var csv = new MemoryStream();
-                await f.Data.With<AuditLog>(a => a.ExportCsvAsync(new AuditQuery(), csv, Ct));
+                await f.Data.With<AuditExport>(a => a.WriteCsvAsync(new AuditQuery(), csv, Ct));
                 return new([$"entries={found.Total}"]);
             }
             default:

@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Users;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Clustering;

@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Sharing;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Audit;

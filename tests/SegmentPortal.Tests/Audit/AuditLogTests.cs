@@ -4,8 +4,10 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using SegmentPortal.Core.Audit;
+using SegmentPortal.Core.Exports;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Tests.Infrastructure;
 
 namespace SegmentPortal.Tests.Audit;
@@ -84,7 +86,7 @@ public sealed class AuditLogTests : IAsyncLifetime
         await RecordAsync(new(2025, 3, 6, 8, 0, 0, TimeSpan.Zero), "=HYPERLINK(\"http://x\")", AuditActions.SignInFailed, "", "No user with this email");
 
         using var stream = new MemoryStream();
-        var rows = await _harness.WithAsync<AuditLog, long>(a => a.ExportCsvAsync(new AuditQuery { Action = AuditActions.SignInFailed }, stream));
+        var rows = await _harness.WithAsync<AuditExport, long>(a => a.WriteCsvAsync(new AuditQuery { Action = AuditActions.SignInFailed }, stream));
 
         var lines = Encoding.UTF8.GetString(stream.ToArray()).TrimStart('\uFEFF').Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(2, rows);
@@ -102,7 +104,7 @@ public sealed class AuditLogTests : IAsyncLifetime
         _harness.CurrentUser.Principal = CoreHarness.Principal(_admin.Id, "x@example.com", role);
 
         await Assert.ThrowsAsync<PermissionDeniedException>(() => SearchAsync(new AuditQuery()));
-        await Assert.ThrowsAsync<PermissionDeniedException>(() => _harness.WithAsync<AuditLog>(a => a.ExportCsvAsync(new AuditQuery(), Stream.Null)));
+        await Assert.ThrowsAsync<PermissionDeniedException>(() => _harness.WithAsync<AuditExport>(a => a.WriteCsvAsync(new AuditQuery(), Stream.Null)));
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;

@@ -2,6 +2,7 @@ using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;
 using SegmentPortal.TestData;
 using SegmentPortal.Tests.Import;

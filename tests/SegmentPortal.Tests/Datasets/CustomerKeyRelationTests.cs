@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Tests.Infrastructure;
 
 namespace SegmentPortal.Tests.Datasets;

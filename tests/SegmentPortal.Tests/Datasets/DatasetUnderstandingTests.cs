@@ -1,4 +1,5 @@
 using SegmentPortal.Core.Sharing;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;

@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Tests.Infrastructure;
 
 namespace SegmentPortal.Tests.Identity;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;
 using SegmentPortal.TestData;
 using SegmentPortal.Tests.Infrastructure;

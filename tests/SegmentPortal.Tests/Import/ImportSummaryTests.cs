@@ -3,6 +3,7 @@ using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
 using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Tests.Infrastructure;
 
 namespace SegmentPortal.Tests.Import;

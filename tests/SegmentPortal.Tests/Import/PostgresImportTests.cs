@@ -6,6 +6,7 @@ using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Tests.Infrastructure;
 
 namespace SegmentPortal.Tests.Import;

@@ -4,6 +4,7 @@ using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
 
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 namespace SegmentPortal.Tests.Queries;
 
 /// <summary>A column of the generated data: the type CSV detection should give it, and the role the test sets.</summary>

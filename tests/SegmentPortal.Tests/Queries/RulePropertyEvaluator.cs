@@ -1,6 +1,7 @@
 using System.Globalization;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Tests.Queries;
 
@@ -156,7 +157,7 @@ public sealed class RuleEvaluator
             return null;
         }
         var column = _data.Customers.Column(condition.Field);
-        var test = ValueTest(condition, column.Kind, RuleOperators.For(column.Kind), wholeNumbers: column.Type == Core.Datasets.ColumnType.Integer);
+        var test = ValueTest(condition, column.Kind, RuleOperators.For(column.Kind), wholeNumbers: column.Type == Core.Warehouse.ColumnType.Integer);
         return test is null ? null : row => test(_data.Customers.Value(row, column.Name));
     }
 

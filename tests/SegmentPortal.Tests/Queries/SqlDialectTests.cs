@@ -2,6 +2,7 @@ using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 using static SegmentPortal.Tests.Queries.ShopFixture;
 
 namespace SegmentPortal.Tests.Queries;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 using static SegmentPortal.Tests.Rules.RuleTrees;
 
 namespace SegmentPortal.Tests.Rules;

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;

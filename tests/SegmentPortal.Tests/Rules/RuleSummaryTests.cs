@@ -1,5 +1,6 @@
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;
+using SegmentPortal.Core.Warehouse;
 using static SegmentPortal.Tests.Rules.RuleTrees;
 
 namespace SegmentPortal.Tests.Rules;

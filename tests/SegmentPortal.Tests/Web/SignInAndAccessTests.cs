@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Users;
 using SegmentPortal.Tests.Infrastructure;
 
 namespace SegmentPortal.Tests.Web;

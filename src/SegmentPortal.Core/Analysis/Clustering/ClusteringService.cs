@@ -12,6 +12,7 @@ using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Storage;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Analysis.Clustering;
 

@@ -8,6 +8,7 @@ using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Analysis.Rfm;
 

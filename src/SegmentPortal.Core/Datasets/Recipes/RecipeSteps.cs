@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Datasets.Recipes;
 

@@ -7,6 +7,7 @@ using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Sharing;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Tests.Import;
 
 namespace SegmentPortal.Tests.Access.Holes;

@@ -3,6 +3,7 @@ using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Web.Components.Dashboards;
 using SegmentPortal.Web.Tests.Infrastructure;
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Components.Web;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;

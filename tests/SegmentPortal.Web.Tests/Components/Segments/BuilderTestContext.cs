@@ -5,6 +5,7 @@ using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Web.Components.Segments;
 using SegmentPortal.Web.Tests.Infrastructure;
 

@@ -2,9 +2,10 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Audit;
+using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 
-namespace SegmentPortal.Core.Identity;
+namespace SegmentPortal.Core.Users;
 
 public sealed record UserRow(
     string Id,
