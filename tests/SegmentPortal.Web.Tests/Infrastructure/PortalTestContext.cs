@@ -2,10 +2,12 @@ using System.Security.Claims;
 using Bunit;
 using Bunit.TestDoubles;
 using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor;
 using MudBlazor.Services;
+using SegmentPortal.Core;
 using SegmentPortal.Core.Demo;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
@@ -114,6 +116,19 @@ public abstract class PortalTestContext : BunitContext
             runner.Dispose();
             await provider.DisposeAsync();
         }));
+    }
+
+    /// <summary>
+    /// The real Core services as the app registers them (empty configuration), over <paramref name="store"/>'s metadata
+    /// store, warehouse and data folder. Register test doubles (a current user, loggers) after it.
+    /// </summary>
+    protected void AddRealCore(PortalStore store)
+    {
+        Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
+        Services.AddSegmentPortalCore();
+        Services.AddSingleton(store.Db);
+        Services.AddSingleton(store.Warehouse);
+        Services.AddSingleton(store.Paths);
     }
 
     /// <summary>Disposes <paramref name="resource"/> after the rendered components and the services, when the test ends.</summary>

@@ -1,5 +1,4 @@
 using Bunit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
@@ -20,11 +19,7 @@ public sealed class ClusteringRunPanelTests : PortalTestContext, IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _store = Own(await PortalStore.CreateAsync());
-        Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
-        Services.AddSegmentPortalCore();
-        Services.AddSingleton(_store.Db);
-        Services.AddSingleton(_store.Warehouse);
-        Services.AddSingleton(_store.Paths);
+        AddRealCore(_store);
     }
 
     /// <summary>A finished automatic-K run on three (or fewer) well-separated synthetic groups, as the service would show it.</summary>

@@ -1,5 +1,4 @@
 using Bunit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Dashboards;
@@ -19,11 +18,7 @@ public sealed class TileHostExportTests : PortalTestContext, IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _store = Own(await PortalStore.CreateAsync());
-        Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
-        Services.AddSegmentPortalCore();
-        Services.AddSingleton(_store.Db);
-        Services.AddSingleton(_store.Warehouse);
-        Services.AddSingleton(_store.Paths);
+        AddRealCore(_store);
         Services.AddScoped<BrowserFiles>();
         // Tiles load only for a stored board the user may open (checked on every request): the viewer's own board here.
         await _store.AddUserAsync("viewer@example.com", Roles.Viewer);

@@ -1,7 +1,6 @@
 using AngleSharp.Dom;
 using Bunit;
 using Microsoft.AspNetCore.Components.Web;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using SegmentPortal.Core.Warehouse;
@@ -21,11 +20,7 @@ public sealed class ColumnEditorTests : PortalTestContext, IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _store = Own(await PortalStore.CreateAsync());
-        Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
-        Services.AddSegmentPortalCore();
-        Services.AddSingleton(_store.Db);
-        Services.AddSingleton(_store.Warehouse);
-        Services.AddSingleton(_store.Paths);
+        AddRealCore(_store);
     }
 
     /// <summary>The online-retail columns as imported, with the roles a user sets first.</summary>

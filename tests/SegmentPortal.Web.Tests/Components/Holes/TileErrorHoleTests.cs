@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using System.Text.RegularExpressions;
 using Bunit;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SegmentPortal.Core;
@@ -27,11 +26,7 @@ public sealed partial class TileErrorHoleTests : PortalTestContext, IAsyncLifeti
     public async ValueTask InitializeAsync()
     {
         var store = Own(await PortalStore.CreateAsync());
-        Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
-        Services.AddSegmentPortalCore();
-        Services.AddSingleton(store.Db);
-        Services.AddSingleton(store.Warehouse);
-        Services.AddSingleton(store.Paths);
+        AddRealCore(store);
         Services.AddScoped<BrowserFiles>();
         Services.AddSingleton<ILoggerProvider>(_logs);
         Services.AddSingleton<ICurrentUser>(_user);

@@ -1,7 +1,6 @@
 using Bunit;
 using Microsoft.AspNetCore.Components;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
 using SegmentPortal.Core.Access;
@@ -37,11 +36,7 @@ public sealed class ViewOnlyPageHoleTests : PortalTestContext, IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         _store = Own(await PortalStore.CreateAsync());
-        Services.AddSingleton<IConfiguration>(new ConfigurationBuilder().Build());
-        Services.AddSegmentPortalCore();
-        Services.AddSingleton(_store.Db);
-        Services.AddSingleton(_store.Warehouse);
-        Services.AddSingleton(_store.Paths);
+        AddRealCore(_store);
         Services.AddSingleton(_store.Changes);
         Services.AddSingleton<ICurrentUser>(CurrentUser);
         Services.AddSingleton<ISecretProtector, NoSecrets>();
