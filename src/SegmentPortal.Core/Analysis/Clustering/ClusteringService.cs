@@ -473,39 +473,44 @@ public sealed class ClusteringService(
                 k = evaluation.Suggestion.K;
             }
             var start = request.K is null ? 0.62 : 0.12;
-            var training = new Progress<double>(p => progress.Report(new JobProgress(start + (0.85 - start) * p, $"Training {k} clusters on {prepared.Rows.Length:N0} customers…")));
+            var training = new Progress<double>(p => progress.Report(new JobProgress(start + (0.85 - start) * p, $"Training {k} clusters on {prepared.RowCount:N0} customers…")));
             var result = await Task.Run(() => ClusteringEngine.Train(prepared, k, request.Seed, null, training, cancellationToken), cancellationToken);
-            progress.Report(new JobProgress(0.87, "Explaining the clusters…"));
-            var explanation = await Task.Run(() => ClusteringEngine.Explain(data, prepared, result, null, cancellationToken), cancellationToken);
-            var names = explanation.Clusters.Select(c => c.Name).ToList();
-
-            progress.Report(new JobProgress(0.93, "Saving the model and the membership…"));
-            var modelPath = Path.Combine("models", $"clustering-{runId}.model");
-            Directory.CreateDirectory(Path.GetDirectoryName(paths.InDataDirectory(modelPath))!);
-            await using (var file = File.Create(paths.InDataDirectory(modelPath)))
-            {
-                result.Model.Save(file);
-            }
+            // The names come first (they need only the cluster means), so the membership is written while the rest of
+            // the explanation is worked out; the explanation gives the same names.
+            var names = ClusteringEngine.Names(prepared, result);
             var assignments = new int[keys.Count];
             Array.Fill(assignments, ClusteringModel.Unassigned);
             for (var i = 0; i < prepared.KeptRows.Length; i++)
             {
                 assignments[prepared.KeptRows[i]] = result.Assignments[i];
             }
-            await WriteMembershipAsync(run, keyType, keys, assignments, names, cancellationToken);
+            progress.Report(new JobProgress(0.87, "Explaining the clusters and saving the membership…"));
+            var membership = Task.Run(() => WriteMembershipAsync(run, keyType, keys, assignments, names, cancellationToken), cancellationToken);
+            var explaining = Task.Run(() => ClusteringEngine.Explain(data, prepared, result, null, cancellationToken), cancellationToken);
+            // Both finish (or fail) before the run's status is written.
+            await Task.WhenAll(membership, explaining);
+            var explanation = await explaining;
+
+            progress.Report(new JobProgress(0.95, "Saving the model…"));
+            var modelPath = Path.Combine("models", $"clustering-{runId}.model");
+            Directory.CreateDirectory(Path.GetDirectoryName(paths.InDataDirectory(modelPath))!);
+            await using (var file = File.Create(paths.InDataDirectory(modelPath)))
+            {
+                result.Model.Save(file);
+            }
 
             await using var db = await dbFactory.CreateAsync(CancellationToken.None);
             var entity = await db.ClusteringRuns.FirstAsync(r => r.Id == runId, CancellationToken.None);
             entity.K = k;
             entity.Status = ClusteringRunStatus.Completed;
             entity.ModelPath = modelPath;
-            entity.Customers = prepared.Rows.Length;
+            entity.Customers = prepared.RowCount;
             entity.MetricsJson = JsonSerializer.Serialize(new StoredMetrics(evaluation, result.Metrics), Json);
             entity.ResultJson = JsonSerializer.Serialize(new StoredResult(explanation,
-                new ClusteringCounts(keys.Count, prepared.Rows.Length, prepared.RowsDropped, prepared.ImputedPerFeature), names, computedOver), Json);
+                new ClusteringCounts(keys.Count, prepared.RowCount, prepared.RowsDropped, prepared.ImputedPerFeature), names, computedOver), Json);
             entity.CompletedAt = entity.AssignedAt = clock.GetUtcNow();
             await db.SaveChangesAsync(CancellationToken.None);
-            progress.Report(new JobProgress(1, $"{k} clusters of {prepared.Rows.Length:N0} customers" +
+            progress.Report(new JobProgress(1, $"{k} clusters of {prepared.RowCount:N0} customers" +
                 (evaluation is null ? "." : $" — {evaluation.Suggestion.Reason}")));
         }
         catch (Exception ex)
@@ -739,7 +744,7 @@ public sealed class ClusteringService(
             keys.Select((key, i) => assignments[i] == ClusteringModel.Unassigned
                 ? new object?[] { key, null, null }
                 : new object?[] { key, assignments[i] + 1, names[assignments[i]] }),
-            cancellationToken);
+            cancellationToken, keysAreDistinct: true);
 
     private const string NumberColumn = "cluster";
     private const string NameColumn = "cluster_name";
@@ -757,10 +762,16 @@ public sealed class ClusteringService(
         var fields = request.Features.Where(f => f.Source == FeatureSource.Field).Select(f => f.Field!).Distinct().ToList();
         var measures = request.Features.Select((f, i) => (f, i)).Where(x => x.f.Source == FeatureSource.Orders)
             .Select(x => new FactColumn($"m{x.i}", x.f.Measure!.Value, Column: x.f.Column, Values: x.f.Value is null ? null : [x.f.Value])).ToList();
-        // Read row by row into the arrays (typed reads, no boxed feature values), still compiled by the query layer with
-        // the runner's data rules.
+        // Read row by row into one array per feature (typed reads, no boxed feature values, no array per customer), still
+        // compiled by the query layer with the runner's data rules.
         var keys = new List<object>();
-        var rows = new List<double?[]>();
+        var d = request.Features.Count;
+        var columns = new double[d][];
+        for (var f = 0; f < d; f++)
+        {
+            columns[f] = new double[1024];
+        }
+        var count = 0;
         int[]? featureIndex = null;
         Func<DuckDB.NET.Data.DuckDBDataReader, int, double>[]? readers = null;
         await queries.ReadAsync(new QuerySpec
@@ -775,28 +786,34 @@ public sealed class ClusteringService(
             Facts = measures,
             DistinctCustomers = true,
             Limit = MaxCustomers + 1,
-        }, (columns, reader) =>
+        }, (names, reader) =>
         {
             if (featureIndex is null || readers is null)
             {
-                var columnIndex = columns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
+                var columnIndex = names.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
                 featureIndex = request.Features.Select((f, i) => f.Source == FeatureSource.Field ? columnIndex[f.Field!] : columnIndex[$"m{i}"]).ToArray();
                 readers = featureIndex.Select(i => NumberReader(reader.GetFieldType(i))).ToArray();
             }
+            if (d > 0 && count == columns[0].Length)
+            {
+                for (var f = 0; f < d; f++)
+                {
+                    Array.Resize(ref columns[f], count * 2);
+                }
+            }
             keys.Add(reader.GetValue(0));
-            var values = new double?[featureIndex.Length];
-            for (var f = 0; f < values.Length; f++)
+            for (var f = 0; f < d; f++)
             {
                 var column = featureIndex[f];
-                values[f] = reader.IsDBNull(column) ? null : readers[f](reader, column);
+                columns[f][count] = reader.IsDBNull(column) ? double.NaN : readers[f](reader, column);
             }
-            rows.Add(values);
+            count++;
         }, cancellationToken);
-        if (rows.Count > MaxCustomers)
+        if (count > MaxCustomers)
         {
             throw new PortalException($"Clustering takes up to {MaxCustomers:N0} customers; choose a segment to narrow it down.");
         }
-        return (keys, new ClusteringData(request.Features.Select(SpecOf).ToList(), rows.ToArray()), key.Type);
+        return (keys, new ClusteringData(request.Features.Select(SpecOf).ToList(), columns, count), key.Type);
     }
 
     /// <summary>A typed read of a number column (the value <see cref="QueryValue.ToDouble"/> gives, without boxing it).</summary>
