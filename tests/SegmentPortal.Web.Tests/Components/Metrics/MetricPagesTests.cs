@@ -195,7 +195,7 @@ public sealed class MetricPagesTests : PortalTestContext, IAsyncLifetime
         dialogs.WaitForAssertion(() => Assert.Equal(
             MetricFormatting.Format(2500, MetricFormat.Number, null, 0), dialogs.Find("[data-testid=metric-preview-value]").TextContent.Trim()));
 
-        dialogs.Find("[data-testid=metric-name]").Change("Monthly revenue");
+        dialogs.Find("[data-testid=metric-name]").Input("Monthly revenue");
         await dialogs.InvokeAsync(() => dialogs.FindComponent<MudSelect<MetricDirection>>().Instance.ValueChanged.InvokeAsync(MetricDirection.HigherIsBetter));
         dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=metric-warn]"));
         dialogs.Find("[data-testid=metric-target]").Change("1000");
