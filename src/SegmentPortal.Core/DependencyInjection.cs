@@ -87,6 +87,7 @@ public static class DependencyInjection
         services.AddScoped<Analysis.Clustering.ClusterSegments>();
         services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Clustering.ClusteringService>());
         services.AddScoped<SegmentService>();
+        services.AddScoped<Metrics.MetricService>();
         services.AddScoped<Dashboards.DashboardService>();
         services.AddOptions<Sharing.SharingOptions>().BindConfiguration(Sharing.SharingOptions.Section);
         services.AddScoped<Sharing.SharingService>();

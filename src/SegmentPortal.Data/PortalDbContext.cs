@@ -11,6 +11,7 @@ using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Metrics;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Segments;
 
@@ -60,6 +61,10 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     public DbSet<JobRecord> JobRecords => Set<JobRecord>();
+
+    public DbSet<Metric> Metrics => Set<Metric>();
+
+    public DbSet<MetricRevision> MetricRevisions => Set<MetricRevision>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

@@ -10,6 +10,7 @@ using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Metrics;
 using SegmentPortal.Core.Segments;
 
 namespace SegmentPortal.Core.Persistence;
@@ -64,6 +65,10 @@ public interface IPortalDb : IAsyncDisposable
     DbSet<AuditEntry> AuditEntries { get; }
 
     DbSet<JobRecord> JobRecords { get; }
+
+    DbSet<Metric> Metrics { get; }
+
+    DbSet<MetricRevision> MetricRevisions { get; }
 
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }

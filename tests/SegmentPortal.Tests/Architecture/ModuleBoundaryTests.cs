@@ -17,7 +17,7 @@ public sealed class ModuleBoundaryTests
     private static readonly string[] Order =
     [
         "Common", "Storage", "Identity", "Audit", "Users", "Warehouse", "Datasets", "Rules", "Access", "Queries", "Exports",
-        "Jobs", "Connections", "Import", "Segments", "Analysis", "Sharing", "Dashboards", "Demo",
+        "Jobs", "Connections", "Import", "Segments", "Analysis", "Metrics", "Sharing", "Dashboards", "Demo",
     ];
 
     /// <summary>
