@@ -1,3 +1,5 @@
+using SegmentPortal.Core.Catalog;
+
 using static SegmentPortal.Tests.Access.Outcome;
 
 namespace SegmentPortal.Tests.Access;

@@ -1,6 +1,7 @@
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Queries;
 
-namespace SegmentPortal.Core.Queries;
+namespace SegmentPortal.Core.Catalog;
 
 /// <summary>Answers <see cref="IRuledDatasetView"/> through the permission policy and the profiler.</summary>
 public sealed class RuledDatasetView(PermissionPolicy policy, DatasetProfiler profiler) : IRuledDatasetView
