@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -157,7 +158,9 @@ public sealed class BoardSnapshotTests
                 services.AddSingleton(filter);
             }
         }));
-        factory.UseKestrel(0);
+        // An explicit endpoint on a port the system picks: the configured Urls (appsettings.json's localhost:5080) would
+        // clash with a portal already running on this machine, or another test run.
+        factory.UseKestrel(options => options.Listen(IPAddress.Loopback, 0));
         factory.StartServer();
         return factory;
     }
