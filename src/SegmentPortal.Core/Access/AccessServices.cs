@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 namespace SegmentPortal.Core.Access;
 
 /// <summary>Registers the access module: <see cref="Authorizer"/> and what it reads through (rules, settings, the access cache).</summary>
-public static class AccessServices
+internal static class AccessServices
 {
     /// <summary>
     /// Adds the access module's services (each once); the host adds the metadata store and an

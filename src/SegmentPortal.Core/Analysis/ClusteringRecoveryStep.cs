@@ -9,7 +9,7 @@ namespace SegmentPortal.Core.Analysis;
 /// After a stop, clustering runs still "running" fail with <see cref="JobSnapshot.InterruptedMessage"/>, so they can
 /// be deleted or retried (counted as <see cref="RecoveryReport.InterruptedRuns"/>).
 /// </summary>
-public sealed class ClusteringRecoveryStep : IJobRecoveryStep
+internal sealed class ClusteringRecoveryStep : IJobRecoveryStep
 {
     public async Task<RecoveryReport> RecoverAsync(IPortalDb db, IReadOnlyList<JobRecord> interruptedJobs, DateTimeOffset now, CancellationToken cancellationToken)
     {

@@ -8,7 +8,7 @@ namespace SegmentPortal.Core.Dashboards;
 /// Dashboards and folders as shareable items (<see cref="ISharedItemSource"/>): their name and owner; a dashboard's
 /// folder and whether its Viewers may export.
 /// </summary>
-public sealed class DashboardItems : ISharedItemSource
+internal sealed class DashboardItems : ISharedItemSource
 {
     public bool Holds(SharedItem item) => item is SharedItem.Dashboard or SharedItem.Folder;
 

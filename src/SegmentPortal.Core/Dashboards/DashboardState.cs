@@ -70,7 +70,7 @@ public sealed record DashboardState
 /// Values of marks as text, the one form cross-filters and drill steps keep: dates as yyyy-MM-dd, numbers invariant
 /// and round-trippable, booleans as true/false, empty as null.
 /// </summary>
-public static class MarkValue
+internal static class MarkValue
 {
     public static string? Text(object? value) => QueryValue.ToText(value);
 }

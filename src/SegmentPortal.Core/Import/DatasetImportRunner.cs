@@ -15,7 +15,7 @@ using SegmentPortal.Core.Warehouse;
 namespace SegmentPortal.Core.Import;
 
 /// <summary>Where a dataset's raw rows come from, and how to write them into a (staging) table.</summary>
-public sealed record ImportSource(
+internal sealed record ImportSource(
     DatasetSourceKind Kind,
     string DefaultName,
     string Description,
@@ -23,7 +23,7 @@ public sealed record ImportSource(
     Func<DuckDBConnection, string, IProgress<JobProgress>, CancellationToken, Task<IReadOnlyList<string>>> FillRaw);
 
 /// <summary>The work of one import job (file or connection); runs in the job's scope.</summary>
-public sealed class DatasetImportRunner(
+internal sealed class DatasetImportRunner(
     DuckDbWarehouse warehouse,
     DatasetRebuilder rebuilder,
     FileImporter importer,

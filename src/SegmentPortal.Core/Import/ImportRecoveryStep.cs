@@ -17,7 +17,7 @@ namespace SegmentPortal.Core.Import;
 /// described, its job done); any other unfinished refresh is recorded as failed and its staging tables are dropped, so
 /// the previous version stays live; a scheduled refresh the restart stopped is due again at once.
 /// </summary>
-public sealed class ImportRecoveryStep(IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, IServiceScopeFactory scopes) : IJobRecoveryStep
+internal sealed class ImportRecoveryStep(IPortalDbFactory dbFactory, DuckDbWarehouse warehouse, IServiceScopeFactory scopes) : IJobRecoveryStep
 {
     public async Task<RecoveryReport> RecoverAsync(IPortalDb db, IReadOnlyList<JobRecord> interruptedJobs, DateTimeOffset now, CancellationToken cancellationToken)
     {

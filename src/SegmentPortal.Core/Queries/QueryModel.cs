@@ -14,7 +14,7 @@ public sealed record SegmentReference(int Id, string Name, RuleGroup Rule, Query
 public sealed record CompiledQuery(string Sql, IReadOnlyDictionary<string, object?> Parameters, IReadOnlyList<string> Columns, IReadOnlyList<QueryDataset> Reads);
 
 /// <summary>Reading result values: DuckDB returns sums of whole numbers as 128-bit integers (BigInteger).</summary>
-public static class QueryValue
+internal static class QueryValue
 {
     public static double? ToDouble(object? value) => value switch
     {

@@ -5,7 +5,7 @@ using SegmentPortal.Core.Queries;
 namespace SegmentPortal.Core.Segments;
 
 /// <summary>Answers <see cref="ISegmentDefinitions"/> from the saved <see cref="Segment"/>s.</summary>
-public sealed class SegmentDefinitions(IPortalDbFactory dbFactory) : ISegmentDefinitions
+internal sealed class SegmentDefinitions(IPortalDbFactory dbFactory) : ISegmentDefinitions
 {
     public async Task<IReadOnlyList<SegmentDefinition>> FindAsync(IReadOnlyCollection<int> ids, CancellationToken cancellationToken)
     {

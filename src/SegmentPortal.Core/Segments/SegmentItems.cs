@@ -5,7 +5,7 @@ using SegmentPortal.Core.Persistence;
 namespace SegmentPortal.Core.Segments;
 
 /// <summary>Segments as shareable items (<see cref="ISharedItemSource"/>): their name and owner.</summary>
-public sealed class SegmentItems : ISharedItemSource
+internal sealed class SegmentItems : ISharedItemSource
 {
     public bool Holds(SharedItem item) => item == SharedItem.Segment;
 
