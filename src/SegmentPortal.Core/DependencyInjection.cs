@@ -87,6 +87,9 @@ public static class DependencyInjection
         services.AddSingleton<IAnalysisFields>(sp => sp.GetRequiredService<Analysis.CustomerAttributeStore>());
         services.AddScoped<Analysis.Rfm.RfmService>();
         services.AddScoped<Analysis.Clustering.ClusteringService>();
+        services.AddScoped<Analysis.Clustering.ClusteringTrainer>();
+        services.AddScoped<Analysis.Clustering.ClusteringFeatureReader>();
+        services.AddScoped<Analysis.Clustering.ClusterSegments>();
         services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Clustering.ClusteringService>());
         services.AddScoped<SegmentService>();
         services.AddScoped<Dashboards.DashboardService>();

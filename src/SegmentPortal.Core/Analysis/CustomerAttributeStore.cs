@@ -23,11 +23,14 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
     /// <summary>
     /// Writes <paramref name="rows"/> (the customer key, then one value per column, in order) to a new table and points
     /// the set at it; the previous table is dropped. Keys must be unique and not empty: a write that breaks this fails
-    /// and leaves the previous table in place.
+    /// and leaves the previous table in place. <paramref name="keysAreDistinct"/>: the caller read the keys from the query
+    /// layer's distinct customers with a non-empty key (<c>QuerySpec.DistinctCustomers</c>), so they cannot repeat or
+    /// be empty and the check (a pass over every key) is skipped.
     /// </summary>
     public async Task<CustomerAttributeSet> WriteAsync(
         AttributeSetKind kind, int sourceId, int datasetId, string name, ColumnType keyType,
-        IReadOnlyList<AttributeColumn> columns, IEnumerable<object?[]> rows, CancellationToken cancellationToken = default)
+        IReadOnlyList<AttributeColumn> columns, IEnumerable<object?[]> rows, CancellationToken cancellationToken = default,
+        bool keysAreDistinct = false)
     {
         var table = $"portal_attr_{kind.ToString().ToLowerInvariant()}_{sourceId}_{Guid.NewGuid().ToString("N")[..8]}";
         // No PRIMARY KEY: DuckDB would build an index while appending (a large part of writing a million rows); the keys
@@ -55,7 +58,7 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
                 }
                 // The appender has flushed every row; now the keys.
                 var key = WarehouseNames.Quote(KeyColumn);
-                if (!await WarehouseCommand.ScalarAsync<bool>(connection,
+                if (!keysAreDistinct && !await WarehouseCommand.ScalarAsync<bool>(connection,
                     $"SELECT count(*) = count(DISTINCT {key}) FROM {WarehouseNames.Quote(table)}", null, cancellationToken))
                 {
                     throw new InvalidOperationException($"The customer keys of {name} must be unique and not empty.");

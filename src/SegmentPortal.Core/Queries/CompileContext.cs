@@ -17,7 +17,7 @@ public sealed record CompileContext
 
     public ISqlDialect Dialect { get; init; } = DuckDbDialect.Instance;
 
-    /// <summary>No two rows of the dataset share a customer key (checked on the data): customers can be counted as rows.</summary>
+    /// <summary>Every row of the dataset has a customer key and no two share one (checked on the data): customers can be counted and listed as rows.</summary>
     public bool CustomerKeyUnique { get; init; }
 }
 

@@ -187,8 +187,18 @@ internal sealed partial class QueryCompiler
         {
             return null;
         }
+        // "The key is not empty" narrows nothing here: the grouped pass already leaves out orders without a key, and the
+        // main query applies every condition again. Candidates only spare grouping the orders of customers not asked for.
+        var key = scope.Dataset.WithRole(FieldRole.CustomerId)?.Name;
+        var narrowing = scope.Candidates
+            .Where(c => c is not FieldCondition { Operator: RuleOperator.IsNotEmpty } f || !string.Equals(f.Field, key, StringComparison.Ordinal))
+            .ToList();
+        if (narrowing.Count == 0)
+        {
+            return null;
+        }
         var rows = NewScope(scope.Dataset, null);
-        var parts = scope.Candidates.Select(c => Predicate(c, rows, strict: false, [])).OfType<string>().ToList();
+        var parts = narrowing.Select(c => Predicate(c, rows, strict: false, [])).OfType<string>().ToList();
         if (parts.Count == 0)
         {
             return null;

@@ -106,8 +106,11 @@ internal sealed partial class QueryCompiler
         string body;
         if (spec.DistinctCustomers && spec.Measures.Count == 0)
         {
+            // One row per customer, in key order (so a read gives the same rows in the same order every time); where each
+            // row is already one customer, the order alone does it and the de-duplication is skipped.
             var key = CustomerKey(scope);
-            body = $"SELECT DISTINCT ON ({key}) {string.Join(", ", select)} FROM {from}{whereSql} ORDER BY {key}";
+            var distinct = CountsRowsAsCustomers(scope) ? "" : $"DISTINCT ON ({key}) ";
+            body = $"SELECT {distinct}{string.Join(", ", select)} FROM {from}{whereSql} ORDER BY {key}";
             body = $"SELECT * FROM ({body}) AS members";
         }
         else

@@ -55,7 +55,8 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
     private readonly ConcurrentDictionary<string, bool> _uniqueColumns = new();
 
     /// <summary>
-    /// Whether no two rows of a dataset share a (non-empty) value of a column; asked of the warehouse once per dataset
+    /// Whether every row of a dataset has a value of a column and no two rows share one (so each row is one customer, and
+    /// a list of customers needs no de-duplication); asked of the warehouse once per dataset
     /// version, so a refresh asks again.
     /// </summary>
     public async Task<bool> IsUniqueAsync(QueryDataset dataset, string column, ISqlDialect dialect, CancellationToken cancellationToken = default)
@@ -69,7 +70,7 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         await using (var connection = await warehouse.OpenAsync(cancellationToken))
         {
             unique = await WarehouseCommand.ScalarAsync<bool>(connection,
-                $"SELECT count({quoted}) = count(DISTINCT {quoted}) FROM {dialect.Quote(dataset.Table)}", cancellationToken: cancellationToken);
+                $"SELECT count(*) = count(DISTINCT {quoted}) FROM {dialect.Quote(dataset.Table)}", cancellationToken: cancellationToken);
         }
         return _uniqueColumns[key] = unique;
     }

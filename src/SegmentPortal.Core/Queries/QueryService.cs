@@ -32,7 +32,8 @@ public sealed class QueryService(PermissionPolicy policy, QueryExecutor executor
         var authorized = await policy.AuthorizeAsync(spec, cancellationToken);
         var context = authorized.Context;
         // Customers are counted as distinct keys; where the keys are unique a plain count gives the same and is cheaper.
-        if (spec.Measures.Any(m => m.Kind == MeasureKind.Customers) && context.Dataset.WithRole(FieldRole.CustomerId) is { } key)
+        // The same holds for one row per customer (a member list): unique keys need no de-duplication.
+        if ((spec.DistinctCustomers || spec.Measures.Any(m => m.Kind == MeasureKind.Customers)) && context.Dataset.WithRole(FieldRole.CustomerId) is { } key)
         {
             context = context with { CustomerKeyUnique = await executor.IsUniqueAsync(context.Dataset, key.Name, context.Dialect, cancellationToken) };
         }

@@ -382,8 +382,8 @@ public sealed class KMeansScenario : Scenario
         ("Preparing", "scale"),
         ("Trying", "try K"),
         ("Training", "train"),
-        ("Explaining", "explain"),
-        ("Saving", "save model and membership"),
+        ("Explaining", "explain, save membership"),
+        ("Saving", "save model"),
     ];
 
     private async Task<ClusteringRunView> GetRunAsync(int runId, CancellationToken cancellationToken)

@@ -389,10 +389,10 @@ public sealed class PermissionMatrixTests(PermissionFixture f) : IClassFixture<P
         var orders = viewerOptions.Single(o => o.Feature.Measure == CustomerMeasure.OrderCount).Feature;
         var spent = viewerOptions.Single(o => o.Feature.Measure == CustomerMeasure.TotalAmount).Feature;
         var request = new ClusteringRequest { Name = "Input", DatasetId = f.Customers.Id, Features = [orders, spent] };
-        var (keys, data, _) = await f.With<ClusteringService, (IReadOnlyList<object> Keys, ClusteringData Data, ColumnType KeyType)>(s => s.LoadAsync(request, Ct));
+        var (keys, data, _) = await f.With<ClusteringFeatureReader, (IReadOnlyList<object> Keys, ClusteringData Data, ColumnType KeyType)>(s => s.LoadAsync(request, Ct));
         var hidden = request with { Features = [new ClusteringFeature("credit_limit", FeatureSource.Field, Field: "credit_limit")] };
         var refused = await Assert.ThrowsAsync<PortalException>(() =>
-            f.With<ClusteringService, (IReadOnlyList<object> Keys, ClusteringData Data, ColumnType KeyType)>(s => s.LoadAsync(hidden, Ct)));
+            f.With<ClusteringFeatureReader, (IReadOnlyList<object> Keys, ClusteringData Data, ColumnType KeyType)>(s => s.LoadAsync(hidden, Ct)));
         f.AsOwner();
         var ownerOptions = await f.With<ClusteringService, IReadOnlyList<FeatureOption>>(s => s.FeaturesAsync(f.Customers.Id, Ct));
 

@@ -174,9 +174,9 @@ public sealed class ClusteringServiceTests(ClusteringFixture fixture) : IClassFi
     public async Task A_renamed_cluster_keeps_its_segment_and_its_rule_opens_as_an_editable_segment()
     {
         var view = await fixture.RunAsync(await RequestAsync("Rename me", k: 3));
-        var service = (Func<ClusteringService, Task> a) => fixture.Harness.WithAsync(a);
+        var service = (Func<ClusterSegments, Task> a) => fixture.Harness.WithAsync(a);
 
-        var segmentId = await fixture.Harness.WithAsync<ClusteringService, int>(s => s.SaveClusterAsSegmentAsync(view.Summary.Id, 0, cancellationToken: TestContext.Current.CancellationToken));
+        var segmentId = await fixture.Harness.WithAsync<ClusterSegments, int>(s => s.SaveClusterAsSegmentAsync(view.Summary.Id, 0, cancellationToken: TestContext.Current.CancellationToken));
         await service(s => s.RenameClusterAsync(view.Summary.Id, 0, "Best customers", TestContext.Current.CancellationToken));
 
         var renamed = await fixture.Harness.WithAsync<ClusteringService, ClusteringRunView>(s => s.GetAsync(view.Summary.Id, TestContext.Current.CancellationToken));
@@ -186,7 +186,7 @@ public sealed class ClusteringServiceTests(ClusteringFixture fixture) : IClassFi
         Assert.Equal(named, await fixture.IdsAsync(rule.Root));
         Assert.Equal(named.Count, segment.Size);
 
-        var ruleSegment = await fixture.Harness.WithAsync<ClusteringService, int>(s => s.SaveRuleAsSegmentAsync(view.Summary.Id, 0, TestContext.Current.CancellationToken));
+        var ruleSegment = await fixture.Harness.WithAsync<ClusterSegments, int>(s => s.SaveRuleAsSegmentAsync(view.Summary.Id, 0, TestContext.Current.CancellationToken));
         var (_, learnt, canEdit) = await fixture.Harness.WithAsync<SegmentService, (Segment, RuleTree, bool)>(s => s.GetAsync(ruleSegment, TestContext.Current.CancellationToken));
         Assert.True(canEdit);
         Assert.NotEmpty(learnt.Root.Children);
@@ -231,7 +231,7 @@ public sealed class ClusteringServiceTests(ClusteringFixture fixture) : IClassFi
         await cancelled.CancelAsync();
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
-            fixture.Harness.WithAsync<ClusteringService>(s => s.TrainAsync(view.Summary.Id, new Progress<JobProgress>(), cancelled.Token)));
+            fixture.Harness.WithAsync<ClusteringTrainer>(s => s.TrainAsync(view.Summary.Id, new Progress<JobProgress>(), cancelled.Token)));
 
         var after = await fixture.Harness.WithAsync<ClusteringService, ClusteringRunView>(s => s.GetAsync(view.Summary.Id, TestContext.Current.CancellationToken));
         Assert.Equal(ClusteringRunStatus.Cancelled, after.Summary.Status);

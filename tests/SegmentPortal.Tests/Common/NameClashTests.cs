@@ -67,10 +67,10 @@ public sealed class ClusterNameClashTests(ClusteringFixture fixture) : IClassFix
         var features = options.Where(o => o.Feature.Measure is CustomerMeasure.OrderCount or CustomerMeasure.TotalAmount).Select(o => o.Feature).ToList();
         var view = await fixture.RunAsync(new ClusteringRequest { Name = "Names", DatasetId = fixture.Customers.Id, Features = features, K = 3, Seed = 11 });
         Assert.Equal(ClusteringRunStatus.Completed, view.Summary.Status);
-        await fixture.Harness.WithAsync<ClusteringService>(s => s.RenameClusterAsync(view.Summary.Id, 0, "Big spenders", Ct));
+        await fixture.Harness.WithAsync<ClusterSegments>(s => s.RenameClusterAsync(view.Summary.Id, 0, "Big spenders", Ct));
 
         var clash = await Assert.ThrowsAsync<PortalException>(() =>
-            fixture.Harness.WithAsync<ClusteringService>(s => s.RenameClusterAsync(view.Summary.Id, 1, " big SPENDERS ", Ct)));
+            fixture.Harness.WithAsync<ClusterSegments>(s => s.RenameClusterAsync(view.Summary.Id, 1, " big SPENDERS ", Ct)));
 
         Assert.Equal("A cluster called “big SPENDERS” already exists.", clash.Message);
     }

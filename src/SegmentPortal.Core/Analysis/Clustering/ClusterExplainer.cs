@@ -97,7 +97,7 @@ internal static class ClusterExplainer
         ArgumentNullException.ThrowIfNull(prepared);
         ArgumentNullException.ThrowIfNull(result);
         options.Validate();
-        if (data.Rows.Length != prepared.TotalRows || result.Assignments.Length != prepared.KeptRows.Length || data.Features.Count != prepared.FeatureCount)
+        if (data.RowCount != prepared.TotalRows || result.Assignments.Length != prepared.KeptRows.Length || data.Features.Count != prepared.FeatureCount)
         {
             throw new ArgumentException("The data, its preparation and the clustering result do not belong together.");
         }
@@ -159,19 +159,20 @@ internal static class ClusterExplainer
         }
         var overall = new double?[d];
         var overallBoxes = new BoxSummary?[d];
-        var values = new double[k][];
-        var counts = new int[k];
-        for (var f = 0; f < d; f++)
+        // Each feature alone (its own arrays, its own slots in the results), so the features run side by side.
+        Parallel.For(0, d, new ParallelOptions { CancellationToken = ct }, f =>
         {
-            ct.ThrowIfCancellationRequested();
-            Array.Clear(counts);
+            var column = data.Column(f);
+            var kept = prepared.KeptRows;
+            var counts = new int[k];
             for (var r = 0; r < labels.Length; r++)
             {
-                if (!FeaturePreparation.IsMissing(data.Rows[prepared.KeptRows[r]][f]))
+                if (!double.IsNaN(column[kept[r]]))
                 {
                     counts[labels[r]]++;
                 }
             }
+            var values = new double[k][];
             for (var c = 0; c < k; c++)
             {
                 values[c] = new double[counts[c]];
@@ -179,10 +180,10 @@ internal static class ClusterExplainer
             Array.Clear(counts);
             for (var r = 0; r < labels.Length; r++)
             {
-                var v = data.Rows[prepared.KeptRows[r]][f];
-                if (!FeaturePreparation.IsMissing(v))
+                var v = column[kept[r]];
+                if (!double.IsNaN(v))
                 {
-                    values[labels[r]][counts[labels[r]]++] = v!.Value;
+                    values[labels[r]][counts[labels[r]]++] = v;
                 }
             }
             var all = new double[counts.Sum()];
@@ -196,7 +197,7 @@ internal static class ClusterExplainer
             }
             overall[f] = all.Length == 0 ? null : all.Average();
             overallBoxes[f] = Box(all);
-        }
+        });
         return (means, overall, boxes, overallBoxes);
     }
 
@@ -271,32 +272,35 @@ internal static class ClusterExplainer
 
     private static double[][] StandardisedDifferences(PreparedData prepared, int[] labels, int k)
     {
-        var d = prepared.FeatureCount;
-        var clusterMeans = ClusterQuality.MemberMeans(prepared.Rows, labels, k, out _);
+        var x = prepared.Matrix;
+        var d = x.Columns;
+        var n = x.Rows;
+        var clusterMeans = ClusterQuality.MemberMeans(x, labels, k, out _);
         var mean = new double[d];
-        var squares = new double[d];
-        foreach (var row in prepared.Rows)
-        {
-            for (var f = 0; f < d; f++)
-            {
-                mean[f] += row[f];
-            }
-        }
+        var sd = new double[d];
         for (var f = 0; f < d; f++)
         {
-            mean[f] /= prepared.Rows.Length;
-        }
-        foreach (var row in prepared.Rows)
-        {
-            for (var f = 0; f < d; f++)
+            var column = x.Values.AsSpan(f * n, n);
+            double sum = 0;
+            foreach (var v in column)
             {
-                var delta = row[f] - mean[f];
-                squares[f] += delta * delta;
+                sum += v;
             }
+            mean[f] = sum / n;
+            double squares = 0;
+            foreach (var v in column)
+            {
+                var delta = v - mean[f];
+                squares += delta * delta;
+            }
+            sd[f] = Math.Sqrt(squares / n);
         }
-        var sd = squares.Select(s => Math.Sqrt(s / prepared.Rows.Length)).ToArray();
         return clusterMeans.Select(m => Enumerable.Range(0, d).Select(f => sd[f] > 1e-12 ? (m[f] - mean[f]) / sd[f] : 0).ToArray()).ToArray();
     }
+
+    /// <summary>The names <see cref="Explain"/> gives the clusters, without the rest of the explanation (cheap: means only).</summary>
+    public static string[] Names(PreparedData prepared, ClusteringResult result, ExplanationOptions options) =>
+        Names(prepared.Parameters.Features, StandardisedDifferences(prepared, result.Assignments, result.K), result.Sizes, options);
 
     /// <summary>
     /// "High spend, recent, frequent": the features whose cluster mean sits furthest from everyone's, strongest first,
@@ -352,35 +356,51 @@ internal static class ClusterExplainer
         // measured with missing values failing every condition, as the rule builder's SQL will treat them.
         var sample = sampleIndices.Select(r =>
         {
-            var row = data.Rows[prepared.KeptRows[r]];
-            return Enumerable.Range(0, d).Select(f => FeaturePreparation.IsMissing(row[f]) ? medians[f] : row[f]!.Value).ToArray();
+            var row = prepared.KeptRows[r];
+            return Enumerable.Range(0, d).Select(f => double.IsNaN(data.Value(row, f)) ? medians[f] : data.Value(row, f)).ToArray();
         }).ToArray();
         var sampleLabels = sampleIndices.Select(r => result.Assignments[r]).ToArray();
+        var kept = prepared.KeptRows;
+        var labels = result.Assignments;
+        var chunks = (labels.Length + FeatureMatrix.ChunkRows - 1) / FeatureMatrix.ChunkRows;
 
+        // Counted over everyone, chunks side by side (whole numbers, so the totals do not depend on the order).
         (int, int, int) Measure(IReadOnlyList<RuleCondition> conditions, int cluster)
         {
+            var rule = conditions.ToArray();
             int matched = 0, inCluster = 0;
-            for (var r = 0; r < result.Assignments.Length; r++)
+            Parallel.For(0, chunks, new ParallelOptions { CancellationToken = ct }, () => (0, 0), (chunk, _, counts) =>
             {
-                var row = data.Rows[prepared.KeptRows[r]];
-                var all = true;
-                foreach (var condition in conditions)
+                var end = Math.Min(labels.Length, (chunk + 1) * FeatureMatrix.ChunkRows);
+                for (var r = chunk * FeatureMatrix.ChunkRows; r < end; r++)
                 {
-                    if (!condition.Matches(row[condition.FeatureIndex]))
+                    var row = kept[r];
+                    var all = true;
+                    foreach (var condition in rule)
                     {
-                        all = false;
-                        break;
+                        // RuleCondition.Matches on the raw value: a missing value (NaN) fails both comparisons.
+                        var value = data.Value(row, condition.FeatureIndex);
+                        if (condition.Comparison == ThresholdComparison.Greater ? !(value > condition.Threshold) : !(value <= condition.Threshold))
+                        {
+                            all = false;
+                            break;
+                        }
+                    }
+                    if (all)
+                    {
+                        counts.Item1++;
+                        if (labels[r] == cluster)
+                        {
+                            counts.Item2++;
+                        }
                     }
                 }
-                if (all)
-                {
-                    matched++;
-                    if (result.Assignments[r] == cluster)
-                    {
-                        inCluster++;
-                    }
-                }
-            }
+                return counts;
+            }, counts =>
+            {
+                Interlocked.Add(ref matched, counts.Item1);
+                Interlocked.Add(ref inCluster, counts.Item2);
+            });
             return (matched, inCluster, result.Sizes[cluster]);
         }
 
@@ -389,41 +409,34 @@ internal static class ClusterExplainer
 
     private static Projection Project(PreparedData prepared, int[] labels, int sampleSize, int seed)
     {
-        var d = prepared.FeatureCount;
-        var n = prepared.Rows.Length;
+        var x = prepared.Matrix;
+        var d = x.Columns;
+        var n = x.Rows;
+        var v = x.Values;
         var mean = new double[d];
-        foreach (var row in prepared.Rows)
-        {
-            for (var f = 0; f < d; f++)
-            {
-                mean[f] += row[f];
-            }
-        }
         for (var f = 0; f < d; f++)
         {
-            mean[f] /= n;
+            double sum = 0;
+            foreach (var value in v.AsSpan(f * n, n))
+            {
+                sum += value;
+            }
+            mean[f] = sum / n;
         }
+        // The covariance's entries one at a time, each a sum over the customers in row order.
         var covariance = new double[d, d];
-        var centred = new double[d];
-        foreach (var row in prepared.Rows)
-        {
-            for (var f = 0; f < d; f++)
-            {
-                centred[f] = row[f] - mean[f];
-            }
-            for (var a = 0; a < d; a++)
-            {
-                for (var b = a; b < d; b++)
-                {
-                    covariance[a, b] += centred[a] * centred[b];
-                }
-            }
-        }
         for (var a = 0; a < d; a++)
         {
+            var columnA = v.AsSpan(a * n, n);
             for (var b = a; b < d; b++)
             {
-                covariance[a, b] /= n;
+                var columnB = v.AsSpan(b * n, n);
+                double sum = 0;
+                for (var i = 0; i < n; i++)
+                {
+                    sum += (columnA[i] - mean[a]) * (columnB[i] - mean[b]);
+                }
+                covariance[a, b] = sum / n;
                 covariance[b, a] = covariance[a, b];
             }
         }
@@ -436,14 +449,13 @@ internal static class ClusterExplainer
 
         var points = Statistics.SampleIndices(n, sampleSize, seed).Select(r =>
         {
-            var row = prepared.Rows[r];
-            double x = 0, y = 0;
+            double px = 0, py = 0;
             for (var f = 0; f < d; f++)
             {
-                x += (row[f] - mean[f]) * first[f];
-                y += (row[f] - mean[f]) * second[f];
+                px += (x[r, f] - mean[f]) * first[f];
+                py += (x[r, f] - mean[f]) * second[f];
             }
-            return new ProjectedPoint(prepared.KeptRows[r], labels[r], x, y);
+            return new ProjectedPoint(prepared.KeptRows[r], labels[r], px, py);
         }).ToList();
         return new Projection(points, Share(0), Share(1), first, second);
     }

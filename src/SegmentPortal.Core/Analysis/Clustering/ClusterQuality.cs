@@ -22,71 +22,66 @@ public sealed record ClusterMetrics(
 
 internal static class ClusterQuality
 {
-    public static ClusterMetrics Measure(IReadOnlyList<float[]> rows, int[] labels, int k, int silhouetteSampleSize, int seed, CancellationToken ct)
+    public static ClusterMetrics Measure(FeatureMatrix x, int[] labels, int k, int silhouetteSampleSize, int seed, CancellationToken ct)
     {
-        var d = rows[0].Length;
-        var means = MemberMeans(rows, labels, k, out var sizes);
+        var d = x.Columns;
+        var n = x.Rows;
+        var means = MemberMeans(x, labels, k, out var sizes);
         ct.ThrowIfCancellationRequested();
 
         double wcss = 0;
         var spread = new double[k];
-        for (var i = 0; i < rows.Count; i++)
+        var values = x.Values;
+        for (var i = 0; i < n; i++)
         {
-            var squared = Statistics.SquaredDistance(rows[i], means[labels[i]]);
+            var mean = means[labels[i]];
+            double squared = 0;
+            for (var f = 0; f < d; f++)
+            {
+                var delta = values[f * n + i] - mean[f];
+                squared += delta * delta;
+            }
             wcss += squared;
             spread[labels[i]] += Math.Sqrt(squared);
         }
         ct.ThrowIfCancellationRequested();
 
         var daviesBouldin = DaviesBouldin(means, sizes, spread, d);
-        var sample = Statistics.SampleIndices(rows.Count, silhouetteSampleSize, seed);
-        var silhouette = Silhouette(rows, labels, k, sample, ct);
-        return new ClusterMetrics(k, wcss, silhouette, sample.Length, daviesBouldin, rows.Count);
+        var sample = Statistics.SampleIndices(n, silhouetteSampleSize, seed);
+        var silhouette = Silhouette(x, labels, k, sample, ct);
+        return new ClusterMetrics(k, wcss, silhouette, sample.Length, daviesBouldin, n);
     }
 
-    public static double[][] MemberMeans(IReadOnlyList<float[]> rows, int[] labels, int k, out int[] sizes)
+    /// <summary>Each cluster's mean per feature (each sum in row order), and its size.</summary>
+    public static double[][] MemberMeans(FeatureMatrix x, int[] labels, int k, out int[] sizes)
     {
-        var d = rows[0].Length;
+        var d = x.Columns;
+        var n = x.Rows;
         var means = new double[k][];
         for (var c = 0; c < k; c++)
         {
             means[c] = new double[d];
         }
         sizes = new int[k];
-        for (var i = 0; i < rows.Count; i++)
+        foreach (var label in labels)
         {
-            var mean = means[labels[i]];
-            sizes[labels[i]]++;
-            var row = rows[i];
-            for (var f = 0; f < d; f++)
-            {
-                mean[f] += row[f];
-            }
+            sizes[label]++;
         }
-        for (var c = 0; c < k; c++)
+        var sums = new double[k];
+        for (var f = 0; f < d; f++)
         {
-            for (var f = 0; f < d && sizes[c] > 0; f++)
+            Array.Clear(sums);
+            var column = x.Values.AsSpan(f * n, n);
+            for (var i = 0; i < n; i++)
             {
-                means[c][f] /= sizes[c];
+                sums[labels[i]] += column[i];
+            }
+            for (var c = 0; c < k; c++)
+            {
+                means[c][f] = sizes[c] > 0 ? sums[c] / sizes[c] : 0;
             }
         }
         return means;
-    }
-
-    /// <summary>Sum of squared distances to the nearest of <paramref name="centroids"/>, for choosing between restarts.</summary>
-    public static double Inertia(IReadOnlyList<float[]> rows, IReadOnlyList<double[]> centroids)
-    {
-        double total = 0;
-        foreach (var row in rows)
-        {
-            var best = double.PositiveInfinity;
-            foreach (var centroid in centroids)
-            {
-                best = Math.Min(best, Statistics.SquaredDistance(row, centroid));
-            }
-            total += best;
-        }
-        return total;
     }
 
     /// <summary>
@@ -132,10 +127,10 @@ internal static class ClusterQuality
     /// Mean silhouette over the sampled customers, distances among the sample only (a customer alone in its cluster
     /// within the sample scores 0, as in scikit-learn). Quadratic in the sample size, hence the sample.
     /// </summary>
-    private static double Silhouette(IReadOnlyList<float[]> rows, int[] labels, int k, int[] sample, CancellationToken ct)
+    private static double Silhouette(FeatureMatrix x, int[] labels, int k, int[] sample, CancellationToken ct)
     {
         var s = sample.Length;
-        var d = rows[0].Length;
+        var d = x.Columns;
         var counts = new int[k];
         var sampleLabels = new int[s];
         var points = new double[s * d];
@@ -145,7 +140,7 @@ internal static class ClusterQuality
             counts[sampleLabels[a]]++;
             for (var f = 0; f < d; f++)
             {
-                points[a * d + f] = rows[sample[a]][f];
+                points[a * d + f] = x[sample[a], f];
             }
         }
         if (counts.Count(c => c > 0) < 2)

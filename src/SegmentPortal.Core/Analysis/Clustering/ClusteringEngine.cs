@@ -47,15 +47,15 @@ public static class ClusteringEngine
         options ??= KMeansOptions.Default;
         options.Validate();
         ValidateK(k, "the number of clusters");
-        RequireDistinct(prepared.Rows, k, k);
+        RequireDistinct(prepared.Matrix, k, k);
         progress?.Report(0);
 
-        var model = KMeansFitting.FitBest(prepared.Parameters, prepared.Rows, k, seed, options,
+        var model = KMeansFitting.FitBest(prepared.Parameters, prepared.Matrix, k, seed, options,
             p => progress?.Report(0.8 * p), cancellationToken);
-        var assignments = model.AssignPrepared(prepared.Rows, cancellationToken);
+        var assignments = model.AssignPrepared(prepared.Matrix, cancellationToken);
         progress?.Report(0.9);
-        var metrics = ClusterQuality.Measure(prepared.Rows, assignments, k, options.SilhouetteSampleSize,
-            Statistics.DeriveSeed(seed, 2), cancellationToken) with { Starts = options.StartsFor(prepared.Rows.Length) };
+        var metrics = ClusterQuality.Measure(prepared.Matrix, assignments, k, options.SilhouetteSampleSize,
+            Statistics.DeriveSeed(seed, 2), cancellationToken) with { Starts = options.StartsFor(prepared.RowCount) };
         var sizes = new int[k];
         foreach (var label in assignments)
         {
@@ -85,8 +85,8 @@ public static class ClusteringEngine
             throw new PortalException($"The smallest number of clusters ({minK}) is larger than the largest ({maxK}).");
         }
 
-        var sample = Statistics.SampleIndices(prepared.Rows.Length, options.EvaluationSampleSize, Statistics.DeriveSeed(seed, 1));
-        var rows = sample.Select(i => prepared.Rows[i]).ToArray();
+        var sample = Statistics.SampleIndices(prepared.RowCount, options.EvaluationSampleSize, Statistics.DeriveSeed(seed, 1));
+        var rows = prepared.Matrix.Gather(sample);
         RequireDistinct(rows, maxK, maxK);
         progress?.Report(0);
 
@@ -99,10 +99,10 @@ public static class ClusteringEngine
                 p => progress?.Report((done + 0.9 * p) / steps), cancellationToken);
             var labels = model.AssignPrepared(rows, cancellationToken);
             perK.Add(ClusterQuality.Measure(rows, labels, k, options.SilhouetteSampleSize, Statistics.DeriveSeed(seed, 2), cancellationToken)
-                with { Starts = options.StartsFor(rows.Length) });
+                with { Starts = options.StartsFor(rows.Rows) });
             progress?.Report((done + 1.0) / steps);
         }
-        return new KRangeEvaluation(perK, KSuggestions.Suggest(perK), rows.Length);
+        return new KRangeEvaluation(perK, KSuggestions.Suggest(perK), rows.Rows);
     }
 
     /// <summary>
@@ -115,6 +115,10 @@ public static class ClusteringEngine
         ClusteringData data, PreparedData prepared, ClusteringResult result, ExplanationOptions? options = null,
         CancellationToken cancellationToken = default) =>
         ClusterExplainer.Explain(data, prepared, result, options ?? ExplanationOptions.Default, cancellationToken);
+
+    /// <summary>The names <see cref="Explain"/> gives the clusters (with the default options), without the rest of the explanation.</summary>
+    public static IReadOnlyList<string> Names(PreparedData prepared, ClusteringResult result) =>
+        ClusterExplainer.Names(prepared, result, ExplanationOptions.Default);
 
     /// <summary>Reads a saved model and assigns raw rows; see <see cref="ClusteringModel.Assign"/>.</summary>
     public static int[] Assign(Stream savedModel, double?[][] newRows, CancellationToken cancellationToken = default) =>
@@ -134,13 +138,13 @@ public static class ClusteringEngine
         }
     }
 
-    private static void RequireDistinct(IReadOnlyList<float[]> rows, int k, int needed)
+    private static void RequireDistinct(FeatureMatrix rows, int k, int needed)
     {
-        if (rows.Count < needed)
+        if (rows.Rows < needed)
         {
-            throw new PortalException(rows.Count == 1
+            throw new PortalException(rows.Rows == 1
                 ? $"Only one customer is left to cluster; {k} clusters need at least {k}."
-                : $"Only {rows.Count:N0} customers are left to cluster; {k} clusters need at least {k}.");
+                : $"Only {rows.Rows:N0} customers are left to cluster; {k} clusters need at least {k}.");
         }
         var distinct = Statistics.CountDistinct(rows, needed);
         if (distinct < needed)

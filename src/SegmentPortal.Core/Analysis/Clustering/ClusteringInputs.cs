@@ -44,10 +44,69 @@ public sealed record FeatureSpec(string Name, FeatureTransform Transform = Featu
 }
 
 /// <summary>
-/// The customers to cluster: row i is one customer, one value per feature in the order of <paramref name="Features"/>;
+/// The customers to cluster: row i is one customer, one value per feature in the order of <see cref="Features"/>;
 /// null or NaN means missing. Callers keep their customer keys in a parallel list: results refer to rows by index.
+/// Held feature by feature (<see cref="Column"/>, NaN for a missing value), so a million customers are a few arrays
+/// rather than an array each; <see cref="Rows"/> gives the row-by-row view on demand.
 /// </summary>
-public sealed record ClusteringData(IReadOnlyList<FeatureSpec> Features, double?[][] Rows);
+public sealed class ClusteringData
+{
+    private readonly double[][] _columns;
+    private double?[][]? _rows;
+
+    /// <summary>From rows: <paramref name="rows"/>[i] holds customer i's values, one per feature.</summary>
+    public ClusteringData(IReadOnlyList<FeatureSpec> features, double?[][] rows)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(rows);
+        Features = features;
+        RowCount = rows.Length;
+        _rows = rows;
+        _columns = new double[features.Count][];
+        for (var f = 0; f < features.Count; f++)
+        {
+            _columns[f] = new double[rows.Length];
+        }
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var row = rows[i];
+            if (row is null || row.Length != features.Count)
+            {
+                throw new ArgumentException($"Row {i} does not have one value per feature ({features.Count}).", nameof(rows));
+            }
+            for (var f = 0; f < row.Length; f++)
+            {
+                _columns[f][i] = row[f] ?? double.NaN;
+            }
+        }
+    }
+
+    /// <summary>From columns: <paramref name="columns"/>[f][i] is customer i's value of feature f (NaN when missing); the arrays may be longer than <paramref name="rowCount"/>.</summary>
+    internal ClusteringData(IReadOnlyList<FeatureSpec> features, double[][] columns, int rowCount)
+    {
+        if (columns.Length != features.Count || columns.Any(c => c.Length < rowCount))
+        {
+            throw new ArgumentException("There must be one column per feature, each with a value per row.", nameof(columns));
+        }
+        Features = features;
+        _columns = columns;
+        RowCount = rowCount;
+    }
+
+    public IReadOnlyList<FeatureSpec> Features { get; }
+
+    public int RowCount { get; }
+
+    /// <summary>Every customer's value of one feature, NaN where it is missing. Shared, not copied: read only.</summary>
+    internal ReadOnlySpan<double> Column(int feature) => _columns[feature].AsSpan(0, RowCount);
+
+    /// <summary>Customer <paramref name="row"/>'s value of <paramref name="feature"/>, NaN when missing.</summary>
+    internal double Value(int row, int feature) => _columns[feature][row];
+
+    /// <summary>Row i is customer i's values (null where missing). Built on first use from the columns when the data came as columns.</summary>
+    public double?[][] Rows => _rows ??= Enumerable.Range(0, RowCount)
+        .Select(i => _columns.Select(c => double.IsNaN(c[i]) ? (double?)null : c[i]).ToArray()).ToArray();
+}
 
 /// <summary>One plain sentence per choice, for the tooltips next to the options in the clustering page.</summary>
 public static class ClusteringGlossary

@@ -8,8 +8,8 @@ public sealed record ClusteringTraining(int RunId);
 /// <summary>A job assigning a completed run's customers to its clusters again (after the dataset changed).</summary>
 public sealed record ClusteringAssignment(int RunId);
 
-/// <summary>Does a training job through <see cref="ClusteringService"/>.</summary>
-public sealed class ClusteringTrainingJob(ClusteringService clustering) : IJobHandler<ClusteringTraining>
+/// <summary>Does a training job through <see cref="ClusteringTrainer"/>.</summary>
+internal sealed class ClusteringTrainingJob(ClusteringTrainer clustering) : IJobHandler<ClusteringTraining>
 {
     public Task RunAsync(ClusteringTraining payload, IProgress<JobProgress> progress, CancellationToken cancellationToken)
     {
@@ -18,8 +18,8 @@ public sealed class ClusteringTrainingJob(ClusteringService clustering) : IJobHa
     }
 }
 
-/// <summary>Does an assignment job through <see cref="ClusteringService"/>.</summary>
-public sealed class ClusteringAssignmentJob(ClusteringService clustering) : IJobHandler<ClusteringAssignment>
+/// <summary>Does an assignment job through <see cref="ClusteringTrainer"/>.</summary>
+internal sealed class ClusteringAssignmentJob(ClusteringTrainer clustering) : IJobHandler<ClusteringAssignment>
 {
     public Task RunAsync(ClusteringAssignment payload, IProgress<JobProgress> progress, CancellationToken cancellationToken)
     {

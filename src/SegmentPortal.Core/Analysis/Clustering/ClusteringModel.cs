@@ -103,6 +103,18 @@ public sealed class ClusteringModel
         return FeatureMatrix.From(rows, Preparation.FeatureCount).AssignAll(Centroids, -1, cancellationToken);
     }
 
+    /// <summary>The same for rows already in a matrix.</summary>
+    internal int[] AssignPrepared(FeatureMatrix rows, CancellationToken cancellationToken)
+    {
+        if (rows.Rows == 0)
+        {
+            return [];
+        }
+        return _mlNetTransformer is not null
+            ? AssignWithMlNet(rows.ToRows(), cancellationToken)
+            : rows.AssignAll(Centroids, -1, cancellationToken);
+    }
+
     private int[] AssignWithMlNet(IReadOnlyList<float[]> rows, CancellationToken cancellationToken)
     {
         var labels = new int[rows.Count];

@@ -56,3 +56,10 @@ public class ClusteringRun
     /// <summary>When the saved model last assigned the customers (training, or a refresh of the data).</summary>
     public DateTimeOffset? AssignedAt { get; set; }
 }
+
+/// <summary>A run's stored metrics (its <see cref="ClusteringRun.MetricsJson"/>): the automatic-K evaluation, if any, and the trained K's.</summary>
+internal sealed record StoredMetrics(KRangeEvaluation? Evaluation, ClusterMetrics Metrics);
+
+/// <summary>A run's stored result (its <see cref="ClusteringRun.ResultJson"/>): the explanation, the counts and the cluster names.</summary>
+/// <param name="ComputedOver">The runner's <see cref="Access.Authorizer.ViewKeyAsync"/> of the inputs; null when they saw all of them.</param>
+internal sealed record StoredResult(ClusterExplanation Explanation, ClusteringCounts Counts, IReadOnlyList<string> Names, string? ComputedOver = null);

@@ -16,103 +16,19 @@ using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Analysis.Clustering;
 
-/// <summary>Where a feature's numbers come from: a number field of the customers (columns, RFM values) or a measure of their orders.</summary>
-public enum FeatureSource
-{
-    Field,
-    Orders,
-}
-
-/// <summary>One clustering feature as the user chose it.</summary>
-/// <param name="Label">The name shown in charts and cluster names.</param>
-/// <param name="Field">For <see cref="FeatureSource.Field"/>: the customer field.</param>
-/// <param name="Measure">For <see cref="FeatureSource.Orders"/>: the customer measure.</param>
-/// <param name="Column">For a category share: the order column; <paramref name="Value"/> is the category.</param>
-public sealed record ClusteringFeature(
-    string Label,
-    FeatureSource Source,
-    string? Field = null,
-    CustomerMeasure? Measure = null,
-    string? Column = null,
-    string? Value = null,
-    FeatureTransform Transform = FeatureTransform.None);
-
-/// <summary>What to cluster and how.</summary>
-public sealed record ClusteringRequest
-{
-    public required string Name { get; init; }
-
-    public required int DatasetId { get; init; }
-
-    /// <summary>Cluster only this segment's members.</summary>
-    public int? SegmentId { get; init; }
-
-    public required IReadOnlyList<ClusteringFeature> Features { get; init; }
-
-    public FeatureScaling Scaling { get; init; } = FeatureScaling.ZScore;
-
-    public MissingValues Missing { get; init; } = MissingValues.ImputeMedian;
-
-    /// <summary>The number of clusters; null to try <see cref="MinK"/>..<see cref="MaxK"/> and take the suggestion.</summary>
-    public int? K { get; init; }
-
-    public int MinK { get; init; } = 2;
-
-    public int MaxK { get; init; } = 10;
-
-    public int Seed { get; init; } = 42;
-}
-
-/// <summary>A feature the page offers for a dataset, with its group and whether its values are usually skewed (money, counts).</summary>
-public sealed record FeatureOption(ClusteringFeature Feature, string Group, bool Skewed);
-
-/// <summary>A dataset (or a segment of one) that can be clustered.</summary>
-public sealed record ClusteringInput(int DatasetId, string Name, int? SegmentId = null);
-
-public sealed record ClusteringRunSummary(
-    int Id, string Name, string Input, int? K, ClusteringRunStatus Status, long Customers, DateTimeOffset CreatedAt,
-    DateTimeOffset? CompletedAt, string? Error, string? Owner)
-{
-    /// <summary>The run was computed over data the user sees differently: its figures (the customer count too) are withheld.</summary>
-    public bool Withheld { get; init; }
-}
-
-/// <summary>How many customers the input had, how many were clustered, and the missing values handled.</summary>
-public sealed record ClusteringCounts(int Customers, int Clustered, int Dropped, IReadOnlyList<int> Imputed);
-
-/// <summary>A run as the results page shows it.</summary>
-public sealed record ClusteringRunView(
-    ClusteringRunSummary Summary,
-    ClusteringRequest Request,
-    KRangeEvaluation? Evaluation,
-    ClusterMetrics? Metrics,
-    ClusterExplanation? Explanation,
-    ClusteringCounts? Counts,
-    IReadOnlyList<string> Names,
-    string ClusterField,
-    string ClusterNameField)
-{
-    public IReadOnlyList<FeatureSpec> Specs => Request.Features.Select(ClusteringService.SpecOf).ToList();
-
-    /// <summary>Why the run's figures are not shown (<see cref="ClusteringService.WithheldNotice"/>); null when they are.</summary>
-    public string? Withheld { get; init; }
-
-    /// <summary>Whether the user may rename its clusters (the run's owner, the dataset's owner or an Admin).</summary>
-    public bool CanChange { get; init; }
-}
-
 /// <summary>
-/// K-means clustering of customers as a background job: features loaded through the query layer, the engine's
-/// preparation, automatic K, training and explanation, the model saved for re-assignment, and the membership published
-/// as customer fields (cluster number, and cluster name) so segments and dashboards can use it.
+/// Clustering runs: what can be clustered and on which features, starting a run (trained in the background by
+/// <see cref="ClusteringTrainer"/>), the history, one run as its page shows it, retrying, assigning again and deleting.
+/// A cluster's segments and names are <see cref="ClusterSegments"/>'.
 /// </summary>
 public sealed class ClusteringService(
     ICurrentUser currentUser,
     Authorizer access,
     PermissionPolicy policy,
-    QueryService queries,
     CustomerAttributeStore attributes,
+    QueryService queries,
     SegmentService segments,
+    ClusteringTrainer trainer,
     JobQueue jobs,
     StoragePaths paths,
     IPortalDbFactory dbFactory,
@@ -441,194 +357,6 @@ public sealed class ClusteringService(
 
     public static string JobKey(int runId) => $"clustering:{runId}";
 
-    /// <summary>The job's work: load, prepare, choose K, train, explain, save the model and the membership.</summary>
-    internal async Task TrainAsync(int runId, IProgress<JobProgress> progress, CancellationToken cancellationToken)
-    {
-        ClusteringRun run;
-        await using (var db = await dbFactory.CreateAsync(CancellationToken.None))
-        {
-            run = await db.ClusteringRuns.AsNoTracking().FirstAsync(r => r.Id == runId, CancellationToken.None);
-        }
-        try
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var request = JsonSerializer.Deserialize<ClusteringRequest>(run.SettingsJson, Json)!;
-            progress.Report(new JobProgress(0.02, "Loading customer features…"));
-            var (keys, data, keyType) = await LoadAsync(request, cancellationToken);
-            // How the runner saw the data: the figures are shown to others only when they see it the same way (or whole).
-            var computedOver = await access.ViewKeyAsync(await attributes.InputsAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, cancellationToken), cancellationToken);
-            if (keys.Count == 0)
-            {
-                throw new PortalException("There are no customers to cluster.");
-            }
-            progress.Report(new JobProgress(0.1, $"Preparing {keys.Count:N0} customers…"));
-            var prepared = await Task.Run(() => ClusteringEngine.Prepare(data, request.Scaling, request.Missing, cancellationToken), cancellationToken);
-
-            KRangeEvaluation? evaluation = null;
-            var k = request.K ?? 0;
-            if (request.K is null)
-            {
-                var range = new Progress<double>(p => progress.Report(new JobProgress(0.12 + 0.5 * p, $"Trying K = {request.MinK}…{request.MaxK}…")));
-                evaluation = await Task.Run(() => ClusteringEngine.EvaluateRange(prepared, request.MinK, request.MaxK, request.Seed, null, range, cancellationToken), cancellationToken);
-                k = evaluation.Suggestion.K;
-            }
-            var start = request.K is null ? 0.62 : 0.12;
-            var training = new Progress<double>(p => progress.Report(new JobProgress(start + (0.85 - start) * p, $"Training {k} clusters on {prepared.Rows.Length:N0} customers…")));
-            var result = await Task.Run(() => ClusteringEngine.Train(prepared, k, request.Seed, null, training, cancellationToken), cancellationToken);
-            progress.Report(new JobProgress(0.87, "Explaining the clusters…"));
-            var explanation = await Task.Run(() => ClusteringEngine.Explain(data, prepared, result, null, cancellationToken), cancellationToken);
-            var names = explanation.Clusters.Select(c => c.Name).ToList();
-
-            progress.Report(new JobProgress(0.93, "Saving the model and the membership…"));
-            var modelPath = Path.Combine("models", $"clustering-{runId}.model");
-            Directory.CreateDirectory(Path.GetDirectoryName(paths.InDataDirectory(modelPath))!);
-            await using (var file = File.Create(paths.InDataDirectory(modelPath)))
-            {
-                result.Model.Save(file);
-            }
-            var assignments = new int[keys.Count];
-            Array.Fill(assignments, ClusteringModel.Unassigned);
-            for (var i = 0; i < prepared.KeptRows.Length; i++)
-            {
-                assignments[prepared.KeptRows[i]] = result.Assignments[i];
-            }
-            await WriteMembershipAsync(run, keyType, keys, assignments, names, cancellationToken);
-
-            await using var db = await dbFactory.CreateAsync(CancellationToken.None);
-            var entity = await db.ClusteringRuns.FirstAsync(r => r.Id == runId, CancellationToken.None);
-            entity.K = k;
-            entity.Status = ClusteringRunStatus.Completed;
-            entity.ModelPath = modelPath;
-            entity.Customers = prepared.Rows.Length;
-            entity.MetricsJson = JsonSerializer.Serialize(new StoredMetrics(evaluation, result.Metrics), Json);
-            entity.ResultJson = JsonSerializer.Serialize(new StoredResult(explanation,
-                new ClusteringCounts(keys.Count, prepared.Rows.Length, prepared.RowsDropped, prepared.ImputedPerFeature), names, computedOver), Json);
-            entity.CompletedAt = entity.AssignedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(CancellationToken.None);
-            progress.Report(new JobProgress(1, $"{k} clusters of {prepared.Rows.Length:N0} customers" +
-                (evaluation is null ? "." : $" — {evaluation.Suggestion.Reason}")));
-        }
-        catch (Exception ex)
-        {
-            await using var db = await dbFactory.CreateAsync(CancellationToken.None);
-            var entity = await db.ClusteringRuns.FirstAsync(r => r.Id == runId, CancellationToken.None);
-            entity.Status = ex is OperationCanceledException ? ClusteringRunStatus.Cancelled : ClusteringRunStatus.Failed;
-            entity.Error = ex is OperationCanceledException ? "Cancelled." : ex is PortalException ? ex.Message : $"The run failed: {ex.Message}";
-            entity.CompletedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(CancellationToken.None);
-            throw;
-        }
-    }
-
-    /// <summary>Names a cluster (the name field changes; segments use the cluster number, so they keep working).</summary>
-    public async Task RenameClusterAsync(int runId, int cluster, string name, CancellationToken cancellationToken = default)
-    {
-        await currentUser.RequireAsync(Permissions.ManageData);
-        var view = await GetAsync(runId, cancellationToken);
-        if (!view.CanChange)
-        {
-            throw new PermissionDeniedException("Only the owner of the clustering run, the owner of its dataset or an Admin can rename its clusters.");
-        }
-        var trimmed = name.Trim();
-        if (trimmed.Length is 0 or > 80)
-        {
-            throw new PortalException("A cluster name needs 1 to 80 characters.");
-        }
-        if (cluster < 0 || cluster >= view.Names.Count)
-        {
-            throw new PortalException("That cluster does not exist.");
-        }
-        Common.UniqueNames.Require(trimmed, view.Names.Where((_, i) => i != cluster), "cluster", who: null);
-        var names = view.Names.ToArray();
-        names[cluster] = trimmed;
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var run = await db.ClusteringRuns.FirstAsync(r => r.Id == runId, cancellationToken);
-        var stored = JsonSerializer.Deserialize<StoredResult>(run.ResultJson!, Json)!;
-        run.ResultJson = JsonSerializer.Serialize(stored with { Names = names }, Json);
-        await db.SaveChangesAsync(cancellationToken);
-        await attributes.UpdateValueAsync(AttributeSetKind.Clustering, runId, NameColumn, trimmed, NumberColumn, cluster + 1, cancellationToken);
-    }
-
-    /// <summary>Saves one cluster as a segment ("cluster is 2" on the run's field), named after the cluster.</summary>
-    public async Task<int> SaveClusterAsSegmentAsync(int runId, int cluster, string? name = null, CancellationToken cancellationToken = default)
-    {
-        await currentUser.RequireAsync(Permissions.ManageData);
-        var view = await GetAsync(runId, cancellationToken);
-        if (view.Summary.Status != ClusteringRunStatus.Completed || cluster < 0 || cluster >= view.Names.Count)
-        {
-            throw new PortalException("That cluster does not exist.");
-        }
-        var rule = new RuleGroup
-        {
-            Children = [new FieldCondition { Field = view.ClusterField, Operator = RuleOperator.Equals, Value = (cluster + 1).ToString(CultureInfo.InvariantCulture) }],
-        };
-        if (view.Request.SegmentId is { } within)
-        {
-            rule.Children.Add(new SegmentCondition { SegmentId = within });
-        }
-        return await segments.CreateAsync(new SegmentDraft(string.IsNullOrWhiteSpace(name) ? $"{view.Summary.Name}: {view.Names[cluster]}" : name.Trim(),
-            view.Request.DatasetId, new RuleTree { Root = rule }, $"Cluster {cluster + 1} of the clustering run “{view.Summary.Name}”.", ["Cluster"]), cancellationToken);
-    }
-
-    /// <summary>
-    /// The cluster's best rule (from the explanation's decision tree) as a rule tree over the features: field
-    /// conditions for customer fields, order facts for order measures. A share of spend has no rule equivalent and is
-    /// left out (said in the returned note).
-    /// </summary>
-    public async Task<(RuleTree Rule, string? Note)> RuleForClusterAsync(int runId, int cluster, CancellationToken cancellationToken = default)
-    {
-        var view = await GetAsync(runId, cancellationToken);
-        var profile = view.Explanation?.Clusters.FirstOrDefault(c => c.Cluster == cluster) ?? throw new PortalException("That cluster does not exist.");
-        var best = profile.Rules.FirstOrDefault() ?? throw new PortalException("No rule describes this cluster well enough.");
-        var root = new RuleGroup();
-        var skipped = new List<string>();
-        foreach (var condition in best.Conditions)
-        {
-            var feature = view.Request.Features[condition.FeatureIndex];
-            var greater = condition.Comparison == ThresholdComparison.Greater;
-            var value = condition.Threshold.ToString("0.####", CultureInfo.InvariantCulture);
-            RuleNode? node = feature.Source == FeatureSource.Field
-                ? new FieldCondition { Field = feature.Field!, Operator = greater ? RuleOperator.Greater : RuleOperator.LessOrEqual, Value = value }
-                : feature.Measure switch
-                {
-                    CustomerMeasure.OrderCount => Fact(CustomerFact.OrderCount),
-                    CustomerMeasure.TotalAmount => Fact(CustomerFact.TotalAmount),
-                    CustomerMeasure.AverageAmount => Fact(CustomerFact.AverageAmount),
-                    CustomerMeasure.DaysSinceLastOrder => Fact(CustomerFact.DaysSinceLastOrder),
-                    CustomerMeasure.DaysSinceFirstOrder => new FactCondition
-                    {
-                        // More than N days since the first order = first order before today − N days.
-                        Fact = CustomerFact.FirstOrderDate,
-                        Operator = greater ? RuleOperator.Before : RuleOperator.After,
-                        Value = DateOnly.FromDateTime(clock.GetLocalNow().DateTime).AddDays(-(int)Math.Floor(condition.Threshold) - (greater ? 0 : 1)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                    },
-                    _ => null,
-                };
-            if (node is null)
-            {
-                skipped.Add(feature.Label);
-            }
-            else
-            {
-                root.Children.Add(node);
-            }
-
-            FactCondition Fact(CustomerFact fact) => new() { Fact = fact, Operator = greater ? RuleOperator.Greater : RuleOperator.LessOrEqual, Value = value };
-        }
-        return (new RuleTree { Root = root }, skipped.Count == 0 ? null : $"Left out (no rule equivalent): {string.Join(", ", skipped)}.");
-    }
-
-    /// <summary>Saves the cluster's rule as a new segment the user can open and edit.</summary>
-    public async Task<int> SaveRuleAsSegmentAsync(int runId, int cluster, CancellationToken cancellationToken = default)
-    {
-        await currentUser.RequireAsync(Permissions.ManageData);
-        var view = await GetAsync(runId, cancellationToken);
-        var (rule, note) = await RuleForClusterAsync(runId, cluster, cancellationToken);
-        return await segments.CreateAsync(new SegmentDraft($"{view.Summary.Name}: {view.Names[cluster]} (rule)", view.Request.DatasetId, rule,
-            $"Rule learnt to describe cluster {cluster + 1} of “{view.Summary.Name}”. {note}".Trim(), ["Cluster rule"]), cancellationToken);
-    }
-
-    /// <summary>Assigns the current customers with the run's saved model (after the data changed), keeping the clusters.</summary>
     /// <summary>
     /// "Assign again": the saved model places the customers again, replacing the cluster fields everyone reads; so, like
     /// renaming, only the run's owner, the dataset's owner or an Admin may.
@@ -640,18 +368,7 @@ public sealed class ClusteringService(
         {
             throw new PermissionDeniedException("Only the owner of the clustering run, the owner of its dataset or an Admin can assign its customers again.");
         }
-        await ReassignAsync(runId, cancellationToken);
-    }
-
-    /// <summary>Places the customers again with a run's saved model; after a refresh by someone allowed to change the data.</summary>
-    internal async Task ReassignAsync(int runId, CancellationToken cancellationToken)
-    {
-        await currentUser.RequireAsync(Permissions.ManageData);
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var run = await db.ClusteringRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == runId, cancellationToken)
-            ?? throw new PortalException("That clustering run no longer exists.");
-        await access.RequireReadableAsync(run.DatasetId, cancellationToken);
-        await AssignAsync(run, cancellationToken);
+        await trainer.ReassignAsync(runId, cancellationToken);
     }
 
     public async Task DeleteAsync(int runId, CancellationToken cancellationToken = default)
@@ -714,98 +431,13 @@ public sealed class ClusteringService(
         jobs.Enqueue(JobRequest.For(AssignJobKind, "Assign customers to clusters again", $"clustering-assign:{runId}", user,
             new ClusteringAssignment(runId), runId.ToString(CultureInfo.InvariantCulture)));
 
-    private async Task AssignAsync(ClusteringRun run, CancellationToken cancellationToken)
-    {
-        if (run.Status != ClusteringRunStatus.Completed || run.ModelPath is null || run.ResultJson is null)
-        {
-            throw new PortalException("Only a completed run can assign customers.");
-        }
-        var request = JsonSerializer.Deserialize<ClusteringRequest>(run.SettingsJson, Json)!;
-        var stored = JsonSerializer.Deserialize<StoredResult>(run.ResultJson, Json)!;
-        var (keys, data, keyType) = await LoadAsync(request, cancellationToken);
-        int[] assignments;
-        await using (var file = File.OpenRead(paths.InDataDirectory(run.ModelPath)))
-        {
-            assignments = await Task.Run(() => ClusteringEngine.Assign(file, data.Rows, cancellationToken), cancellationToken);
-        }
-        await WriteMembershipAsync(run, keyType, keys, assignments, stored.Names, cancellationToken);
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        await db.ClusteringRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.AssignedAt, clock.GetUtcNow()), cancellationToken);
-    }
+    /// <summary>The membership table's columns: the cluster number (1-based) and its name.</summary>
+    internal const string NumberColumn = "cluster";
+    internal const string NameColumn = "cluster_name";
 
-    private Task WriteMembershipAsync(ClusteringRun run, ColumnType keyType, IReadOnlyList<object> keys, int[] assignments, IReadOnlyList<string> names, CancellationToken cancellationToken) =>
-        attributes.WriteAsync(AttributeSetKind.Clustering, run.Id, run.DatasetId, $"Clusters: {run.Name}", keyType,
-            [new AttributeColumn(ClusterField(run), NumberColumn, ColumnType.Integer), new AttributeColumn(ClusterNameField(run), NameColumn, ColumnType.Text, FieldRole.Dimension)],
-            keys.Select((key, i) => assignments[i] == ClusteringModel.Unassigned
-                ? new object?[] { key, null, null }
-                : new object?[] { key, assignments[i] + 1, names[assignments[i]] }),
-            cancellationToken);
+    internal static string ClusterField(ClusteringRun run) => $"Cluster ({run.Name})";
 
-    private const string NumberColumn = "cluster";
-    private const string NameColumn = "cluster_name";
-
-    private static string ClusterField(ClusteringRun run) => $"Cluster ({run.Name})";
-
-    private static string ClusterNameField(ClusteringRun run) => $"Cluster name ({run.Name})";
-
-    /// <summary>One row per customer of the input (the segment's members when there is one), with the features in order.</summary>
-    internal async Task<(IReadOnlyList<object> Keys, ClusteringData Data, ColumnType KeyType)> LoadAsync(ClusteringRequest request, CancellationToken cancellationToken)
-    {
-        var dataset = await access.RequireReadableAsync(request.DatasetId, cancellationToken);
-        var key = dataset.CustomerKey
-            ?? throw new PortalException($"{dataset.Name} has no Customer ID column.");
-        var fields = request.Features.Where(f => f.Source == FeatureSource.Field).Select(f => f.Field!).Distinct().ToList();
-        var measures = request.Features.Select((f, i) => (f, i)).Where(x => x.f.Source == FeatureSource.Orders)
-            .Select(x => new FactColumn($"m{x.i}", x.f.Measure!.Value, Column: x.f.Column, Values: x.f.Value is null ? null : [x.f.Value])).ToList();
-        // Read row by row into the arrays (typed reads, no boxed feature values), still compiled by the query layer with
-        // the runner's data rules.
-        var keys = new List<object>();
-        var rows = new List<double?[]>();
-        int[]? featureIndex = null;
-        Func<DuckDB.NET.Data.DuckDBDataReader, int, double>[]? readers = null;
-        await queries.ReadAsync(new QuerySpec
-        {
-            DatasetId = dataset.Id,
-            Filter = new RuleGroup
-            {
-                Children = [new FieldCondition { Field = key.Name, Operator = RuleOperator.IsNotEmpty },
-                    .. request.SegmentId is { } segmentId ? new RuleNode[] { new SegmentCondition { SegmentId = segmentId } } : []],
-            },
-            Columns = [key.Name, .. fields],
-            Facts = measures,
-            DistinctCustomers = true,
-            Limit = MaxCustomers + 1,
-        }, (columns, reader) =>
-        {
-            if (featureIndex is null || readers is null)
-            {
-                var columnIndex = columns.Select((c, i) => (c, i)).ToDictionary(x => x.c, x => x.i);
-                featureIndex = request.Features.Select((f, i) => f.Source == FeatureSource.Field ? columnIndex[f.Field!] : columnIndex[$"m{i}"]).ToArray();
-                readers = featureIndex.Select(i => NumberReader(reader.GetFieldType(i))).ToArray();
-            }
-            keys.Add(reader.GetValue(0));
-            var values = new double?[featureIndex.Length];
-            for (var f = 0; f < values.Length; f++)
-            {
-                var column = featureIndex[f];
-                values[f] = reader.IsDBNull(column) ? null : readers[f](reader, column);
-            }
-            rows.Add(values);
-        }, cancellationToken);
-        if (rows.Count > MaxCustomers)
-        {
-            throw new PortalException($"Clustering takes up to {MaxCustomers:N0} customers; choose a segment to narrow it down.");
-        }
-        return (keys, new ClusteringData(request.Features.Select(SpecOf).ToList(), rows.ToArray()), key.Type);
-    }
-
-    /// <summary>A typed read of a number column (the value <see cref="QueryValue.ToDouble"/> gives, without boxing it).</summary>
-    private static Func<DuckDB.NET.Data.DuckDBDataReader, int, double> NumberReader(Type type) =>
-        type == typeof(double) ? (r, i) => r.GetDouble(i)
-        : type == typeof(long) ? (r, i) => r.GetInt64(i)
-        : type == typeof(int) ? (r, i) => r.GetInt32(i)
-        : type == typeof(float) ? (r, i) => r.GetFloat(i)
-        : (r, i) => QueryValue.ToDouble(r.GetValue(i)) ?? double.NaN;
+    internal static string ClusterNameField(ClusteringRun run) => $"Cluster name ({run.Name})";
 
     private async Task<Dictionary<string, string>> NamesAsync(IPortalDb db, CancellationToken cancellationToken) =>
         await db.Users.AsNoTracking().ToDictionaryAsync(u => u.Id, u => u.DisplayName ?? u.Email ?? u.UserName ?? u.Id, cancellationToken);
@@ -817,11 +449,6 @@ public sealed class ClusteringService(
         return new ClusteringRunSummary(run.Id, run.Name, segment is null ? dataset : $"{dataset} · segment {segment}", run.K, run.Status, run.Customers,
             run.CreatedAt, run.CompletedAt, run.Error, run.OwnerId is { } owner ? owners.GetValueOrDefault(owner) : null);
     }
-
-    private sealed record StoredMetrics(KRangeEvaluation? Evaluation, ClusterMetrics Metrics);
-
-    /// <param name="ComputedOver">The runner's <see cref="Authorizer.ViewKeyAsync"/> of the inputs; null when they saw all of them.</param>
-    private sealed record StoredResult(ClusterExplanation Explanation, ClusteringCounts Counts, IReadOnlyList<string> Names, string? ComputedOver = null);
 }
 
 /// <summary>Retries interrupted or failed clustering runs through <see cref="ClusteringService.RetryAsync"/>.</summary>

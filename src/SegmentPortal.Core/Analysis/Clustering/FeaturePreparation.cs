@@ -70,15 +70,17 @@ public sealed record PreparationParameters(
 }
 
 /// <summary>
-/// Customers in the clustering space. <see cref="Rows"/>[i] is the scaled row of the original row
-/// <see cref="KeptRows"/>[i]; the arrays are shared, not copied, so treat them as read-only.
+/// Customers in the clustering space. <see cref="Matrix"/> holds them feature by feature; row i is the scaled row of
+/// the original row <see cref="KeptRows"/>[i]. The arrays are shared, not copied, so treat them as read-only.
 /// </summary>
 public sealed class PreparedData
 {
-    internal PreparedData(PreparationParameters parameters, float[][] rows, int[] keptRows, int totalRows, IReadOnlyList<int> imputed)
+    private float[][]? _rows;
+
+    internal PreparedData(PreparationParameters parameters, FeatureMatrix matrix, int[] keptRows, int totalRows, IReadOnlyList<int> imputed)
     {
         Parameters = parameters;
-        Rows = rows;
+        Matrix = matrix;
         KeptRows = keptRows;
         TotalRows = totalRows;
         ImputedPerFeature = imputed;
@@ -86,7 +88,13 @@ public sealed class PreparedData
 
     public PreparationParameters Parameters { get; }
 
-    public float[][] Rows { get; }
+    /// <summary>The scaled customers as one contiguous array, feature by feature: what training, assignment and explanation read.</summary>
+    internal FeatureMatrix Matrix { get; }
+
+    /// <summary>The scaled customers row by row (an array per customer, built on first use from <see cref="Matrix"/>).</summary>
+    public float[][] Rows => _rows ??= Matrix.ToRows();
+
+    public int RowCount => Matrix.Rows;
 
     /// <summary>For each prepared row, the index of its row in <see cref="ClusteringData.Rows"/>.</summary>
     public int[] KeptRows { get; }
@@ -109,18 +117,6 @@ internal static class FeaturePreparation
 {
     public static bool IsMissing(double? value) => value is null || double.IsNaN(value.Value);
 
-    private static bool HasMissing(double?[] row)
-    {
-        foreach (var value in row)
-        {
-            if (IsMissing(value))
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
     public static double Transform(FeatureSpec feature, double value)
     {
         if (double.IsInfinity(value))
@@ -141,7 +137,6 @@ internal static class FeaturePreparation
     {
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(data.Features);
-        ArgumentNullException.ThrowIfNull(data.Rows);
         if (data.Features.Count == 0)
         {
             throw new PortalException("Choose at least one feature to cluster on.");
@@ -151,130 +146,165 @@ internal static class FeaturePreparation
         {
             throw new PortalException($"The feature “{duplicate.Key}” is chosen twice.");
         }
-        if (data.Rows.Length == 0)
+        if (data.RowCount == 0)
         {
             throw new PortalException("There are no customers to cluster.");
         }
-        for (var i = 0; i < data.Rows.Length; i++)
-        {
-            if (data.Rows[i] is null || data.Rows[i].Length != data.Features.Count)
-            {
-                throw new ArgumentException($"Row {i} does not have one value per feature ({data.Features.Count}).", nameof(data));
-            }
-        }
     }
 
+    /// <summary>
+    /// Medians, kept rows, transform and scaling, feature by feature (each feature on its own core where there are
+    /// several; every number is computed in the same order whatever the number of cores).
+    /// </summary>
     public static PreparedData Prepare(ClusteringData data, FeatureScaling scaling, MissingValues missing, CancellationToken ct)
     {
         Validate(data);
         var features = data.Features;
         var d = features.Count;
-        var n = data.Rows.Length;
+        var n = data.RowCount;
+        var parallel = new ParallelOptions { CancellationToken = ct };
 
         // Medians in original units over every customer with a value; also the point where bad values are refused, so the
         // message names the feature before any work is done.
         var medians = new double[d];
         var missingCount = new int[d];
-        var observed = new double[n];
-        for (var f = 0; f < d; f++)
+        var refused = new PortalException?[d];
+        Run(() => Parallel.For(0, d, parallel, f =>
         {
-            ct.ThrowIfCancellationRequested();
+            var column = data.Column(f);
+            var observed = new double[n];
             var count = 0;
-            foreach (var row in data.Rows)
+            foreach (var value in column)
             {
-                var v = row[f];
-                if (IsMissing(v))
+                if (double.IsNaN(value))
                 {
                     continue;
                 }
-                var value = v!.Value;
                 if (double.IsInfinity(value) || (features[f].Transform == FeatureTransform.Log1p && value < 0))
                 {
-                    // Throws the message naming the feature.
-                    Transform(features[f], value);
+                    try
+                    {
+                        // Throws the message naming the feature.
+                        Transform(features[f], value);
+                    }
+                    catch (PortalException e)
+                    {
+                        refused[f] = e;
+                        return;
+                    }
                 }
                 observed[count++] = value;
             }
             missingCount[f] = n - count;
-            if (count == 0)
+            if (count > 0)
+            {
+                medians[f] = Statistics.Median(observed.AsSpan(0, count));
+            }
+        }), ct);
+        for (var f = 0; f < d; f++)
+        {
+            // The first feature in order that is refused, whichever core reached it first.
+            if (refused[f] is { } e)
+            {
+                throw e;
+            }
+            if (missingCount[f] == n)
             {
                 throw new PortalException($"“{features[f].Name}” has no values for any customer, so it cannot be used for clustering.");
             }
-            medians[f] = Statistics.Median(observed.AsSpan(0, count));
         }
 
-        var kept = new List<int>(n);
-        for (var i = 0; i < n; i++)
+        int[] kept;
+        if (missing == MissingValues.ImputeMedian || missingCount.All(c => c == 0))
         {
-            if (missing == MissingValues.ImputeMedian || !HasMissing(data.Rows[i]))
+            kept = new int[n];
+            for (var i = 0; i < n; i++)
             {
-                kept.Add(i);
+                kept[i] = i;
             }
         }
-        if (kept.Count == 0)
+        else
+        {
+            var complete = new List<int>(n);
+            for (var i = 0; i < n; i++)
+            {
+                var whole = true;
+                for (var f = 0; f < d && whole; f++)
+                {
+                    whole = !double.IsNaN(data.Value(i, f));
+                }
+                if (whole)
+                {
+                    complete.Add(i);
+                }
+            }
+            kept = complete.ToArray();
+        }
+        if (kept.Length == 0)
         {
             throw new PortalException("Every customer is missing at least one of the chosen features, so none is left to cluster. Fill missing values with the median instead, or choose other features.");
         }
 
-        // Transformed values of the kept rows, feature by feature, then the scaling parameters over them.
-        var transformed = new double[kept.Count * d];
-        for (var r = 0; r < kept.Count; r++)
-        {
-            var row = data.Rows[kept[r]];
-            for (var f = 0; f < d; f++)
-            {
-                transformed[r * d + f] = Transform(features[f], IsMissing(row[f]) ? medians[f] : row[f]!.Value);
-            }
-        }
+        // Per feature: the transformed values of the kept rows, the scaling parameters over them, then the scaled floats.
+        // Scaled exactly as PreparationParameters.TryScale scales a customer assigned later (the same transformed double,
+        // the same offset and divisor, one division, one cast), so a training row and the same row assigned again land
+        // on identical floats.
+        var m = kept.Length;
+        var matrix = new FeatureMatrix(m, d);
         var parameters = new FeatureParameters[d];
-        for (var f = 0; f < d; f++)
+        Run(() => Parallel.For(0, d, parallel, f =>
         {
+            var column = data.Column(f);
+            var feature = features[f];
+            var transformed = new double[m];
             double min = double.PositiveInfinity, max = double.NegativeInfinity, sum = 0;
-            for (var r = 0; r < kept.Count; r++)
+            for (var r = 0; r < m; r++)
             {
-                var v = transformed[r * d + f];
+                var raw = column[kept[r]];
+                var v = Transform(feature, double.IsNaN(raw) ? medians[f] : raw);
+                transformed[r] = v;
                 min = Math.Min(min, v);
                 max = Math.Max(max, v);
                 sum += v;
             }
-            var mean = sum / kept.Count;
+            var mean = sum / m;
             double squares = 0;
-            for (var r = 0; r < kept.Count; r++)
+            for (var r = 0; r < m; r++)
             {
-                var delta = transformed[r * d + f] - mean;
+                var delta = transformed[r] - mean;
                 squares += delta * delta;
             }
             // Rounding can leave a tiny spread on a constant column; treat it as constant so it scales to exactly 0.
-            var sd = max > min ? Math.Sqrt(squares / kept.Count) : 0;
-            parameters[f] = new FeatureParameters(features[f].Name, features[f].Transform, medians[f], min, max, mean, sd);
-        }
+            var sd = max > min ? Math.Sqrt(squares / m) : 0;
+            var p = new FeatureParameters(feature.Name, feature.Transform, medians[f], min, max, mean, sd);
+            parameters[f] = p;
+            var (offset, divisor) = scaling == FeatureScaling.MinMax ? (p.Min, p.Max - p.Min) : (p.Mean, p.StandardDeviation);
+            var scaled = matrix.Values.AsSpan(f * m, m);
+            for (var r = 0; r < m; r++)
+            {
+                scaled[r] = (float)(divisor > 0 ? (transformed[r] - offset) / divisor : 0);
+            }
+        }), ct);
         var prepared = new PreparationParameters(features.ToList(), scaling, missing, parameters);
-
-        // Scaled exactly as PreparationParameters.TryScale scales a customer assigned later (the same transformed double,
-        // the same offset and divisor, one division, one cast), so a training row and the same row assigned again land
-        // on identical floats; here from the transformed values already at hand, in one pass without per-value lookups.
-        var offsets = new double[d];
-        var divisors = new double[d];
-        for (var f = 0; f < d; f++)
-        {
-            var p = parameters[f];
-            (offsets[f], divisors[f]) = scaling == FeatureScaling.MinMax ? (p.Min, p.Max - p.Min) : (p.Mean, p.StandardDeviation);
-        }
-        var rows = new float[kept.Count][];
-        for (var r = 0; r < kept.Count; r++)
-        {
-            if ((r & 0xFFFF) == 0)
-            {
-                ct.ThrowIfCancellationRequested();
-            }
-            var scaled = new float[d];
-            for (var f = 0; f < d; f++)
-            {
-                scaled[f] = (float)(divisors[f] > 0 ? (transformed[r * d + f] - offsets[f]) / divisors[f] : 0);
-            }
-            rows[r] = scaled;
-        }
         var imputed = missing == MissingValues.ImputeMedian ? missingCount : new int[d];
-        return new PreparedData(prepared, rows, kept.ToArray(), n, imputed);
+        return new PreparedData(prepared, matrix, kept, n, imputed);
+    }
+
+    /// <summary>Runs a parallel loop, letting a <see cref="PortalException"/> or a cancellation out as itself rather than wrapped.</summary>
+    private static void Run(Action loop, CancellationToken ct)
+    {
+        try
+        {
+            loop();
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Any(inner => inner is OperationCanceledException))
+        {
+            throw new OperationCanceledException("Clustering was cancelled.", e, ct);
+        }
+        catch (AggregateException e)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerExceptions[0]).Throw();
+            throw;
+        }
     }
 }

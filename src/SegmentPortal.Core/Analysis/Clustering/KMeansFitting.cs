@@ -25,7 +25,15 @@ internal static class KMeansFitting
         Action<double>? progress, CancellationToken ct)
     {
         ct.ThrowIfCancellationRequested();
-        var matrix = FeatureMatrix.From(rows, preparation.FeatureCount);
+        return FitBest(preparation, FeatureMatrix.From(rows, preparation.FeatureCount), k, seed, options, progress, ct);
+    }
+
+    /// <summary>The same, on prepared customers already in a matrix.</summary>
+    public static ClusteringModel FitBest(
+        PreparationParameters preparation, FeatureMatrix matrix, int k, int seed, KMeansOptions options,
+        Action<double>? progress, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
         var best = FitBest(matrix, k, seed, options, progress, ct);
         return new ClusteringModel(preparation, best.Centroids);
     }
@@ -69,13 +77,19 @@ internal static class KMeansFitting
         var labels = new int[n];
         Array.Fill(labels, -1);
         var floatCentres = new float[k * d];
+        // Each chunk keeps its clusters' sums and counts from one iteration to the next and updates them with the rows
+        // whose cluster changed (the first iteration adds every row), so a late iteration where few customers move costs
+        // little more than the assignment.
         var partialSums = new double[chunks][];
         var partialCounts = new long[chunks][];
         var partialChanged = new int[chunks];
+        var previous = new int[chunks][];
         for (var chunk = 0; chunk < chunks; chunk++)
         {
             partialSums[chunk] = new double[k * d];
             partialCounts[chunk] = new long[k];
+            var (start, end) = x.ChunkRange(chunk);
+            previous[chunk] = new int[end - start];
         }
         var sums = new double[k * d];
         var counts = new long[k];
@@ -88,22 +102,12 @@ internal static class KMeansFitting
             Parallel.For(0, chunks, parallel, chunk =>
             {
                 var (start, end) = x.ChunkRange(chunk);
+                var before = previous[chunk];
+                labels.AsSpan(start, end - start).CopyTo(before);
                 partialChanged[chunk] = x.AssignNearest(floatCentres, k, start, end, labels, default);
-                var chunkSums = partialSums[chunk];
-                var chunkCounts = partialCounts[chunk];
-                Array.Clear(chunkSums);
-                Array.Clear(chunkCounts);
-                for (var f = 0; f < d; f++)
+                if (partialChanged[chunk] > 0)
                 {
-                    var column = x.Values.AsSpan(f * n, n);
-                    for (var i = start; i < end; i++)
-                    {
-                        chunkSums[labels[i] * d + f] += column[i];
-                    }
-                }
-                for (var i = start; i < end; i++)
-                {
-                    chunkCounts[labels[i]]++;
+                    MoveChangedRows(x, start, end, before, labels, d, partialSums[chunk], partialCounts[chunk]);
                 }
             });
             Array.Clear(sums);
@@ -171,6 +175,38 @@ internal static class KMeansFitting
     }
 
     /// <summary>
+    /// Updates a chunk's cluster sums and counts for the rows whose cluster changed: out of the old one (none on the
+    /// first iteration, where every label was -1), into the new one; rows in order.
+    /// </summary>
+    private static void MoveChangedRows(FeatureMatrix x, int start, int end, int[] before, int[] labels, int d, double[] sums, long[] counts)
+    {
+        var n = x.Rows;
+        var values = x.Values;
+        for (var i = start; i < end; i++)
+        {
+            var from = before[i - start];
+            var to = labels[i];
+            if (from == to)
+            {
+                continue;
+            }
+            if (from >= 0)
+            {
+                counts[from]--;
+                for (var f = 0; f < d; f++)
+                {
+                    sums[from * d + f] -= values[f * n + i];
+                }
+            }
+            counts[to]++;
+            for (var f = 0; f < d; f++)
+            {
+                sums[to * d + f] += values[f * n + i];
+            }
+        }
+    }
+
+    /// <summary>
     /// scikit-learn's greedy k-means++: the first centre a random customer; each next one the best of
     /// 2 + ⌊ln k⌋ customers drawn with probability proportional to their squared distance to the nearest centre so far,
     /// "best" meaning the one that leaves the smallest sum of those distances.
@@ -191,17 +227,22 @@ internal static class KMeansFitting
         Parallel.For(0, chunks, parallel, chunk =>
         {
             var (start, end) = x.ChunkRange(chunk);
+            var distances = closest.AsSpan(start, end - start);
+            x.SquaredDistances(start, end, first, distances);
             double total = 0;
-            for (var i = start; i < end; i++)
+            foreach (var distance in distances)
             {
-                closest[i] = SquaredDistance(x, i, first);
-                total += closest[i];
+                total += distance;
             }
             partial[chunk] = total;
         });
         var potential = Total(partial);
 
-        var candidate = new double[d];
+        var partialTrials = new double[trials][];
+        for (var t = 0; t < trials; t++)
+        {
+            partialTrials[t] = new double[chunks];
+        }
         var candidateRows = new int[trials];
         var candidatePotentials = new double[trials];
         for (var c = 1; c < k; c++)
@@ -231,21 +272,40 @@ internal static class KMeansFitting
                 }
                 candidateRows[t] = Math.Min(found, n - 1);
             }
+            // Every candidate's potential, chunk by chunk (each chunk's sum in row order, the chunks added in order).
+            var points = new double[trials][];
             for (var t = 0; t < trials; t++)
             {
-                CopyRow(x, candidateRows[t], candidate);
-                var point = candidate.ToArray();
-                Parallel.For(0, chunks, parallel, chunk =>
+                points[t] = new double[d];
+                CopyRow(x, candidateRows[t], points[t]);
+            }
+            Parallel.For(0, chunks, parallel, chunk =>
+            {
+                var (start, end) = x.ChunkRange(chunk);
+                var scratch = System.Buffers.ArrayPool<double>.Shared.Rent(end - start);
+                try
                 {
-                    var (start, end) = x.ChunkRange(chunk);
-                    double total = 0;
-                    for (var i = start; i < end; i++)
+                    var distances = scratch.AsSpan(0, end - start);
+                    var nearest = closest.AsSpan(start, end - start);
+                    for (var t = 0; t < trials; t++)
                     {
-                        total += Math.Min(closest[i], SquaredDistance(x, i, point));
+                        x.SquaredDistances(start, end, points[t], distances);
+                        double total = 0;
+                        for (var i = 0; i < distances.Length; i++)
+                        {
+                            total += Math.Min(nearest[i], distances[i]);
+                        }
+                        partialTrials[t][chunk] = total;
                     }
-                    partial[chunk] = total;
-                });
-                candidatePotentials[t] = Total(partial);
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<double>.Shared.Return(scratch);
+                }
+            });
+            for (var t = 0; t < trials; t++)
+            {
+                candidatePotentials[t] = Total(partialTrials[t]);
             }
             var best = 0;
             for (var t = 1; t < trials; t++)
@@ -256,13 +316,24 @@ internal static class KMeansFitting
                 }
             }
             CopyRow(x, candidateRows[best], centres.AsSpan(c * d, d));
-            var chosen = centres.AsSpan(c * d, d).ToArray();
+            var chosen = points[best];
             Parallel.For(0, chunks, parallel, chunk =>
             {
                 var (start, end) = x.ChunkRange(chunk);
-                for (var i = start; i < end; i++)
+                var scratch = System.Buffers.ArrayPool<double>.Shared.Rent(end - start);
+                try
                 {
-                    closest[i] = Math.Min(closest[i], SquaredDistance(x, i, chosen));
+                    var distances = scratch.AsSpan(0, end - start);
+                    x.SquaredDistances(start, end, chosen, distances);
+                    var nearest = closest.AsSpan(start, end - start);
+                    for (var i = 0; i < distances.Length; i++)
+                    {
+                        nearest[i] = Math.Min(nearest[i], distances[i]);
+                    }
+                }
+                finally
+                {
+                    System.Buffers.ArrayPool<double>.Shared.Return(scratch);
                 }
             });
             potential = candidatePotentials[best];
@@ -338,19 +409,6 @@ internal static class KMeansFitting
             total += squares / n;
         }
         return total / x.Columns;
-    }
-
-    private static double SquaredDistance(FeatureMatrix x, int row, double[] centre)
-    {
-        var n = x.Rows;
-        var values = x.Values;
-        double sum = 0;
-        for (var f = 0; f < centre.Length; f++)
-        {
-            var delta = values[f * n + row] - centre[f];
-            sum += delta * delta;
-        }
-        return sum;
     }
 
     private static double SquaredDistance(FeatureMatrix x, int row, double[] centres, int cluster)

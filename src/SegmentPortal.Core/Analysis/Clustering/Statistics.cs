@@ -167,14 +167,21 @@ internal static class Statistics
     }
 
     /// <summary>How many distinct rows there are, counting no further than <paramref name="enough"/>.</summary>
-    public static int CountDistinct(IReadOnlyList<float[]> rows, int enough)
+    public static int CountDistinct(FeatureMatrix rows, int enough)
     {
         var seen = new HashSet<float[]>(RowComparer.Instance);
-        foreach (var row in rows)
+        var row = new float[rows.Columns];
+        for (var i = 0; i < rows.Rows; i++)
         {
-            if (seen.Add(row) && seen.Count >= enough)
+            rows.CopyRow(i, row);
+            if (!seen.Contains(row))
             {
-                break;
+                seen.Add(row);
+                row = new float[rows.Columns];
+                if (seen.Count >= enough)
+                {
+                    break;
+                }
             }
         }
         return seen.Count;

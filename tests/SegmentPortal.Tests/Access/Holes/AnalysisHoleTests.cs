@@ -42,7 +42,7 @@ public sealed class AnalysisHoleTests(PermissionFixture f) : IClassFixture<Permi
         var request = await RequestAsync(name, seed);
         f.AsOwner();
         var id = await f.With<ClusteringService, int>(s => s.StartAsync(request, Ct));
-        await f.With<ClusteringService>(s => s.TrainAsync(id, new Progress<JobProgress>(), Ct));
+        await f.With<ClusteringTrainer>(s => s.TrainAsync(id, new Progress<JobProgress>(), Ct));
         var view = await f.With<ClusteringService, ClusteringRunView>(s => s.GetAsync(id, Ct));
         Assert.Equal(ClusteringRunStatus.Completed, view.Summary.Status);
         Assert.NotNull(view.Explanation);
@@ -209,7 +209,7 @@ public sealed class AnalysisHoleTests(PermissionFixture f) : IClassFixture<Permi
 
         f.AsNorthAnalyst();
         var refused = await Assert.ThrowsAsync<PermissionDeniedException>(() =>
-            f.With<ClusteringService>(s => s.RenameClusterAsync(run.Summary.Id, 0, "Hijacked", Ct)));
+            f.With<ClusterSegments>(s => s.RenameClusterAsync(run.Summary.Id, 0, "Hijacked", Ct)));
         var north = await f.With<ClusteringService, ClusteringRunView>(s => s.GetAsync(run.Summary.Id, Ct));
         f.AsAdmin();
         var after = await f.With<ClusteringService, ClusteringRunView>(s => s.GetAsync(run.Summary.Id, Ct));

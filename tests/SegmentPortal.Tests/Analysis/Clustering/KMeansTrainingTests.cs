@@ -113,7 +113,7 @@ public sealed class KMeansTrainingTests
             [new("Spend", FeatureTransform.Log1p), new("Recency"), new("Frequency")]);
         // Log1p needs non-negative values, and some customers miss a value.
         var rows = data.Rows.Select((row, i) => row.Select((v, f) => i % 37 == f ? null : (double?)Math.Abs(v!.Value)).ToArray()).ToArray();
-        data = data with { Rows = rows };
+        data = new ClusteringData(data.Features, rows);
         var prepared = ClusteringEngine.Prepare(data, FeatureScaling.MinMax, missing, Ct);
         var result = ClusteringEngine.Train(prepared, 4, 3, cancellationToken: Ct);
 

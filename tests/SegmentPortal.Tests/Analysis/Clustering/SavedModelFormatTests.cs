@@ -22,7 +22,7 @@ public sealed class SavedModelFormatTests
         var (data, _) = SyntheticCustomers.Blobs(SyntheticCustomers.FourCentres, 500, 3.0, 21);
         // Some missing values, filled with the saved medians on assignment.
         var rows = data.Rows.Select((row, i) => row.Select((v, f) => i % 41 == f ? null : v).ToArray()).ToArray();
-        data = data with { Rows = rows };
+        data = new ClusteringData(data.Features, rows);
         var prepared = ClusteringEngine.Prepare(data, FeatureScaling.ZScore, MissingValues.ImputeMedian, Ct);
 
         // Trained and written exactly as the portal did before format version 2.
