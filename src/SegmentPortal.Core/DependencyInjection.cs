@@ -3,9 +3,9 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
-using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Demo;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
@@ -40,6 +40,7 @@ public static class DependencyInjection
         services.AddHostedService<JobRunner>();
         services.AddSingleton<JobRecovery>();
         services.AddSingleton<IJobRecoveryStep, Analysis.ClusteringRecoveryStep>();
+        services.AddSingleton<IJobRecoveryStep, ImportRecoveryStep>();
         services.AddScoped<JobRetryService>();
         services.AddScoped<IJobRetry, ImportJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();
@@ -63,9 +64,13 @@ public static class DependencyInjection
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<IRuledDatasetView, RuledDatasetView>();
         services.AddPortalAccess();
+        // The shareable items, each from the module that owns it (Access decides, Sharing lists; neither knows them).
+        services.AddSingleton<Access.ISharedItemSource, Dashboards.DashboardItems>();
+        services.AddSingleton<Access.ISharedItemSource, SegmentItems>();
         services.AddSingleton<Access.IRowRuleCheck, RowRuleCheck>();
         services.AddScoped<PermissionPolicy>();
         services.AddScoped<QueryResolver>();
+        services.AddSingleton<ISegmentDefinitions, SegmentDefinitions>();
         services.AddScoped<Audit.AuditLog>();
         services.AddScoped<Exports.AuditExport>();
         services.AddOptions<Audit.AuditOptions>().BindConfiguration(Audit.AuditOptions.Section)

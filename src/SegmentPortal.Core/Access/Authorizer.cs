@@ -29,11 +29,11 @@ public sealed class Authorizer
     private readonly ItemPermissions _items;
     private readonly DataViews _views;
 
-    public Authorizer(ICurrentUser currentUser, IPortalDbFactory dbFactory, DataRuleStore rules, PortalSettings settings, TimeProvider clock)
+    public Authorizer(ICurrentUser currentUser, IPortalDbFactory dbFactory, DataRuleStore rules, PortalSettings settings, SharedItems items, TimeProvider clock)
     {
         _currentUser = currentUser;
         _datasets = new DatasetAccess(currentUser, dbFactory);
-        _items = new ItemPermissions(currentUser, dbFactory, clock);
+        _items = new ItemPermissions(currentUser, dbFactory, items, clock);
         _views = new DataViews(rules, settings);
     }
 

@@ -95,22 +95,16 @@ public sealed class AccessMap
 /// public-link visitor views the link's dashboard only while the link is valid. Callers reach it through
 /// <see cref="Authorizer"/>.
 /// </summary>
-internal sealed class ItemPermissions(ICurrentUser currentUser, IPortalDbFactory dbFactory, TimeProvider clock)
+internal sealed class ItemPermissions(ICurrentUser currentUser, IPortalDbFactory dbFactory, SharedItems items, TimeProvider clock)
 {
     public async Task<ItemAccess> AccessAsync(SharedItem item, int itemId, CancellationToken cancellationToken)
     {
         var user = await currentUser.GetPrincipalAsync();
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var map = await MapAsync(db, user, cancellationToken);
-        return item switch
-        {
-            SharedItem.Dashboard => await db.Dashboards.AsNoTracking().Where(d => d.Id == itemId).Select(d => new { d.OwnerId, d.FolderId })
-                .SingleOrDefaultAsync(cancellationToken) is { } d ? map.Dashboard(itemId, d.OwnerId, d.FolderId) : ItemAccess.None,
-            SharedItem.Segment => await db.Segments.AsNoTracking().Where(s => s.Id == itemId).Select(s => new { s.OwnerId })
-                .SingleOrDefaultAsync(cancellationToken) is { } s ? map.Of(SharedItem.Segment, itemId, s.OwnerId) : ItemAccess.None,
-            _ => await db.Folders.AsNoTracking().Where(f => f.Id == itemId).Select(f => new { f.OwnerId })
-                .SingleOrDefaultAsync(cancellationToken) is { } f ? map.Of(SharedItem.Folder, itemId, f.OwnerId) : ItemAccess.None,
-        };
+        return await items.FindAsync(db, item, itemId, cancellationToken) is not { } facts ? ItemAccess.None
+            : item == SharedItem.Dashboard ? map.Dashboard(itemId, facts.OwnerId, facts.FolderId)
+            : map.Of(item, itemId, facts.OwnerId);
     }
 
     public async Task<AccessMap> MapAsync(CancellationToken cancellationToken)
@@ -125,7 +119,7 @@ internal sealed class ItemPermissions(ICurrentUser currentUser, IPortalDbFactory
         var user = await currentUser.GetPrincipalAsync();
         var access = await AccessAsync(SharedItem.Dashboard, dashboardId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var viewersMayExport = await db.Dashboards.AsNoTracking().Where(d => d.Id == dashboardId).Select(d => d.ViewersMayExport).SingleOrDefaultAsync(cancellationToken);
+        var viewersMayExport = (await items.FindAsync(db, SharedItem.Dashboard, dashboardId, cancellationToken))?.ViewersMayExport ?? false;
         return MayExport(user, access, viewersMayExport);
     }
 

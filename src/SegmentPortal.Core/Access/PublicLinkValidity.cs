@@ -11,7 +11,7 @@ namespace SegmentPortal.Core.Access;
 /// dashboard the visit was opened for. Read afresh on every call, so revoking, expiry or turning public links off ends
 /// an open visit too. The links themselves are made and revoked in <c>Sharing</c>.
 /// </summary>
-public static class PublicLinkValidity
+internal static class PublicLinkValidity
 {
     /// <summary>On a public visitor's principal: the dashboard its link opens.</summary>
     public const string DashboardClaim = "segmentportal:public-dashboard";

@@ -7,11 +7,11 @@ namespace SegmentPortal.Core.Analysis;
 
 /// <summary>
 /// After a stop, clustering runs still "running" fail with <see cref="JobSnapshot.InterruptedMessage"/>, so they can
-/// be deleted or retried.
+/// be deleted or retried (counted as <see cref="RecoveryReport.InterruptedRuns"/>).
 /// </summary>
-public sealed class ClusteringRecoveryStep : IJobRecoveryStep
+internal sealed class ClusteringRecoveryStep : IJobRecoveryStep
 {
-    public async Task<int> RecoverAsync(IPortalDb db, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<RecoveryReport> RecoverAsync(IPortalDb db, IReadOnlyList<JobRecord> interruptedJobs, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(db);
         var runs = await db.ClusteringRuns.Where(r => r.Status == ClusteringRunStatus.Running).ToListAsync(cancellationToken);
@@ -21,6 +21,6 @@ public sealed class ClusteringRecoveryStep : IJobRecoveryStep
             run.Error = JobSnapshot.InterruptedMessage + ".";
             run.CompletedAt = now;
         }
-        return runs.Count;
+        return RecoveryReport.None with { InterruptedRuns = runs.Count };
     }
 }

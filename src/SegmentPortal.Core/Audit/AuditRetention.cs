@@ -15,7 +15,7 @@ public sealed class AuditOptions
 }
 
 /// <summary>At start and then once a day, deletes audit entries older than <see cref="AuditOptions.RetentionDays"/>.</summary>
-public sealed class AuditRetention(IServiceScopeFactory scopes, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditRetention> logger) : BackgroundService
+internal sealed class AuditRetention(IServiceScopeFactory scopes, IOptions<AuditOptions> options, TimeProvider clock, ILogger<AuditRetention> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {

@@ -9,7 +9,7 @@ namespace SegmentPortal.Core.Common;
 /// values into text, a byte order mark and the formula-injection guard are the caller's (the table exports add both,
 /// the Excel-to-CSV conversion for imports neither, since it must keep the data as it is).
 /// </summary>
-public sealed class CsvWriter : IDisposable
+internal sealed class CsvWriter : IDisposable
 {
     /// <summary>What ends every record.</summary>
     public const string RecordEnd = "\r\n";

@@ -5,7 +5,7 @@ namespace SegmentPortal.Core.Common;
 /// doubled. DuckDB (the warehouse and its dialect) and SQLite sources follow it; PostgreSQL and SQL Server sources use
 /// their drivers' quoting.
 /// </summary>
-public static class SqlIdentifiers
+internal static class SqlIdentifiers
 {
     /// <summary><c>order "x"</c> becomes <c>"order ""x"""</c>.</summary>
     public static string DoubleQuote(string identifier)

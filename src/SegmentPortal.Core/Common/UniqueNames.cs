@@ -6,7 +6,7 @@ namespace SegmentPortal.Core.Common;
 /// "You already have a {thing} called “{name}”." where names are unique per owner, "A {thing} called “{name}” already
 /// exists." where they are unique in a whole list (connections, the clusters of a run).
 /// </summary>
-public static class UniqueNames
+internal static class UniqueNames
 {
     /// <summary>How names are compared: ordinal, ignoring case (after trimming both).</summary>
     public static StringComparer Comparer => StringComparer.OrdinalIgnoreCase;

@@ -146,7 +146,7 @@ public sealed record SourcePreview(IReadOnlyList<SourceColumn> Columns, IReadOnl
 public sealed record ExtractResult(long RowCount, IReadOnlyList<SourceColumn> Columns);
 
 /// <summary>A connection could not be used; the message says why, for people (never a stack trace).</summary>
-public sealed class ConnectionException(string message, Exception? inner = null) : PortalException(message, inner);
+internal sealed class ConnectionException(string message, Exception? inner = null) : PortalException(message, inner);
 
 /// <summary>A query was refused before it reached the database.</summary>
-public sealed class QueryRejectedException(string message) : PortalException(message);
+internal sealed class QueryRejectedException(string message) : PortalException(message);

@@ -8,7 +8,7 @@ namespace SegmentPortal.Core.Connections;
 /// The second gate is the database itself: PostgreSQL runs the query in a READ ONLY transaction, SQLite opens the file
 /// read-only, and for SQL Server the connection's login should only have read permissions.
 /// </summary>
-public static class SelectValidator
+internal static class SelectValidator
 {
     public const int MaxLength = 100_000;
 

@@ -5,7 +5,7 @@ using SegmentPortal.Core.Sharing;
 namespace SegmentPortal.Core.Dashboards;
 
 /// <summary>The datasets a dashboard reads, for sharing's "who lacks which dataset" and public links' checks.</summary>
-public sealed class DashboardDatasets(IPortalDbFactory dbFactory) : IDashboardDatasets
+internal sealed class DashboardDatasets(IPortalDbFactory dbFactory) : IDashboardDatasets
 {
     /// <inheritdoc/>
     public async Task<IReadOnlyList<int>> DatasetsOfAsync(int dashboardId, CancellationToken cancellationToken = default)

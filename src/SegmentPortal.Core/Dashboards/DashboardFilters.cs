@@ -94,7 +94,7 @@ public sealed record NumericRangeFilter(string Column, double? Min = null, doubl
 public sealed record FilterCoverage(int Index, DashboardFilter Filter, IReadOnlyList<string> NotAppliedTo);
 
 /// <summary>Dashboard filters as rule conditions over one dataset.</summary>
-public static class DashboardFilters
+internal static class DashboardFilters
 {
     private static readonly DateOnly Earliest = new(1, 1, 1);
     private static readonly DateOnly Latest = new(9999, 12, 31);

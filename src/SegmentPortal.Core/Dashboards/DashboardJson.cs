@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace SegmentPortal.Core.Dashboards;
 
 /// <summary>How a dashboard's tiles, layout and filters are stored: web casing, enums by name, nulls left out.</summary>
-public static class DashboardJson
+internal static class DashboardJson
 {
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
     {

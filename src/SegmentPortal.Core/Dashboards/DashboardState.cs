@@ -1,4 +1,3 @@
-using System.Globalization;
 using SegmentPortal.Core.Queries;
 
 namespace SegmentPortal.Core.Dashboards;
@@ -71,19 +70,7 @@ public sealed record DashboardState
 /// Values of marks as text, the one form cross-filters and drill steps keep: dates as yyyy-MM-dd, numbers invariant
 /// and round-trippable, booleans as true/false, empty as null.
 /// </summary>
-public static class MarkValue
+internal static class MarkValue
 {
-    public static string? Text(object? value) => value switch
-    {
-        null or DBNull => null,
-        string s => s,
-        DateOnly d => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        DateTime t => DateOnly.FromDateTime(t).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        DateTimeOffset o => DateOnly.FromDateTime(o.DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-        bool b => b ? "true" : "false",
-        double d => d.ToString("R", CultureInfo.InvariantCulture),
-        float f => f.ToString("R", CultureInfo.InvariantCulture),
-        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-        _ => value.ToString(),
-    };
+    public static string? Text(object? value) => QueryValue.ToText(value);
 }

@@ -4,7 +4,7 @@ namespace SegmentPortal.Core.Dashboards;
 /// Everything outside a tile that narrows what it shows: the dashboard's filters in force, a cross-filter from another
 /// tile, the tile's own drill path and table page, and today (for date presets and KPI periods).
 /// </summary>
-public sealed record TileContext
+internal sealed record TileContext
 {
     public required DateOnly Today { get; init; }
 

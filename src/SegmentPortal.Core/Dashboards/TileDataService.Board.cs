@@ -7,7 +7,7 @@ using SegmentPortal.Core.Sharing;
 namespace SegmentPortal.Core.Dashboards;
 
 /// <summary>What the board check found: whether the caller is a public-link visitor, and whether their link lets them list rows.</summary>
-public sealed record BoardAccess(bool IsPublicVisitor, bool RowsAllowed)
+internal sealed record BoardAccess(bool IsPublicVisitor, bool RowsAllowed)
 {
     /// <summary>Underlying rows, customer lists: owners, Editors and Viewers of the board, and visitors of a link that allows them.</summary>
     public bool CanViewRows => !IsPublicVisitor || RowsAllowed;

@@ -4,7 +4,7 @@ using SegmentPortal.Core.Rules;
 namespace SegmentPortal.Core.Dashboards;
 
 /// <summary>Tile measures as query measures (a ratio is two: numerator and denominator), their names, and reading them back.</summary>
-public static class TileMeasures
+internal static class TileMeasures
 {
     public static string Label(TileMeasure measure) => !string.IsNullOrWhiteSpace(measure.Label) ? measure.Label : measure.Kind switch
     {

@@ -9,7 +9,7 @@ namespace SegmentPortal.Core.Dashboards;
 /// Turns a tile, the dataset it reads and what narrows it (<see cref="TileContext"/>) into the query specs to run. Pure:
 /// no store, no warehouse, no clock. Groupings are named d0, d1…, measures m0, m1… (a ratio's parts m0_n and m0_d).
 /// </summary>
-public sealed class TileQueryBuilder
+internal sealed class TileQueryBuilder
 {
     public const int MaxCategories = 1_000;
     public const int MaxCells = 10_000;

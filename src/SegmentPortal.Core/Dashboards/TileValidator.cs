@@ -11,7 +11,7 @@ namespace SegmentPortal.Core.Dashboards;
 /// allows and passes the kind's own checks. Checks that need the store (segments, analyses, the tile's rule) are the
 /// service's.
 /// </summary>
-public static class TileValidator
+internal static class TileValidator
 {
     public const int MaxTopN = 100;
     public const int MaxMeasures = 10;

@@ -4,10 +4,10 @@ using SegmentPortal.Core.Persistence;
 namespace SegmentPortal.Core.Datasets;
 
 /// <summary>A dataset related to another by the customer key, and its customer key column (the join column on its side).</summary>
-public sealed record CustomerKeyRelation(int DatasetId, string CustomerKey);
+internal sealed record CustomerKeyRelation(int DatasetId, string CustomerKey);
 
 /// <summary>Which datasets are related to a dataset through the customer key: the one answer every feature uses.</summary>
-public static class DatasetRelations
+internal static class DatasetRelations
 {
     /// <summary>
     /// The datasets related to <paramref name="datasetId"/> by the customer key, each once, in the order the

@@ -6,7 +6,7 @@ namespace SegmentPortal.Core.Datasets;
 /// Told after a dataset's rows were replaced by a refresh, to bring derived results up to date (clusters assigned by a
 /// saved model). A listener's failure is logged and does not fail the refresh.
 /// </summary>
-public interface IDatasetRefreshListener
+internal interface IDatasetRefreshListener
 {
     Task DatasetRefreshedAsync(int datasetId, ClaimsPrincipal user, CancellationToken cancellationToken);
 }

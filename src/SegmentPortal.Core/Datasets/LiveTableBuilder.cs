@@ -12,7 +12,7 @@ public sealed record ColumnSetting(string SourceName, string Name, ColumnType Ty
 /// becomes empty, and the UI says how many) or left out as the user chose. Only quoted identifiers of known columns
 /// reach the SQL text.
 /// </summary>
-public static class LiveTableBuilder
+internal static class LiveTableBuilder
 {
     public static string WarehouseTypeOf(ColumnType type) => type switch
     {

@@ -1,6 +1,6 @@
 namespace SegmentPortal.Core.Demo;
 
-public sealed record DemoCustomer(
+internal sealed record DemoCustomer(
     long CustomerId,
     string Name,
     string Email,
@@ -12,7 +12,7 @@ public sealed record DemoCustomer(
     int? BirthYear,
     string? Gender);
 
-public sealed record DemoOrder(
+internal sealed record DemoOrder(
     long OrderId,
     long CustomerId,
     DateOnly OrderDate,
@@ -34,7 +34,7 @@ public sealed record DemoDataSize(int Customers = 100_000, double OrdersPerCusto
 /// years of orders with a heavy-buyer tail, seasonal peaks (November and December, a summer bump), dormant and
 /// never-buying customers, returns, and a few missing values. The same size, seed and as-of date give the same rows.
 /// </summary>
-public sealed class DemoDataGenerator
+internal sealed class DemoDataGenerator
 {
     private static readonly string[] FirstNames =
     [

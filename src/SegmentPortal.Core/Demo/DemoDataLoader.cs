@@ -1,4 +1,5 @@
 using DuckDB.NET.Data;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
@@ -12,7 +13,7 @@ namespace SegmentPortal.Core.Demo;
 /// Writes the demo data set into the warehouse (both tables swapped in together, so a failed or cancelled load
 /// leaves the previous demo data as it was) and registers it as two datasets.
 /// </summary>
-public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog catalog, IPortalDbFactory dbFactory, TimeProvider clock)
+internal sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog catalog, IPortalDbFactory dbFactory, TimeProvider clock)
 {
     public const string CustomersTable = "demo_customers";
     public const string OrdersTable = "demo_orders";
@@ -133,4 +134,4 @@ public sealed class DemoDataLoader(DuckDbWarehouse warehouse, DatasetCatalog cat
     }
 }
 
-public sealed record DemoLoadResult(long Customers, long Orders);
+internal sealed record DemoLoadResult(long Customers, long Orders);

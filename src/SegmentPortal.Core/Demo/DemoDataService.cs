@@ -23,10 +23,10 @@ public sealed class DemoDataService(ICurrentUser currentUser, JobQueue jobs)
 }
 
 /// <summary>A demo data job: how much to generate, and whose the datasets become.</summary>
-public sealed record DemoDataLoad(DemoDataSize Size, string? OwnerId);
+internal sealed record DemoDataLoad(DemoDataSize Size, string? OwnerId);
 
 /// <summary>Does a demo data job: generates and loads the data, then says how much it loaded.</summary>
-public sealed class DemoDataJob(DemoDataLoader loader) : IJobHandler<DemoDataLoad>
+internal sealed class DemoDataJob(DemoDataLoader loader) : IJobHandler<DemoDataLoad>
 {
     public async Task RunAsync(DemoDataLoad payload, IProgress<JobProgress> progress, CancellationToken cancellationToken)
     {
@@ -41,7 +41,7 @@ public sealed class DemoDataJob(DemoDataLoader loader) : IJobHandler<DemoDataLoa
 /// Retries an interrupted or failed demo load: loading again is safe, because the load replaces the demo tables whole
 /// (a half-written load never reached them) and registers the same two datasets again.
 /// </summary>
-public sealed class DemoDataJobRetry(DemoDataService demo) : IJobRetry
+internal sealed class DemoDataJobRetry(DemoDataService demo) : IJobRetry
 {
     public string Kind => DemoDataService.JobKind;
 

@@ -8,7 +8,7 @@ namespace SegmentPortal.Core.Identity;
 /// visitor no dataset outside it, so previews, profiles, queries, segments, RFM and clustering refuse a visitor even
 /// where the public account has a dataset grant.
 /// </summary>
-public static class PublicBoardScope
+internal static class PublicBoardScope
 {
     /// <summary>On a public visitor's principal: the link it came through.</summary>
     public const string LinkClaim = "segmentportal:public-link";

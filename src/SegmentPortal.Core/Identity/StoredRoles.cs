@@ -3,7 +3,7 @@ using SegmentPortal.Core.Persistence;
 
 namespace SegmentPortal.Core.Identity;
 
-public static class StoredRoles
+internal static class StoredRoles
 {
     /// <summary>A user's roles as stored now (not as their sign-in cookie says): what data rules, view-as and public links go by.</summary>
     public static async Task<IReadOnlyList<string>> RolesOfAsync(this IPortalDb db, string userId, CancellationToken cancellationToken = default) =>

@@ -3,14 +3,14 @@ using System.Text;
 namespace SegmentPortal.Core.Import;
 
 /// <summary>The delimiter and header of a delimited text file, with the header names made usable.</summary>
-public sealed record CsvLayout(char Delimiter, IReadOnlyList<string> Columns, IReadOnlyList<string> Renames);
+internal sealed record CsvLayout(char Delimiter, IReadOnlyList<string> Columns, IReadOnlyList<string> Renames);
 
 /// <summary>
 /// Reads the first lines of a UTF-8 delimited file to settle the delimiter and the column names before DuckDB reads it.
 /// Doing this ourselves means empty and duplicate headers get names we choose and can report, and a file whose rows
 /// do not line up gets an error naming the line instead of a vague "could not detect the dialect".
 /// </summary>
-public static class CsvLayoutReader
+internal static class CsvLayoutReader
 {
     private static readonly char[] Candidates = [',', ';', '\t', '|'];
     private const int SampleLines = 50;
@@ -171,7 +171,7 @@ public static class CsvLayoutReader
 }
 
 /// <summary>Finds the first place a delimited file breaks its own shape, to tell the user where to look.</summary>
-public static class CsvDiagnostics
+internal static class CsvDiagnostics
 {
     public sealed record Problem(long Line, string Message);
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using DuckDB.NET.Data;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
@@ -14,7 +15,7 @@ using SegmentPortal.Core.Warehouse;
 namespace SegmentPortal.Core.Import;
 
 /// <summary>Where a dataset's raw rows come from, and how to write them into a (staging) table.</summary>
-public sealed record ImportSource(
+internal sealed record ImportSource(
     DatasetSourceKind Kind,
     string DefaultName,
     string Description,
@@ -22,7 +23,7 @@ public sealed record ImportSource(
     Func<DuckDBConnection, string, IProgress<JobProgress>, CancellationToken, Task<IReadOnlyList<string>>> FillRaw);
 
 /// <summary>The work of one import job (file or connection); runs in the job's scope.</summary>
-public sealed class DatasetImportRunner(
+internal sealed class DatasetImportRunner(
     DuckDbWarehouse warehouse,
     DatasetRebuilder rebuilder,
     FileImporter importer,

@@ -22,7 +22,7 @@ public sealed record FileImportRequest(
     int? RefreshDatasetId = null);
 
 /// <summary>A table or read-only query of a connection, imported as a dataset (or as a new version of one).</summary>
-public sealed record ConnectionImportRequest(
+internal sealed record ConnectionImportRequest(
     int ConnectionId,
     string ConnectionName,
     ConnectionSource Source,
@@ -30,7 +30,7 @@ public sealed record ConnectionImportRequest(
     int? RefreshDatasetId = null);
 
 /// <summary>What a connection dataset remembers about its source, to run the import again.</summary>
-public sealed record StoredConnectionSource(int ConnectionId, ConnectionSource Source);
+internal sealed record StoredConnectionSource(int ConnectionId, ConnectionSource Source);
 
 /// <summary>
 /// Turns uploads into datasets as background jobs. The raw rows and the live table are written under staging names and
@@ -177,16 +177,16 @@ public sealed class DatasetImportService(
 }
 
 /// <summary>A file import job: the uploads, what to make of them, and who asked (the new dataset is theirs).</summary>
-public sealed record FileImportJob(ClaimsPrincipal User, IReadOnlyList<StoredUpload> Files, FileImportRequest Request);
+internal sealed record FileImportJob(ClaimsPrincipal User, IReadOnlyList<StoredUpload> Files, FileImportRequest Request);
 
 /// <summary>A connection import or refresh job: what to read, and who asked.</summary>
-public sealed record ConnectionImportJob(ClaimsPrincipal User, ConnectionImportRequest Request);
+internal sealed record ConnectionImportJob(ClaimsPrincipal User, ConnectionImportRequest Request);
 
 /// <summary>What an import job remembers to start again after a restart: the file request, or the connection request.</summary>
-public sealed record ImportRetryTarget(FileImportRequest? File, ConnectionImportRequest? Connection);
+internal sealed record ImportRetryTarget(FileImportRequest? File, ConnectionImportRequest? Connection);
 
 /// <summary>Retries interrupted or failed imports and refreshes through <see cref="DatasetImportService.RetryAsync"/>.</summary>
-public sealed class ImportJobRetry(DatasetImportService imports) : IJobRetry
+internal sealed class ImportJobRetry(DatasetImportService imports) : IJobRetry
 {
     public string Kind => DatasetImportService.JobKind;
 

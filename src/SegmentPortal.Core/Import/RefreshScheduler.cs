@@ -13,7 +13,7 @@ namespace SegmentPortal.Core.Import;
 /// Once a minute, queues the refresh of every connection dataset whose hourly or daily schedule is due. Refreshes run
 /// as the "schedule" identity and are recorded in the dataset's history like any other.
 /// </summary>
-public sealed class RefreshScheduler(IServiceScopeFactory scopes, TimeProvider clock, ILogger<RefreshScheduler> logger) : BackgroundService
+internal sealed class RefreshScheduler(IServiceScopeFactory scopes, TimeProvider clock, ILogger<RefreshScheduler> logger) : BackgroundService
 {
     /// <summary>The name scheduled refreshes run (and are recorded) under.</summary>
     public const string IdentityName = "schedule";

@@ -10,7 +10,7 @@ namespace SegmentPortal.Core.Import;
 /// these notes to tell such a refresh (finished in the warehouse: its metadata is completed) from one that never
 /// swapped (the previous version is still live), then removes them.
 /// </summary>
-public static class RefreshSwapLog
+internal static class RefreshSwapLog
 {
     private const string Table = "portal_refresh_swaps";
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging;
 namespace SegmentPortal.Core.Import;
 
 /// <summary>Hourly, deletes uploads nobody imported within a day (closed tabs, abandoned imports), so the data folder does not fill up.</summary>
-public sealed class UploadCleanup(UploadStore uploads, TimeProvider clock, ILogger<UploadCleanup> logger) : BackgroundService
+internal sealed class UploadCleanup(UploadStore uploads, TimeProvider clock, ILogger<UploadCleanup> logger) : BackgroundService
 {
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(1);
 

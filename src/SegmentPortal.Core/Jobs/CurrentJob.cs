@@ -5,7 +5,7 @@ namespace SegmentPortal.Core.Jobs;
 /// transaction as its result; then a process killed right after that transaction cannot leave the job "interrupted"
 /// while its result is there.
 /// </summary>
-public sealed class CurrentJob(JobQueue queue)
+internal sealed class CurrentJob(JobQueue queue)
 {
     public Guid? Id { get; set; }
 

@@ -10,7 +10,7 @@ namespace SegmentPortal.Core.Jobs;
 /// Writes every job's state to the metadata store (<see cref="JobRecord"/>) as it changes: state changes at once,
 /// progress at most once a second per job. Writes happen off the job's thread, in order, newest state winning.
 /// </summary>
-public sealed class JobJournal : BackgroundService
+internal sealed class JobJournal : BackgroundService
 {
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(1);
     private readonly Channel<JobSnapshot> _changes = Channel.CreateUnbounded<JobSnapshot>(new UnboundedChannelOptions { SingleReader = true });

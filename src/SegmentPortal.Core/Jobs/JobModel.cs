@@ -30,7 +30,7 @@ public delegate Task JobWork(IServiceProvider services, IProgress<JobProgress> p
 /// (scoped) by the module that owns the work; the runner resolves it in the job's own scope, as the user who asked, so
 /// it receives its services through its constructor like any other.
 /// </summary>
-public interface IJobHandler<in TPayload>
+internal interface IJobHandler<in TPayload>
     where TPayload : notnull
 {
     Task RunAsync(TPayload payload, IProgress<JobProgress> progress, CancellationToken cancellationToken);

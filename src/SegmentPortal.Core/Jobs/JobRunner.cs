@@ -6,7 +6,7 @@ using SegmentPortal.Core.Identity;
 namespace SegmentPortal.Core.Jobs;
 
 /// <summary>Runs queued jobs, each in its own scope, as the user who asked. One failure never stops the next job.</summary>
-public sealed class JobRunner(JobQueue queue, IServiceScopeFactory scopes, ILogger<JobRunner> logger) : BackgroundService
+internal sealed class JobRunner(JobQueue queue, IServiceScopeFactory scopes, ILogger<JobRunner> logger) : BackgroundService
 {
     /// <summary>Jobs that may run at once; the warehouse parallelises inside each one.</summary>
     public const int Workers = 2;

@@ -6,7 +6,7 @@ using SegmentPortal.Core.Warehouse;
 namespace SegmentPortal.Core.Queries;
 
 // Customer facts: one grouped pass over the related orders per scope, and the candidates it is limited to.
-public sealed partial class QueryCompiler
+internal sealed partial class QueryCompiler
 {
     /// <summary>
     /// Customer facts as columns of one <c>GROUP BY</c> over the orders: each fact (with its window) is one aggregate, with

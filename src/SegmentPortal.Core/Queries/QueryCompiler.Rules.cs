@@ -6,7 +6,7 @@ using SegmentPortal.Core.Warehouse;
 namespace SegmentPortal.Core.Queries;
 
 // Rule conditions on a dataset's own fields: the WHERE of a spec, a segment, a row rule or a filtered measure.
-public sealed partial class QueryCompiler
+internal sealed partial class QueryCompiler
 {
     /// <summary>
     /// The condition for a node, or null when it does not restrict anything (empty group, skipped incomplete condition).

@@ -6,7 +6,7 @@ using SegmentPortal.Core.Warehouse;
 namespace SegmentPortal.Core.Queries;
 
 // Saved segments referred to by a rule: their members as a CTE, matched on the customer key.
-public sealed partial class QueryCompiler
+internal sealed partial class QueryCompiler
 {
     private string SegmentPredicate(SegmentCondition condition, Scope scope, IReadOnlyList<int> path)
     {

@@ -3,7 +3,7 @@ using SegmentPortal.Core.Access;
 namespace SegmentPortal.Core.Queries;
 
 // The restrict stage in SQL: a restricted dataset is read through a derived table of the rows and columns its user may see.
-public sealed partial class QueryCompiler
+internal sealed partial class QueryCompiler
 {
     /// <summary>
     /// What a query reads for a dataset: its table, or for a restricted dataset a derived table of the rows the user

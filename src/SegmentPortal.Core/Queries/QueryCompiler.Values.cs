@@ -5,7 +5,7 @@ using SegmentPortal.Core.Warehouse;
 namespace SegmentPortal.Core.Queries;
 
 // Values: always parameters, parsed from the rule builder's text.
-public sealed partial class QueryCompiler
+internal sealed partial class QueryCompiler
 {
     private string Param(object value)
     {

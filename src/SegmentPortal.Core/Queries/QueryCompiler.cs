@@ -15,7 +15,7 @@ namespace SegmentPortal.Core.Queries;
 /// tables), <c>.Rules.cs</c> (conditions), <c>.Facts.cs</c> (customer facts), <c>.Segments.cs</c> (saved segments) and
 /// <c>.Values.cs</c> (parameters).
 /// </remarks>
-public sealed partial class QueryCompiler
+internal sealed partial class QueryCompiler
 {
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9_]+\\.\"(?:[^\"]|\"\")+\" IS (?:NOT )?NULL$")]
     private static partial System.Text.RegularExpressions.Regex NullTest();

@@ -1,4 +1,3 @@
-using Microsoft.EntityFrameworkCore;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Persistence;
@@ -12,7 +11,7 @@ namespace SegmentPortal.Core.Queries;
 /// rules name. Every dataset it describes passes the restrict stage (<see cref="Authorizer.RestrictAsync"/>: row and
 /// column rules) before the compiler sees it.
 /// </summary>
-public sealed class QueryResolver(Authorizer access, IPortalDbFactory dbFactory, IAnalysisFields analysisFields)
+public sealed class QueryResolver(Authorizer access, IPortalDbFactory dbFactory, IAnalysisFields analysisFields, ISegmentDefinitions segmentDefinitions)
 {
     /// <remarks>
     /// Analysis fields (RFM scores, clusters) were computed over the rows and columns of whoever ran the analysis: a
@@ -103,9 +102,7 @@ public sealed class QueryResolver(Authorizer access, IPortalDbFactory dbFactory,
         {
             return;
         }
-        await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var segments = await db.Segments.AsNoTracking().Where(s => ids.Contains(s.Id)).Select(s => new { s.Id, s.Name, s.OwnerId, s.DatasetId, s.RuleJson })
-            .ToListAsync(cancellationToken);
+        var segments = await segmentDefinitions.FindAsync(ids, cancellationToken);
         var visible = await access.MapAsync(cancellationToken);
         foreach (var segment in segments)
         {

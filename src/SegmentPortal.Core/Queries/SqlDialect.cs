@@ -53,7 +53,7 @@ public interface ISqlDialect
 }
 
 /// <summary>DuckDB's SQL, for the embedded warehouse.</summary>
-public sealed class DuckDbDialect : ISqlDialect
+internal sealed class DuckDbDialect : ISqlDialect
 {
     public static DuckDbDialect Instance { get; } = new();
 

@@ -90,7 +90,7 @@ public static class RuleOperators
 }
 
 /// <summary>Relative dates against a given "today" (from the clock; fixed in tests).</summary>
-public static class RelativeDates
+internal static class RelativeDates
 {
     /// <summary>The first day of "the last N units": today minus N units, or the first day there is when that is further back.</summary>
     public static DateOnly Back(DateOnly today, int amount, RelativeUnit unit)

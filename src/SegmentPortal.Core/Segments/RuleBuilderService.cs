@@ -1,5 +1,6 @@
 using System.Globalization;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;

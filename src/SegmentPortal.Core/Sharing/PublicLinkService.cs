@@ -53,6 +53,7 @@ public sealed class PublicLinkService(
     ICurrentUser currentUser,
     IPortalDbFactory dbFactory,
     Authorizer authorizer,
+    SharedItems items,
     IDashboardDatasets dashboardDatasets,
     PortalSettings settings,
     AuditLog audit,
@@ -193,7 +194,7 @@ public sealed class PublicLinkService(
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var link = await db.PublicLinks.SingleOrDefaultAsync(l => l.TokenHash == hash, cancellationToken);
         if (link is null || link.RevokedAt is not null || link.ExpiresAt <= now
-            || !await db.Dashboards.AnyAsync(d => d.Id == link.DashboardId, cancellationToken))
+            || await items.FindAsync(db, SharedItem.Dashboard, link.DashboardId, cancellationToken) is not { } dashboard)
         {
             return null;
         }
@@ -217,8 +218,7 @@ public sealed class PublicLinkService(
             link.Uses++;
             link.LastUsedAt = now;
             await db.SaveChangesAsync(cancellationToken);
-            var name = await db.Dashboards.AsNoTracking().Where(d => d.Id == link.DashboardId).Select(d => d.Name).SingleAsync(cancellationToken);
-            await audit.RecordForAsync(publicId, "Public link", AuditActions.PublicLinkUsed, $"Dashboard {link.DashboardId} “{name}”",
+            await audit.RecordForAsync(publicId, "Public link", AuditActions.PublicLinkUsed, $"Dashboard {link.DashboardId} “{dashboard.Name}”",
                 $"Public link {link.Id}", address: address, cancellationToken: cancellationToken);
         }
         return new PublicVisit(principal, link.DashboardId);
@@ -274,7 +274,8 @@ public sealed class PublicLinkService(
             throw new PermissionDeniedException("Only the dashboard's owner or an Admin can manage its public links.");
         }
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        return await db.Dashboards.AsNoTracking().Where(d => d.Id == dashboardId).Select(d => d.Name).SingleAsync(cancellationToken);
+        return (await items.FindAsync(db, SharedItem.Dashboard, dashboardId, cancellationToken)
+            ?? throw new PortalException("That dashboard does not exist or you do not have access to it.")).Name;
     }
 
     private PublicLinkRow Row(PublicLink l) => new(l.Id, l.CreatedAt, l.ExpiresAt, l.RevokedAt, l.LastUsedAt, l.Uses,

@@ -29,7 +29,8 @@ public sealed record ShareCandidate(string Id, string Name);
 /// <remarks>The decisions (who may see, edit, share or export an item) are <see cref="Authorizer"/>'s; this service
 /// changes shares and lists them for the share dialog.</remarks>
 public sealed class SharingService(
-    ICurrentUser currentUser, IPortalDbFactory dbFactory, Authorizer authorizer, IDashboardDatasets dashboardDatasets, AuditLog audit, TimeProvider clock)
+    ICurrentUser currentUser, IPortalDbFactory dbFactory, Authorizer authorizer, SharedItems items, IDashboardDatasets dashboardDatasets, AuditLog audit,
+    TimeProvider clock)
 {
     /// <summary>The claim the server puts on the principal of a public-link visitor (the link's id); such a visitor only views.</summary>
     public const string PublicLinkClaim = PublicBoardScope.LinkClaim;
@@ -44,7 +45,7 @@ public sealed class SharingService(
     {
         await authorizer.RequireExportAsync(dashboardId, cancellationToken);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var name = await db.Dashboards.AsNoTracking().Where(d => d.Id == dashboardId).Select(d => d.Name).SingleAsync(cancellationToken);
+        var name = (await items.FindAsync(db, SharedItem.Dashboard, dashboardId, cancellationToken) ?? throw Missing(SharedItem.Dashboard)).Name;
         var subject = tileTitle is null ? Subject(SharedItem.Dashboard, dashboardId, name) : $"Tile “{tileTitle}” of {Subject(SharedItem.Dashboard, dashboardId, name)}";
         await audit.RecordAsync(AuditActions.Export, subject, format, rows, cancellationToken);
     }
@@ -61,7 +62,7 @@ public sealed class SharingService(
         if (folderId is { } folder)
         {
             inherited = await db.Shares.AsNoTracking().Where(s => s.Item == SharedItem.Folder && s.ItemId == folder).ToListAsync(cancellationToken);
-            folderName = await db.Folders.AsNoTracking().Where(f => f.Id == folder).Select(f => f.Name).SingleOrDefaultAsync(cancellationToken);
+            folderName = (await items.FindAsync(db, SharedItem.Folder, folder, cancellationToken))?.Name;
         }
         var userIds = shares.Concat(inherited).Select(s => s.UserId).Append(ownerId).OfType<string>().Distinct().ToList();
         var names = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id))
@@ -182,23 +183,10 @@ public sealed class SharingService(
             ?? throw new PortalException("That share no longer exists; reopen the list.");
     }
 
-    private static async Task<(string Name, string? OwnerId, int? FolderId)> DescribeItemAsync(IPortalDb db, SharedItem item, int itemId, CancellationToken cancellationToken)
+    private async Task<(string Name, string? OwnerId, int? FolderId)> DescribeItemAsync(IPortalDb db, SharedItem item, int itemId, CancellationToken cancellationToken)
     {
-        switch (item)
-        {
-            case SharedItem.Dashboard:
-                var d = await db.Dashboards.AsNoTracking().Where(x => x.Id == itemId).Select(x => new { x.Name, x.OwnerId, x.FolderId }).SingleOrDefaultAsync(cancellationToken)
-                    ?? throw Missing(item);
-                return (d.Name, d.OwnerId, d.FolderId);
-            case SharedItem.Segment:
-                var s = await db.Segments.AsNoTracking().Where(x => x.Id == itemId).Select(x => new { x.Name, x.OwnerId }).SingleOrDefaultAsync(cancellationToken)
-                    ?? throw Missing(item);
-                return (s.Name, s.OwnerId, null);
-            default:
-                var f = await db.Folders.AsNoTracking().Where(x => x.Id == itemId).Select(x => new { x.Name, x.OwnerId }).SingleOrDefaultAsync(cancellationToken)
-                    ?? throw Missing(item);
-                return (f.Name, f.OwnerId, null);
-        }
+        var facts = await items.FindAsync(db, item, itemId, cancellationToken) ?? throw Missing(item);
+        return (facts.Name, facts.OwnerId, facts.FolderId);
     }
 
     /// <summary>For each dataset a dashboard reads, the people and roles it is shared with who cannot read that dataset.</summary>

@@ -20,7 +20,7 @@ public sealed record UserRow(
 public sealed record NewUser(string Email, string DisplayName, string Password, IReadOnlyCollection<string> Roles);
 
 /// <summary>A change an admin asked for could not be made; the message says why, for people.</summary>
-public sealed class UserAdministrationException(string message) : PortalException(message);
+internal sealed class UserAdministrationException(string message) : PortalException(message);
 
 /// <summary>
 /// Admin work on users. Every method checks the caller may manage users, whatever page called it.

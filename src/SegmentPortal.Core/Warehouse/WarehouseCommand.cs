@@ -7,7 +7,7 @@ namespace SegmentPortal.Core.Warehouse;
 /// DuckDB mid-query. (DuckDB's own progress estimate is off in this configuration: its progress bar is a per-connection
 /// setting the locked configuration does not allow, so long statements report "working" rather than a percentage.)
 /// </summary>
-public static class WarehouseCommand
+internal static class WarehouseCommand
 {
     public static Task<int> ExecuteAsync(
         DuckDBConnection connection,

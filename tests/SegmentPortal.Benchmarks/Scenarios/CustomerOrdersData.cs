@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Benchmarks.Framework;
 using SegmentPortal.Benchmarks.Hosting;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;

@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;

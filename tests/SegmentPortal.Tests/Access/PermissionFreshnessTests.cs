@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;

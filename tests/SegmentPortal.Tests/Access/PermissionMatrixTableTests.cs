@@ -7,6 +7,7 @@ using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Audit;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;

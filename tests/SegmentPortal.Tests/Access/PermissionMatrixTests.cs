@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Users;
 using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Sharing;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;

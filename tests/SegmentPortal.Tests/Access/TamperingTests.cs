@@ -1,4 +1,5 @@
 using SegmentPortal.Core;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;

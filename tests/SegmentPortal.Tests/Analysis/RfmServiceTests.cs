@@ -1,4 +1,5 @@
 using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Tests.Import;

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;

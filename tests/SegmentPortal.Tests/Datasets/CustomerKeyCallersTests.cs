@@ -4,6 +4,7 @@ using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;

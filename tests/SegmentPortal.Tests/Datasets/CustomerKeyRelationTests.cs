@@ -41,7 +41,7 @@ public sealed class RelationRuleFixture : IAsyncLifetime
         await db.SaveChangesAsync();
     }
 
-    public async Task<IReadOnlyList<CustomerKeyRelation>> RelatedAsync(int datasetId)
+    internal async Task<IReadOnlyList<CustomerKeyRelation>> RelatedAsync(int datasetId)
     {
         await using var db = await Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync();
         return await DatasetRelations.RelatedByCustomerKeyAsync(db, datasetId, TestContext.Current.CancellationToken);

@@ -1,3 +1,4 @@
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Sharing;
 using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Core;

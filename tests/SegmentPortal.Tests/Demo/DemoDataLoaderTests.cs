@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Demo;
 using SegmentPortal.Core.Identity;

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Demo;

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace SegmentPortal.Core.Analysis.Rfm;
 
 /// <summary>The 4 cut points of threshold scoring: defaults and validation.</summary>
-public static class RfmCutPoints
+internal static class RfmCutPoints
 {
     /// <summary>How many cut points a dimension has: 4 cut points make 5 scores.</summary>
     public const int Count = 4;

@@ -7,7 +7,7 @@ namespace SegmentPortal.Core.Analysis.Rfm;
 public sealed record RfmGroup(string Name, string Description, string Action);
 
 /// <summary>The standard RFM groups, in the standard order (best first, roughly by recency and frequency).</summary>
-public static class RfmGroups
+internal static class RfmGroups
 {
     public const string Champions = "Champions";
     public const string Loyal = "Loyal";

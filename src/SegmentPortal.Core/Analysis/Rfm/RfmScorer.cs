@@ -4,7 +4,7 @@ namespace SegmentPortal.Core.Analysis.Rfm;
 /// Turns one dimension's values into scores 1–5, by quintiles or by cut points. Pure and deterministic: the same
 /// values give the same scores whatever order the customers come in.
 /// </summary>
-public static class RfmScorer
+internal static class RfmScorer
 {
     /// <summary>The quintile rule in one sentence, for the UI.</summary>
     public const string QuintileRule =

@@ -3,14 +3,14 @@ using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core.Datasets.Recipes;
 
-public sealed record RecipeColumn(string Name, ColumnType Type);
+internal sealed record RecipeColumn(string Name, ColumnType Type);
 
 /// <summary>
 /// A recipe as a chain of common table expressions: <c>s1</c> reads <c>s0</c> (the raw rows with the user's column
 /// settings applied and a <c>__row</c> number in file order), <c>s2</c> reads <c>s1</c>, and so on. Values are parameters;
 /// identifiers are only ever the known columns, quoted.
 /// </summary>
-public sealed record CompiledRecipe(
+internal sealed record CompiledRecipe(
     IReadOnlyList<string> Steps,
     IReadOnlyDictionary<string, object?> Parameters,
     IReadOnlyList<RecipeColumn> Columns,
@@ -19,7 +19,7 @@ public sealed record CompiledRecipe(
     public string Last => $"s{Steps.Count}";
 }
 
-public static class RecipeCompiler
+internal static class RecipeCompiler
 {
     public const string RowColumn = "__row";
 

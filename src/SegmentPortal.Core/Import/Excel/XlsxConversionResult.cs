@@ -7,4 +7,4 @@ namespace SegmentPortal.Core.Import.Excel;
 /// <param name="IgnoredCells">
 /// Values right of the last heading, which were left out (a CSV has one width); the UI should mention them.
 /// </param>
-public sealed record XlsxConversionResult(string SheetName, long DataRows, int Columns, long IgnoredCells);
+internal sealed record XlsxConversionResult(string SheetName, long DataRows, int Columns, long IgnoredCells);

@@ -4,7 +4,7 @@ namespace SegmentPortal.Core.Import.Excel;
 /// How much an uploaded workbook may unpack to. Checked against the zip directory before reading, and again against
 /// the bytes actually read, so a workbook whose directory lies is still stopped.
 /// </summary>
-public sealed record XlsxLimits
+internal sealed record XlsxLimits
 {
     /// <summary>The defaults: 1 GiB unpacked, 200:1 compression, 10,000 columns, no row limit.</summary>
     public static XlsxLimits Default { get; } = new();

@@ -13,7 +13,7 @@ namespace SegmentPortal.Core.Import.Excel;
 /// times (by their number format) become yyyy-MM-dd, yyyy-MM-dd HH:mm:ss or HH:mm:ss; TRUE/FALSE become true/false;
 /// error values (#N/A…) become empty.
 /// </remarks>
-public static class XlsxReader
+internal static class XlsxReader
 {
     /// <summary>The names of the workbook's worksheets, in workbook order (for a sheet picker).</summary>
     public static Task<IReadOnlyList<string>> ListSheetsAsync(string path, string displayName, CancellationToken cancellationToken = default)

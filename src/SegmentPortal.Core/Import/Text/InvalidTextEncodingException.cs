@@ -4,7 +4,7 @@ namespace SegmentPortal.Core.Import.Text;
 /// The source has bytes that are not valid in the encoding it is read with. The message is for people; the caller
 /// may prefix the file name, or build its own message from <see cref="Encoding"/> and <see cref="ByteOffset"/>.
 /// </summary>
-public sealed class InvalidTextEncodingException(TextEncodingChoice encoding, long byteOffset, string message)
+internal sealed class InvalidTextEncodingException(TextEncodingChoice encoding, long byteOffset, string message)
     : PortalException(message)
 {
     public TextEncodingChoice Encoding { get; } = encoding;

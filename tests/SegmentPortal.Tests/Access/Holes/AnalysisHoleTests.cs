@@ -3,6 +3,7 @@ using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;

@@ -2,6 +2,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Audit;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Queries;
@@ -48,6 +49,9 @@ public static class ShopData
         services.AddScoped<RuleBuilderService>();
         services.AddPortalAccess();
         services.AddScoped<QueryResolver>();
+        services.AddSingleton<ISegmentDefinitions, SegmentDefinitions>();
+        services.AddSingleton<ISharedItemSource, SegmentItems>();
+        services.AddSingleton<ISharedItemSource, SegmentPortal.Core.Dashboards.DashboardItems>();
         services.AddSingleton<IAnalysisFields>(sp => sp.GetRequiredService<SegmentPortal.Core.Analysis.CustomerAttributeStore>());
         services.AddScoped<SegmentPortal.Core.Sharing.IDashboardDatasets, SegmentPortal.Core.Dashboards.DashboardDatasets>();
     }

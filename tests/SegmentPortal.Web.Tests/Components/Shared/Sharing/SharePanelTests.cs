@@ -30,6 +30,8 @@ public sealed class SharePanelTests : PortalTestContext, IAsyncLifetime
         Services.AddSingleton(_store.Changes);
         Services.AddPortalAccess();
         Services.AddScoped<IDashboardDatasets, SegmentPortal.Core.Dashboards.DashboardDatasets>();
+        Services.AddSingleton<ISharedItemSource, DashboardItems>();
+        Services.AddSingleton<ISharedItemSource, SegmentPortal.Core.Segments.SegmentItems>();
         await using var db = await _store.Db.CreateAsync(Ct);
         db.Users.AddRange(
             new AppUser { Id = $"id-{Owner}", UserName = Owner, Email = Owner },

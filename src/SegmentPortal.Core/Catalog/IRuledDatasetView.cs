@@ -1,8 +1,11 @@
-namespace SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Datasets;
+
+namespace SegmentPortal.Core.Catalog;
 
 /// <summary>
-/// A dataset as the current user sees it under their row and column rules. The query layer answers (it reads through
-/// the rules); the catalog asks, so it needs neither that layer nor the container to list datasets and their history.
+/// A dataset as the current user sees it under their row and column rules. <see cref="RuledDatasetView"/> answers
+/// through the query layer (it reads through the rules); the catalog asks through this, so a host without the query
+/// layer (a page test) can still list datasets and their history.
 /// </summary>
 public interface IRuledDatasetView
 {

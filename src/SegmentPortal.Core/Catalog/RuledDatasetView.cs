@@ -1,9 +1,10 @@
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Queries;
 
-namespace SegmentPortal.Core.Queries;
+namespace SegmentPortal.Core.Catalog;
 
 /// <summary>Answers <see cref="IRuledDatasetView"/> through the permission policy and the profiler.</summary>
-public sealed class RuledDatasetView(PermissionPolicy policy, DatasetProfiler profiler) : IRuledDatasetView
+internal sealed class RuledDatasetView(PermissionPolicy policy, DatasetProfiler profiler) : IRuledDatasetView
 {
     public async Task<bool> IsRestrictedAsync(Dataset dataset, CancellationToken cancellationToken) =>
         (await policy.DescribeAsync(dataset, cancellationToken)).IsRestricted;

@@ -1,8 +1,9 @@
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Warehouse;
 
-namespace SegmentPortal.Core.Datasets;
+namespace SegmentPortal.Core.Catalog;
 
 /// <summary>
 /// What the user tells the portal about a dataset's columns: names, types, which to leave out, and their roles.

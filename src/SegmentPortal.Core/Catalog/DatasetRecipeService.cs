@@ -1,7 +1,9 @@
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Warehouse;
 
-namespace SegmentPortal.Core.Datasets.Recipes;
+namespace SegmentPortal.Core.Catalog;
 
 /// <summary>What one step does to the rows it receives.</summary>
 public sealed record StepPreview(string Description, long RowsBefore, long RowsAfter, long? ValuesChanged)

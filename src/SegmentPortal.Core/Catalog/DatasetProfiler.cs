@@ -1,11 +1,12 @@
 using System.Globalization;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Warehouse;
 
-namespace SegmentPortal.Core.Datasets;
+namespace SegmentPortal.Core.Catalog;
 
 public sealed record DatasetPreview(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, long TotalRows);
 
@@ -244,7 +245,7 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
         DateTime t when type == ColumnType.Timestamp => t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
         DateTimeOffset o when type == ColumnType.Timestamp => o.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
         System.Numerics.BigInteger big => big.ToString(CultureInfo.InvariantCulture),
-        _ => Dashboards.MarkValue.Text(value),
+        _ => QueryValue.ToText(value),
     };
 
     private static long Whole(object? value) => (long)(QueryValue.ToDouble(value) ?? 0);

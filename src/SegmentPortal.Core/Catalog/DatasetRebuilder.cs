@@ -1,11 +1,12 @@
 using Microsoft.EntityFrameworkCore;
 using SegmentPortal.Core.Audit;
+using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Datasets.Recipes;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Warehouse;
 
-namespace SegmentPortal.Core.Datasets;
+namespace SegmentPortal.Core.Catalog;
 
 /// <summary>
 /// The one way a dataset's live table is made: raw import → the user's column settings → the cleaning recipe.

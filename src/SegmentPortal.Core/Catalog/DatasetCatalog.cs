@@ -1,10 +1,11 @@
 using Microsoft.EntityFrameworkCore;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Warehouse;
 
-namespace SegmentPortal.Core.Datasets;
+namespace SegmentPortal.Core.Catalog;
 
 public sealed record DatasetSummary(int Id, string Name, DatasetKind Kind, string Source, long RowCount, int ColumnCount, DateTimeOffset RefreshedAt,
     DatasetStatus Status = DatasetStatus.Ready);
