@@ -1,7 +1,7 @@
 namespace SegmentPortal.Core.Delivery;
 
 /// <summary>The outbox worker's retry policy (<c>Delivery</c> in appsettings.json).</summary>
-public sealed class DeliveryOptions
+internal sealed class DeliveryOptions
 {
     public const string Section = "Delivery";
 
@@ -46,7 +46,7 @@ public enum SmtpTls
 /// The SMTP server (<c>Smtp</c> in appsettings.json); settings saved on Admin &gt; Delivery settings replace these.
 /// Without a host, e-mail is written as .eml files to the data folder's <c>outbox/mail</c>.
 /// </summary>
-public sealed class SmtpOptions
+internal sealed class SmtpOptions
 {
     public const string Section = "Smtp";
 

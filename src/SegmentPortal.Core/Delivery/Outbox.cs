@@ -105,6 +105,11 @@ internal sealed class Outbox(IPortalDbFactory dbFactory, StoragePaths paths, Out
         {
             throw new ArgumentException($"An outbox message needs an idempotency key of 1 to {OutboxMessage.MaxKeyLength} characters.", nameof(request));
         }
+        if (key.Any(c => c is < '!' or > '~'))
+        {
+            // It travels in headers (webhook-id) as it is: printable ASCII, no spaces.
+            throw new ArgumentException("An idempotency key holds printable ASCII characters only, without spaces.", nameof(request));
+        }
         var recipient = request.Recipient?.Trim() ?? "";
         if (recipient.Length is 0 or > OutboxMessage.MaxRecipientLength)
         {

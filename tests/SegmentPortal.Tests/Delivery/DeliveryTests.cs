@@ -290,6 +290,12 @@ public sealed class DeliveryTests : IAsyncLifetime
         {
             verifier.Verify(body, headers); // throws when the signature does not match
         }
+        // The scheme itself, as any receiver's library computes it: HMAC-SHA256 keyed with the secret's bytes after whsec_.
+        var headers1 = requests[1].Headers;
+        var expected = Convert.ToBase64String(System.Security.Cryptography.HMACSHA256.HashData(
+            Convert.FromBase64String(created.Secret["whsec_".Length..]),
+            System.Text.Encoding.UTF8.GetBytes($"{headers1["webhook-id"]}.{headers1["webhook-timestamp"]}.{requests[1].Body}")));
+        Assert.Equal($"v1,{expected}", headers1["webhook-signature"].ToString());
         using var json = System.Text.Json.JsonDocument.Parse(requests[1].Body);
         Assert.Equal(WebhookService.TestEventType, json.RootElement.GetProperty("type").GetString());
         Assert.Equal("Ops", json.RootElement.GetProperty("data").GetProperty("endpoint").GetString());
