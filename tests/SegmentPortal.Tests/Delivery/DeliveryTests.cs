@@ -230,6 +230,13 @@ public sealed class DeliveryTests : IAsyncLifetime
         Assert.True(details.Summary.WrittenToFolder);
         var list = await harness.WithAsync<OutboxService, IReadOnlyList<OutboxMessageSummary>>(s => s.ListAsync(cancellationToken: Ct));
         Assert.Equal("Your segment changed", Assert.Single(list).Subject);
+
+        // "Send test email" goes the same way.
+        var testId = await harness.WithAsync<DeliverySettingsService, long>(s => s.SendTestEmailAsync("admin@example.com", Ct));
+        await harness.Services.GetRequiredService<DeliveryWorker>().RunDueAsync(Ct);
+        var test = await MessageAsync(harness, testId);
+        Assert.Equal(OutboxState.Delivered, test.State);
+        Assert.Equal("SegmentPortal test e-mail", (await MimeMessage.LoadAsync(test.WrittenTo!, Ct)).Subject);
     }
 
     [Fact]
