@@ -2,10 +2,12 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Delivery;
 using SegmentPortal.Core.Demo;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Import;
@@ -60,6 +62,25 @@ public static class DependencyInjection
         services.AddSingleton<HostGuard>();
         services.AddSingleton<SqliteSourceFolder>();
         services.AddScoped<ConnectionService>();
+
+        // Delivery: the outbox and its worker (e-mail, webhooks); the host adds the IWebhookSigner.
+        services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section);
+        services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section);
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<IOutbox, Outbox>();
+        services.AddSingleton<SmtpSettingsStore>();
+        services.AddSingleton(sp => new WebhookUrlPolicy(sp.GetRequiredService<HostGuard>(),
+            allowLocal: sp.GetService<IHostEnvironment>()?.IsDevelopment() == true));
+        services.AddSingleton<EmailDelivery>();
+        services.AddSingleton<WebhookDelivery>();
+        services.AddSingleton<DeliveryWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<DeliveryWorker>());
+        services.AddScoped<OutboxService>();
+        services.AddScoped(sp => new DeliverySettingsService(sp.GetRequiredService<ICurrentUser>(), sp.GetRequiredService<SmtpSettingsStore>(),
+            sp.GetRequiredService<HostGuard>(), sp.GetRequiredService<IOutbox>(), sp.GetRequiredService<Audit.AuditLog>()));
+        services.AddScoped(sp => new WebhookService(sp.GetRequiredService<ICurrentUser>(), sp.GetRequiredService<Persistence.IPortalDbFactory>(),
+            sp.GetRequiredService<ISecretProtector>(), sp.GetRequiredService<WebhookUrlPolicy>(), sp.GetRequiredService<IOutbox>(),
+            sp.GetRequiredService<Audit.AuditLog>(), sp.GetRequiredService<TimeProvider>()));
 
         services.AddScoped<DatasetCatalog>();
         services.AddScoped<IRuledDatasetView, RuledDatasetView>();

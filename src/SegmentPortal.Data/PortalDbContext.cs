@@ -9,6 +9,7 @@ using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Delivery;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Metrics;
@@ -65,6 +66,10 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<Metric> Metrics => Set<Metric>();
 
     public DbSet<MetricRevision> MetricRevisions => Set<MetricRevision>();
+
+    public DbSet<OutboxMessage> OutboxMessages => Set<OutboxMessage>();
+
+    public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

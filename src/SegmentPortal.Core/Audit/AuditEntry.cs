@@ -38,6 +38,7 @@ public static class AuditActions
     public const string Export = "Export";
     public const string PublicLinkUsed = "Public link used";
     public const string ViewAs = "View as user";
+    public const string DeliveryChanged = "Delivery changed";
 
-    public static readonly IReadOnlyList<string> All = [SignIn, SignInFailed, SignOut, UserChanged, PermissionChanged, SharingChanged, Export, PublicLinkUsed, ViewAs];
+    public static readonly IReadOnlyList<string> All = [SignIn, SignInFailed, SignOut, UserChanged, PermissionChanged, SharingChanged, Export, PublicLinkUsed, ViewAs, DeliveryChanged];
 }

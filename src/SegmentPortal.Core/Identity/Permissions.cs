@@ -14,6 +14,9 @@ public static class Permissions
     /// <summary>Create, change and delete database connections (their hosts and stored passwords).</summary>
     public const string ManageConnections = "Connections.Manage";
 
+    /// <summary>Outgoing mail and webhooks: SMTP settings, the outbox, webhook endpoints and their secrets.</summary>
+    public const string ManageDelivery = "Delivery.Manage";
+
     /// <summary>Bring data in: demo data, uploads, connections' imports (listing and reading the connections admins made).</summary>
     public const string ManageData = "Data.Manage";
 
@@ -24,6 +27,7 @@ public static class Permissions
     {
         [ManageUsers] = [Roles.Admin],
         [ManageConnections] = [Roles.Admin],
+        [ManageDelivery] = [Roles.Admin],
         [ManageData] = [Roles.Admin, Roles.Analyst],
         [ViewData] = [Roles.Admin, Roles.Analyst, Roles.Viewer],
     };

@@ -8,6 +8,7 @@ using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Delivery;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Metrics;
@@ -69,6 +70,10 @@ public interface IPortalDb : IAsyncDisposable
     DbSet<Metric> Metrics { get; }
 
     DbSet<MetricRevision> MetricRevisions { get; }
+
+    DbSet<OutboxMessage> OutboxMessages { get; }
+
+    DbSet<WebhookEndpoint> WebhookEndpoints { get; }
 
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }

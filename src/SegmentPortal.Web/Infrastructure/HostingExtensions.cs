@@ -38,6 +38,7 @@ public static class HostingExtensions
         services.AddSegmentPortalCore();
         services.AddMetadataStore(configuration, paths);
         services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
+        services.AddSingleton<SegmentPortal.Core.Delivery.IWebhookSigner, StandardWebhookSigner>();
 
         services.AddRazorComponents()
             .AddInteractiveServerComponents(o => o.DetailedErrors = isDevelopment);

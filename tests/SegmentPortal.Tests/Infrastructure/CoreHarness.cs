@@ -73,6 +73,7 @@ public sealed class CoreHarness : IAsyncDisposable
         services.AddScoped<ICurrentUser>(sp => sp.GetRequiredService<TestCurrentUser>());
         // The web host's protector, over the ephemeral keys above.
         services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
+        services.AddSingleton<SegmentPortal.Core.Delivery.IWebhookSigner, StandardWebhookSigner>();
         configure?.Invoke(services);
 
         var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });

@@ -10,13 +10,13 @@ namespace SegmentPortal.Web.Tests.Components.Layout;
 public sealed class NavMenuTests : PortalTestContext
 {
     [Fact]
-    public void Admin_sees_home_data_segments_analysis_and_the_users_and_connections_pages_under_admin()
+    public void Admin_sees_home_data_segments_analysis_and_the_users_connections_and_delivery_pages_under_admin()
     {
         SignInAs("admin@example.com", Roles.Admin);
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["Home", "Data", "Dashboards", "Segments", "Metrics", "RFM", "Clustering", "Users", "Data permissions", "Audit log", "Connections"], LinkTexts(cut));
+        Assert.Equal(["Home", "Data", "Dashboards", "Segments", "Metrics", "RFM", "Clustering", "Users", "Data permissions", "Audit log", "Connections", "Delivery settings", "Outbox", "Webhooks"], LinkTexts(cut));
         var admin = cut.FindAll(".mud-nav-group").Single(g => g.TextContent.Contains("Admin"));
         Assert.Equal("/admin/users", admin.QuerySelector("a.mud-nav-link")?.GetAttribute("href"));
     }
@@ -80,7 +80,7 @@ public sealed class NavMenuTests : PortalTestContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["/", "/data", "/dashboards", "/segments", "/metrics", "/analysis/rfm", "/analysis/clustering", "/admin/users", "/admin/permissions", "/admin/audit", "/admin/connections"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
+        Assert.Equal(["/", "/data", "/dashboards", "/segments", "/metrics", "/analysis/rfm", "/analysis/clustering", "/admin/users", "/admin/permissions", "/admin/audit", "/admin/connections", "/admin/delivery", "/admin/outbox", "/admin/webhooks"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
     }
 
     [Fact]
