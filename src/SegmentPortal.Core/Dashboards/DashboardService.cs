@@ -295,7 +295,7 @@ public sealed class DashboardService(
             {
                 throw new PortalException("A chart of a metric is drawn over the metric's dates, or grouped by one column of your choice.");
             }
-            await CheckTileAsync(MetricTiles.Apply(stored, metric), cancellationToken);
+            await CheckTileAsync(MetricTiles.Apply(stored, metric, DateOnly.FromDateTime(clock.GetLocalNow().DateTime)), cancellationToken);
             return stored;
         }
         await CheckTileAsync(tile, cancellationToken);

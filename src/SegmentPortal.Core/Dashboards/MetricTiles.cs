@@ -1,4 +1,5 @@
 using SegmentPortal.Core.Metrics;
+using SegmentPortal.Core.Rules;
 
 namespace SegmentPortal.Core.Dashboards;
 
@@ -30,8 +31,11 @@ internal static class MetricTiles
         Dimensions = tile.Type == TileType.Kpi ? [] : tile.Dimensions,
     };
 
-    /// <summary>The tile as it loads: <paramref name="stored"/> with what <paramref name="metric"/> decides now.</summary>
-    public static TileDefinition Apply(TileDefinition stored, Metric metric)
+    /// <summary>
+    /// The tile as it loads: <paramref name="stored"/> with what <paramref name="metric"/> decides now. Like the
+    /// metric's own values, only rows dated up to <paramref name="today"/> count.
+    /// </summary>
+    public static TileDefinition Apply(TileDefinition stored, Metric metric, DateOnly today)
     {
         var definition = MetricDefinition.Of(metric);
         var over = stored.Type == TileType.Kpi ? [] : stored.Dimensions.Count > 0 ? stored.Dimensions : [new TileDimension(definition.TimeColumn, definition.Grain)];
@@ -40,7 +44,7 @@ internal static class MetricTiles
             DatasetId = definition.DatasetId,
             SegmentId = definition.SegmentId,
             Measures = [Measure(definition.Measure, metric.Name)],
-            FilterJson = string.IsNullOrEmpty(MetricDefinition.NormalRule(definition.RuleJson)) ? null : definition.RuleJson,
+            FilterJson = Rows(definition, today),
             DateColumn = stored.Type == TileType.Kpi ? definition.TimeColumn : null,
             Period = stored.Type == TileType.Kpi ? definition.Grain : stored.Period,
             Dimensions = over,
@@ -48,6 +52,23 @@ internal static class MetricTiles
             Sort = stored.Type != TileType.Kpi && stored.Dimensions.Count == 0 ? new TileSort(ByMeasure: false, 0, Descending: false) : stored.Sort,
             TopN = stored.Dimensions.Count == 0 ? null : stored.TopN,
         };
+    }
+
+    /// <summary>The metric's rule, and its date up to today.</summary>
+    private static string Rows(MetricDefinition definition, DateOnly today)
+    {
+        var root = new RuleGroup();
+        if (!string.IsNullOrEmpty(MetricDefinition.NormalRule(definition.RuleJson)))
+        {
+            root.Children.Add(RuleTree.FromJson(definition.RuleJson).Root);
+        }
+        root.Children.Add(new FieldCondition
+        {
+            Field = definition.TimeColumn,
+            Operator = RuleOperator.Before,
+            Value = today.AddDays(1).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        return new RuleTree { Root = root }.ToJson();
     }
 
     /// <summary>How the tile writes the metric's numbers.</summary>

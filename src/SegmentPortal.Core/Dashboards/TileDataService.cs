@@ -84,7 +84,7 @@ public sealed partial class TileDataService(
             return new ShownTile(tile, null, false);
         }
         return await metrics.FindAsync(tile.MetricId!.Value, cancellationToken) is { } metric
-            ? new ShownTile(MetricTiles.Apply(tile, metric), MetricTiles.Describe(metric), false)
+            ? new ShownTile(MetricTiles.Apply(tile, metric, Today), MetricTiles.Describe(metric), false)
             // Nothing to read: the tile names no dataset, so no filter, value list or customer list reaches one.
             : new ShownTile(tile with { DatasetId = null, SegmentId = null, Measures = [] }, null, true);
     }
