@@ -106,7 +106,19 @@ public sealed record TileLayout(string TileId, int X, int Y, int W, int H);
 /// <summary>KPI figures: the value, the previous period's, and a sparkline of the last periods.</summary>
 public sealed record KpiData(double? Value, double? Previous, string Period, IReadOnlyList<string> SparkLabels, IReadOnlyList<double?> SparkValues)
 {
-    public double? Change => Value is { } v && Previous is { } p && p != 0 ? (v - p) / Math.Abs(p) : null;
+    /// <summary>
+    /// A metric's KPI while its period is not over (its data runs through a day before the period's end): the previous
+    /// period up to the same day, as on the metric's page; <see cref="Previous"/> stays the whole previous period.
+    /// </summary>
+    public double? SameDays { get; init; }
+
+    /// <summary>"Month to date vs same days of November" when <see cref="SameDays"/> is the comparison; otherwise null.</summary>
+    public string? SameDaysLabel { get; init; }
+
+    /// <summary>The value the current one is compared with: the same days of the previous period, or the whole of it.</summary>
+    public double? Compared => SameDaysLabel is not null ? SameDays : Previous;
+
+    public double? Change => Value is { } v && Compared is { } p && p != 0 ? (v - p) / Math.Abs(p) : null;
 }
 
 /// <summary>

@@ -132,6 +132,9 @@ public sealed class MetricTileTests : IAsyncLifetime
         Assert.Equal(values.Current!.Value, data.Kpi.Value);
         Assert.Equal(0, data.Kpi.Previous);
         Assert.Equal("June 2024", data.Kpi.Period);
+        // June's data runs through the 14th: compared, as on the metric's page, with 1–14 May (nothing either).
+        Assert.Equal((0.0, "Month to date vs same days of May"), (data.Kpi.SameDays!.Value, data.Kpi.SameDaysLabel));
+        Assert.Equal(values.SameDays!.Value, data.Kpi.SameDays);
         Assert.Equal(["Revenue"], data.Measures);
         Assert.Equal(100, data.Kpi.SparkValues[^4]); // March
         Assert.Equal(1049, data.Kpi.SparkValues[^3]); // April: 50 + 999
@@ -164,6 +167,8 @@ public sealed class MetricTileTests : IAsyncLifetime
         await _harness.WithAsync<MetricService>(m => m.UpdateAsync(metric, Revenue() with { Grain = DateBucket.Quarter, Measure = new MetricMeasure(MetricMeasureKind.Count) }, Ct));
         var quarterly = await LoadAsync(board, "kpi");
         Assert.Equal((6.0, 1.0, "Q2 2024"), (quarterly.Kpi!.Value!.Value, quarterly.Kpi.Previous!.Value, quarterly.Kpi.Period)); // orders 102–107; 101
+        // Q2 runs through 14 June, day 75 of the quarter: Q1 up to 15 March holds order 101.
+        Assert.Equal((1.0, "Quarter to date vs same days of Q1 2024", 5.0), (quarterly.Kpi.SameDays!.Value, quarterly.Kpi.SameDaysLabel, quarterly.Kpi.Change!.Value));
     }
 
     [Fact]

@@ -73,6 +73,25 @@ public sealed class KpiTileTests : PortalTestContext
     }
 
     [Fact]
+    public void A_metric_KPI_whose_period_is_not_over_is_compared_with_the_same_days_before()
+    {
+        var metric = new TileMetric(7, "Revenue", SegmentPortal.Core.Metrics.MetricFormat.Number, "orders", 0, DateBucket.Month,
+            SegmentPortal.Core.Metrics.MetricDirection.HigherIsBetter, null, null, null);
+        var data = Kpi(120, 1000) with
+        {
+            Measures = ["Revenue"], Metric = metric,
+            Kpi = new KpiData(120, 1000, "June 2024", [], []) { SameDays = 100, SameDaysLabel = "Month to date vs same days of May" },
+        };
+
+        var cut = Render<TileView>(p => p.Add(t => t.Tile, new TileDefinition { Id = "k", Type = TileType.Kpi, MetricId = 7 }).Add(t => t.Data, data));
+
+        var change = cut.Find("[data-testid=kpi-change]");
+        Assert.Contains("+20.0%", change.TextContent); // not −88% against the whole of May
+        Assert.Contains("Month to date vs same days of May (100 orders)", change.TextContent);
+        Assert.Equal("Whole previous month: 1,000 orders", change.QuerySelector(".kpi-vs")!.GetAttribute("title"));
+    }
+
+    [Fact]
     public void A_tile_whose_metric_is_gone_shows_why()
     {
         var data = DataOf(TileType.Kpi, [], []) with { Notice = "The metric this tile shows was deleted, or you may not see it." };
