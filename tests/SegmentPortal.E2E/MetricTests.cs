@@ -44,6 +44,7 @@ public sealed class MetricTests(BrowserFixture browser) : IClassFixture<BrowserF
         await Expect(page.GetByTestId("metric-change-label")).ToContainTextAsync("Month to date vs same days of");
         await Expect(page.GetByTestId("metric-previous-full")).ToContainTextAsync("Whole ");
         var currentValue = (await page.GetByTestId("metric-current-value").TextContentAsync())!.Trim();
+        var relativeChange = Regex.Match((await page.GetByTestId("metric-change").TextContentAsync())!, @"\(([^)]*%)\)").Groups[1].Value;
         await Expect(page.GetByTestId("metric-status")).ToBeVisibleAsync();
         var trend = page.GetByTestId("metric-trend");
         await Expect(trend.Locator(".main-svg").First).ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
@@ -89,6 +90,9 @@ public sealed class MetricTests(BrowserFixture browser) : IClassFixture<BrowserF
         var tile = page.GetByTestId("dashboard-tile").Filter(new() { HasText = "Revenue this month" });
         await Expect(tile.GetByTestId("kpi-value")).ToHaveTextAsync(currentValue, new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Expect(tile.GetByTestId("metric-status")).ToBeVisibleAsync();
+        // The same like-for-like change as on the metric's page.
+        await Expect(tile.GetByTestId("kpi-change")).ToContainTextAsync(relativeChange);
+        await Expect(tile.GetByTestId("kpi-change")).ToContainTextAsync("Month to date vs same days of");
         await BrowserFixture.ScreenshotAsync(page, "85-metric-tile");
 
         // The metric's page names the tile using it.
