@@ -366,6 +366,13 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var preview = await With<MetricService, MetricValues>(s => s.PreviewAsync(PermissionMatrixFixture.RevenueDefinition(f.ScratchOrders.Id, "Scratch revenue"), cancellationToken: Ct));
                 Assert.Equal(MetricLines(values), MetricLines(preview));
                 var tile = await TileAsync(await BoardAsync(kind, f.MetricBoard), "hidden");
+                // Exactly as an ad-hoc KPI of the same column: the same figures where it is allowed.
+                var adHoc = new TileDefinition
+                {
+                    Id = "adhoc", Type = TileType.Kpi, DatasetId = f.ScratchOrders.Id, Measures = [Revenue], DateColumn = "order_date", Period = DateBucket.Month,
+                };
+                var adHocData = await With<TileDataService, TileData>(s => s.LoadAsync(Board(null, adHoc), adHoc, DashboardState.Empty, Ct));
+                Assert.Equal(Lines(adHocData.Rows, "kpi:"), Lines(tile.Rows, "kpi:"));
                 return new([.. MetricLines(values), .. Lines(tile.Rows, "kpi:")]);
             }
             case "Connection source preview":

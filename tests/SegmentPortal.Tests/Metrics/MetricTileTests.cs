@@ -271,6 +271,18 @@ public sealed class MetricTileTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_board_reads_the_datasets_of_its_metrics_for_sharing_and_public_links()
+    {
+        var other = await _harness.ImportTextAsync("other.csv", "order_id,order_date,amount\n1,2024-06-01,5\n");
+        var metric = await CreateMetricAsync(Revenue() with { DatasetId = other.Id });
+        var board = await BoardAsync("Sales", false, Kpi(metric));
+
+        var datasets = await _harness.WithAsync<IDashboardDatasets, IReadOnlyList<int>>(d => d.DatasetsOfAsync(board, Ct));
+
+        Assert.Equal([other.Id], datasets);
+    }
+
+    [Fact]
     public void A_ratio_metric_becomes_a_tile_ratio_whose_parts_keep_their_own_rules()
     {
         var north = Rule(RegionIs("North"));
