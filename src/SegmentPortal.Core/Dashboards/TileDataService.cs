@@ -52,7 +52,7 @@ public sealed partial class TileDataService(
         {
             return new TileData(tile.Type, [], [], []) { Notice = MetricTiles.MissingMessage };
         }
-        var builder = await BuilderAsync(dashboard, tile, state, cancellationToken);
+        var builder = await BuilderAsync(dashboard, tile, state, cancellationToken, shown);
         var result = tile.Type switch
         {
             TileType.Kpi => await KpiAsync(builder, cancellationToken),
@@ -121,9 +121,10 @@ public sealed partial class TileDataService(
             dashboard.Tiles.Where(t => datasets[t.Id] is not { } d || !DashboardFilters.Applies(filter, d)).Select(t => t.Id).ToList())).ToList();
     }
 
-    private async Task<TileQueryBuilder> BuilderAsync(DashboardView dashboard, TileDefinition tile, DashboardState state, CancellationToken cancellationToken)
+    private async Task<TileQueryBuilder> BuilderAsync(
+        DashboardView dashboard, TileDefinition tile, DashboardState state, CancellationToken cancellationToken, ShownTile? shown = null)
     {
-        var shown = await WithMetricAsync(tile, cancellationToken);
+        shown ??= await WithMetricAsync(tile, cancellationToken);
         if (shown.MetricMissing)
         {
             throw new PortalException(MetricTiles.MissingMessage);
