@@ -115,6 +115,7 @@ public static class DependencyInjection
         services.AddScoped<SegmentService>();
         services.AddScoped<Metrics.MetricService>();
         services.AddScoped<Dashboards.DashboardService>();
+        services.AddScoped<Metrics.IMetricUsers, Dashboards.DashboardMetricUsers>();
         services.AddOptions<Sharing.SharingOptions>().BindConfiguration(Sharing.SharingOptions.Section);
         services.AddScoped<Sharing.SharingService>();
         services.AddScoped<Sharing.DatasetSharing>();

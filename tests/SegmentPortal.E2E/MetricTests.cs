@@ -7,7 +7,7 @@ namespace SegmentPortal.E2E;
 public sealed class MetricTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     [Fact]
-    public async Task An_Analyst_defines_a_metric_with_a_target_and_sees_its_value_and_trend()
+    public async Task An_Analyst_defines_a_metric_with_a_target_sees_its_value_and_trend_and_puts_it_on_a_board()
     {
         var page = await Pages.SignInWithDemoDataAsync(browser);
 
@@ -35,10 +35,16 @@ public sealed class MetricTests(BrowserFixture browser) : IClassFixture<BrowserF
         await dialog.GetByTestId("metric-save").ClickAsync();
 
         await Expect(page).ToHaveURLAsync(new Regex("/metrics/\\d+$"));
+        var metricUrl = page.Url;
         await Expect(page.GetByTestId("metric-title")).ToHaveTextAsync("Monthly revenue");
         await Expect(page.GetByTestId("metric-current-value")).ToContainTextAsync("€", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Expect(page.GetByTestId("metric-previous-value")).ToContainTextAsync("€");
         await Expect(page.GetByTestId("metric-change")).ToContainTextAsync("%");
+        // The demo orders run up to today, so the month is not over: it is compared with the same days of the month before.
+        await Expect(page.GetByTestId("metric-change-label")).ToContainTextAsync("Month to date vs same days of");
+        await Expect(page.GetByTestId("metric-previous-full")).ToContainTextAsync("Whole ");
+        var currentValue = (await page.GetByTestId("metric-current-value").TextContentAsync())!.Trim();
+        var relativeChange = Regex.Match((await page.GetByTestId("metric-change").TextContentAsync())!, @"\(([^)]*%)\)").Groups[1].Value;
         await Expect(page.GetByTestId("metric-status")).ToBeVisibleAsync();
         var trend = page.GetByTestId("metric-trend");
         await Expect(trend.Locator(".main-svg").First).ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
@@ -60,5 +66,38 @@ public sealed class MetricTests(BrowserFixture browser) : IClassFixture<BrowserF
         await Expect(row.GetByTestId("metric-certified")).ToBeVisibleAsync();
         await Expect(row.GetByTestId("metric-change")).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "83-metrics-list");
+
+        // The Analyst puts the metric on a new board as a KPI tile: it shows the metric's value, written the metric's way.
+        await page.GotoAsync("/dashboards");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("new-dashboard-name").FillAsync("Revenue board");
+        await page.GetByTestId("new-dashboard").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/dashboards/\\d+\\?edit=1$"));
+        await Pages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("add-tile").ClickAsync();
+        var editor = page.GetByRole(AriaRole.Dialog);
+        await Expect(editor.GetByTestId("editor-title")).ToBeVisibleAsync();
+        await Pages.ChooseAsync(page, editor.GetByTestId("editor-type"), "KPI card");
+        await editor.GetByTestId("editor-measure-source").GetByText("From a metric").ClickAsync();
+        await Pages.ChooseAsync(page, editor.GetByTestId("editor-metric"), "Monthly revenue");
+        await Expect(editor.GetByTestId("editor-metric-summary")).ToContainTextAsync("Sum of amount of Demo orders by month");
+        await Expect(editor.GetByTestId("measure-kind")).ToHaveCountAsync(0);
+        await editor.GetByTestId("editor-title").FillAsync("Revenue this month");
+        await Expect(editor.GetByTestId("editor-preview").GetByTestId("kpi-value")).ToHaveTextAsync(currentValue, new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await BrowserFixture.ScreenshotAsync(page, "84-metric-tile-editor");
+        await editor.GetByTestId("editor-save").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+        var tile = page.GetByTestId("dashboard-tile").Filter(new() { HasText = "Revenue this month" });
+        await Expect(tile.GetByTestId("kpi-value")).ToHaveTextAsync(currentValue, new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await Expect(tile.GetByTestId("metric-status")).ToBeVisibleAsync();
+        // The same like-for-like change as on the metric's page.
+        await Expect(tile.GetByTestId("kpi-change")).ToContainTextAsync(relativeChange);
+        await Expect(tile.GetByTestId("kpi-change")).ToContainTextAsync("Month to date vs same days of");
+        await BrowserFixture.ScreenshotAsync(page, "85-metric-tile");
+
+        // The metric's page names the tile using it.
+        await page.GotoAsync(metricUrl);
+        await Pages.WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("metric-tiles")).ToContainTextAsync("Revenue board › Revenue this month");
     }
 }

@@ -66,6 +66,7 @@ public sealed class DashboardService(
     SegmentService segments,
     RfmService rfm,
     ClusteringService clustering,
+    Metrics.MetricService metrics,
     TimeProvider clock)
 {
     public const int MaxTiles = 50;
@@ -154,7 +155,7 @@ public sealed class DashboardService(
         {
             tile = tile with { Id = Guid.NewGuid().ToString("N")[..12] };
         }
-        await ValidateTileAsync(tile, cancellationToken);
+        tile = await ValidateTileAsync(tile, cancellationToken);
         return await ChangeAsync(id, (_, dashboard) =>
         {
             var tiles = DashboardJson.Read<TileDefinition>(dashboard.TilesJson);
@@ -181,7 +182,7 @@ public sealed class DashboardService(
     /// <summary>Replaces a tile's definition (same id), keeping its place.</summary>
     public async Task<DashboardView> UpdateTileAsync(int id, TileDefinition tile, CancellationToken cancellationToken = default)
     {
-        await ValidateTileAsync(tile, cancellationToken);
+        tile = await ValidateTileAsync(tile, cancellationToken);
         return await ChangeAsync(id, (_, dashboard) =>
         {
             var tiles = DashboardJson.Read<TileDefinition>(dashboard.TilesJson).ToList();
@@ -273,10 +274,36 @@ public sealed class DashboardService(
             return Task.CompletedTask;
         }, cancellationToken);
 
-    /// <summary>Checks a tile against what it reads, as the current user may read it.</summary>
-    private async Task ValidateTileAsync(TileDefinition tile, CancellationToken cancellationToken)
+    /// <summary>
+    /// Checks a tile against what it reads, as the current user may read it, and returns it as it is saved. A tile
+    /// showing a metric is checked as it would load with the metric's current definition, and saved without what the
+    /// metric decides (read again at each load).
+    /// </summary>
+    private async Task<TileDefinition> ValidateTileAsync(TileDefinition tile, CancellationToken cancellationToken)
     {
         await currentUser.RequireAsync(Permissions.ManageData);
+        if (tile.MetricId is { } metricId)
+        {
+            if (!TileKinds.Of(tile.Type).Has(TileTraits.Metric))
+            {
+                throw new PortalException($"A {TileKinds.Of(tile.Type).Label.ToLowerInvariant()} cannot show a metric; use a KPI card, a bar, line or area chart.");
+            }
+            var metric = await metrics.FindAsync(metricId, cancellationToken)
+                ?? throw new PortalException("That metric does not exist or you do not have access to it.");
+            var stored = MetricTiles.Stored(tile);
+            if (tile.Type != TileType.Kpi && stored.Dimensions.Count > 1)
+            {
+                throw new PortalException("A chart of a metric is drawn over the metric's dates, or grouped by one column of your choice.");
+            }
+            await CheckTileAsync(MetricTiles.Apply(stored, metric, DateOnly.FromDateTime(clock.GetLocalNow().DateTime)), cancellationToken);
+            return stored;
+        }
+        await CheckTileAsync(tile, cancellationToken);
+        return tile;
+    }
+
+    private async Task CheckTileAsync(TileDefinition tile, CancellationToken cancellationToken)
+    {
         QueryDataset? dataset = null;
         var kind = TileKinds.Of(tile.Type);
         if (kind.ReadsDataset)

@@ -18,6 +18,10 @@ public sealed partial class TileDataService
     /// </summary>
     private async Task RequireOfferedAsync(DashboardView dashboard, DashboardState state, CancellationToken cancellationToken)
     {
+        if (state.Filters is not null || state.CrossFilter is not null || state.Drill.Count > 0)
+        {
+            dashboard = await WithMetricsAsync(dashboard, cancellationToken);
+        }
         var datasets = new Dictionary<int, QueryDataset?>();
         async Task<QueryDataset?> Dataset(int id)
         {

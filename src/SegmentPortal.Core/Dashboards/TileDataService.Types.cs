@@ -25,9 +25,23 @@ public sealed partial class TileDataService
             .ToDictionary(r => Periods.AsDate(r[result.Index("d0")])!.Value, r => TileRows.Number(TileMeasures.Read(measure, "m0", result, r)));
         var values = periods.Select(p => byPeriod.TryGetValue(p, out var v) ? v : TileMeasures.OverNoRows(measure)).ToList();
         var labels = periods.Select(p => Periods.Label(p, tile.Period)).ToList();
+        var kpi = new KpiData(values[^1], values[^2], labels[^1], labels, values);
+        if (tile.MetricId is not null
+            && result.Rows.FirstOrDefault(r => Periods.AsDate(r[result.Index("d0")]) == periods[^1]) is { } currentRow
+            && Periods.AsDate(currentRow[result.Index("last")]) is { } through && through < Periods.End(periods[^1], tile.Period))
+        {
+            // A metric's period not over yet: compared with the previous one up to the same day, as the metric's page does.
+            var (from, to) = Metrics.MetricPeriods.SameDaysBefore(periods[^1], tile.Period, through);
+            var days = await RunAsync(builder.KpiDays(from, to), cancellationToken);
+            kpi = kpi with
+            {
+                SameDays = days.Rows.Count == 0 ? TileMeasures.OverNoRows(measure) : TileRows.Number(TileMeasures.Read(measure, "m0", days, days.Rows[0])),
+                SameDaysLabel = Metrics.MetricPeriods.SameDaysLabel(from, tile.Period),
+            };
+        }
         return new TileData(TileType.Kpi, [tile.DateColumn!], builder.MeasureNames, periods.Select((p, i) => new object?[] { p, values[i] }).ToList())
         {
-            Kpi = new KpiData(values[^1], values[^2], labels[^1], labels, values),
+            Kpi = kpi,
             Grouping = [new TileDimension(tile.DateColumn!, tile.Period)],
         };
     }

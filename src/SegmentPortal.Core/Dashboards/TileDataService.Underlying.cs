@@ -57,6 +57,7 @@ public sealed partial class TileDataService
     private async Task<IReadOnlyList<FilterValue>> FilterValuesCheckedAsync(
         DashboardView dashboard, int filterIndex, DashboardState? state, CancellationToken cancellationToken)
     {
+        dashboard = await WithMetricsAsync(dashboard, cancellationToken);
         var filters = state?.Filters ?? dashboard.Filters;
         if (filterIndex < 0 || filterIndex >= filters.Count || filters[filterIndex] is not CategoryFilter)
         {
@@ -90,6 +91,7 @@ public sealed partial class TileDataService
 
     private async Task<IReadOnlyList<QueryField>> FilterFieldsCheckedAsync(DashboardView dashboard, CancellationToken cancellationToken)
     {
+        dashboard = await WithMetricsAsync(dashboard, cancellationToken);
         var fields = new List<QueryField>();
         foreach (var id in dashboard.Tiles.Where(t => TileKinds.Of(t.Type).ReadsDataset).Select(t => t.DatasetId).OfType<int>().Distinct())
         {
@@ -112,6 +114,8 @@ public sealed partial class TileDataService
         DashboardView dashboard, TileDefinition tile, DashboardState state, IReadOnlyList<object?> mark, CancellationToken cancellationToken)
     {
         var builder = await BuilderAsync(dashboard, tile, state, cancellationToken);
+        // A tile showing a metric: its date column and period are the metric's.
+        tile = builder.Tile;
         switch (tile.Type)
         {
             case TileType.Kpi:

@@ -23,6 +23,7 @@ public sealed partial class TileDataService(
     ClusteringService clustering,
     Sharing.PublicLinkService links,
     Access.DataRuleStore ruleStore,
+    Metrics.MetricService metrics,
     TimeProvider clock)
 {
     private DateOnly Today => DateOnly.FromDateTime(clock.GetLocalNow().DateTime);
@@ -46,7 +47,12 @@ public sealed partial class TileDataService(
             // These show saved results, not rows: no dashboard filter narrows them.
             return data with { FiltersNotApplied = Enumerable.Range(0, (state.Filters ?? dashboard.Filters).Count).ToList() };
         }
-        var builder = await BuilderAsync(dashboard, tile, state, cancellationToken);
+        var shown = await WithMetricAsync(tile, cancellationToken);
+        if (shown.MetricMissing)
+        {
+            return new TileData(tile.Type, [], [], []) { Notice = MetricTiles.MissingMessage };
+        }
+        var builder = await BuilderAsync(dashboard, tile, state, cancellationToken, shown);
         var result = tile.Type switch
         {
             TileType.Kpi => await KpiAsync(builder, cancellationToken),
@@ -63,7 +69,39 @@ public sealed partial class TileDataService(
             Grouping = result.Grouping.Count > 0 ? result.Grouping : builder.Grouping,
             CanDrill = builder.CanDrill,
             FiltersNotApplied = builder.FiltersNotApplied,
+            Metric = shown.Metric,
         };
+    }
+
+    /// <summary>A tile as it loads: one showing a metric gets the metric's current definition (see <see cref="MetricTiles"/>).</summary>
+    private sealed record ShownTile(TileDefinition Tile, TileMetric? Metric, bool MetricMissing);
+
+    private async Task<ShownTile> WithMetricAsync(TileDefinition tile, CancellationToken cancellationToken)
+    {
+        _ = Checked;
+        if (!MetricTiles.ShowsMetric(tile))
+        {
+            return new ShownTile(tile, null, false);
+        }
+        return await metrics.FindAsync(tile.MetricId!.Value, cancellationToken) is { } metric
+            ? new ShownTile(MetricTiles.Apply(tile, metric, Today), MetricTiles.Describe(metric), false)
+            // Nothing to read: the tile names no dataset, so no filter, value list or customer list reaches one.
+            : new ShownTile(tile with { DatasetId = null, SegmentId = null, Measures = [] }, null, true);
+    }
+
+    /// <summary>The board with its metric tiles as they load (for the filters and values offered, and which tiles a filter narrows).</summary>
+    private async Task<DashboardView> WithMetricsAsync(DashboardView dashboard, CancellationToken cancellationToken)
+    {
+        if (!dashboard.Tiles.Any(MetricTiles.ShowsMetric))
+        {
+            return dashboard;
+        }
+        var tiles = new List<TileDefinition>();
+        foreach (var tile in dashboard.Tiles)
+        {
+            tiles.Add((await WithMetricAsync(tile, cancellationToken)).Tile);
+        }
+        return dashboard with { Tiles = tiles };
     }
 
     /// <summary>For each filter in force, the tiles it does not narrow (their dataset has no such field, or they show saved results).</summary>
@@ -72,6 +110,7 @@ public sealed partial class TileDataService(
 
     private async Task<IReadOnlyList<FilterCoverage>> CoverageCheckedAsync(DashboardView dashboard, DashboardState? state, CancellationToken cancellationToken)
     {
+        dashboard = await WithMetricsAsync(dashboard, cancellationToken);
         var filters = state?.Filters ?? dashboard.Filters;
         var datasets = new Dictionary<string, QueryDataset?>();
         foreach (var tile in dashboard.Tiles)
@@ -82,8 +121,15 @@ public sealed partial class TileDataService(
             dashboard.Tiles.Where(t => datasets[t.Id] is not { } d || !DashboardFilters.Applies(filter, d)).Select(t => t.Id).ToList())).ToList();
     }
 
-    private async Task<TileQueryBuilder> BuilderAsync(DashboardView dashboard, TileDefinition tile, DashboardState state, CancellationToken cancellationToken)
+    private async Task<TileQueryBuilder> BuilderAsync(
+        DashboardView dashboard, TileDefinition tile, DashboardState state, CancellationToken cancellationToken, ShownTile? shown = null)
     {
+        shown ??= await WithMetricAsync(tile, cancellationToken);
+        if (shown.MetricMissing)
+        {
+            throw new PortalException(MetricTiles.MissingMessage);
+        }
+        tile = shown.Tile;
         var dataset = await DescribeAsync(tile.DatasetId ?? throw new PortalException("This tile has no dataset."), cancellationToken);
         return new TileQueryBuilder(tile, dataset, TileContext.Of(dashboard.Filters, tile, state, Today));
     }

@@ -97,6 +97,9 @@ public enum TileTraits
 
     /// <summary>No customers stand behind its marks (text, a segment's past sizes): "view customers" means nothing.</summary>
     NoCustomers = 1 << 6,
+
+    /// <summary>May show a metric (<see cref="TileDefinition.MetricId"/>) instead of an ad-hoc measure.</summary>
+    Metric = 1 << 7,
 }
 
 /// <summary>
@@ -170,7 +173,7 @@ public static class TileKinds
         new()
         {
             Type = TileType.Kpi, Label = "KPI card", Icon = "Speed", MinMeasures = 1, MaxMeasures = 1,
-            ShapeMessage = "A KPI shows one measure, without dimensions.", Traits = TileTraits.ComparesPeriods, Width = 3, Height = 2,
+            ShapeMessage = "A KPI shows one measure, without dimensions.", Traits = TileTraits.ComparesPeriods | TileTraits.Metric, Width = 3, Height = 2,
         },
         Categories(TileType.Bar, "Bar chart", "BarChart"),
         Categories(TileType.Line, "Line chart", "ShowChart"),
@@ -287,6 +290,6 @@ public static class TileKinds
         MinMeasures = 1,
         MaxMeasures = parts ? 1 : TileValidator.MaxMeasures,
         ShapeMessage = parts ? "A pie or funnel needs one dimension and one measure." : "A bar, line or area chart needs one or two dimensions and at least one measure.",
-        Traits = TileTraits.TopN | TileTraits.Drills,
+        Traits = TileTraits.TopN | TileTraits.Drills | (parts ? TileTraits.None : TileTraits.Metric),
     };
 }

@@ -35,7 +35,25 @@ internal static class TileMeasures
         ? [Single(measure.Numerator!, alias + "_n", where), Single(measure.Denominator!, alias + "_d", where)]
         : [Single(measure, alias, where)];
 
-    private static Measure Single(TileMeasure measure, string alias, RuleNode? where) => new(measure.Kind switch
+    private static Measure Single(TileMeasure measure, string alias, RuleNode? where) => new(Kind(measure), alias,
+        measure.Kind is TileMeasureKind.Count or TileMeasureKind.Customers ? null : measure.Column, Where(measure, where));
+
+    /// <summary>The rows a measure counts: <paramref name="where"/> and the measure's own rule (a metric's), both when both are set.</summary>
+    private static RuleNode? Where(TileMeasure measure, RuleNode? where)
+    {
+        if (string.IsNullOrWhiteSpace(measure.FilterJson))
+        {
+            return where;
+        }
+        var tree = RuleTree.FromJson(measure.FilterJson);
+        if (tree.Root.Children.Count == 0 && !tree.Root.Not)
+        {
+            return where;
+        }
+        return where is null ? tree.Root : new RuleGroup { Children = [where, tree.Root] };
+    }
+
+    private static MeasureKind Kind(TileMeasure measure) => measure.Kind switch
     {
         TileMeasureKind.Count => MeasureKind.Count,
         TileMeasureKind.Customers => MeasureKind.Customers,
@@ -46,7 +64,7 @@ internal static class TileMeasures
         TileMeasureKind.Min => MeasureKind.Min,
         TileMeasureKind.Max => MeasureKind.Max,
         _ => throw new PortalException($"{measure.Kind} cannot be nested in a ratio."),
-    }, alias, measure.Kind is TileMeasureKind.Count or TileMeasureKind.Customers ? null : measure.Column, where);
+    };
 
     /// <summary>
     /// A measure's value in a result row: a number as a double, a ratio divided here (empty when the denominator is 0 or

@@ -23,7 +23,14 @@ public sealed record TileMeasure(
     string? Column = null,
     string? Label = null,
     TileMeasure? Numerator = null,
-    TileMeasure? Denominator = null);
+    TileMeasure? Denominator = null)
+{
+    /// <summary>
+    /// Only the rows this rule matches count (the rule builder's JSON): a metric's measure may limit each part of a
+    /// ratio to its own rows. Set when a tile showing a metric is loaded, never saved with the tile.
+    /// </summary>
+    internal string? FilterJson { get; init; }
+}
 
 /// <summary>
 /// What a tile groups by: a column, a date column bucketed by <see cref="Bucket"/>, or a numeric column in bins of
@@ -83,6 +90,14 @@ public sealed record TileDefinition
 
     /// <summary>RFM grid tiles: the transactions dataset; cluster-profile tiles: the run.</summary>
     public int? SourceId { get; init; }
+
+    /// <summary>
+    /// KPI, bar, line and area tiles: the metric shown instead of an ad-hoc measure. Its dataset, segment, measure and
+    /// filter (and for a KPI its date column and period; for a chart without a grouping of its own its date column by
+    /// its grain) are read from the metric's current definition each time the tile loads (<see cref="MetricTiles"/>),
+    /// so a change to the metric changes every tile showing it.
+    /// </summary>
+    public int? MetricId { get; init; }
 }
 
 /// <summary>Where a tile sits on the 12-column grid (x, width in columns; y, height in rows).</summary>
@@ -91,7 +106,19 @@ public sealed record TileLayout(string TileId, int X, int Y, int W, int H);
 /// <summary>KPI figures: the value, the previous period's, and a sparkline of the last periods.</summary>
 public sealed record KpiData(double? Value, double? Previous, string Period, IReadOnlyList<string> SparkLabels, IReadOnlyList<double?> SparkValues)
 {
-    public double? Change => Value is { } v && Previous is { } p && p != 0 ? (v - p) / Math.Abs(p) : null;
+    /// <summary>
+    /// A metric's KPI while its period is not over (its data runs through a day before the period's end): the previous
+    /// period up to the same day, as on the metric's page; <see cref="Previous"/> stays the whole previous period.
+    /// </summary>
+    public double? SameDays { get; init; }
+
+    /// <summary>"Month to date vs same days of November" when <see cref="SameDays"/> is the comparison; otherwise null.</summary>
+    public string? SameDaysLabel { get; init; }
+
+    /// <summary>The value the current one is compared with: the same days of the previous period, or the whole of it.</summary>
+    public double? Compared => SameDaysLabel is not null ? SameDays : Previous;
+
+    public double? Change => Value is { } v && Compared is { } p && p != 0 ? (v - p) / Math.Abs(p) : null;
 }
 
 /// <summary>
@@ -138,4 +165,27 @@ public sealed record TileData(
 
     /// <summary>Why there is nothing to draw (an analysis not run yet), in words for the person viewing.</summary>
     public string? Notice { get; init; }
+
+    /// <summary>Tiles showing a metric: the metric, how its numbers are written, and what is good.</summary>
+    public TileMetric? Metric { get; init; }
+}
+
+/// <summary>The metric a tile shows, as its current definition says: its name, how it is written, its target and bands.</summary>
+public sealed record TileMetric(
+    int Id,
+    string Name,
+    Metrics.MetricFormat Format,
+    string? Unit,
+    int Decimals,
+    DateBucket Grain,
+    Metrics.MetricDirection Direction,
+    double? Target,
+    double? WarnAt,
+    double? BadAt)
+{
+    /// <summary>A value as the metric writes it ("1,234 orders", "35.0%").</summary>
+    public string Write(double? value) => Metrics.MetricFormatting.Format(value, Format, Unit, Decimals);
+
+    /// <summary>Where a value stands against the metric's target and bands.</summary>
+    public Metrics.MetricStatus StatusOf(double? value) => Metrics.MetricFormatting.Status(value, Direction, Target, WarnAt, BadAt);
 }

@@ -211,10 +211,25 @@ internal sealed class TileQueryBuilder
             DatasetId = Dataset.Id,
             Filter = Filter(window),
             GroupBy = [new GroupBy(column, Tile.Period, "d0")],
-            Measures = TileMeasures.ToQuery(Tile.Measures),
+            // A metric's KPI also reads each period's last day with data, to compare a period not over like for like.
+            Measures = Tile.MetricId is null ? TileMeasures.ToQuery(Tile.Measures) : [.. TileMeasures.ToQuery(Tile.Measures), new Measure(MeasureKind.Max, "last", column)],
             Sort = [new SortBy("d0")],
         }, periods);
     }
+
+    /// <summary>The KPI's measure over the days from <paramref name="from"/> to <paramref name="to"/> (the same days of the previous period).</summary>
+    public QuerySpec KpiDays(DateOnly from, DateOnly to) => new()
+    {
+        DatasetId = Dataset.Id,
+        Filter = Filter(new FieldCondition
+        {
+            Field = Tile.DateColumn!,
+            Operator = RuleOperator.Between,
+            Value = DashboardFilters.Text(from),
+            Value2 = DashboardFilters.Text(to),
+        }),
+        Measures = TileMeasures.ToQuery(Tile.Measures),
+    };
 
     // ----- distributions -----
 

@@ -313,7 +313,29 @@ public sealed class MetricService(
             .ToList();
         var through = asOf ?? byPeriod[current].Last;
         return new MetricValues(grain, through, trend,
-            MetricFormatting.Status(trend[^1].Value, definition.Direction, definition.Target, definition.WarnAt, definition.BadAt));
+            MetricFormatting.Status(trend[^1].Value, definition.Direction, definition.Target, definition.WarnAt, definition.BadAt))
+        {
+            SameDays = through is { } last && last < MetricPeriods.End(current, grain) ? await SameDaysAsync(definition, current, last, cancellationToken) : null,
+        };
+    }
+
+    /// <summary>
+    /// The previous period up to the same day as the current one's data (1–7 November for December through the 7th), from
+    /// a second query through the query layer, so the user's row and column rules apply as to the trend.
+    /// </summary>
+    private async Task<MetricSameDays> SameDaysAsync(MetricDefinition definition, DateOnly current, DateOnly through, CancellationToken cancellationToken)
+    {
+        var (from, to) = MetricPeriods.SameDaysBefore(current, definition.Grain, through);
+        var filter = Rows(definition);
+        filter.Children.Add(new FieldCondition { Field = definition.TimeColumn, Operator = RuleOperator.Between, Value = Text(from), Value2 = Text(to) });
+        var result = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = definition.DatasetId,
+            Filter = filter,
+            Measures = MetricMeasures.ToQuery(definition.Measure, "m0"),
+        }, cancellationToken);
+        var value = result.Rows.Count == 0 ? MetricMeasures.OverNoRows(definition.Measure) : MetricMeasures.Read(definition.Measure, "m0", result, result.Rows[0]);
+        return new MetricSameDays(from, to, value, MetricPeriods.SameDaysLabel(from, definition.Grain));
     }
 
     /// <summary>The rows a metric counts: its rule and its segment's customers.</summary>
@@ -543,6 +565,18 @@ public sealed class MetricService(
             all.AddRange(await source.UsesAsync(id, cancellationToken));
         }
         return all;
+    }
+
+    /// <summary>
+    /// A metric as stored, for modules that show it (a dashboard tile reads its current definition at each load), or
+    /// null when it was deleted or the current user may not read its dataset. Its values are then computed through
+    /// the query layer like any other read.
+    /// </summary>
+    internal async Task<Metric?> FindAsync(int id, CancellationToken cancellationToken = default)
+    {
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var metric = await db.Metrics.AsNoTracking().SingleOrDefaultAsync(m => m.Id == id, cancellationToken);
+        return metric is null || await access.FindReadableAsync(metric.DatasetId, cancellationToken) is null ? null : metric;
     }
 
     /// <summary>The metric, if the current user may read its dataset; "missing" otherwise, so ids cannot be probed.</summary>

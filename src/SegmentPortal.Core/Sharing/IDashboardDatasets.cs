@@ -6,6 +6,6 @@ namespace SegmentPortal.Core.Sharing;
 /// </summary>
 public interface IDashboardDatasets
 {
-    /// <summary>The datasets a dashboard's tiles read: their own and their segments'.</summary>
+    /// <summary>The datasets a dashboard's tiles read: their own, their metrics' and their segments'.</summary>
     Task<IReadOnlyList<int>> DatasetsOfAsync(int dashboardId, CancellationToken cancellationToken = default);
 }

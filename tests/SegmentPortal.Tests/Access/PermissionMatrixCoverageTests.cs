@@ -6,6 +6,7 @@ using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Metrics;
 using SegmentPortal.Core.Segments;
 
 namespace SegmentPortal.Tests.Access;
@@ -27,6 +28,7 @@ public sealed class PermissionMatrixCoverageTests
         typeof(ColumnProfile), typeof(ValueCount), typeof(DatasetOverview), typeof(DatasetSummary), typeof(PortalOverview), typeof(DatasetRefresh),
         typeof(FilterValue), typeof(LiveCount), typeof(SegmentRow), typeof(SegmentSnapshot), typeof(SegmentOverlap), typeof(RfmSummary), typeof(RfmView),
         typeof(ClusteringRunSummary), typeof(ClusteringRunView), typeof(AuditResults),
+        typeof(MetricValues), typeof(MetricPoint), typeof(MetricSameDays),
     ];
 
     /// <summary>
@@ -95,7 +97,7 @@ public sealed class PermissionMatrixCoverageTests
             "DatasetProfiler.PreviewAsync", "DatasetProfiler.ProfileAsync", "TileDataService.LoadAsync", "TileDataService.UnderlyingAsync",
             "TileDataService.FilterValuesAsync", "SegmentService.CountAsync", "SegmentService.AllMembersAsync", "SegmentService.HistoryAsync",
             "RfmService.GetAsync", "ClusteringService.GetAsync", "ClusteringService.HistoryAsync", "DatasetCatalog.HistoryAsync",
-            "TableExport.WriteCsvAsync", "QueryService.RunAsync",
+            "TableExport.WriteCsvAsync", "QueryService.RunAsync", "MetricService.ValuesAsync", "MetricService.PreviewAsync",
         });
     }
 

@@ -12,6 +12,7 @@ using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
+using SegmentPortal.Core.Metrics;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
@@ -57,8 +58,9 @@ public enum UserKind
 /// <summary>
 /// <see cref="PermissionFixture"/>'s customers and orders, plus what the matrix needs: the users of every
 /// <see cref="UserKind"/>, two stored boards (the main one with charts, a table and a region filter; one of saved
-/// analyses), two segments, the owner's RFM analysis and clustering run, and two public links (one revoked after it
-/// was opened).
+/// analyses), two segments, the owner's RFM analysis and clustering run, two public links (one revoked after it
+/// was opened), and the owner's metrics: revenue over the orders, and revenue over the scratch orders whose amount is
+/// hidden from Viewers, each on a board of metric tiles.
 /// </summary>
 public sealed class PermissionMatrixFixture : IAsyncLifetime
 {
@@ -76,6 +78,24 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
     public int MainBoard { get; private set; }
 
     public int AnalysisBoard { get; private set; }
+
+    /// <summary>The owner's metric: the sum of the orders' amount, by month of the order date.</summary>
+    public int RevenueMetric { get; private set; }
+
+    /// <summary>The same over <see cref="ScratchOrders"/>, whose amount column is hidden from Viewers.</summary>
+    public int HiddenColumnMetric { get; private set; }
+
+    /// <summary>Tiles showing the metrics: "kpi" and "trend" (a line over the months) of revenue, "hidden" a KPI of the other.</summary>
+    public int MetricBoard { get; private set; }
+
+    public static MetricDefinition RevenueDefinition(int datasetId, string name = "Revenue") => new()
+    {
+        Name = name,
+        DatasetId = datasetId,
+        Measure = new MetricMeasure(MetricMeasureKind.Sum, "amount"),
+        TimeColumn = "order_date",
+        Grain = DateBucket.Month,
+    };
 
     public int Segment { get; private set; }
 
@@ -165,6 +185,8 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
                 new RowRule { DatasetId = ScratchOrders.Id, UserId = Data.Owner.Id, RuleJson = allRows },
                 new RowRule { DatasetId = ScratchOrders.Id, UserId = ViewSharer.Id, RuleJson = allRows },
                 new RowRule { DatasetId = ScratchOrders.Id, UserId = MaskedViewer.Id, RuleJson = allRows });
+            // The scratch copy's amount is hidden from Viewers: a metric (or a tile) measuring it is refused to them.
+            db.ColumnRules.Add(new ColumnRule { DatasetId = ScratchOrders.Id, Column = "amount", Role = Roles.Viewer, Treatment = ColumnTreatment.Hidden });
             await db.SaveChangesAsync(Ct);
         }
 
@@ -211,7 +233,20 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
         await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard,
             new TileDefinition { Id = "clusters", Type = TileType.ClusterProfile, SourceId = ClusteringRun, Title = "Clusters" }, cancellationToken: Ct));
 
-        foreach (var (item, id) in new[] { (SharedItem.Dashboard, MainBoard), (SharedItem.Dashboard, AnalysisBoard), (SharedItem.Segment, Segment), (SharedItem.Segment, OtherSegment), (SharedItem.Segment, RefreshedSegment) })
+        RevenueMetric = await h.WithAsync<MetricService, int>(s => s.CreateAsync(RevenueDefinition(Data.Orders.Id), Ct));
+        HiddenColumnMetric = await h.WithAsync<MetricService, int>(s => s.CreateAsync(RevenueDefinition(ScratchOrders.Id, "Scratch revenue"), Ct));
+        MetricBoard = await h.WithAsync<DashboardService, int>(s => s.CreateAsync("Metrics", cancellationToken: Ct));
+        foreach (var tile in new[]
+        {
+            new TileDefinition { Id = "kpi", Type = TileType.Kpi, Title = "Revenue", MetricId = RevenueMetric },
+            new TileDefinition { Id = "trend", Type = TileType.Line, Title = "Revenue by month", MetricId = RevenueMetric },
+            new TileDefinition { Id = "hidden", Type = TileType.Kpi, Title = "Scratch revenue", MetricId = HiddenColumnMetric },
+        })
+        {
+            await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(MetricBoard, tile, cancellationToken: Ct));
+        }
+
+        foreach (var (item, id) in new[] { (SharedItem.Dashboard, MainBoard), (SharedItem.Dashboard, AnalysisBoard), (SharedItem.Dashboard, MetricBoard), (SharedItem.Segment, Segment), (SharedItem.Segment, OtherSegment), (SharedItem.Segment, RefreshedSegment) })
         {
             await h.WithAsync<SharingService>(async s =>
             {

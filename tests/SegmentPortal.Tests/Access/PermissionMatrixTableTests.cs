@@ -13,6 +13,7 @@ using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Exports;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Metrics;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
@@ -50,6 +51,13 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
         new(104, 2, "Garden", "South", 30), new(105, 3, "Electronics", "North", 2000), new(106, 4, "Books", "East", 100),
         new(107, 5, "Garden", "South", 80),
     ];
+
+    /// <summary>The orders' dates, for the metrics (by month of the order date).</summary>
+    private static readonly Dictionary<int, DateOnly> OrderDates = new()
+    {
+        [101] = new(2024, 6, 1), [102] = new(2024, 5, 20), [103] = new(2024, 2, 10), [104] = new(2023, 11, 5),
+        [105] = new(2024, 6, 14), [106] = new(2023, 1, 1), [107] = new(2024, 3, 3),
+    };
 
     /// <summary>
     /// What a kind of user may see: the rows of some regions, and every column as is or under the Viewers' column rules
@@ -337,6 +345,36 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var snapshot = await With<SegmentService, SegmentSnapshot>(s => s.RefreshAsync(f.RefreshedSegment, Ct));
                 return new([$"size={snapshot.Size}"]);
             }
+            case "Metric values":
+            {
+                var values = await With<MetricService, MetricValues>(s => s.ValuesAsync(f.RevenueMetric, cancellationToken: Ct));
+                var preview = await With<MetricService, MetricValues>(s => s.PreviewAsync(PermissionMatrixFixture.RevenueDefinition(f.Data.Orders.Id), cancellationToken: Ct));
+                Assert.Equal(MetricLines(values), MetricLines(preview));
+                return new(MetricLines(values));
+            }
+            case "Metric tile":
+            {
+                var board = await BoardAsync(kind, f.MetricBoard);
+                var kpi = await TileAsync(board, "kpi");
+                var trend = await TileAsync(board, "trend");
+                Assert.Equal("Revenue", kpi.Metric?.Name);
+                return new([.. Lines(kpi.Rows, "kpi:"), .. Lines(trend.Rows, "trend:")]);
+            }
+            case "Metric over a hidden column":
+            {
+                var values = await With<MetricService, MetricValues>(s => s.ValuesAsync(f.HiddenColumnMetric, cancellationToken: Ct));
+                var preview = await With<MetricService, MetricValues>(s => s.PreviewAsync(PermissionMatrixFixture.RevenueDefinition(f.ScratchOrders.Id, "Scratch revenue"), cancellationToken: Ct));
+                Assert.Equal(MetricLines(values), MetricLines(preview));
+                var tile = await TileAsync(await BoardAsync(kind, f.MetricBoard), "hidden");
+                // Exactly as an ad-hoc KPI of the same column: the same figures where it is allowed.
+                var adHoc = new TileDefinition
+                {
+                    Id = "adhoc", Type = TileType.Kpi, DatasetId = f.ScratchOrders.Id, Measures = [Revenue], DateColumn = "order_date", Period = DateBucket.Month,
+                };
+                var adHocData = await With<TileDataService, TileData>(s => s.LoadAsync(Board(null, adHoc), adHoc, DashboardState.Empty, Ct));
+                Assert.Equal(Lines(adHocData.Rows, "kpi:"), Lines(tile.Rows, "kpi:"));
+                return new([.. MetricLines(values), .. Lines(tile.Rows, "kpi:")]);
+            }
             case "Connection source preview":
             {
                 var preview = await With<ConnectionService, SourcePreview>(s => s.PreviewAsync(f.Connection, ConnectionSource.ForTable("main", "customers"), cancellationToken: Ct));
@@ -433,6 +471,40 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
         }
     }
 
+    /// <summary>A metric's values as lines: the months with a value, the last day with data, and the same days of the month before.</summary>
+    private static List<string> MetricLines(MetricValues values) =>
+    [
+        .. values.Trend.Where(p => p.Value is not null and not 0).Select(p => $"{p.Start:yyyy-MM}|{Text(p.Value)}"),
+        $"through {values.Through:yyyy-MM-dd}",
+        values.SameDays is { } same ? $"same days {same.From:yyyy-MM-dd}..{same.Through:yyyy-MM-dd}={Text(same.Value)}" : "a whole month",
+    ];
+
+    /// <summary>
+    /// What the revenue metric gives an audience of <paramref name="orders"/>: the twelve months up to the last one with
+    /// orders up to today, and (the last month being partial) the month before up to the same day.
+    /// </summary>
+    private static List<string> ExpectedMetric(IReadOnlyList<Order> orders)
+    {
+        var dated = orders.Select(o => (Date: OrderDates[o.Id], o.Amount)).Where(x => x.Date <= Today).ToList();
+        var last = dated.Max(x => x.Date);
+        var current = new DateOnly(last.Year, last.Month, 1);
+        var lines = dated.Where(x => x.Date >= current.AddMonths(-11)).GroupBy(x => new DateOnly(x.Date.Year, x.Date.Month, 1)).OrderBy(g => g.Key)
+            .Select(g => $"{g.Key:yyyy-MM}|{g.Sum(x => x.Amount)}").ToList();
+        lines.Add($"through {last:yyyy-MM-dd}");
+        var previous = current.AddMonths(-1);
+        var to = previous.AddDays(Math.Min(last.Day, DateTime.DaysInMonth(previous.Year, previous.Month)) - 1);
+        lines.Add(last < current.AddMonths(1).AddDays(-1)
+            ? $"same days {previous:yyyy-MM-dd}..{to:yyyy-MM-dd}={dated.Where(x => x.Date >= previous && x.Date <= to).Sum(x => x.Amount)}"
+            : "a whole month");
+        return lines;
+    }
+
+    /// <summary>A KPI tile's rows on 2024-06-15: each of the twelve months up to June 2024 with its revenue (0 without orders).</summary>
+    private static List<string> ExpectedKpi(IReadOnlyList<Order> orders, string prefix) =>
+        Enumerable.Range(0, 12).Select(i => new DateOnly(2023, 7, 1).AddMonths(i))
+            .Select(m => $"{prefix}{m:yyyy-MM-dd}|{orders.Where(o => OrderDates[o.Id].Year == m.Year && OrderDates[o.Id].Month == m.Month).Sum(o => o.Amount)}")
+            .Order(StringComparer.Ordinal).ToList();
+
     // ----- what each surface shows an audience -----
 
     private static List<string> Expected(string surface, Audience a)
@@ -502,6 +574,13 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 $"emails: {string.Join(",", Sorted(customers.Select(a.Email)))}",
             ],
             "Query" => CustomerTable(),
+            "Metric values" => ExpectedMetric(orders),
+            "Metric tile" =>
+            [
+                .. ExpectedKpi(orders, "kpi:"),
+                .. Sorted(orders.GroupBy(o => new DateOnly(OrderDates[o.Id].Year, OrderDates[o.Id].Month, 1)).Select(g => $"trend:{g.Key:yyyy-MM-dd}|{Sum(g)}")),
+            ],
+            "Metric over a hidden column" => [.. ExpectedMetric(orders), .. ExpectedKpi(orders, "kpi:")],
             _ => [],
         };
 

@@ -131,6 +131,71 @@ public sealed class MetricServiceTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_partial_month_is_compared_with_the_same_days_of_the_month_before_under_the_users_rules()
+    {
+        // May: 2nd and 7th (100 up to the 14th), then 20th and 31st (1,000 in all). June: the 3rd and the 14th (today is the 15th).
+        var daily = await _harness.ImportTextAsync("daily.csv",
+            "order_id,region,order_date,amount\n" +
+            "1,North,2024-05-02,40\n" +
+            "2,South,2024-05-07,60\n" +
+            "3,North,2024-05-20,400\n" +
+            "4,South,2024-05-31,500\n" +
+            "5,North,2024-06-03,30\n" +
+            "6,South,2024-06-14,90\n");
+        await _harness.WithAsync<DatasetSharing>(s => s.SetAsync(daily.Id, [Roles.Viewer], [], Ct));
+        await using (var db = await _harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            db.UserAttributes.Add(new UserAttribute { UserId = _viewer.Id, Name = "Region", Value = "North" });
+            db.RowRules.Add(new RowRule { DatasetId = daily.Id, Role = Roles.Viewer, RuleJson = Rule(RegionIs("{user.Region}")) });
+            db.RowRules.Add(new RowRule { DatasetId = daily.Id, Role = Roles.Analyst, RuleJson = new RuleTree().ToJson() });
+            await db.SaveChangesAsync(Ct);
+        }
+        var id = await Metrics(m => m.CreateAsync(Revenue() with { DatasetId = daily.Id }));
+
+        var analyst = await Metrics(m => m.ValuesAsync(id, 3, cancellationToken: Ct));
+        ActAs(_viewer, Roles.Viewer);
+        var viewer = await Metrics(m => m.ValuesAsync(id, 3, cancellationToken: Ct));
+        ActAs(_analyst, Roles.Analyst);
+        var wholeMay = await Metrics(m => m.ValuesAsync(id, 3, new DateOnly(2024, 5, 31), Ct));
+
+        Assert.Equal(new DateOnly(2024, 6, 14), analyst.Through);
+        Assert.True(analyst.Partial);
+        Assert.Equal(new MetricSameDays(new DateOnly(2024, 5, 1), new DateOnly(2024, 5, 14), 100, "Month to date vs same days of May"), analyst.SameDays);
+        Assert.Equal((120.0, 100.0, 1000.0), (analyst.Current!.Value!.Value, analyst.Compared!.Value, analyst.Previous!.Value!.Value));
+        Assert.Equal(20, analyst.Change);
+        Assert.Equal(0.2, analyst.ChangeRatio!.Value, 9); // not −88% against the whole of May
+        Assert.Equal(-880, analyst.FullChange);
+        Assert.Equal(-0.88, analyst.FullChangeRatio!.Value, 9);
+        Assert.Equal("Month to date vs same days of May", analyst.ComparedLabel);
+
+        // The North Viewer's figures are counted over North's rows only, the same days too: 30 against 40 (whole May 440).
+        Assert.Equal((30.0, 40.0, 440.0), (viewer.Current!.Value!.Value, viewer.SameDays!.Value!.Value, viewer.Previous!.Value!.Value));
+        Assert.Equal(-0.25, viewer.ChangeRatio!.Value, 9);
+
+        // A period counted to its last day is compared with the whole period before.
+        Assert.Null(wholeMay.SameDays);
+        Assert.False(wholeMay.Partial);
+        Assert.Equal((1000.0, 0.0), (wholeMay.Current!.Value!.Value, wholeMay.Compared!.Value));
+        Assert.Equal("vs April 2024", wholeMay.ComparedLabel);
+    }
+
+    [Fact]
+    public void The_same_days_of_the_period_before_stop_at_its_end()
+    {
+        Assert.Equal((new DateOnly(2024, 2, 1), new DateOnly(2024, 2, 29)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 3, 1), DateBucket.Month, new DateOnly(2024, 3, 31)));
+        Assert.Equal((new DateOnly(2023, 12, 1), new DateOnly(2023, 12, 7)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 1, 1), DateBucket.Month, new DateOnly(2024, 1, 7)));
+        // 44 days into the second quarter: the first quarter up to 14 February.
+        Assert.Equal((new DateOnly(2024, 1, 1), new DateOnly(2024, 2, 14)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 4, 1), DateBucket.Quarter, new DateOnly(2024, 5, 15)));
+        Assert.Equal((new DateOnly(2024, 6, 3), new DateOnly(2024, 6, 5)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 6, 10), DateBucket.Week, new DateOnly(2024, 6, 12)));
+        Assert.Equal((new DateOnly(2023, 1, 1), new DateOnly(2023, 3, 1)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 1, 1), DateBucket.Year, new DateOnly(2024, 2, 29)));
+
+        Assert.Equal("Month to date vs same days of November", MetricPeriods.SameDaysLabel(new DateOnly(2024, 11, 1), DateBucket.Month));
+        Assert.Equal("Quarter to date vs same days of Q1 2024", MetricPeriods.SameDaysLabel(new DateOnly(2024, 1, 1), DateBucket.Quarter));
+        Assert.Equal("Week to date vs same days of the week of 2024-06-03", MetricPeriods.SameDaysLabel(new DateOnly(2024, 6, 3), DateBucket.Week));
+        Assert.Equal("Year to date vs same days of 2023", MetricPeriods.SameDaysLabel(new DateOnly(2023, 1, 1), DateBucket.Year));
+    }
+
+    [Fact]
     public async Task A_day_given_counts_its_period_up_to_that_day()
     {
         var id = await Metrics(m => m.CreateAsync(Revenue() with { Grain = DateBucket.Quarter }));

@@ -105,8 +105,18 @@ public sealed class TileDraft
 
     public int? SourceId { get; set; }
 
+    /// <summary>The measure comes from a metric (<see cref="MetricId"/>) rather than being set here.</summary>
+    public bool FromMetric { get; set; }
+
+    public int? MetricId { get; set; }
+
+    /// <summary>The type may show a metric and the draft chose to.</summary>
+    public bool ShowsMetric => FromMetric && TileKinds.Of(Type).Has(TileTraits.Metric);
+
     public static TileDraft From(TileDefinition tile) => new()
     {
+        FromMetric = tile.MetricId is not null,
+        MetricId = tile.MetricId,
         Id = tile.Id,
         Type = tile.Type,
         Title = tile.Title,
@@ -132,6 +142,25 @@ public sealed class TileDraft
     public TileDefinition ToDefinition()
     {
         var kind = TileKinds.Of(Type);
+        if (ShowsMetric)
+        {
+            // The metric decides the data, the measure and the filter (and a KPI's periods); a chart may group by one
+            // column of its own, or else runs over the metric's dates.
+            var grouping = Type == TileType.Kpi ? [] : Dimensions.Where(d => d.Column.Length > 0).Take(1).Select(d => d.ToDimension()).ToList();
+            return new TileDefinition
+            {
+                Id = Id,
+                Type = Type,
+                Title = Title.Trim(),
+                MetricId = MetricId,
+                Dimensions = grouping,
+                Sort = grouping.FirstOrDefault()?.Bucket is not null ? new TileSort(ByMeasure: false, 0, Descending: false) : new TileSort(SortByMeasure, 0, SortDescending),
+                TopN = grouping.Count > 0 ? TopN : null,
+                OtherBucket = OtherBucket,
+                Stacked = Stacked,
+                Horizontal = Horizontal,
+            };
+        }
         return new TileDefinition
         {
             Id = Id,
@@ -162,6 +191,16 @@ public sealed class TileDraft
     {
         Type = type;
         var kind = TileKinds.Of(type);
+        if (ShowsMetric)
+        {
+            // The metric is the measure; a chart's own grouping is optional (over the metric's dates without one).
+            if (Dimensions.Count > (type == TileType.Kpi ? 0 : 1))
+            {
+                Dimensions.RemoveRange(type == TileType.Kpi ? 0 : 1, Dimensions.Count - (type == TileType.Kpi ? 0 : 1));
+            }
+            return;
+        }
+        FromMetric = false;
         while (Measures.Count < kind.MinMeasures)
         {
             Measures.Add(new MeasureDraft());
@@ -184,3 +223,4 @@ public sealed class TileDraft
         }
     }
 }
+

@@ -95,3 +95,65 @@ public sealed class TileEditorTests : PortalTestContext
         Assert.Single(category.FindAll("[data-testid=dimension-hierarchy]"));
     }
 }
+
+/// <summary>The tile editor's "Measure: ad-hoc / from a metric" choice.</summary>
+public sealed class TileMetricChoiceTests : PortalTestContext
+{
+    private static readonly IReadOnlyList<SegmentPortal.Core.Metrics.MetricSummary> Metrics =
+    [
+        new(4, "Revenue", null, 3, "Orders", "ana@example.com", "Sum of amount", DateBucket.Month, SegmentPortal.Core.Metrics.MetricFormat.Currency, "€", 0,
+            SegmentPortal.Core.Metrics.MetricDirection.HigherIsBetter, 1000, null, null, true, DateTimeOffset.UnixEpoch, true),
+        new(9, "Customers", null, 5, "People", null, "Customers", DateBucket.Week, SegmentPortal.Core.Metrics.MetricFormat.Number, null, 0,
+            SegmentPortal.Core.Metrics.MetricDirection.None, null, null, null, false, DateTimeOffset.UnixEpoch, false),
+    ];
+
+    [Fact]
+    public async Task Choosing_a_metric_saves_the_reference_instead_of_a_measure_and_choosing_ad_hoc_brings_the_measure_back()
+    {
+        SignInAs("analyst@example.com", SegmentPortal.Core.Identity.Roles.Analyst);
+        Render<MudBlazor.MudPopoverProvider>();
+        var draft = new TileDraft { Type = TileType.Line, Title = "Revenue", DatasetId = 3 };
+        draft.FitTo(TileType.Line);
+        draft.Measures[0] = new MeasureDraft { Kind = TileMeasureKind.Sum, Column = "amount" };
+        draft.Dimensions[0].Column = "order_date";
+        var chosen = new List<SegmentPortal.Core.Metrics.MetricSummary?>();
+        var cut = Render<MetricChoice>(p => p.Add(c => c.Draft, draft).Add(c => c.Metrics, Metrics).Add(c => c.OnChanged, m => chosen.Add(m)));
+        Assert.Empty(cut.FindAll("[data-testid=editor-metric]"));
+
+        await cut.InvokeAsync(() => cut.FindComponent<MudBlazor.MudRadioGroup<bool>>().Instance.ValueChanged.InvokeAsync(true));
+
+        Assert.Single(cut.FindAll("[data-testid=editor-metric]"));
+        Assert.Contains("Sum of amount of Orders by month", cut.Find("[data-testid=editor-metric-summary]").TextContent);
+        Assert.Equal([4], chosen.Select(m => m!.Id));
+        var tile = draft.ToDefinition();
+        Assert.Equal((4, (int?)null, 0, 0), (tile.MetricId, tile.DatasetId, tile.Measures.Count, tile.Dimensions.Count));
+
+        await cut.InvokeAsync(() => cut.FindComponent<MudBlazor.MudSelect<int?>>().Instance.ValueChanged.InvokeAsync(9));
+        Assert.Equal(9, draft.ToDefinition().MetricId);
+        Assert.Equal(9, chosen[^1]!.Id);
+
+        await cut.InvokeAsync(() => cut.FindComponent<MudBlazor.MudRadioGroup<bool>>().Instance.ValueChanged.InvokeAsync(false));
+        var adHoc = draft.ToDefinition();
+        Assert.Null(adHoc.MetricId);
+        Assert.Equal([new TileMeasure(TileMeasureKind.Sum, "amount")], adHoc.Measures);
+        Assert.Null(chosen[^1]);
+    }
+
+    [Fact]
+    public void A_type_that_cannot_show_a_metric_goes_back_to_an_ad_hoc_measure()
+    {
+        var draft = new TileDraft { Type = TileType.Kpi, FromMetric = true, MetricId = 4 };
+        Assert.Equal(4, draft.ToDefinition().MetricId);
+
+        draft.FitTo(TileType.Bar);
+        Assert.Equal(4, draft.ToDefinition().MetricId);
+        draft.FitTo(TileType.Pie);
+
+        Assert.False(draft.FromMetric);
+        var tile = draft.ToDefinition();
+        Assert.Null(tile.MetricId);
+        Assert.Single(tile.Measures);
+        Assert.Equal(draft.Id, TileDraft.From(new TileDefinition { Id = draft.Id, Type = TileType.Kpi, MetricId = 4 }).Id);
+        Assert.True(TileDraft.From(new TileDefinition { Id = "x", Type = TileType.Kpi, MetricId = 4 }).ShowsMetric);
+    }
+}

@@ -106,7 +106,8 @@ public sealed class MetricPagesTests : PortalTestContext, IAsyncLifetime
         Assert.Contains(ShopData.Owner, rows[0].TextContent);
         Assert.Contains(Money(2500), rows[0].QuerySelector("[data-testid=metric-current]")!.TextContent);
         Assert.Contains("Off target", rows[0].QuerySelector("[data-testid=metric-status]")!.TextContent);
-        Assert.Contains("+" + Money(1800), rows[0].QuerySelector("[data-testid=metric-change]")!.TextContent);
+        // June to date (through the 14th) against 1–14 May, which had no orders.
+        Assert.Contains("+" + Money(2500), rows[0].QuerySelector("[data-testid=metric-change]")!.TextContent);
         Assert.Equal("good", rows[0].QuerySelector("[data-testid=metric-change]")!.GetAttribute("data-judgement"));
         Assert.Equal("bad", rows[1].QuerySelector("[data-testid=metric-change]")!.GetAttribute("data-judgement"));
         Assert.Equal($"/metrics/{revenue}", rows[0].QuerySelector("[data-testid=metric-link]")!.GetAttribute("href"));
@@ -121,11 +122,15 @@ public sealed class MetricPagesTests : PortalTestContext, IAsyncLifetime
 
         cut.WaitForAssertion(() => Assert.Equal(Money(2500), cut.Find("[data-testid=metric-current-value]").TextContent.Trim()));
         Assert.Contains("June 2025", cut.Find("[data-testid=metric-current-card]").TextContent);
-        Assert.Equal(Money(700), cut.Find("[data-testid=metric-previous-value]").TextContent.Trim());
-        Assert.Contains("May 2025", cut.Find("[data-testid=metric-previous-card]").TextContent);
+        // June runs through the 14th: it is compared with 1–14 May (no orders: the order of May 20 comes later), and the
+        // whole of May (700) is still shown.
+        Assert.Equal(Money(0), cut.Find("[data-testid=metric-previous-value]").TextContent.Trim());
+        Assert.Equal("Previous · 1 May–14 May 2025", cut.Find("[data-testid=metric-previous-label]").TextContent.Trim());
+        Assert.Equal($"Whole May 2025: {Money(700)} ({MetricFormatting.Relative(1800.0 / 700)} against it)", cut.Find("[data-testid=metric-previous-full]").TextContent.Trim());
+        Assert.Equal("Month to date vs same days of May", cut.Find("[data-testid=metric-change-label]").TextContent.Trim());
         var change = cut.Find("[data-testid=metric-change]");
-        Assert.Contains("+" + Money(1800), change.TextContent);
-        Assert.Contains(MetricFormatting.Relative(1800.0 / 700), change.TextContent);
+        Assert.Contains("+" + Money(2500), change.TextContent);
+        Assert.DoesNotContain("%", change.TextContent); // from nothing, no percentage
         Assert.Equal("good", change.GetAttribute("data-judgement"));
         Assert.Contains("Off target", cut.Find("[data-testid=metric-status]").TextContent);
 
@@ -153,6 +158,24 @@ public sealed class MetricPagesTests : PortalTestContext, IAsyncLifetime
         // The owner edits and deletes; only Admins certify.
         Assert.Single(cut.FindAll("[data-testid=metric-edit]"));
         Assert.Empty(cut.FindAll("[data-testid=metric-certify]"));
+    }
+
+    [Fact]
+    public async Task The_metric_page_lists_the_tiles_showing_the_metric()
+    {
+        var id = await Metrics.CreateAsync(Revenue(), Ct);
+        var dashboards = Services.GetRequiredService<SegmentPortal.Core.Dashboards.DashboardService>();
+        var board = await dashboards.CreateAsync("Sales board", cancellationToken: Ct);
+        await dashboards.AddTileAsync(board, new SegmentPortal.Core.Dashboards.TileDefinition
+        {
+            Id = "kpi", Type = SegmentPortal.Core.Dashboards.TileType.Kpi, Title = "Revenue this month", MetricId = id,
+        }, cancellationToken: Ct);
+
+        var cut = Render<MetricPage>(p => p.Add(x => x.Id, id));
+
+        cut.WaitForAssertion(() => Assert.Contains("Sales board › Revenue this month", cut.Find("[data-testid=metric-tiles]").TextContent));
+        Assert.Equal($"/dashboards/{board}", cut.Find("[data-testid=metric-tiles] a").GetAttribute("href"));
+        Assert.Empty(cut.FindAll("[data-testid=metric-no-tiles]"));
     }
 
     [Fact]
