@@ -31,12 +31,12 @@ public sealed partial class TileDataService
             && Periods.AsDate(currentRow[result.Index("last")]) is { } through && through < Periods.End(periods[^1], tile.Period))
         {
             // A metric's period not over yet: compared with the previous one up to the same day, as the metric's page does.
-            var (from, to) = Metrics.MetricPeriods.SameDaysBefore(periods[^1], tile.Period, through);
+            var (from, to) = Periods.SameDaysBefore(periods[^1], tile.Period, through);
             var days = await RunAsync(builder.KpiDays(from, to), cancellationToken);
             kpi = kpi with
             {
                 SameDays = days.Rows.Count == 0 ? TileMeasures.OverNoRows(measure) : TileRows.Number(TileMeasures.Read(measure, "m0", days, days.Rows[0])),
-                SameDaysLabel = Metrics.MetricPeriods.SameDaysLabel(from, tile.Period),
+                SameDaysLabel = Periods.SameDaysLabel(from, tile.Period),
             };
         }
         return new TileData(TileType.Kpi, [tile.DateColumn!], builder.MeasureNames, periods.Select((p, i) => new object?[] { p, values[i] }).ToList())

@@ -269,7 +269,7 @@ public sealed class MetricService(
         DateOnly? first = null;
         if (asOf is { } day)
         {
-            first = MetricPeriods.Add(MetricPeriods.Start(day, grain), grain, 1 - periods);
+            first = Periods.Add(Periods.Start(day, grain), grain, 1 - periods);
             filter.Children.Add(new FieldCondition
             {
                 Field = definition.TimeColumn,
@@ -296,26 +296,26 @@ public sealed class MetricService(
         var byPeriod = new Dictionary<DateOnly, (double? Value, DateOnly? Last)>();
         foreach (var row in result.Rows)
         {
-            if (MetricPeriods.AsDate(row[result.Index("d0")]) is { } start)
+            if (Periods.AsDate(row[result.Index("d0")]) is { } start)
             {
-                byPeriod[start] = (MetricMeasures.Read(definition.Measure, "m0", result, row), MetricPeriods.AsDate(row[result.Index("last")]));
+                byPeriod[start] = (MetricMeasures.Read(definition.Measure, "m0", result, row), Periods.AsDate(row[result.Index("last")]));
             }
         }
         if (asOf is null && byPeriod.Count == 0)
         {
             return new MetricValues(grain, null, [], MetricStatus.None);
         }
-        var current = asOf is { } d ? MetricPeriods.Start(d, grain) : byPeriod.Keys.Max();
+        var current = asOf is { } d ? Periods.Start(d, grain) : byPeriod.Keys.Max();
         var trend = Enumerable.Range(0, periods)
-            .Select(i => MetricPeriods.Add(current, grain, i - periods + 1))
-            .Select(start => new MetricPoint(start, MetricPeriods.Label(start, grain),
+            .Select(i => Periods.Add(current, grain, i - periods + 1))
+            .Select(start => new MetricPoint(start, Periods.Label(start, grain),
                 byPeriod.TryGetValue(start, out var found) ? found.Value : MetricMeasures.OverNoRows(definition.Measure)))
             .ToList();
         var through = asOf ?? byPeriod[current].Last;
         return new MetricValues(grain, through, trend,
             MetricFormatting.Status(trend[^1].Value, definition.Direction, definition.Target, definition.WarnAt, definition.BadAt))
         {
-            SameDays = through is { } last && last < MetricPeriods.End(current, grain) ? await SameDaysAsync(definition, current, last, cancellationToken) : null,
+            SameDays = through is { } last && last < Periods.End(current, grain) ? await SameDaysAsync(definition, current, last, cancellationToken) : null,
         };
     }
 
@@ -325,7 +325,7 @@ public sealed class MetricService(
     /// </summary>
     private async Task<MetricSameDays> SameDaysAsync(MetricDefinition definition, DateOnly current, DateOnly through, CancellationToken cancellationToken)
     {
-        var (from, to) = MetricPeriods.SameDaysBefore(current, definition.Grain, through);
+        var (from, to) = Periods.SameDaysBefore(current, definition.Grain, through);
         var filter = Rows(definition);
         filter.Children.Add(new FieldCondition { Field = definition.TimeColumn, Operator = RuleOperator.Between, Value = Text(from), Value2 = Text(to) });
         var result = await queries.RunAsync(new QuerySpec
@@ -335,7 +335,7 @@ public sealed class MetricService(
             Measures = MetricMeasures.ToQuery(definition.Measure, "m0"),
         }, cancellationToken);
         var value = result.Rows.Count == 0 ? MetricMeasures.OverNoRows(definition.Measure) : MetricMeasures.Read(definition.Measure, "m0", result, result.Rows[0]);
-        return new MetricSameDays(from, to, value, MetricPeriods.SameDaysLabel(from, definition.Grain));
+        return new MetricSameDays(from, to, value, Periods.SameDaysLabel(from, definition.Grain));
     }
 
     /// <summary>The rows a metric counts: its rule and its segment's customers.</summary>

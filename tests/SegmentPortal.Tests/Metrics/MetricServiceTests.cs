@@ -182,17 +182,17 @@ public sealed class MetricServiceTests : IAsyncLifetime
     [Fact]
     public void The_same_days_of_the_period_before_stop_at_its_end()
     {
-        Assert.Equal((new DateOnly(2024, 2, 1), new DateOnly(2024, 2, 29)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 3, 1), DateBucket.Month, new DateOnly(2024, 3, 31)));
-        Assert.Equal((new DateOnly(2023, 12, 1), new DateOnly(2023, 12, 7)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 1, 1), DateBucket.Month, new DateOnly(2024, 1, 7)));
+        Assert.Equal((new DateOnly(2024, 2, 1), new DateOnly(2024, 2, 29)), Periods.SameDaysBefore(new DateOnly(2024, 3, 1), DateBucket.Month, new DateOnly(2024, 3, 31)));
+        Assert.Equal((new DateOnly(2023, 12, 1), new DateOnly(2023, 12, 7)), Periods.SameDaysBefore(new DateOnly(2024, 1, 1), DateBucket.Month, new DateOnly(2024, 1, 7)));
         // 44 days into the second quarter: the first quarter up to 14 February.
-        Assert.Equal((new DateOnly(2024, 1, 1), new DateOnly(2024, 2, 14)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 4, 1), DateBucket.Quarter, new DateOnly(2024, 5, 15)));
-        Assert.Equal((new DateOnly(2024, 6, 3), new DateOnly(2024, 6, 5)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 6, 10), DateBucket.Week, new DateOnly(2024, 6, 12)));
-        Assert.Equal((new DateOnly(2023, 1, 1), new DateOnly(2023, 3, 1)), MetricPeriods.SameDaysBefore(new DateOnly(2024, 1, 1), DateBucket.Year, new DateOnly(2024, 2, 29)));
+        Assert.Equal((new DateOnly(2024, 1, 1), new DateOnly(2024, 2, 14)), Periods.SameDaysBefore(new DateOnly(2024, 4, 1), DateBucket.Quarter, new DateOnly(2024, 5, 15)));
+        Assert.Equal((new DateOnly(2024, 6, 3), new DateOnly(2024, 6, 5)), Periods.SameDaysBefore(new DateOnly(2024, 6, 10), DateBucket.Week, new DateOnly(2024, 6, 12)));
+        Assert.Equal((new DateOnly(2023, 1, 1), new DateOnly(2023, 3, 1)), Periods.SameDaysBefore(new DateOnly(2024, 1, 1), DateBucket.Year, new DateOnly(2024, 2, 29)));
 
-        Assert.Equal("Month to date vs same days of November", MetricPeriods.SameDaysLabel(new DateOnly(2024, 11, 1), DateBucket.Month));
-        Assert.Equal("Quarter to date vs same days of Q1 2024", MetricPeriods.SameDaysLabel(new DateOnly(2024, 1, 1), DateBucket.Quarter));
-        Assert.Equal("Week to date vs same days of the week of 2024-06-03", MetricPeriods.SameDaysLabel(new DateOnly(2024, 6, 3), DateBucket.Week));
-        Assert.Equal("Year to date vs same days of 2023", MetricPeriods.SameDaysLabel(new DateOnly(2023, 1, 1), DateBucket.Year));
+        Assert.Equal("Month to date vs same days of November", Periods.SameDaysLabel(new DateOnly(2024, 11, 1), DateBucket.Month));
+        Assert.Equal("Quarter to date vs same days of Q1 2024", Periods.SameDaysLabel(new DateOnly(2024, 1, 1), DateBucket.Quarter));
+        Assert.Equal("Week to date vs same days of the week of 2024-06-03", Periods.SameDaysLabel(new DateOnly(2024, 6, 3), DateBucket.Week));
+        Assert.Equal("Year to date vs same days of 2023", Periods.SameDaysLabel(new DateOnly(2023, 1, 1), DateBucket.Year));
     }
 
     [Fact]

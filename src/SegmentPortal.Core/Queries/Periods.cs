@@ -1,7 +1,6 @@
 using System.Globalization;
-using SegmentPortal.Core.Queries;
 
-namespace SegmentPortal.Core.Dashboards;
+namespace SegmentPortal.Core.Queries;
 
 /// <summary>Calendar periods as the warehouse buckets them (weeks start on Monday, like DuckDB's date_trunc).</summary>
 public static class Periods
@@ -30,6 +29,28 @@ public static class Periods
 
     /// <summary>The last day of the period starting at <paramref name="start"/>.</summary>
     public static DateOnly End(DateOnly start, DateBucket bucket) => Add(start, bucket, 1).AddDays(-1);
+    /// <summary>
+    /// The previous period up to the same day as <paramref name="through"/> in the current one (starting at
+    /// <paramref name="current"/>): as many days from its start, but not past its end (31 March → 28 or 29 February).
+    /// </summary>
+    public static (DateOnly From, DateOnly Through) SameDaysBefore(DateOnly current, DateBucket bucket, DateOnly through)
+    {
+        var previous = Add(current, bucket, -1);
+        var day = previous.AddDays(through.DayNumber - current.DayNumber);
+        var end = End(previous, bucket);
+        return (previous, day > end ? end : day);
+    }
+
+    /// <summary>"Month to date vs same days of November", "Week to date vs same days of the week of 2024-03-04".</summary>
+    public static string SameDaysLabel(DateOnly previous, DateBucket bucket) => bucket switch
+    {
+        DateBucket.Week => $"Week to date vs same days of the week of {previous.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}",
+        DateBucket.Month => $"Month to date vs same days of {previous.ToString("MMMM", CultureInfo.InvariantCulture)}",
+        DateBucket.Quarter => $"Quarter to date vs same days of {Label(previous, bucket)}",
+        DateBucket.Year => $"Year to date vs same days of {Label(previous, bucket)}",
+        _ => $"vs {Label(previous, bucket)}",
+    };
+
 
     /// <summary>The next finer period to drill into (year → quarter → month → week → day), or null below days.</summary>
     public static DateBucket? Finer(DateBucket bucket) => bucket switch
