@@ -21,19 +21,6 @@ namespace SegmentPortal.Tests.Metrics;
 /// </summary>
 public sealed class MetricTileTests : IAsyncLifetime
 {
-    private const string Orders =
-        "order_id,customer_id,region,order_date,amount,channel\n" +
-        "101,1,North,2024-03-03,100,web\n" +
-        "102,1,North,2024-04-02,50,shop\n" +
-        "103,2,South,2024-04-10,999,web\n" +
-        "104,3,North,2024-06-04,10,web\n" +
-        "105,3,South,2024-06-05,7,shop\n" +
-        "106,2,South,2024-06-12,300,web\n" +
-        "107,4,North,2024-06-14,25,shop\n" +
-        "108,2,South,2024-06-20,500,web\n";
-
-    private static readonly DateOnly Today = new(2024, 6, 15);
-
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private CoreHarness _harness = null!;
@@ -43,20 +30,7 @@ public sealed class MetricTileTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _harness = await CoreHarness.CreateAsync(clock: new FixedClock(new DateTimeOffset(Today.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero)));
-        _analyst = await _harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
-        _orders = await _harness.ImportTextAsync("orders.csv", Orders);
-        _orders = await _harness.SetRolesAsync(_orders, new()
-        {
-            ["order_id"] = FieldRole.OrderId,
-            ["customer_id"] = FieldRole.CustomerId,
-            ["order_date"] = FieldRole.EventDate,
-            ["amount"] = FieldRole.Amount,
-            ["region"] = FieldRole.Dimension,
-            ["channel"] = FieldRole.Dimension,
-        });
-        await _harness.WithAsync<DatasetSharing>(s => s.SetAsync(_orders.Id, [Roles.Viewer], [], Ct));
-        _viewer = await _harness.CreateUserAsync("vera@example.com", "Correct-horse-9", Roles.Viewer);
+        (_harness, _orders, _analyst, _viewer) = await MetricOrders.CreateAsync(Ct);
         await using var db = await _harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct);
         db.UserAttributes.Add(new UserAttribute { UserId = _viewer.Id, Name = "Region", Value = "North" });
         db.RowRules.Add(new RowRule { DatasetId = _orders.Id, Role = Roles.Viewer, RuleJson = Rule(RegionIs("{user.Region}")) });
