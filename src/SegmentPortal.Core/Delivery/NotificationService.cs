@@ -102,6 +102,17 @@ public sealed class NotificationService(ICurrentUser currentUser, IPortalDbFacto
     /// <summary>Tells the users' open pages that their notifications changed: call after saving what <see cref="AddAsync(IPortalDb, string, NotificationRequest, CancellationToken)"/> added.</summary>
     public void Announce(params IEnumerable<string> userIds) => signals.Raise(userIds);
 
+    /// <summary>
+    /// Calls <paramref name="onChange"/> (on any thread) whenever the current user's notifications change: one is added
+    /// for them or they read one, from any page or process part. Null when no one is signed in. Dispose to stop.
+    /// </summary>
+    public async Task<IDisposable?> SubscribeAsync(Action onChange)
+    {
+        ArgumentNullException.ThrowIfNull(onChange);
+        var userId = await UserIdAsync();
+        return userId is null ? null : signals.Subscribe(userId, onChange);
+    }
+
     /// <summary>The current user's notifications, newest first; <paramref name="page"/> counts from 0.</summary>
     public async Task<NotificationPage> ListAsync(bool unreadOnly = false, int page = 0, int pageSize = DefaultPageSize,
         CancellationToken cancellationToken = default)
