@@ -76,6 +76,8 @@ public static class DependencyInjection
         services.AddSingleton<DeliveryWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<DeliveryWorker>());
         services.AddScoped<OutboxService>();
+        services.AddSingleton<NotificationSignals>();
+        services.AddScoped<NotificationService>();
         services.AddScoped(sp => new DeliverySettingsService(sp.GetRequiredService<ICurrentUser>(), sp.GetRequiredService<SmtpSettingsStore>(),
             sp.GetRequiredService<HostGuard>(), sp.GetRequiredService<IOutbox>(), sp.GetRequiredService<Audit.AuditLog>()));
         services.AddScoped(sp => new WebhookService(sp.GetRequiredService<ICurrentUser>(), sp.GetRequiredService<Persistence.IPortalDbFactory>(),

@@ -75,6 +75,8 @@ public interface IPortalDb : IAsyncDisposable
 
     DbSet<WebhookEndpoint> WebhookEndpoints { get; }
 
+    DbSet<Notification> Notifications { get; }
+
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }
 

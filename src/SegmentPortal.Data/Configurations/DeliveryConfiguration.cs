@@ -35,3 +35,21 @@ internal sealed class WebhookEndpointConfiguration : IEntityTypeConfiguration<We
         builder.Property(e => e.CreatedBy).HasMaxLength(256);
     }
 }
+
+internal sealed class NotificationConfiguration : IEntityTypeConfiguration<Notification>
+{
+    public void Configure(EntityTypeBuilder<Notification> builder)
+    {
+        builder.Property(n => n.UserId).HasMaxLength(450);
+        builder.Property(n => n.Title).HasMaxLength(Notification.MaxTitleLength);
+        builder.Property(n => n.Body).HasMaxLength(Notification.MaxBodyLength);
+        builder.Property(n => n.Link).HasMaxLength(Notification.MaxLinkLength);
+        builder.Property(n => n.Kind).HasConversion<string>().HasMaxLength(16);
+        builder.Property(n => n.IdempotencyKey).HasMaxLength(Notification.MaxKeyLength);
+        // The same event notifies a user once.
+        builder.HasIndex(n => new { n.UserId, n.IdempotencyKey }).IsUnique();
+        // The bell's questions: a user's unread count, their latest.
+        builder.HasIndex(n => new { n.UserId, n.ReadAt });
+        builder.HasIndex(n => new { n.UserId, n.CreatedAt });
+    }
+}
