@@ -2,6 +2,7 @@ using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Analysis;
@@ -15,6 +16,7 @@ using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Metrics;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Subscriptions;
 
 namespace SegmentPortal.Data;
 
@@ -72,6 +74,14 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
     public DbSet<WebhookEndpoint> WebhookEndpoints => Set<WebhookEndpoint>();
 
     public DbSet<Notification> Notifications => Set<Notification>();
+
+    public DbSet<Alert> Alerts => Set<Alert>();
+
+    public DbSet<AlertCheck> AlertChecks => Set<AlertCheck>();
+
+    public DbSet<Subscription> Subscriptions => Set<Subscription>();
+
+    public DbSet<SubscriptionRun> SubscriptionRuns => Set<SubscriptionRun>();
 
     protected override void OnModelCreating(ModelBuilder builder)
     {

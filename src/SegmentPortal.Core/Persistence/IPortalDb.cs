@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Analysis;
@@ -13,6 +14,7 @@ using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Metrics;
 using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Subscriptions;
 
 namespace SegmentPortal.Core.Persistence;
 
@@ -76,6 +78,14 @@ public interface IPortalDb : IAsyncDisposable
     DbSet<WebhookEndpoint> WebhookEndpoints { get; }
 
     DbSet<Notification> Notifications { get; }
+
+    DbSet<Alert> Alerts { get; }
+
+    DbSet<AlertCheck> AlertChecks { get; }
+
+    DbSet<Subscription> Subscriptions { get; }
+
+    DbSet<SubscriptionRun> SubscriptionRuns { get; }
 
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }
