@@ -65,6 +65,11 @@ public static class DependencyInjection
 
         // Delivery: the outbox and its worker (e-mail, webhooks); the host adds the IWebhookSigner.
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section);
+        services.AddSingleton(sp =>
+        {
+            var configuration = sp.GetRequiredService<Microsoft.Extensions.Configuration.IConfiguration>();
+            return PortalAddress.From(configuration["Delivery:PortalUrl"], configuration["Urls"]);
+        });
         services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section);
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton<IOutbox, Outbox>();
@@ -118,6 +123,12 @@ public static class DependencyInjection
         services.AddScoped<Metrics.MetricService>();
         services.AddScoped<Dashboards.DashboardService>();
         services.AddScoped<Metrics.IMetricUsers, Dashboards.DashboardMetricUsers>();
+        services.AddScoped<Metrics.IMetricUsers, Alerts.AlertMetricUsers>();
+        services.AddSingleton<Alerts.AlertSignal>();
+        services.AddSingleton<Alerts.AlertChecker>();
+        services.AddScoped<Alerts.AlertService>();
+        services.AddScoped<Datasets.IDatasetRefreshListener, Alerts.AlertRefreshListener>();
+        services.AddHostedService<Alerts.AlertWorker>();
         services.AddOptions<Sharing.SharingOptions>().BindConfiguration(Sharing.SharingOptions.Section);
         services.AddScoped<Sharing.SharingService>();
         services.AddScoped<Sharing.DatasetSharing>();

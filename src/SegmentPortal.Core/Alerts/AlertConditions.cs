@@ -113,6 +113,36 @@ public static class AlertConditions
         };
     }
 
+    /// <summary>The condition in words ("below 35%", "unusual: outside median ± 3 robust deviations of the last 12 periods").</summary>
+    public static string Describe(AlertCondition condition, Func<double, string>? format = null)
+    {
+        format ??= v => v.ToString("#,##0.##", CultureInfo.InvariantCulture);
+        string F(double? v) => v is { } x ? format(x) : "?";
+        var percent = condition.ChangePercent?.ToString("0.##", CultureInfo.InvariantCulture);
+        return condition.Kind switch
+        {
+            AlertConditionKind.Above => $"above {F(condition.Threshold)}",
+            AlertConditionKind.Below => $"below {F(condition.Threshold)}",
+            AlertConditionKind.OutsideBand => (condition.Low, condition.High) switch
+            {
+                ({ }, { }) => $"outside {F(condition.Low)} – {F(condition.High)}",
+                ({ }, null) => $"below {F(condition.Low)}",
+                _ => $"above {F(condition.High)}",
+            },
+            AlertConditionKind.Change => condition.Direction switch
+            {
+                ChangeDirection.Up => $"up more than {percent}% on the previous period",
+                ChangeDirection.Down => $"down more than {percent}% on the previous period",
+                _ => $"changes more than {percent}% on the previous period",
+            },
+            AlertConditionKind.Unusual => condition.Method == UnusualMethod.SameWeekday
+                ? $"unusual: outside median ± {condition.Sensitivity.ToString("0.##", CultureInfo.InvariantCulture)} robust deviations of the last {condition.HistoryPeriods} same weekdays"
+                : $"unusual: outside median ± {condition.Sensitivity.ToString("0.##", CultureInfo.InvariantCulture)} robust deviations of the last {condition.HistoryPeriods} periods",
+            AlertConditionKind.MissesTarget => "misses the target",
+            _ => "",
+        };
+    }
+
     /// <summary>What a check's outcome does to an alert that was (or was not) firing.</summary>
     public static AlertTransition Next(bool wasFiring, AlertOutcome outcome) => outcome switch
     {

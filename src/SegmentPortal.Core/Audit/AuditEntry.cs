@@ -39,6 +39,7 @@ public static class AuditActions
     public const string PublicLinkUsed = "Public link used";
     public const string ViewAs = "View as user";
     public const string DeliveryChanged = "Delivery changed";
+    public const string AlertChanged = "Alert changed";
 
-    public static readonly IReadOnlyList<string> All = [SignIn, SignInFailed, SignOut, UserChanged, PermissionChanged, SharingChanged, Export, PublicLinkUsed, ViewAs, DeliveryChanged];
+    public static readonly IReadOnlyList<string> All = [SignIn, SignInFailed, SignOut, UserChanged, PermissionChanged, SharingChanged, Export, PublicLinkUsed, ViewAs, DeliveryChanged, AlertChanged];
 }

@@ -97,7 +97,15 @@ internal sealed class EmailDelivery(SmtpSettingsStore settings, IPortalDbFactory
                     throw new PermanentDeliveryException($"The attachment {attachment.FileName} is no longer in the data folder.");
                 }
                 var content = await File.ReadAllBytesAsync(attachment.Path, cancellationToken);
-                body.Attachments.Add(attachment.FileName, content, ContentType.Parse(attachment.ContentType));
+                if (attachment.Inline)
+                {
+                    // Shown in the HTML where it says cid:<file name>.
+                    body.LinkedResources.Add(attachment.FileName, content, ContentType.Parse(attachment.ContentType)).ContentId = attachment.FileName;
+                }
+                else
+                {
+                    body.Attachments.Add(attachment.FileName, content, ContentType.Parse(attachment.ContentType));
+                }
             }
         }
         mime.Body = body.ToMessageBody();

@@ -9,7 +9,11 @@ using SegmentPortal.Core.Storage;
 namespace SegmentPortal.Core.Delivery;
 
 /// <summary>A file to attach to an e-mail.</summary>
-public sealed record OutboxFile(string FileName, string ContentType, byte[] Content);
+public sealed record OutboxFile(string FileName, string ContentType, byte[] Content)
+{
+    /// <summary>Shown inside an email's HTML (referenced as <c>cid:</c> + the file name) instead of attached.</summary>
+    public bool Inline { get; init; }
+}
 
 /// <summary>What to send. Build one with <see cref="Email"/> or <see cref="Webhook"/>.</summary>
 public sealed record OutboxRequest
@@ -178,7 +182,7 @@ internal sealed class Outbox(IPortalDbFactory dbFactory, StoragePaths paths, Out
             var name = SafeFileName(file.FileName);
             var path = Path.Combine(folder, $"{index}-{name}");
             await File.WriteAllBytesAsync(path, file.Content, cancellationToken);
-            saved.Add(new OutboxAttachment(name, string.IsNullOrWhiteSpace(file.ContentType) ? "application/octet-stream" : file.ContentType, path));
+            saved.Add(new OutboxAttachment(name, string.IsNullOrWhiteSpace(file.ContentType) ? "application/octet-stream" : file.ContentType, path, file.Inline));
         }
         return saved;
     }

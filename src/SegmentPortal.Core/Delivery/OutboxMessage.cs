@@ -74,4 +74,4 @@ public class OutboxMessage
 }
 
 /// <summary>A file attached to an outbox message: its name in the e-mail and where it is kept.</summary>
-internal sealed record OutboxAttachment(string FileName, string ContentType, string Path);
+internal sealed record OutboxAttachment(string FileName, string ContentType, string Path, bool Inline = false);
