@@ -218,8 +218,9 @@ public sealed class AlertService(
         await using (var db = await dbFactory.CreateAsync(cancellationToken))
         {
             var alert = await FindOwnAsync(db, id, user, cancellationToken);
-            checkId = AlertChecker.AddDue(db, alert.Id, AlertTrigger.Manual, clock.GetUtcNow()).Id;
+            var check = AlertChecker.AddDue(db, alert.Id, AlertTrigger.Manual, clock.GetUtcNow());
             await db.SaveChangesAsync(cancellationToken);
+            checkId = check.Id;
         }
         await checker.RunAsync([checkId], cancellationToken);
         return (await ChecksAsync(id, cancellationToken)).First(c => c.Id == checkId);

@@ -70,7 +70,8 @@ public sealed class CoreHarness : IAsyncDisposable
             .AddEntityFrameworkStores<PortalDbContext>()
             .AddDefaultTokenProviders();
         services.AddSingleton<TestCurrentUser>();
-        services.AddScoped<ICurrentUser>(sp => sp.GetRequiredService<TestCurrentUser>());
+        // As in the web host, work done in someone's name (a job, an alert checked as its owner) sets the scope's principal.
+        services.AddScoped<ICurrentUser>(sp => new ScopedTestUser(sp.GetRequiredService<ScopedPrincipal>(), sp.GetRequiredService<TestCurrentUser>()));
         // The web host's protector, over the ephemeral keys above.
         services.AddSingleton<ISecretProtector, DataProtectionSecretProtector>();
         services.AddSingleton<SegmentPortal.Core.Delivery.IWebhookSigner, StandardWebhookSigner>();
@@ -140,6 +141,12 @@ public sealed class CoreHarness : IAsyncDisposable
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
         Folder.Dispose();
     }
+}
+
+/// <summary>The scope's principal when one was set on it, otherwise the test's current user.</summary>
+internal sealed class ScopedTestUser(ScopedPrincipal scoped, TestCurrentUser test) : ICurrentUser
+{
+    public Task<ClaimsPrincipal> GetPrincipalAsync() => scoped.Principal is { } principal ? Task.FromResult(principal) : test.GetPrincipalAsync();
 }
 
 /// <summary>The current user as a test sets it; anonymous until then.</summary>
