@@ -37,6 +37,15 @@ public sealed record AlertDraft
     public AlertRecipients Recipients { get; init; } = new();
 }
 
+/// <summary>An alert's band on a metric's chart: the fine range, and whether the current value is outside it.</summary>
+public sealed record AlertChartBand(string AlertName, AlertConditionKind Kind, AlertBand Band, bool Firing);
+
+/// <summary>One choice in the editor's lists: an id and what people read.</summary>
+public sealed record AlertChoice(string Id, string Label);
+
+/// <summary>Who an alert can tell.</summary>
+public sealed record AlertRecipientChoices(IReadOnlyList<AlertChoice> People, IReadOnlyList<string> Roles, IReadOnlyList<AlertChoice> Webhooks);
+
 /// <summary>An alert as lists show it.</summary>
 public sealed record AlertSummary(
     int Id,
@@ -246,15 +255,41 @@ public sealed class AlertService(
         }).ToList();
     }
 
-    /// <summary>The people an alert can be sent to (enabled users, by label) and the roles, for the editor.</summary>
-    public async Task<(IReadOnlyList<(string Id, string Label)> People, IReadOnlyList<string> Roles)> RecipientChoicesAsync(CancellationToken cancellationToken = default)
+    /// <summary>
+    /// The bands the user's alerts on a metric draw on its chart, as they apply to these values (a threshold, a band, the
+    /// target, the change allowed, or the usual range the metric's own history gives for the current period).
+    /// </summary>
+    public async Task<IReadOnlyList<AlertChartBand>> BandsAsync(int metricId, MetricValues values, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ViewData);
+        var metric = (await metrics.GetAsync(metricId, cancellationToken)).Definition;
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var me = user.UserId();
+        var admin = user.IsInRole(Roles.Admin);
+        var alerts = await db.Alerts.AsNoTracking().Where(a => a.MetricId == metricId && (admin || a.OwnerId == me)).ToListAsync(cancellationToken);
+        var history = values.Trend.Take(Math.Max(0, values.Trend.Count - 1)).Select(p => new AlertHistoryPoint(p.Start, p.Value)).ToList();
+        var input = new AlertInput(values.Current?.Value, values.Compared, history, values.Current?.Start, metric.Target, metric.Direction);
+        return alerts.Select(a => (a.Name, Condition: Read<AlertCondition>(a.ConditionJson)))
+            .Where(a => a.Condition is not null)
+            .Select(a => (a.Name, a.Condition, Reading: AlertConditions.Evaluate(a.Condition!, input)))
+            .Where(a => a.Reading.Band is { } band && (band.Low is not null || band.High is not null))
+            .Select(a => new AlertChartBand(a.Name, a.Condition!.Kind, a.Reading.Band!, a.Reading.Outcome == AlertOutcome.Firing))
+            .ToList();
+    }
+
+    /// <summary>Who an alert can tell, for the editor: enabled users (by label), the roles, and the webhooks an Admin set up (by name).</summary>
+    public async Task<AlertRecipientChoices> RecipientChoicesAsync(CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ManageData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var users = await db.Users.AsNoTracking().Where(u => !u.IsDisabled)
             .Select(u => new { u.Id, u.Email, u.DisplayName }).ToListAsync(cancellationToken);
-        return (users.Select(u => (u.Id, string.IsNullOrWhiteSpace(u.DisplayName) || u.DisplayName == u.Email ? u.Email ?? u.Id : $"{u.DisplayName} ({u.Email})"))
-            .OrderBy(u => u.Item2, StringComparer.CurrentCultureIgnoreCase).ToList(), Roles.All.ToList());
+        var hooks = await db.WebhookEndpoints.AsNoTracking().Select(e => new { e.Id, e.Name }).ToListAsync(cancellationToken);
+        return new AlertRecipientChoices(
+            users.Select(u => new AlertChoice(u.Id, string.IsNullOrWhiteSpace(u.DisplayName) || u.DisplayName == u.Email ? u.Email ?? u.Id : $"{u.DisplayName} ({u.Email})"))
+                .OrderBy(u => u.Label, StringComparer.CurrentCultureIgnoreCase).ToList(),
+            Roles.All.ToList(),
+            hooks.Select(h => new AlertChoice(h.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), h.Name)).OrderBy(h => h.Label, StringComparer.CurrentCultureIgnoreCase).ToList());
     }
 
     internal static AlertDraft DraftOf(Alert alert) => new()
