@@ -27,7 +27,7 @@ public sealed class MetricTests(BrowserFixture browser) : IClassFixture<BrowserF
         await Pages.ChooseAsync(page, dialog.GetByTestId("metric-format"), "Money");
         await dialog.GetByTestId("metric-unit").FillAsync("€");
         await Pages.ChooseAsync(page, dialog.GetByTestId("metric-direction"), "Higher is better");
-        await dialog.GetByTestId("metric-target").FillAsync("1000000");
+        await dialog.GetByTestId("metric-target").FillAsync("10000000");
         await dialog.GetByTestId("metric-warn").FillAsync("500000");
         await Expect(dialog.GetByTestId("metric-preview").GetByTestId("metric-trend").Locator(".main-svg").First)
             .ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
@@ -48,11 +48,50 @@ public sealed class MetricTests(BrowserFixture browser) : IClassFixture<BrowserF
         await Expect(page.GetByTestId("metric-status")).ToBeVisibleAsync();
         var trend = page.GetByTestId("metric-trend");
         await Expect(trend.Locator(".main-svg").First).ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
-        await Expect(trend.Locator(".legendtext").Filter(new() { HasText = "Target €1,000,000" })).ToHaveCountAsync(1);
+        await Expect(trend.Locator(".legendtext").Filter(new() { HasText = "Target €10,000,000" })).ToHaveCountAsync(1);
         await Expect(trend.Locator(".legendtext").Filter(new() { HasText = "Warning below €500,000" })).ToHaveCountAsync(1);
-        await Expect(page.GetByTestId("metric-no-alerts")).ToHaveTextAsync("No alerts yet.");
+        await Expect(page.GetByTestId("metric-alerts").GetByTestId("no-alerts")).ToContainTextAsync("No alerts yet.");
         await Expect(page.GetByTestId("metric-history")).ToContainTextAsync("Created: Sum of amount of Demo orders");
         await BrowserFixture.ScreenshotAsync(page, "82-metric-page");
+
+        // An alert "below target": the editor starts with the metric, its target and the author as recipient.
+        var bell = page.GetByTestId("notification-bell");
+        await Expect(bell).ToHaveAttributeAsync("aria-label", "Notifications, none unread");
+        await page.GetByTestId("metric-alerts").GetByTestId("new-alert").ClickAsync();
+        var alertDialog = page.GetByRole(AriaRole.Dialog);
+        await Expect(alertDialog.GetByTestId("alert-name")).ToHaveValueAsync("Monthly revenue misses its target");
+        await Expect(alertDialog.GetByTestId("alert-kind")).ToContainTextAsync("Missing the metric's target");
+        await alertDialog.GetByTestId("alert-save").ClickAsync();
+        await Expect(alertDialog).ToHaveCountAsync(0);
+        var alertRow = page.GetByTestId("metric-alerts").Locator("tbody tr");
+        await Expect(alertRow).ToContainTextAsync("Monthly revenue misses its target");
+        await Expect(alertRow.GetByTestId("alert-ok")).ToBeVisibleAsync();
+
+        // Checked now (as after a refresh): month to date is far below €10,000,000, so it fires once, and the bell says so.
+        await alertRow.GetByTestId("alert-check-now").ClickAsync();
+        await Expect(alertRow.GetByTestId("alert-firing")).ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await Expect(bell).ToHaveAttributeAsync("aria-label", "Notifications, 1 unread", new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await Expect(trend.Locator(".legendtext").Filter(new() { HasText = "Target €10,000,000" })).ToHaveCountAsync(1);
+        await BrowserFixture.ScreenshotAsync(page, "83-metric-alert-firing");
+        await bell.ClickAsync();
+        var note = page.GetByTestId("notification-menu-item");
+        await Expect(note).ToContainTextAsync("Monthly revenue misses its target: Monthly revenue misses the target");
+        await note.ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/metrics/\\d+\\?alert=\\d+$"));
+        await Expect(bell).ToHaveAttributeAsync("aria-label", "Notifications, none unread");
+
+        // Checked again while still below target: recorded, nobody told twice.
+        await Pages.WaitUntilInteractiveAsync(page);
+        alertRow = page.GetByTestId("metric-alerts").Locator("tbody tr");
+        await alertRow.GetByTestId("alert-check-now").ClickAsync();
+        await alertRow.GetByTestId("alert-menu").ClickAsync();
+        await page.GetByText("Recent checks").ClickAsync();
+        var checks = page.GetByTestId("alert-checks").Locator("tbody tr");
+        await Expect(checks).ToHaveCountAsync(2, new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await Expect(checks.First).ToContainTextAsync("Still firing");
+        await Expect(checks.Last).ToContainTextAsync("Fired");
+        await Expect(bell).ToHaveAttributeAsync("aria-label", "Notifications, none unread");
+        await page.GetByTestId("alert-checks").GetByLabel("Close the checks").ClickAsync();
 
         // An Admin certifies it; the list shows the value, the change and the mark.
         await page.GetByTestId("metric-certify").ClickAsync();
