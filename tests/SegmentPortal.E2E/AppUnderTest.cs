@@ -47,7 +47,11 @@ public sealed class AppUnderTest : IAsyncDisposable
     public static Task<AppUnderTest> StartAsync(CancellationToken cancellationToken) => StartAsync(null, cancellationToken);
 
     /// <summary>Starts the app on <paramref name="dataDirectory"/> (what an earlier, killed start left), or on a fresh folder when null.</summary>
-    public static async Task<AppUnderTest> StartAsync(string? dataDirectory, CancellationToken cancellationToken)
+    public static Task<AppUnderTest> StartAsync(string? dataDirectory, CancellationToken cancellationToken) =>
+        StartAsync(dataDirectory, null, cancellationToken);
+
+    /// <param name="settings">More configuration as environment variables (e.g. <c>Smtp__Host</c>).</param>
+    public static async Task<AppUnderTest> StartAsync(string? dataDirectory, IReadOnlyDictionary<string, string>? settings, CancellationToken cancellationToken)
     {
         var dll = FindAppDll();
         var port = FreePort();
@@ -71,6 +75,10 @@ public sealed class AppUnderTest : IAsyncDisposable
         start.Environment["Admin__Email"] = AdminEmail;
         start.Environment["Admin__Password"] = AdminPassword;
         start.Environment["Auth__RevalidationSeconds"] = "2";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start the app.");
         var app = new AppUnderTest(process, baseUrl, data);
@@ -146,7 +154,7 @@ public sealed class AppUnderTest : IAsyncDisposable
         return File.Exists(dll) ? dll : throw new FileNotFoundException($"Build the solution first: {dll} is missing.");
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
