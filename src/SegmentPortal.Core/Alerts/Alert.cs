@@ -40,7 +40,7 @@ public class Alert
 
     public int? SegmentId { get; set; }
 
-    /// <summary>The condition as JSON: an <see cref="AlertCondition"/> for figures, a <see cref="SegmentCondition"/> for segments.</summary>
+    /// <summary>The condition as JSON: an <see cref="AlertCondition"/> for figures, a <see cref="SegmentAlertCondition"/> for segments.</summary>
     public required string ConditionJson { get; set; }
 
     /// <summary>When it is checked besides after each refresh: a <see cref="Common.CheckSchedule"/> as JSON.</summary>

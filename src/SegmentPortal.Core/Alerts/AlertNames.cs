@@ -28,7 +28,7 @@ internal sealed class AlertNames
         var boardIds = alerts.Select(a => a.DashboardId).OfType<int>().Distinct().ToList();
         var segmentIds = alerts.Select(a => a.SegmentId).OfType<int>()
             .Concat(alerts.Where(a => a.Subject == AlertSubject.Segment)
-                .Select(a => AlertService.Read<SegmentCondition>(a.ConditionJson)?.ToSegmentId).OfType<int>())
+                .Select(a => AlertService.Read<SegmentAlertCondition>(a.ConditionJson)?.ToSegmentId).OfType<int>())
             .Distinct().ToList();
         var owners = alerts.Select(a => a.OwnerId).Distinct().ToList();
         var metrics = await db.Metrics.AsNoTracking().Where(m => metricIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);

@@ -67,7 +67,7 @@ internal sealed class AlertReader(IServiceProvider services)
         {
             AlertSubject.Metric => Metric(alert, draft.Condition ?? throw Broken()),
             AlertSubject.Tile => await TileAsync(alert, draft.Condition ?? throw Broken(), cancellationToken),
-            _ => await SegmentAsync(alert, draft.SegmentCondition ?? throw Broken(), check, cancellationToken),
+            _ => await SegmentAsync(alert, draft.SegmentAlertCondition ?? throw Broken(), check, cancellationToken),
         };
 
         static PortalException Broken() => new("The alert's condition could not be read; open the alert and save it again.");
@@ -109,10 +109,10 @@ internal sealed class AlertReader(IServiceProvider services)
         };
     }
 
-    private async Task<AlertResult> SegmentAsync(Alert alert, SegmentCondition condition, AlertCheck check, CancellationToken cancellationToken)
+    private async Task<AlertResult> SegmentAsync(Alert alert, SegmentAlertCondition condition, AlertCheck check, CancellationToken cancellationToken)
     {
         var segments = services.GetRequiredService<SegmentService>();
-        var (segment, fresh) = await RefreshedAsync(segments, alert.SegmentId!.Value, check, cancellationToken);
+        var (segment, fresh) = await RefreshedAsync(segments, alert.SegmentId!.Value, alert, cancellationToken);
         var history = await segments.HistoryAsync(segment.Id, cancellationToken);
         if (history.Count == 0)
         {
@@ -123,9 +123,9 @@ internal sealed class AlertReader(IServiceProvider services)
         var (entered, left) = await segments.ChangesAsync(segment.Id, last.Id, cancellationToken);
         IReadOnlyList<string>? moved = null;
         string? toName = null;
-        if (condition.Kind == SegmentConditionKind.MovedTo)
+        if (condition.Kind == SegmentAlertKind.MovedTo)
         {
-            var (to, _) = await RefreshedAsync(segments, condition.ToSegmentId!.Value, check, cancellationToken);
+            var (to, _) = await RefreshedAsync(segments, condition.ToSegmentId!.Value, alert, cancellationToken);
             toName = to.Name;
             var toHistory = await segments.HistoryAsync(to.Id, cancellationToken);
             var into = toHistory.Count == 0 ? [] : (await segments.ChangesAsync(to.Id, toHistory[^1].Id, cancellationToken)).Entered;
@@ -135,14 +135,14 @@ internal sealed class AlertReader(IServiceProvider services)
         var reading = AlertSegments.Evaluate(condition, new SegmentReading(last.Size, previous, entered, left, moved), toName);
         var listed = condition.Kind switch
         {
-            SegmentConditionKind.MovedTo => moved!,
-            SegmentConditionKind.EnteredOrLeft => entered.Select(e => "+" + e).Concat(left.Select(l => "−" + l)).ToList(),
+            SegmentAlertKind.MovedTo => moved!,
+            SegmentAlertKind.EnteredOrLeft => entered.Select(e => "+" + e).Concat(left.Select(l => "−" + l)).ToList(),
             _ => [],
         };
         return new AlertResult(reading, segment.Name, AlertSegments.Describe(condition, toName), [segment.DatasetId],
             history.TakeLast(12).Select(h => (double?)h.Size).ToList(), v => v.ToString("N0", System.Globalization.CultureInfo.InvariantCulture))
         {
-            IsEvent = fresh && condition.Kind != SegmentConditionKind.SizeChange,
+            IsEvent = fresh && condition.Kind != SegmentAlertKind.SizeChange,
             Period = $"refresh of {last.TakenAt:yyyy-MM-dd HH:mm} UTC",
             Customers = listed.Take(condition.ListCap).ToList(),
             CustomersNotListed = Math.Max(0, listed.Count - condition.ListCap),
@@ -150,13 +150,16 @@ internal sealed class AlertReader(IServiceProvider services)
     }
 
     /// <summary>
-    /// The segment, recounted first when the owner may refresh it and it has not been refreshed since the check was due
-    /// (so a check run again after a restart does not recount twice); says whether the latest snapshot is from this check.
+    /// The segment, recounted first when it has not been refreshed since the alert last looked at it (a refresh of its
+    /// data, or the schedule, calls for new counts) and the owner may refresh it. A recount made by an interrupted run of
+    /// this check, or by an edit of the segment, counts as fresh, so nothing is recounted twice and no change is missed.
+    /// Says whether the latest snapshot is news to this alert.
     /// </summary>
-    private async Task<(Segment Segment, bool Fresh)> RefreshedAsync(SegmentService segments, int id, AlertCheck check, CancellationToken cancellationToken)
+    private async Task<(Segment Segment, bool Fresh)> RefreshedAsync(SegmentService segments, int id, Alert alert, CancellationToken cancellationToken)
     {
         var (segment, _, canEdit) = await segments.GetAsync(id, cancellationToken);
-        if (segment.RefreshedAt >= check.DueAt)
+        var lastLook = alert.LastCheckedAt ?? alert.CreatedAt;
+        if (segment.RefreshedAt is { } refreshed && refreshed >= lastLook)
         {
             return (segment, true);
         }

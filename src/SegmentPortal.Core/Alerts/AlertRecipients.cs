@@ -17,25 +17,25 @@ public sealed record AlertRecipients
 }
 
 /// <summary>What a segment alert watches for.</summary>
-public enum SegmentConditionKind
+public enum SegmentAlertKind
 {
-    /// <summary>The size moved since the last refresh by more than <see cref="SegmentCondition.ChangePercent"/> per cent or <see cref="SegmentCondition.ChangeCount"/> customers.</summary>
+    /// <summary>The size moved since the last refresh by more than <see cref="SegmentAlertCondition.ChangePercent"/> per cent or <see cref="SegmentAlertCondition.ChangeCount"/> customers.</summary>
     SizeChange,
 
-    /// <summary>Any customer entered or left at the last refresh (up to <see cref="SegmentCondition.ListCap"/> are listed).</summary>
+    /// <summary>Any customer entered or left at the last refresh (up to <see cref="SegmentAlertCondition.ListCap"/> are listed).</summary>
     EnteredOrLeft,
 
-    /// <summary>Customers left this segment and entered <see cref="SegmentCondition.ToSegmentId"/> (e.g. from Champions to At risk).</summary>
+    /// <summary>Customers left this segment and entered <see cref="SegmentAlertCondition.ToSegmentId"/> (e.g. from Champions to At risk).</summary>
     MovedTo,
 }
 
 /// <summary>The condition of a segment alert, saved with it as JSON.</summary>
-public sealed record SegmentCondition
+public sealed record SegmentAlertCondition
 {
     public const int DefaultListCap = 20;
     public const int MaxListCap = 200;
 
-    public SegmentConditionKind Kind { get; init; }
+    public SegmentAlertKind Kind { get; init; }
 
     public double? ChangePercent { get; init; }
 
@@ -43,10 +43,10 @@ public sealed record SegmentCondition
 
     public ChangeDirection Direction { get; init; } = ChangeDirection.Either;
 
-    /// <summary><see cref="SegmentConditionKind.MovedTo"/>: the segment customers moved into.</summary>
+    /// <summary><see cref="SegmentAlertKind.MovedTo"/>: the segment customers moved into.</summary>
     public int? ToSegmentId { get; init; }
 
-    /// <summary>At least this many customers must move for <see cref="SegmentConditionKind.MovedTo"/> (and enter or leave for <see cref="SegmentConditionKind.EnteredOrLeft"/>).</summary>
+    /// <summary>At least this many customers must move for <see cref="SegmentAlertKind.MovedTo"/> (and enter or leave for <see cref="SegmentAlertKind.EnteredOrLeft"/>).</summary>
     public long MinCustomers { get; init; } = 1;
 
     /// <summary>How many customer ids a message lists at most.</summary>

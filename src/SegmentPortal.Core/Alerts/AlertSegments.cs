@@ -8,25 +8,25 @@ public sealed record SegmentReading(long Size, long? PreviousSize, IReadOnlyList
 /// <summary>Segment alert conditions as pure functions: validation, a description and one check's outcome.</summary>
 public static class AlertSegments
 {
-    public static string? Validate(SegmentCondition condition)
+    public static string? Validate(SegmentAlertCondition condition)
     {
         ArgumentNullException.ThrowIfNull(condition);
         return condition.Kind switch
         {
-            SegmentConditionKind.SizeChange when condition.ChangePercent is null && condition.ChangeCount is null =>
+            SegmentAlertKind.SizeChange when condition.ChangePercent is null && condition.ChangeCount is null =>
                 "Say by how many per cent or customers the size must change.",
-            SegmentConditionKind.SizeChange when condition.ChangePercent is <= 0 || condition.ChangePercent is { } p && !double.IsFinite(p) =>
+            SegmentAlertKind.SizeChange when condition.ChangePercent is <= 0 || condition.ChangePercent is { } p && !double.IsFinite(p) =>
                 "The change in per cent must be more than 0.",
-            SegmentConditionKind.SizeChange when condition.ChangeCount is <= 0 => "The change in customers must be at least 1.",
-            SegmentConditionKind.MovedTo when condition.ToSegmentId is null => "Choose the segment customers move to.",
+            SegmentAlertKind.SizeChange when condition.ChangeCount is <= 0 => "The change in customers must be at least 1.",
+            SegmentAlertKind.MovedTo when condition.ToSegmentId is null => "Choose the segment customers move to.",
             _ when condition.MinCustomers < 1 => "At least 1 customer must move.",
-            _ when condition.ListCap is < 0 or > SegmentCondition.MaxListCap => $"List between 0 and {SegmentCondition.MaxListCap} customers.",
+            _ when condition.ListCap is < 0 or > SegmentAlertCondition.MaxListCap => $"List between 0 and {SegmentAlertCondition.MaxListCap} customers.",
             _ when !Enum.IsDefined(condition.Kind) => "Choose what the alert watches for.",
             _ => null,
         };
     }
 
-    public static string Describe(SegmentCondition condition, string? toSegment)
+    public static string Describe(SegmentAlertCondition condition, string? toSegment)
     {
         var direction = condition.Direction switch
         {
@@ -36,13 +36,13 @@ public static class AlertSegments
         };
         return condition.Kind switch
         {
-            SegmentConditionKind.SizeChange => $"size {direction} by more than " + string.Join(" or ",
+            SegmentAlertKind.SizeChange => $"size {direction} by more than " + string.Join(" or ",
                 new[]
                 {
                     condition.ChangePercent is { } p ? p.ToString("0.##", CultureInfo.InvariantCulture) + "%" : null,
                     condition.ChangeCount is { } n ? n.ToString("N0", CultureInfo.InvariantCulture) + " customers" : null,
                 }.OfType<string>()),
-            SegmentConditionKind.EnteredOrLeft => condition.MinCustomers <= 1
+            SegmentAlertKind.EnteredOrLeft => condition.MinCustomers <= 1
                 ? "any customer enters or leaves"
                 : $"at least {condition.MinCustomers:N0} customers enter or leave",
             _ => $"{(condition.MinCustomers <= 1 ? "any customer moves" : $"at least {condition.MinCustomers:N0} customers move")} to {toSegment ?? "(deleted segment)"}",
@@ -50,11 +50,11 @@ public static class AlertSegments
     }
 
     /// <summary>One check of a segment condition.</summary>
-    public static AlertReading Evaluate(SegmentCondition condition, SegmentReading reading, string? toSegment)
+    public static AlertReading Evaluate(SegmentAlertCondition condition, SegmentReading reading, string? toSegment)
     {
         switch (condition.Kind)
         {
-            case SegmentConditionKind.SizeChange:
+            case SegmentAlertKind.SizeChange:
                 {
                     if (reading.PreviousSize is not { } before)
                     {
@@ -75,7 +75,7 @@ public static class AlertSegments
                         + (moved ? "." : ", within the limit.");
                     return new AlertReading(moved ? AlertOutcome.Firing : AlertOutcome.Clear, reading.Size, before, null, text);
                 }
-            case SegmentConditionKind.EnteredOrLeft:
+            case SegmentAlertKind.EnteredOrLeft:
                 {
                     var count = reading.Entered.Count + reading.Left.Count;
                     var fired = count >= condition.MinCustomers && count > 0;

@@ -30,7 +30,7 @@ public sealed record AlertDraft
     public AlertCondition? Condition { get; init; }
 
     /// <summary>For segment alerts.</summary>
-    public SegmentCondition? SegmentCondition { get; init; }
+    public SegmentAlertCondition? SegmentAlertCondition { get; init; }
 
     public CheckSchedule Schedule { get; init; } = CheckSchedule.AfterRefreshOnly;
 
@@ -137,7 +137,7 @@ public sealed class AlertService(
         var names = await AlertNames.LoadAsync(db, [alert], cancellationToken);
         var draft = DraftOf(alert);
         return new AlertDetails(Summarize(alert, names, user), draft,
-            draft.SegmentCondition?.ToSegmentId is { } to ? names.Segment(to) : null);
+            draft.SegmentAlertCondition?.ToSegmentId is { } to ? names.Segment(to) : null);
     }
 
     public async Task<int> CreateAsync(AlertDraft draft, CancellationToken cancellationToken = default)
@@ -169,7 +169,7 @@ public sealed class AlertService(
         var alert = await FindOwnAsync(db, id, user, cancellationToken);
         var clean = await ValidateAsync(db, draft, cancellationToken);
         var watchesOther = alert.Subject != clean.Subject || alert.MetricId != clean.MetricId || alert.DashboardId != clean.DashboardId
-            || alert.TileId != clean.TileId || alert.SegmentId != clean.SegmentId || alert.ConditionJson != Json(clean.Condition ?? (object?)clean.SegmentCondition);
+            || alert.TileId != clean.TileId || alert.SegmentId != clean.SegmentId || alert.ConditionJson != Json(clean.Condition ?? (object?)clean.SegmentAlertCondition);
         Apply(alert, clean, clock.GetUtcNow());
         if (watchesOther)
         {
@@ -301,7 +301,7 @@ public sealed class AlertService(
         TileId = alert.TileId,
         SegmentId = alert.SegmentId,
         Condition = alert.Subject == AlertSubject.Segment ? null : Read<AlertCondition>(alert.ConditionJson),
-        SegmentCondition = alert.Subject == AlertSubject.Segment ? Read<SegmentCondition>(alert.ConditionJson) : null,
+        SegmentAlertCondition = alert.Subject == AlertSubject.Segment ? Read<SegmentAlertCondition>(alert.ConditionJson) : null,
         Schedule = Read<CheckSchedule>(alert.ScheduleJson) ?? CheckSchedule.AfterRefreshOnly,
         Recipients = Read<AlertRecipients>(alert.RecipientsJson) ?? new AlertRecipients(),
     };
@@ -335,7 +335,7 @@ public sealed class AlertService(
             _ => (names.Segment(alert.SegmentId) ?? "(deleted segment)", $"/segments/{alert.SegmentId}"),
         };
         var condition = alert.Subject == AlertSubject.Segment
-            ? AlertSegments.Describe(draft.SegmentCondition ?? new SegmentCondition(), draft.SegmentCondition?.ToSegmentId is { } to ? names.Segment(to) : null)
+            ? AlertSegments.Describe(draft.SegmentAlertCondition ?? new SegmentAlertCondition(), draft.SegmentAlertCondition?.ToSegmentId is { } to ? names.Segment(to) : null)
             : draft.Condition is { } c ? AlertConditions.Describe(c, names.Formatter(alert.MetricId)) : "";
         var schedule = draft.Schedule.Frequency == ScheduleFrequency.AfterRefresh
             ? draft.Schedule.Describe()
@@ -353,7 +353,7 @@ public sealed class AlertService(
         alert.DashboardId = clean.DashboardId;
         alert.TileId = clean.TileId;
         alert.SegmentId = clean.SegmentId;
-        alert.ConditionJson = Json(clean.Subject == AlertSubject.Segment ? clean.SegmentCondition : clean.Condition);
+        alert.ConditionJson = Json(clean.Subject == AlertSubject.Segment ? clean.SegmentAlertCondition : clean.Condition);
         alert.ScheduleJson = Json(clean.Schedule);
         alert.NextCheckAt = clean.Schedule.NextAfter(now);
         alert.RecipientsJson = Json(clean.Recipients);
@@ -377,7 +377,7 @@ public sealed class AlertService(
         {
             throw new PortalException(scheduleProblem);
         }
-        var clean = draft with { Name = name, MetricId = null, DashboardId = null, TileId = null, SegmentId = null, Condition = null, SegmentCondition = null };
+        var clean = draft with { Name = name, MetricId = null, DashboardId = null, TileId = null, SegmentId = null, Condition = null, SegmentAlertCondition = null };
         switch (draft.Subject)
         {
             case AlertSubject.Metric:
@@ -425,12 +425,12 @@ public sealed class AlertService(
                 {
                     var segmentId = draft.SegmentId ?? throw new PortalException("Choose the segment the alert watches.");
                     var (segment, _, _) = await segments.GetAsync(segmentId, cancellationToken);
-                    var condition = draft.SegmentCondition ?? throw new PortalException("Choose what the alert watches for.");
+                    var condition = draft.SegmentAlertCondition ?? throw new PortalException("Choose what the alert watches for.");
                     if (AlertSegments.Validate(condition) is { } problem)
                     {
                         throw new PortalException(problem);
                     }
-                    if (condition.Kind == SegmentConditionKind.MovedTo)
+                    if (condition.Kind == SegmentAlertKind.MovedTo)
                     {
                         var (to, _, _) = await segments.GetAsync(condition.ToSegmentId!.Value, cancellationToken);
                         if (to.Id == segment.Id)
@@ -442,7 +442,7 @@ public sealed class AlertService(
                             throw new PortalException($"{to.Name} is on another dataset than {segment.Name}; customers can only move between segments of one dataset.");
                         }
                     }
-                    clean = clean with { SegmentId = segmentId, SegmentCondition = condition };
+                    clean = clean with { SegmentId = segmentId, SegmentAlertCondition = condition };
                     break;
                 }
             default:

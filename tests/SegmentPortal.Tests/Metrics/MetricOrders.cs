@@ -25,9 +25,12 @@ internal sealed record MetricOrders(CoreHarness Harness, Dataset Orders, AppUser
 
     public static readonly DateOnly Today = new(2024, 6, 15);
 
-    public static async Task<MetricOrders> CreateAsync(CancellationToken ct)
+    public static readonly DateTimeOffset Noon = new(Today.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero);
+
+    /// <param name="clock">Today at noon by default, standing still.</param>
+    public static async Task<MetricOrders> CreateAsync(CancellationToken ct, TimeProvider? clock = null)
     {
-        var harness = await CoreHarness.CreateAsync(clock: new FixedClock(new DateTimeOffset(Today.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero)));
+        var harness = await CoreHarness.CreateAsync(clock: clock ?? new FixedClock(Noon));
         var analyst = await harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
         var orders = await harness.ImportTextAsync("orders.csv", Csv);
         orders = await harness.SetRolesAsync(orders, new()
