@@ -149,7 +149,7 @@ public sealed class MetricPagesTests : PortalTestContext, IAsyncLifetime
         Assert.True(bands[0].From < 0, "The bad band reaches below the lowest figure drawn (0 in the months without orders).");
         Assert.Equal((1000.0, 2000.0), (bands[1].From, bands[1].To));
 
-        Assert.Contains("No alerts yet", cut.Find("[data-testid=metric-no-alerts]").TextContent);
+        Assert.Contains("No alerts yet", cut.Find("[data-testid=metric-alerts] [data-testid=no-alerts]").TextContent);
         Assert.Contains("No tiles use this metric yet", cut.Find("[data-testid=metric-used-by]").TextContent);
         var history = cut.Find("[data-testid=metric-history]").TextContent;
         Assert.Contains("Created: Sum of amount of Shop orders", history);
