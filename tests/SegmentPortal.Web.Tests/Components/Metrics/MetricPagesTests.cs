@@ -243,6 +243,35 @@ public sealed class MetricPagesTests : PortalTestContext, IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_alert_is_set_from_the_metric_page_a_missing_threshold_is_said_in_words_and_its_band_is_drawn_on_the_trend()
+    {
+        var id = await Metrics.CreateAsync(Revenue(), Ct);
+        var dialogs = Render<MudDialogProvider>();
+        var cut = Render<MetricPage>(p => p.Add(x => x.Id, id));
+        cut.WaitForAssertion(() => cut.Find("[data-testid=metric-alerts] [data-testid=new-alert]"));
+
+        await cut.InvokeAsync(() => cut.Find("[data-testid=metric-alerts] [data-testid=new-alert]").Click());
+        // It starts on this metric, "misses its target" (the metric has one), telling its author.
+        dialogs.WaitForAssertion(() => Assert.Equal("Revenue misses its target", dialogs.Find("[data-testid=alert-name]").GetAttribute("value")));
+        await dialogs.InvokeAsync(() => dialogs.FindComponent<MudSelect<SegmentPortal.Core.Alerts.AlertConditionKind>>().Instance
+            .ValueChanged.InvokeAsync(SegmentPortal.Core.Alerts.AlertConditionKind.OutsideBand));
+        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=alert-low]"));
+        await dialogs.InvokeAsync(() => dialogs.Find("[data-testid=alert-save]").Click());
+        dialogs.WaitForAssertion(() => Assert.Contains("Enter the lowest or the highest value that is still fine (or both).", dialogs.Find("[data-testid=alert-save-error]").TextContent));
+        Assert.Empty(await Services.GetRequiredService<SegmentPortal.Core.Alerts.AlertService>().ListAsync(cancellationToken: Ct));
+
+        dialogs.Find("[data-testid=alert-low]").Change("1200");
+        dialogs.Find("[data-testid=alert-high]").Change("2000");
+        await dialogs.InvokeAsync(() => dialogs.Find("[data-testid=alert-save]").Click());
+
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=alert-name]")));
+        cut.WaitForAssertion(() => Assert.Contains("outside €1,200 – €2,000", cut.Find("[data-testid=metric-alerts]").TextContent));
+        // June's 2,500 is above the band: its lines are drawn, in the bad colour.
+        cut.WaitForAssertion(() => Assert.Contains(cut.FindComponent<Figure>().Instance.Drawn.Traces.Cast<Plotly.Blazor.Traces.Scatter>(),
+            t => t.Name == $"Revenue misses its target: fine range to {Money(2000)}"));
+    }
+
+    [Fact]
     public async Task Editing_a_metric_changes_it_and_the_history_lists_what_changed()
     {
         var id = await Metrics.CreateAsync(Revenue(), Ct);
