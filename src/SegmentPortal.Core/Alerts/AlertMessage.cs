@@ -28,7 +28,10 @@ internal sealed class AlertMessage(Alert alert, AlertCheck check, AlertResult re
 
     public (string Title, string Body) Text(bool figures)
     {
-        var title = Fired ? $"{alert.Name}: {result.SubjectName} {result.Threshold}" : $"{alert.Name}: {result.SubjectName} is back to normal";
+        // The title carries the figure only for those who may see it: "Revenue misses its target: €30".
+        var title = !Fired ? $"{alert.Name}: back to normal"
+            : figures && result.Reading.Value is { } value ? $"{alert.Name}: {result.Format(value)}"
+            : $"{alert.Name}: fired";
         if (!figures)
         {
             return (title, $"The alert “{alert.Name}” on {result.SubjectName} {(Fired ? "fired" : "cleared")}. Its figures are not included because you see "
