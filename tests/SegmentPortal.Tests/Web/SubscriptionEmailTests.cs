@@ -85,7 +85,14 @@ public sealed class SubscriptionEmailTests
         {
             salesId = (await db.Datasets.AsNoTracking().SingleAsync(d => d.Name.StartsWith("sales"), Ct)).Id;
         }
-        var viewer = await portal.CreateUserAsync("vera@example.com", "Correct-horse-9", Roles.Viewer);
+        // (Through this host's services: the factory's own would start a second app on the same data folder.)
+        var viewer = new AppUser { UserName = "vera@example.com", Email = "vera@example.com", DisplayName = "Vera", EmailConfirmed = true };
+        await using (var scope = services.CreateAsyncScope())
+        {
+            var users = scope.ServiceProvider.GetRequiredService<UserManager<AppUser>>();
+            Assert.True((await users.CreateAsync(viewer, "Correct-horse-9")).Succeeded);
+            Assert.True((await users.AddToRoleAsync(viewer, Roles.Viewer)).Succeeded);
+        }
         await Do<DatasetSharing>(s => s.SetAsync(salesId, [Roles.Viewer], [], Ct));
         await As<DataPermissionService, int>(s => s.SaveRowRuleAsync(salesId, null, null, viewer.Id,
             new RuleGroup { Children = [new FieldCondition { Field = "region", Operator = RuleOperator.Equals, Value = "North" }] }, Ct));
