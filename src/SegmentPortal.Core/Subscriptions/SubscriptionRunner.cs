@@ -48,7 +48,10 @@ internal sealed class SubscriptionRunner(
     TimeProvider clock,
     ILogger<SubscriptionRunner> logger)
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    // One sender and one scheduling round at a time in the process (the scheduler and a test or a caller may overlap);
+    // after-refresh runs only add rows and never wait behind a sending.
+    private readonly SemaphoreSlim _sending = new(1, 1);
+    private readonly SemaphoreSlim _making = new(1, 1);
 
     /// <summary>The idempotency key of one recipient's message from one run.</summary>
     public static string KeyFor(long runId, string userId) => $"subscription-run-{runId}-{userId}";
@@ -56,7 +59,7 @@ internal sealed class SubscriptionRunner(
     /// <summary>Records a Due run for each subscription whose time has come and moves its next time, in the same save.</summary>
     public async Task<int> MakeDueAsync(CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _making.WaitAsync(cancellationToken);
         try
         {
             var now = clock.GetUtcNow();
@@ -78,7 +81,7 @@ internal sealed class SubscriptionRunner(
         }
         finally
         {
-            _gate.Release();
+            _making.Release();
         }
     }
 
@@ -88,53 +91,43 @@ internal sealed class SubscriptionRunner(
     /// </summary>
     public async Task<int> AfterRefreshAsync(int datasetId, CancellationToken cancellationToken = default)
     {
-        int made;
-        await _gate.WaitAsync(cancellationToken);
-        try
+        var now = clock.GetUtcNow();
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        var subscriptions = (await db.Subscriptions.AsNoTracking().Where(s => !s.Paused).ToListAsync(cancellationToken))
+            .Where(s => SubscriptionSchedules.Read(s.ScheduleJson).Frequency == ScheduleFrequency.AfterRefresh).ToList();
+        var boards = new Dictionary<int, bool>();
+        foreach (var id in subscriptions.Select(s => s.DashboardId).OfType<int>().Distinct())
         {
-            var now = clock.GetUtcNow();
-            await using var db = await dbFactory.CreateAsync(cancellationToken);
-            var subscriptions = (await db.Subscriptions.AsNoTracking().Where(s => !s.Paused).ToListAsync(cancellationToken))
-                .Where(s => SubscriptionSchedules.Read(s.ScheduleJson).Frequency == ScheduleFrequency.AfterRefresh).ToList();
-            var boards = new Dictionary<int, bool>();
-            foreach (var id in subscriptions.Select(s => s.DashboardId).OfType<int>().Distinct())
-            {
-                boards[id] = (await DashboardDatasets.DatasetsOfAsync(db, id, cancellationToken)).Contains(datasetId);
-            }
-            var segmentIds = subscriptions.Select(s => s.SegmentId).OfType<int>().Distinct().ToList();
-            var segments = (await db.Segments.AsNoTracking().Where(s => segmentIds.Contains(s.Id) && s.DatasetId == datasetId).Select(s => s.Id)
-                .ToListAsync(cancellationToken)).ToHashSet();
-            var reading = subscriptions.Where(s => s.Target == SubscriptionTarget.Dashboard
-                ? s.DashboardId is { } board && boards.GetValueOrDefault(board)
-                : s.SegmentId is { } segment && segments.Contains(segment)).ToList();
-            foreach (var subscription in reading)
-            {
-                db.SubscriptionRuns.Add(new SubscriptionRun
-                {
-                    SubscriptionId = subscription.Id,
-                    AfterRefresh = true,
-                    Status = SubscriptionRunStatus.Due,
-                    DueAt = now,
-                });
-            }
-            await db.SaveChangesAsync(cancellationToken);
-            made = reading.Count;
+            boards[id] = (await DashboardDatasets.DatasetsOfAsync(db, id, cancellationToken)).Contains(datasetId);
         }
-        finally
+        var segmentIds = subscriptions.Select(s => s.SegmentId).OfType<int>().Distinct().ToList();
+        var segments = (await db.Segments.AsNoTracking().Where(s => segmentIds.Contains(s.Id) && s.DatasetId == datasetId).Select(s => s.Id)
+            .ToListAsync(cancellationToken)).ToHashSet();
+        var reading = subscriptions.Where(s => s.Target == SubscriptionTarget.Dashboard
+            ? s.DashboardId is { } board && boards.GetValueOrDefault(board)
+            : s.SegmentId is { } segment && segments.Contains(segment)).ToList();
+        foreach (var subscription in reading)
         {
-            _gate.Release();
+            db.SubscriptionRuns.Add(new SubscriptionRun
+            {
+                SubscriptionId = subscription.Id,
+                AfterRefresh = true,
+                Status = SubscriptionRunStatus.Due,
+                DueAt = now,
+            });
         }
-        if (made > 0)
+        await db.SaveChangesAsync(cancellationToken);
+        if (reading.Count > 0)
         {
             signal.Notify();
         }
-        return made;
+        return reading.Count;
     }
 
     /// <summary>Sends every run due now, oldest first. Returns how many it finished (Done or Failed).</summary>
     public async Task<int> RunDueAsync(CancellationToken cancellationToken = default)
     {
-        await _gate.WaitAsync(cancellationToken);
+        await _sending.WaitAsync(cancellationToken);
         try
         {
             var now = clock.GetUtcNow();
@@ -157,7 +150,7 @@ internal sealed class SubscriptionRunner(
         }
         finally
         {
-            _gate.Release();
+            _sending.Release();
         }
     }
 

@@ -396,6 +396,52 @@ public sealed class SubscriptionTests : IAsyncLifetime
         Assert.Contains(exports, e => e.Subject!.Contains("Northerners", StringComparison.Ordinal) && e.Rows == 3 && e.UserName == "owner@example.com");
     }
 
+    [Fact]
+    public async Task A_segment_recipient_under_a_row_rule_gets_the_size_and_members_of_their_rows_only_and_no_stored_changes()
+    {
+        var viewer = await PersonAsync("nora", Roles.Viewer);
+        await As<DatasetSharing>(_owner, s => s.SetAsync(_customers.Id, [Roles.Viewer], [], Ct));
+        await using (var db = await _harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            db.RowRules.Add(new RowRule
+            {
+                DatasetId = _customers.Id,
+                UserId = viewer.UserId(),
+                RuleJson = new RuleTree { Root = SegmentPortal.Tests.Queries.ShopFixture.All(SegmentPortal.Tests.Queries.ShopFixture.Field("region", RuleOperator.Equals, "North")) }.ToJson(),
+            });
+            // Rules fail closed: the owner keeps every row with a rule of their own.
+            db.RowRules.Add(new RowRule { DatasetId = _customers.Id, UserId = _owner.UserId(), RuleJson = new RuleTree().ToJson() });
+            await db.SaveChangesAsync(Ct);
+        }
+        var rule = SegmentPortal.Tests.Queries.ShopFixture.All(SegmentPortal.Tests.Queries.ShopFixture.FieldIn("region", RuleOperator.In, "North", "South"));
+        var segmentId = await As<SegmentService, int>(_owner, s => s.CreateAsync(new SegmentDraft("North and South", _customers.Id, new RuleTree { Root = rule }), Ct));
+        await ShareAsync(SharedItem.Segment, segmentId, viewer);
+        var weekly = new CheckSchedule { Frequency = ScheduleFrequency.Weekly, Day = DayOfWeek.Monday, At = new TimeOnly(8, 0) };
+        foreach (var to in new[] { viewer.UserId(), null })
+        {
+            await As<SubscriptionService, int>(_owner, s => s.CreateAsync(new SubscriptionDraft { Target = SubscriptionTarget.Segment, ItemId = segmentId, Schedule = weekly, UserId = to }, Ct));
+        }
+
+        _clock.Advance(TimeSpan.FromHours(1));
+        await Runner.MakeDueAsync(Ct);
+        await Runner.RunDueAsync(Ct);
+
+        var messages = await MessagesAsync();
+        var toViewer = messages.Single(m => m.Recipient == viewer.UserId());
+        Assert.Contains("Customers: 2\n", toViewer.TextBody); // Ann and Cy: North's
+        Assert.DoesNotContain("Entered", toViewer.TextBody);
+        Assert.DoesNotContain("Change since", toViewer.TextBody);
+        Assert.Contains("counted over the rows you may see", toViewer.TextBody);
+        var members = await File.ReadAllTextAsync(Assert.Single(Files(toViewer)).Path, Ct);
+        Assert.Contains("Ann", members);
+        Assert.Contains("Cy", members);
+        Assert.DoesNotContain("Bo", members);
+
+        var toOwner = messages.Single(m => m.Recipient == _owner.UserId());
+        Assert.Contains("Customers: 3\n", toOwner.TextBody);
+        Assert.Contains("Bo", await File.ReadAllTextAsync(Assert.Single(Files(toOwner)).Path, Ct));
+    }
+
     private sealed class FixedUser(ClaimsPrincipal principal) : ICurrentUser
     {
         public Task<ClaimsPrincipal> GetPrincipalAsync() => Task.FromResult(principal);
