@@ -302,6 +302,36 @@ public sealed class SubscriptionTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_run_that_keeps_failing_is_tried_again_later_and_Failed_after_three_attempts_with_the_reason()
+    {
+        var board = await BoardAsync();
+        await As<SubscriptionService, int>(_owner, s => s.CreateAsync(Daily(board), Ct));
+        _renderer.OnRender = _ => throw new PortalException("The board took longer than 90 seconds to load for the export.");
+        _clock.Advance(TimeSpan.FromHours(1));
+        await Runner.MakeDueAsync(Ct);
+
+        Assert.Equal(0, await Runner.RunDueAsync(Ct));
+        var first = Assert.Single(await RunsAsync());
+        Assert.Equal((SubscriptionRunStatus.Due, 1), (first.Status, first.Attempts));
+        Assert.Equal("The board took longer than 90 seconds to load for the export.", first.Note);
+        Assert.Equal(_clock.GetUtcNow().AddMinutes(1), first.DueAt);
+        Assert.Equal(0, await Runner.RunDueAsync(Ct)); // not due again yet
+        Assert.Equal(1, Assert.Single(await RunsAsync()).Attempts);
+
+        _clock.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(0, await Runner.RunDueAsync(Ct));
+        _clock.Advance(TimeSpan.FromMinutes(2));
+        Assert.Equal(1, await Runner.RunDueAsync(Ct));
+
+        var failed = Assert.Single(await RunsAsync());
+        Assert.Equal((SubscriptionRunStatus.Failed, 3), (failed.Status, failed.Attempts));
+        Assert.Empty(await MessagesAsync());
+        var row = Assert.Single(await As<SubscriptionService, IReadOnlyList<SubscriptionRow>>(_owner, s => s.ListMineAsync(Ct)));
+        Assert.Equal("Failed: The board took longer than 90 seconds to load for the export.", row.LastNote);
+        Assert.Null(row.LastSentAt);
+    }
+
+    [Fact]
     public async Task Where_viewers_may_not_export_the_board_a_Viewer_gets_the_link_only_and_the_owner_the_files()
     {
         var board = await BoardAsync();
