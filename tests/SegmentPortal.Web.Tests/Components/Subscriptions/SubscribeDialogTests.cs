@@ -71,7 +71,7 @@ public sealed class SubscribeDialogTests : PortalTestContext, IAsyncLifetime
 
         dialogs.Find("input[data-testid=subscribe-time]").Change("7:15");
         dialogs.Find("[data-testid=subscribe-save]").Click();
-        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=subscribe-dialog]")));
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=subscribe-save]")));
 
         var saved = Assert.Single(await SubscriptionsAsync());
         Assert.Equal($"id-{Viewer}", saved.UserId);
@@ -90,7 +90,7 @@ public sealed class SubscribeDialogTests : PortalTestContext, IAsyncLifetime
         var dialogs = await OpenAsync();
         dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=subscribe-recipient-kind]"));
         dialogs.Find("[data-testid=subscribe-save]").Click();
-        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=subscribe-dialog]")));
+        dialogs.WaitForAssertion(() => Assert.Empty(dialogs.FindAll("[data-testid=subscribe-save]")));
 
         page = Render<SubscriptionsPage>();
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=subscriptions-table] tbody tr")));
@@ -99,6 +99,12 @@ public sealed class SubscribeDialogTests : PortalTestContext, IAsyncLifetime
         Assert.Contains(Owner, row.TextContent);
         Assert.Contains("Daily at 08:00 (UTC)", row.TextContent);
         Assert.Contains("Not yet", row.TextContent);
+
+        // The dialog, opened again, says what the board is already sent as.
+        var again = await OpenAsync();
+        again.WaitForAssertion(() => Assert.Contains($"To {Owner}: Daily at 08:00 (UTC)", again.Find("[data-testid=subscribe-existing]").TextContent));
+        again.Find("[data-testid=subscribe-cancel]").Click();
+        again.WaitForAssertion(() => Assert.Empty(again.FindAll("[data-testid=subscribe-save]")));
 
         page.Find("[data-testid=subscription-pause]").Click();
         page.WaitForAssertion(() => Assert.Single(page.FindAll("[data-testid=subscription-paused]")));
