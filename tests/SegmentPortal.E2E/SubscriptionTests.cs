@@ -51,7 +51,7 @@ public sealed class SubscriptionTests(BrowserFixture browser) : IClassFixture<Br
         // Its time comes (moved to a minute ago); the scheduler's next round sends it, rendered by the server's Chromium.
         await MakeDueAsync();
         var written = await WaitForMailAsync("Morning board (board subscription)");
-        Assert.Contains("Content-ID: <board-image@segmentportal>", written, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("Content-ID: <board.png>", written, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("application/pdf", written, StringComparison.Ordinal);
 
         await page.GotoAsync("/admin/outbox");

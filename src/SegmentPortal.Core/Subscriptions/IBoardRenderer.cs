@@ -21,12 +21,6 @@ public sealed class SubscriptionOptions
 {
     public const string Section = "Subscriptions";
 
-    /// <summary>
-    /// The portal's address as recipients reach it, for the links in messages (e.g. https://portal.example.com).
-    /// Empty: the first of the server's own <c>Urls</c>.
-    /// </summary>
-    public string? PortalUrl { get; set; }
-
     /// <summary>A segment's member file is attached up to this many members; above it the message links to the segment.</summary>
     public int MaxMemberFileRows { get; set; } = 100_000;
 

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Security.Claims;
 using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -44,7 +43,7 @@ internal sealed class SubscriptionRunner(
     IOutbox outbox,
     SubscriptionSignal signal,
     IOptions<SubscriptionOptions> options,
-    IConfiguration configuration,
+    PortalAddress portal,
     TimeProvider clock,
     ILogger<SubscriptionRunner> logger)
 {
@@ -420,19 +419,8 @@ internal sealed class SubscriptionRunner(
         return (SubscriptionEmails.Segment(userId, key, figures, Link($"/segments/{segmentId}"), Link("/subscriptions"), why, csv), note);
     }
 
-    /// <summary>An absolute link into the portal, from <see cref="SubscriptionOptions.PortalUrl"/> or the server's first address.</summary>
-    private string Link(string path)
-    {
-        var configured = options.Value.PortalUrl;
-        if (string.IsNullOrWhiteSpace(configured))
-        {
-            configured = (configuration["Urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault();
-            configured = string.IsNullOrWhiteSpace(configured) ? "http://localhost:5080" : configured
-                .Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal)
-                .Replace("://0.0.0.0", "://localhost", StringComparison.Ordinal).Replace("://[::]", "://localhost", StringComparison.Ordinal);
-        }
-        return configured.TrimEnd('/') + path;
-    }
+    /// <summary>An absolute link into the portal (<c>Delivery:PortalUrl</c>, or the server's first address).</summary>
+    private string Link(string path) => portal.Link(path);
 
     private static string Cut(string text) =>
         text.Length > SubscriptionRun.MaxTextLength ? text[..(SubscriptionRun.MaxTextLength - 1)] + "…" : text;

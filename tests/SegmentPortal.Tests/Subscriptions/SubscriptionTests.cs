@@ -47,14 +47,8 @@ public sealed class SubscriptionTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _harness = await CoreHarness.CreateAsync(clock: _clock, configure: services =>
-        {
-            // As the web host does: a scope's principal (a job's, a recipient's) comes before the signed-in user.
-            services.AddScoped<ICurrentUser>(sp => sp.GetRequiredService<ScopedPrincipal>().Principal is { } principal
-                ? new FixedUser(principal)
-                : sp.GetRequiredService<TestCurrentUser>());
-            services.AddSingleton<IBoardRenderer>(_renderer);
-        });
+        // The harness acts as the scope's principal where one is set, as the web host does: each recipient's checks are theirs.
+        _harness = await CoreHarness.CreateAsync(clock: _clock, configure: services => services.AddSingleton<IBoardRenderer>(_renderer));
         var owner = await _harness.SignInAsNewUserAsync("owner@example.com", Roles.Analyst);
         _owner = _harness.CurrentUser.Principal;
         _customers = await _harness.ImportTextAsync("customers.csv", Customers);
@@ -125,7 +119,7 @@ public sealed class SubscriptionTests : IAsyncLifetime
     private static List<OutboxAttachmentView> Files(OutboxMessage message) =>
         message.AttachmentsJson is null ? [] : System.Text.Json.JsonSerializer.Deserialize<List<OutboxAttachmentView>>(message.AttachmentsJson)!;
 
-    private sealed record OutboxAttachmentView(string FileName, string ContentType, string Path, string? ContentId);
+    private sealed record OutboxAttachmentView(string FileName, string ContentType, string Path, bool Inline);
 
     [Fact]
     public async Task A_daily_subscription_falls_due_once_at_its_time_and_moves_its_next_time_in_the_same_save()
@@ -355,9 +349,8 @@ public sealed class SubscriptionTests : IAsyncLifetime
 
         var toOwner = messages.Single(m => m.Recipient == _owner.UserId());
         var files = Files(toOwner);
-        Assert.Equal(["Weekly review.png", "Weekly review.pdf"], files.Select(f => f.FileName));
-        Assert.Equal(SubscriptionEmails.BoardImageId, files[0].ContentId);
-        Assert.Null(files[1].ContentId);
+        Assert.Equal([SubscriptionEmails.BoardImageId, "Weekly review.pdf"], files.Select(f => f.FileName));
+        Assert.Equal([true, false], files.Select(f => f.Inline));
         Assert.Contains($"cid:{SubscriptionEmails.BoardImageId}", toOwner.HtmlBody);
         Assert.Contains(_renderer.Calls, c => c.UserId == _owner.UserId() && c.Format == BoardImageFormat.Pdf);
         Assert.Contains(await RunsAsync(), r => r.Note == "val@example.com: link only, exports of the board are off for viewers.");
@@ -470,11 +463,6 @@ public sealed class SubscriptionTests : IAsyncLifetime
         var toOwner = messages.Single(m => m.Recipient == _owner.UserId());
         Assert.Contains("Customers: 3\n", toOwner.TextBody);
         Assert.Contains("Bo", await File.ReadAllTextAsync(Assert.Single(Files(toOwner)).Path, Ct));
-    }
-
-    private sealed class FixedUser(ClaimsPrincipal principal) : ICurrentUser
-    {
-        public Task<ClaimsPrincipal> GetPrincipalAsync() => Task.FromResult(principal);
     }
 
     /// <summary>Stands in for Chromium: remembers who each board was drawn for.</summary>
