@@ -119,9 +119,16 @@ public static class DependencyInjection
         services.AddScoped<Analysis.Clustering.ClusteringFeatureReader>();
         services.AddScoped<Analysis.Clustering.ClusterSegments>();
         services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Clustering.ClusteringService>());
+        services.AddScoped<Datasets.IDatasetRefreshListener, Subscriptions.SubscriptionRefreshListener>();
         services.AddScoped<SegmentService>();
         services.AddScoped<Metrics.MetricService>();
         services.AddScoped<Dashboards.DashboardService>();
+        // Subscriptions: the host adds the IBoardRenderer that draws boards as their recipients see them.
+        services.AddOptions<Subscriptions.SubscriptionOptions>().BindConfiguration(Subscriptions.SubscriptionOptions.Section);
+        services.AddScoped<Subscriptions.SubscriptionService>();
+        services.AddSingleton<Subscriptions.SubscriptionSignal>();
+        services.AddSingleton<Subscriptions.SubscriptionRunner>();
+        services.AddHostedService<Subscriptions.SubscriptionScheduler>();
         services.AddScoped<Metrics.IMetricUsers, Dashboards.DashboardMetricUsers>();
         services.AddScoped<Metrics.IMetricUsers, Alerts.AlertMetricUsers>();
         services.AddSingleton<Alerts.AlertSignal>();

@@ -40,6 +40,7 @@ public static class AuditActions
     public const string ViewAs = "View as user";
     public const string DeliveryChanged = "Delivery changed";
     public const string AlertChanged = "Alert changed";
+    public const string SubscriptionChanged = "Subscription changed";
 
-    public static readonly IReadOnlyList<string> All = [SignIn, SignInFailed, SignOut, UserChanged, PermissionChanged, SharingChanged, Export, PublicLinkUsed, ViewAs, DeliveryChanged, AlertChanged];
+    public static readonly IReadOnlyList<string> All = [SignIn, SignInFailed, SignOut, UserChanged, PermissionChanged, SharingChanged, Export, PublicLinkUsed, ViewAs, DeliveryChanged, AlertChanged, SubscriptionChanged];
 }

@@ -52,6 +52,8 @@ public static class HostingExtensions
         services.AddOptions<ExportOptions>().BindConfiguration("Export");
         services.AddSingleton<PrintTickets>();
         services.AddSingleton<BoardSnapshots>();
+        // Board subscriptions render through the same browser, signed in as each recipient.
+        services.AddSingleton<SegmentPortal.Core.Subscriptions.IBoardRenderer, SubscriptionBoardRenderer>();
         return builder;
     }
 

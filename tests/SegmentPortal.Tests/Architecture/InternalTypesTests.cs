@@ -11,6 +11,7 @@ using SegmentPortal.Core.Import.Excel;
 using SegmentPortal.Core.Jobs;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Segments;
+using SegmentPortal.Core.Subscriptions;
 using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Tests.Architecture;
@@ -42,6 +43,9 @@ public sealed class InternalTypesTests
         // One module's answer to another module's interface, registered in DI.
         typeof(RuledDatasetView), typeof(SegmentDefinitions), typeof(SegmentItems), typeof(DashboardItems),
         typeof(DashboardDatasets),
+        // Subscriptions: scheduling and sending (SubscriptionService is the way in).
+        typeof(SubscriptionRunner), typeof(SubscriptionScheduler), typeof(SubscriptionRefreshListener), typeof(SubscriptionEmails),
+        typeof(SubscriptionSchedules),
     ];
 
     [Fact]
