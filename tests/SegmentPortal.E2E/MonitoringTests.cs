@@ -86,7 +86,7 @@ public sealed class MonitoringTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task An_Analyst_watches_a_metric_with_a_target_and_after_a_refresh_is_told_in_the_portal_by_webhook_and_by_email()
+    public async Task An_Analyst_watches_a_metric_with_a_target_and_after_a_refresh_is_told_in_the_portal_by_webhook_and_by_email_and_gets_the_board()
     {
         Assert.SkipWhen(_skipReason is not null, _skipReason ?? "");
         await using var smtp = TestSmtpServer.Start();
@@ -146,6 +146,14 @@ public sealed class MonitoringTests : IAsyncLifetime
         await editor.GetByTestId("editor-save").ClickAsync();
         await Expect(page.GetByTestId("tile-host")).ToContainTextAsync("600", new() { Timeout = BrowserFixture.WorkTimeoutMs });
 
+        // Subscribed to the board after each refresh of its data.
+        await page.GetByTestId("dashboard-subscribe").ClickAsync();
+        var subscribe = page.GetByRole(AriaRole.Dialog);
+        await Expect(subscribe.GetByTestId("subscribe-save")).ToBeVisibleAsync();
+        await Pages.ChooseAsync(page, subscribe.GetByTestId("subscribe-frequency"), "After each refresh of its data");
+        await subscribe.GetByTestId("subscribe-save").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+
         // The alert: below target, told in the portal, by email, and to the campaign tool.
         await page.GotoAsync(metricUrl);
         await Pages.WaitUntilInteractiveAsync(page);
@@ -193,10 +201,13 @@ public sealed class MonitoringTests : IAsyncLifetime
         await Expect(page.GetByTestId("webhook-history")).ToContainTextAsync("Delivered");
         await BrowserFixture.ScreenshotAsync(page, "96-webhook-history");
 
-        // And the e-mail, with the figure and the chart inline.
-        await smtp.WaitForAsync(1, Ct);
-        var mail = Assert.Single(smtp.Received).Message;
+        // And the e-mails: the alert's, with the figure and the chart inline, and the board's, rendered after the refresh.
+        await smtp.WaitForAsync(2, Ct);
+        var mail = Assert.Single(smtp.Received, r => (r.Message.Subject ?? "").StartsWith("Shop revenue", StringComparison.Ordinal)).Message;
         Assert.Equal("Shop revenue misses its target: 30", mail.Subject);
+        var board = Assert.Single(smtp.Received, r => r.Message.Subject == "Shop board (board subscription)").Message;
+        Assert.Contains(board.BodyParts.OfType<MimeKit.MimePart>(), p => p.ContentId == "board.png" && p.ContentType.MimeType == "image/png");
+        Assert.Contains(board.Attachments.OfType<MimeKit.MimePart>(), p => p.ContentType.MimeType == "application/pdf");
         Assert.Contains("30", mail.HtmlBody);
         Assert.Contains("cid:chart.png", mail.HtmlBody);
         Assert.Contains(mail.BodyParts.OfType<MimeKit.MimePart>(), p => p.ContentId == "chart.png" && p.ContentType.MimeType == "image/png");
