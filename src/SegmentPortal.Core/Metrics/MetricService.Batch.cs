@@ -30,11 +30,15 @@ public sealed partial class MetricService
     /// <see cref="ValuesBatchAsync"/> gives those errors.
     /// </summary>
     /// <remarks>
-    /// Metrics that read the same dataset along the same date column at the same grain share one grouped query through
-    /// the query layer (so the user's row and column rules apply as to each alone): grouped by period, one set of
-    /// filtered aggregates per metric (its measure limited to its rule and segment, and its last date in each period,
-    /// which also tells the periods it has rows in), at most <see cref="MaxMeasuresPerQuery"/> aggregates a query. The
-    /// same-days comparisons of a group's partial current periods are one more shared query.
+    /// Metrics that read the same dataset along the same date column at the same grain (and of the same segment, or of
+    /// none) share one grouped query through the query layer, so the user's row and column rules apply as to each alone:
+    /// grouped by period, one set of filtered aggregates per metric (its measure limited to its rule, and its last date
+    /// in each period, which also tells the periods it has rows in), at most <see cref="MaxMeasuresPerQuery"/> aggregates
+    /// a query. That query reads only the periods of the trend up to today's; metrics without rows in today's period
+    /// share a second one over all their rows. The same-days comparisons of partial current periods are one more shared
+    /// query. A segment is the shared query's filter rather than each aggregate's: a membership test inside an
+    /// aggregate's filter is a join per aggregate, and measured several times slower in DuckDB than a query per segment.
+    /// </remarks>
     /// </remarks>
     public async Task<IReadOnlyDictionary<int, MetricValues>> ValuesManyAsync(
         IReadOnlyCollection<int> metricIds, int periods = DefaultPeriods, CancellationToken cancellationToken = default) =>
@@ -84,7 +88,7 @@ public sealed partial class MetricService
         }
 
         var today = Today();
-        foreach (var group in members.GroupBy(m => (m.Definition.DatasetId, m.Definition.TimeColumn, m.Definition.Grain)))
+        foreach (var group in members.GroupBy(m => (m.Definition.DatasetId, m.Definition.TimeColumn, m.Definition.Grain, m.Definition.SegmentId)))
         {
             foreach (var chunk in Chunks(group.ToList()))
             {
@@ -188,48 +192,24 @@ public sealed partial class MetricService
     }
 
     /// <summary>
-    /// The members' values from one grouped query over their shared dataset, date column and grain (rows up to today,
-    /// by period): per member its measure and its last date, each limited to the member's rows. A period in which a
-    /// member has no rows has no last date for it, as the period would be missing from its own query.
+    /// The members' values from grouped queries over their shared dataset, date column, grain and segment. The first
+    /// reads only the <paramref name="periods"/> periods up to today's: a member with rows in today's period has its
+    /// whole trend there. The members without (whose latest period with data is older) are read again from all their
+    /// rows up to today, sharing a second query.
     /// </summary>
     private async Task<IReadOnlyDictionary<int, MetricValues>> SharedAsync(
         IReadOnlyList<BatchMember> members, int periods, DateOnly today, CancellationToken cancellationToken)
     {
         var first = members[0].Definition;
-        var measures = new SharedMeasures();
-        var lasts = new string[members.Count];
-        for (var i = 0; i < members.Count; i++)
+        var todays = Periods.Start(today, first.Grain);
+        var byPeriod = await SharedTrendsAsync(members, Periods.Add(todays, first.Grain, 1 - periods), today, cancellationToken);
+        var older = Enumerable.Range(0, members.Count).Where(i => !byPeriod[i].ContainsKey(todays)).ToList();
+        if (older.Count > 0)
         {
-            var definition = members[i].Definition;
-            var where = Where(definition);
-            foreach (var measure in MetricMeasures.ToQuery(definition.Measure, $"m{i}", where))
+            var again = await SharedTrendsAsync(older.Select(i => members[i]).ToList(), null, today, cancellationToken);
+            for (var j = 0; j < older.Count; j++)
             {
-                measures.Add(measure);
-            }
-            lasts[i] = measures.Add(new Measure(MeasureKind.Max, $"l{i}", definition.TimeColumn, where));
-        }
-        var result = await queries.RunAsync(new QuerySpec
-        {
-            DatasetId = first.DatasetId,
-            Filter = new RuleGroup { Children = [UpToToday(first.TimeColumn, today)] },
-            GroupBy = [new GroupBy(first.TimeColumn, first.Grain, "d0")],
-            Measures = measures.All,
-        }, cancellationToken);
-
-        var index = Columns(result);
-        var byPeriod = members.Select(_ => new Dictionary<DateOnly, (double? Value, DateOnly? Last)>()).ToArray();
-        foreach (var row in result.Rows)
-        {
-            if (Periods.AsDate(row[index["d0"]]) is not { } start)
-            {
-                continue;
-            }
-            for (var i = 0; i < members.Count; i++)
-            {
-                if (Periods.AsDate(row[index[lasts[i]]]) is { } last)
-                {
-                    byPeriod[i][start] = (MetricMeasures.Read(members[i].Definition.Measure, $"m{i}", name => row[index[measures.Column(name)]]), last);
-                }
+                byPeriod[older[j]] = again[j];
             }
         }
 
@@ -262,6 +242,56 @@ public sealed partial class MetricService
     }
 
     /// <summary>
+    /// One grouped query (rows up to today, from <paramref name="since"/> when given, of the members' segment, by
+    /// period): per member its measure and its last date, each limited to the member's rule. A period in which a member
+    /// has no rows has no last date for it, and is left out of its periods, as it would be missing from its own query.
+    /// </summary>
+    private async Task<Dictionary<DateOnly, (double? Value, DateOnly? Last)>[]> SharedTrendsAsync(
+        IReadOnlyList<BatchMember> members, DateOnly? since, DateOnly today, CancellationToken cancellationToken)
+    {
+        var first = members[0].Definition;
+        var measures = new SharedMeasures();
+        var lasts = new string[members.Count];
+        for (var i = 0; i < members.Count; i++)
+        {
+            var definition = members[i].Definition;
+            var where = Where(definition);
+            foreach (var measure in MetricMeasures.ToQuery(definition.Measure, $"m{i}", where))
+            {
+                measures.Add(measure);
+            }
+            lasts[i] = measures.Add(new Measure(MeasureKind.Max, $"l{i}", definition.TimeColumn, where));
+        }
+        var filter = Segment(first);
+        filter.Children.Add(since is { } from ? Between(first.TimeColumn, from, today) : UpToToday(first.TimeColumn, today));
+        var result = await queries.RunAsync(new QuerySpec
+        {
+            DatasetId = first.DatasetId,
+            Filter = filter,
+            GroupBy = [new GroupBy(first.TimeColumn, first.Grain, "d0")],
+            Measures = measures.All,
+        }, cancellationToken);
+
+        var index = Columns(result);
+        var byPeriod = members.Select(_ => new Dictionary<DateOnly, (double? Value, DateOnly? Last)>()).ToArray();
+        foreach (var row in result.Rows)
+        {
+            if (Periods.AsDate(row[index["d0"]]) is not { } start)
+            {
+                continue;
+            }
+            for (var i = 0; i < members.Count; i++)
+            {
+                if (Periods.AsDate(row[index[lasts[i]]]) is { } last)
+                {
+                    byPeriod[i][start] = (MetricMeasures.Read(members[i].Definition.Measure, $"m{i}", name => row[index[measures.Column(name)]]), last);
+                }
+            }
+        }
+        return byPeriod;
+    }
+
+    /// <summary>
     /// The same-days comparisons of members whose current period is partial, from one query without groups: each
     /// member's measure over its rows in its own range of days (all within the query's range from the earliest to the latest).
     /// </summary>
@@ -275,19 +305,16 @@ public sealed partial class MetricService
         {
             var (member, shaped) = partial[i];
             ranges[i] = Periods.SameDaysBefore(shaped.Current, member.Definition.Grain, shaped.Values.Through!.Value);
-            var where = Rows(member.Definition);
+            var where = Rule(member.Definition);
             where.Children.Add(Between(member.Definition.TimeColumn, ranges[i].From, ranges[i].Through));
             foreach (var measure in MetricMeasures.ToQuery(member.Definition.Measure, $"m{i}", where))
             {
                 measures.Add(measure);
             }
         }
-        var result = await queries.RunAsync(new QuerySpec
-        {
-            DatasetId = first.DatasetId,
-            Filter = new RuleGroup { Children = [Between(first.TimeColumn, ranges.Min(r => r.From), ranges.Max(r => r.Through))] },
-            Measures = measures.All,
-        }, cancellationToken);
+        var filter = Segment(first);
+        filter.Children.Add(Between(first.TimeColumn, ranges.Min(r => r.From), ranges.Max(r => r.Through)));
+        var result = await queries.RunAsync(new QuerySpec { DatasetId = first.DatasetId, Filter = filter, Measures = measures.All }, cancellationToken);
         var index = Columns(result);
         var row = result.Rows.Count == 0 ? null : result.Rows[0];
         var sameDays = new Dictionary<int, MetricSameDays>();
@@ -302,8 +329,25 @@ public sealed partial class MetricService
         return sameDays;
     }
 
-    /// <summary>The rows a metric counts as a filter of its aggregates, or null for every row.</summary>
-    private static RuleGroup? Where(MetricDefinition definition) => Rows(definition) is { Children.Count: > 0 } rows ? rows : null;
+    /// <summary>
+    /// The rows a metric's rule counts, as a filter of its aggregates, or null for every row. Its segment is not in it:
+    /// metrics of one segment share queries whose rows are the segment's (<see cref="Segment"/>), as a metric's own query's are.
+    /// </summary>
+    private static RuleGroup? Where(MetricDefinition definition) => Rule(definition) is { Children.Count: > 0 } rule ? rule : null;
+
+    private static RuleGroup Rule(MetricDefinition definition)
+    {
+        var rule = new RuleGroup();
+        if (!string.IsNullOrEmpty(MetricDefinition.NormalRule(definition.RuleJson)))
+        {
+            rule.Children.Add(RuleTree.FromJson(definition.RuleJson).Root);
+        }
+        return rule;
+    }
+
+    /// <summary>The rows of a shared query: the segment's customers of the metrics sharing it, or every row.</summary>
+    private static RuleGroup Segment(MetricDefinition definition) =>
+        definition.SegmentId is { } segment ? new RuleGroup { Children = [new SegmentCondition { SegmentId = segment }] } : new RuleGroup();
 
     private static FieldCondition Between(string column, DateOnly from, DateOnly through) =>
         new() { Field = column, Operator = RuleOperator.Between, Value = Text(from), Value2 = Text(through) };
