@@ -22,6 +22,9 @@ public sealed partial class MetricService
     /// </summary>
     public const int MaxMeasuresPerQuery = 200;
 
+    /// <summary>The aggregates one shared query may hold: <see cref="MaxMeasuresPerQuery"/> (the benchmark measures others).</summary>
+    internal int MeasuresPerQuery { get; set; } = MaxMeasuresPerQuery;
+
     /// <summary>
     /// The values of many metrics for the current user, each exactly as <see cref="ValuesAsync"/> gives it without a
     /// day (current period = that metric's latest period with data, trend, status, same-days comparison). Metrics the
@@ -90,7 +93,7 @@ public sealed partial class MetricService
         var today = Today();
         foreach (var group in members.GroupBy(m => (m.Definition.DatasetId, m.Definition.TimeColumn, m.Definition.Grain, m.Definition.SegmentId)))
         {
-            foreach (var chunk in Chunks(group.ToList()))
+            foreach (var chunk in Chunks(group.ToList(), Math.Max(1, MeasuresPerQuery)))
             {
                 await ComputeSharedAsync(chunk, periods, today, values, errors, cancellationToken);
             }
@@ -100,15 +103,15 @@ public sealed partial class MetricService
 
     private sealed record BatchMember(int Id, MetricDefinition Definition);
 
-    /// <summary>A group's metrics in runs of at most <see cref="MaxMeasuresPerQuery"/> aggregates (a ratio is two, plus the last date).</summary>
-    private static IEnumerable<IReadOnlyList<BatchMember>> Chunks(IReadOnlyList<BatchMember> group)
+    /// <summary>A group's metrics in runs of at most <paramref name="limit"/> aggregates (a ratio is two, plus the last date).</summary>
+    private static IEnumerable<IReadOnlyList<BatchMember>> Chunks(IReadOnlyList<BatchMember> group, int limit)
     {
         var chunk = new List<BatchMember>();
         var measures = 0;
         foreach (var member in group)
         {
             var own = (member.Definition.Measure.Kind == MetricMeasureKind.Ratio ? 2 : 1) + 1;
-            if (chunk.Count > 0 && measures + own > MaxMeasuresPerQuery)
+            if (chunk.Count > 0 && measures + own > limit)
             {
                 yield return chunk;
                 chunk = [];
@@ -124,14 +127,19 @@ public sealed partial class MetricService
     }
 
     /// <summary>
-    /// One shared query for the members (and one for their same-days comparisons). When it fails, the members whose own
-    /// query fails for this user (compiled as <see cref="ValuesAsync"/> would, not run) get that error and the others
-    /// share a query again; should that fail too, each is computed on its own.
+    /// Shared queries for the members. When they fail, the members whose own query fails for this user (compiled as
+    /// <see cref="ValuesAsync"/> would, not run) get that error and the others share again; when every member compiles
+    /// alone (the shared query failed as a whole, e.g. it ran past the time limit on a loaded warehouse), the members
+    /// are halved until a metric is computed on its own, exactly as <see cref="ValuesAsync"/> computes it.
     /// </summary>
     private async Task ComputeSharedAsync(
         IReadOnlyList<BatchMember> members, int periods, DateOnly today, Dictionary<int, MetricValues> values, Dictionary<int, string> errors,
         CancellationToken cancellationToken)
     {
+        if (members.Count == 0)
+        {
+            return;
+        }
         try
         {
             foreach (var (id, computed) in await SharedAsync(members, periods, today, cancellationToken))
@@ -140,9 +148,16 @@ public sealed partial class MetricService
             }
             return;
         }
-        catch (PortalException ex) when (members.Count == 1)
+        catch (PortalException) when (members.Count == 1)
         {
-            errors[members[0].Id] = ex.Message;
+            try
+            {
+                values[members[0].Id] = await ComputeAsync(members[0].Definition, periods, null, cancellationToken);
+            }
+            catch (PortalException ex)
+            {
+                errors[members[0].Id] = ex.Message;
+            }
             return;
         }
         catch (PortalException)
@@ -163,32 +178,14 @@ public sealed partial class MetricService
                 errors[member.Id] = ex.Message;
             }
         }
-        if (fine.Count > 0 && fine.Count < members.Count)
+        if (fine.Count < members.Count)
         {
-            try
-            {
-                foreach (var (id, computed) in await SharedAsync(fine, periods, today, cancellationToken))
-                {
-                    values[id] = computed;
-                }
-                return;
-            }
-            catch (PortalException)
-            {
-                // One by one below.
-            }
+            await ComputeSharedAsync(fine, periods, today, values, errors, cancellationToken);
+            return;
         }
-        foreach (var member in fine)
-        {
-            try
-            {
-                values[member.Id] = await ComputeAsync(member.Definition, periods, null, cancellationToken);
-            }
-            catch (PortalException ex)
-            {
-                errors[member.Id] = ex.Message;
-            }
-        }
+        var half = fine.Count / 2;
+        await ComputeSharedAsync(fine[..half], periods, today, values, errors, cancellationToken);
+        await ComputeSharedAsync(fine[half..], periods, today, values, errors, cancellationToken);
     }
 
     /// <summary>

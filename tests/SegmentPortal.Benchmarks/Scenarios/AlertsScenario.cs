@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using DuckDB.NET.Data;
 using Microsoft.EntityFrameworkCore;
@@ -197,17 +198,62 @@ public sealed class AlertsScenario : Scenario
         return hand.Count;
     }
 
-    public override Task AfterRunsAsync(ScenarioContext context, IReadOnlyList<RunMeasurement> measurements, CancellationToken cancellationToken)
+    public override async Task AfterRunsAsync(ScenarioContext context, IReadOnlyList<RunMeasurement> measurements, CancellationToken cancellationToken)
     {
-        var queries = _metrics.Count + _metrics.Count(m => _appValues[1][m.Id].Partial);
-        var groups = _metrics.Select(m => m.Definition.Grain).Distinct().Count();
-        var sameDays = _metrics.Where(m => _appValues[1][m.Id].Partial).Select(m => m.Definition.Grain).Distinct().Count();
-        context.Note($"Queries per check: the app {groups} grouped queries (one per grain, the metrics of each sharing it) and {sameDays} for the " +
-            $"same-days comparisons (the grains whose current period is not over), plus, after each refresh, the executor's one check whether " +
-            $"order customer keys are unique; the baseline {queries} ({_metrics.Count} trends and {queries - _metrics.Count} same-days queries).");
+        var partial = _metrics.Count(m => _appValues[1][m.Id].Partial);
+        var groups = _metrics.Select(m => (m.Definition.Grain, m.Definition.Segment)).Distinct().Count();
+        var sameDays = _metrics.Where(m => _appValues[1][m.Id].Partial).Select(m => (m.Definition.Grain, m.Definition.Segment)).Distinct().Count();
+        var older = _metrics.Count(m => _appValues[1][m.Id].Current?.Start != Periods.Start(Today, m.Definition.Grain));
+        context.Note($"Queries per check: the app {groups} grouped queries (one per grain and segment, the metrics of each sharing it, over the " +
+            $"{TrendPeriods} periods up to today's; {older} metrics have no rows in today's period and need the second query over all their periods) and {sameDays} for the same-days comparisons (the " +
+            "groups whose current period is not over), plus, after each refresh, the executor's one check whether the orders' customer keys " +
+            $"are unique; the baseline {_metrics.Count + partial} ({_metrics.Count} trends and {partial} same-days queries).");
         context.Note("Every run the portal's values equalled the hand-written SQL's for every metric (each trend point to 1e-9, current period, " +
             "its last day with data, same-days value).");
-        return Task.CompletedTask;
+
+        // Diagnostics (not in the table): the check by part, and the month metrics at other sizes of shared query. Each
+        // after a refresh of its own, so nothing comes from the cache.
+        var parts = new List<string>();
+        foreach (var group in _metrics.GroupBy(m => (m.Definition.Grain, Segmented: m.Definition.Segment is not null)).OrderBy(g => g.Key))
+        {
+            var took = await TimeValuesAsync(group.Select(m => m.Id).ToList(), null, cancellationToken);
+            parts.Add($"{group.Count()} {group.Key.Grain.ToString().ToLowerInvariant()}{(group.Key.Segmented ? " of segments" : "")} {Format.Seconds(took)}");
+        }
+        var unique = Stopwatch.StartNew();
+        await using (var connection = await _data!.Warehouse.OpenAsync(cancellationToken))
+        {
+            await WarehouseCommand.ScalarAsync<bool>(connection, $"SELECT count(*) = count(DISTINCT customer_id) FROM {Quote(_ordersTable)}", cancellationToken: cancellationToken);
+        }
+        context.Note($"Diagnostic, the check by part (ValuesManyAsync of each part alone, after a refresh each; each part with customers counts also " +
+            $"pays the executor's check of unique customer keys, {Format.Seconds(unique.Elapsed)} on its own): {string.Join(", ", parts)}.");
+        var month = _metrics.Where(m => m.Definition.Grain == DateBucket.Month && m.Definition.Segment is null).Select(m => m.Id).ToList();
+        var sizes = new List<string>();
+        foreach (var size in new[] { MetricService.MaxMeasuresPerQuery, 60, 30, 10 })
+        {
+            sizes.Add($"{size}: {Format.Seconds(await TimeValuesAsync(month, size, cancellationToken))}");
+        }
+        context.Note($"Diagnostic, shared query size: the {month.Count} month metrics without a segment (one query of all their aggregates at the " +
+            $"default limit of {MetricService.MaxMeasuresPerQuery}) split at other limits of aggregates per query: {string.Join(", ", sizes)}.");
+    }
+
+    /// <summary>ValuesManyAsync of some metrics right after a refresh, timed; optionally with another limit of aggregates per query.</summary>
+    private async Task<TimeSpan> TimeValuesAsync(IReadOnlyList<int> ids, int? measuresPerQuery, CancellationToken cancellationToken)
+    {
+        await MarkRefreshedAsync(cancellationToken);
+        await using var scope = _data!.Host.Services.CreateAsyncScope();
+        var metrics = scope.ServiceProvider.GetRequiredService<MetricService>();
+        if (measuresPerQuery is { } size)
+        {
+            metrics.MeasuresPerQuery = size;
+        }
+        var watch = Stopwatch.StartNew();
+        var values = await metrics.ValuesManyAsync(ids, TrendPeriods, cancellationToken);
+        watch.Stop();
+        if (values.Count != ids.Count)
+        {
+            throw new InvalidOperationException($"{ids.Count - values.Count} metrics were left out.");
+        }
+        return watch.Elapsed;
     }
 
     public override async Task CleanupAsync(ScenarioContext context)
