@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Microsoft.EntityFrameworkCore;
+using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
@@ -42,7 +43,6 @@ public sealed partial class MetricService
     /// query. A segment is the shared query's filter rather than each aggregate's: a membership test inside an
     /// aggregate's filter is a join per aggregate, and measured several times slower in DuckDB than a query per segment.
     /// </remarks>
-    /// </remarks>
     public async Task<IReadOnlyDictionary<int, MetricValues>> ValuesManyAsync(
         IReadOnlyCollection<int> metricIds, int periods = DefaultPeriods, CancellationToken cancellationToken = default) =>
         (await ValuesBatchAsync(metricIds, periods, cancellationToken)).Values;
@@ -72,6 +72,8 @@ public sealed partial class MetricService
             stored = (await (from m in db.Metrics.AsNoTracking()
                              where ids.Contains(m.Id)
                              join d in db.Datasets on m.DatasetId equals d.Id
+                             // As ValuesAsync: a dataset that is not ready (being built) is not there to read.
+                             where d.Status == DatasetStatus.Ready
                              select new { Metric = m, d.OwnerId }).ToListAsync(cancellationToken))
                 .Select(r => (r.Metric, (string?)r.OwnerId)).ToList();
         }
