@@ -126,7 +126,8 @@ public sealed class AlertsScenario : Scenario
             "outside 0.8x–1.2x and 0.95x–0.99x, change of more than 10% either way and 5% down, unusual against the last 12 periods " +
             "(median ± 3 robust deviations; the same weekday for daily metrics), missing the target of 1.05x the current value).");
         context.Note($"App: CheckAllAsync = MetricService.ValuesManyAsync({_metrics.Count} metrics, {TrendPeriods} periods) then AlertConditions.Evaluate " +
-            "for each alert; metrics of the same dataset, date column and grain share one grouped query (and one for their same-days comparisons). " +
+            "for each alert; metrics of the same dataset, date column, grain and segment (or none) share one grouped query over the periods up to " +
+            "today's (and one for their same-days comparisons). " +
             "Baseline: one connection, each metric's trend query (grouped by period, latest 13 periods with data) and, where the current period is " +
             "not over, its same-days query, one after another, rows read into memory.");
         var sample = _metrics.First(m => m.Definition.Denominator is not null && m.Definition.Filter is null);
