@@ -142,9 +142,13 @@ public sealed class MetricBatchTests : IAsyncLifetime
         Assert.True(Equals(expected.SameDays, actual.SameDays), $"{name}: same days {expected.SameDays} vs {actual.SameDays}");
     }
 
-    private async Task<MetricValuesBatch> AssertMatchesOneByOneAsync(Dictionary<string, int> ids, int periods)
+    private async Task<MetricValuesBatch> AssertMatchesOneByOneAsync(Dictionary<string, int> ids, int periods, int? measuresPerQuery = null)
     {
-        var batch = await Metrics(m => m.ValuesBatchAsync(ids.Values, periods, Ct));
+        var batch = await Metrics(m =>
+        {
+            m.MeasuresPerQuery = measuresPerQuery ?? MetricService.MaxMeasuresPerQuery;
+            return m.ValuesBatchAsync(ids.Values, periods, Ct);
+        });
         var many = await Metrics(m => m.ValuesManyAsync(ids.Values, periods, Ct));
         var alone = await OneByOneAsync(ids.Values, periods);
         foreach (var (name, id) in ids)
@@ -173,6 +177,8 @@ public sealed class MetricBatchTests : IAsyncLifetime
 
         var batch = await AssertMatchesOneByOneAsync(ids, 4);
         await AssertMatchesOneByOneAsync(ids, 12);
+        // Split into queries of a few aggregates each (a distinct count weighs 10): the same figures.
+        await AssertMatchesOneByOneAsync(ids, 4, measuresPerQuery: 12);
 
         Assert.Empty(batch.Errors);
         var values = batch.Values;
