@@ -96,16 +96,26 @@ public static class MetricMeasures
     /// <summary>The measure's value in a result row: a ratio divided here (empty when the denominator is 0 or empty).</summary>
     public static double? Read(MetricMeasure measure, string alias, QueryResult result, object?[] row)
     {
-        ArgumentNullException.ThrowIfNull(measure);
         ArgumentNullException.ThrowIfNull(result);
         ArgumentNullException.ThrowIfNull(row);
+        return Read(measure, alias, name => row[result.Index(name)]);
+    }
+
+    /// <summary>
+    /// The measure's value from the query values named as <see cref="ToQuery"/> names them (<paramref name="alias"/>, or
+    /// <c>{alias}_n</c> and <c>{alias}_d</c>): a ratio divided here (empty when the denominator is 0 or empty).
+    /// </summary>
+    public static double? Read(MetricMeasure measure, string alias, Func<string, object?> value)
+    {
+        ArgumentNullException.ThrowIfNull(measure);
+        ArgumentNullException.ThrowIfNull(value);
         if (measure.Kind == MetricMeasureKind.Ratio)
         {
-            var numerator = QueryValue.ToDouble(row[result.Index(alias + "_n")]) ?? OverNoRows(measure.Numerator!);
-            var denominator = QueryValue.ToDouble(row[result.Index(alias + "_d")]) ?? OverNoRows(measure.Denominator!);
+            var numerator = QueryValue.ToDouble(value(alias + "_n")) ?? OverNoRows(measure.Numerator!);
+            var denominator = QueryValue.ToDouble(value(alias + "_d")) ?? OverNoRows(measure.Denominator!);
             return numerator is { } n && denominator is { } d && d != 0 ? n / d : null;
         }
-        return QueryValue.ToDouble(row[result.Index(alias)]) ?? OverNoRows(measure);
+        return QueryValue.ToDouble(value(alias)) ?? OverNoRows(measure);
     }
 
     /// <summary>

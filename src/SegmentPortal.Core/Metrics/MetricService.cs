@@ -65,7 +65,7 @@ public sealed record MetricUses(IReadOnlyList<MetricUse> Visible, int Hidden);
 /// metric; Analysts and Admins define metrics; the owner or an Admin changes or deletes one; only Admins certify.
 /// Every change is kept with who made it and what changed.
 /// </summary>
-public sealed class MetricService(
+public sealed partial class MetricService(
     ICurrentUser currentUser,
     IPortalDbFactory dbFactory,
     Authorizer access,
@@ -264,34 +264,7 @@ public sealed class MetricService(
     {
         periods = Math.Clamp(periods, 2, MaxPeriods);
         var grain = definition.Grain;
-        var today = DateOnly.FromDateTime(clock.GetLocalNow().DateTime);
-        var filter = Rows(definition);
-        DateOnly? first = null;
-        if (asOf is { } day)
-        {
-            first = Periods.Add(Periods.Start(day, grain), grain, 1 - periods);
-            filter.Children.Add(new FieldCondition
-            {
-                Field = definition.TimeColumn,
-                Operator = RuleOperator.Between,
-                Value = Text(first.Value),
-                Value2 = Text(day),
-            });
-        }
-        else
-        {
-            filter.Children.Add(new FieldCondition { Field = definition.TimeColumn, Operator = RuleOperator.Before, Value = Text(today.AddDays(1)) });
-        }
-        var result = await queries.RunAsync(new QuerySpec
-        {
-            DatasetId = definition.DatasetId,
-            Filter = filter,
-            GroupBy = [new GroupBy(definition.TimeColumn, grain, "d0")],
-            Measures = [.. MetricMeasures.ToQuery(definition.Measure, "m0"), new Measure(MeasureKind.Max, "last", definition.TimeColumn)],
-            Sort = [new SortBy("d0", Descending: true)],
-            // The latest periods with data; with a day given, the window already holds only the periods asked for.
-            Limit = asOf is null ? periods : null,
-        }, cancellationToken);
+        var result = await queries.RunAsync(TrendSpec(definition, periods, asOf), cancellationToken);
 
         var byPeriod = new Dictionary<DateOnly, (double? Value, DateOnly? Last)>();
         foreach (var row in result.Rows)
@@ -301,9 +274,74 @@ public sealed class MetricService(
                 byPeriod[start] = (MetricMeasures.Read(definition.Measure, "m0", result, row), Periods.AsDate(row[result.Index("last")]));
             }
         }
-        if (asOf is null && byPeriod.Count == 0)
+        if (Shape(definition, periods, asOf, byPeriod) is not { } shaped)
         {
             return new MetricValues(grain, null, [], MetricStatus.None);
+        }
+        return shaped.Partial
+            ? shaped.Values with { SameDays = await SameDaysAsync(definition, shaped.Current, shaped.Values.Through!.Value, cancellationToken) }
+            : shaped.Values;
+    }
+
+    /// <summary>
+    /// The grouped query of one metric's trend: its rows up to today (or, with a day given, the periods asked for up to
+    /// that day) by period of its grain, with the measure and each period's last day with data.
+    /// </summary>
+    private QuerySpec TrendSpec(MetricDefinition definition, int periods, DateOnly? asOf)
+    {
+        var grain = definition.Grain;
+        var filter = Rows(definition);
+        if (asOf is { } day)
+        {
+            var first = Periods.Add(Periods.Start(day, grain), grain, 1 - periods);
+            filter.Children.Add(new FieldCondition
+            {
+                Field = definition.TimeColumn,
+                Operator = RuleOperator.Between,
+                Value = Text(first),
+                Value2 = Text(day),
+            });
+        }
+        else
+        {
+            filter.Children.Add(UpToToday(definition.TimeColumn, Today()));
+        }
+        return new QuerySpec
+        {
+            DatasetId = definition.DatasetId,
+            Filter = filter,
+            GroupBy = [new GroupBy(definition.TimeColumn, grain, "d0")],
+            Measures = [.. MetricMeasures.ToQuery(definition.Measure, "m0"), new Measure(MeasureKind.Max, "last", definition.TimeColumn)],
+            Sort = [new SortBy("d0", Descending: true)],
+            // The latest periods with data; with a day given, the window already holds only the periods asked for.
+            Limit = asOf is null ? periods : null,
+        };
+    }
+
+    private DateOnly Today() => DateOnly.FromDateTime(clock.GetLocalNow().DateTime);
+
+    /// <summary>Rows dated up to <paramref name="today"/> (so not in the future, and with a date).</summary>
+    private static FieldCondition UpToToday(string timeColumn, DateOnly today) =>
+        new() { Field = timeColumn, Operator = RuleOperator.Before, Value = Text(today.AddDays(1)) };
+
+    /// <summary>A metric's values before the same-days comparison, with its current period's start.</summary>
+    private sealed record Shaped(MetricValues Values, DateOnly Current)
+    {
+        /// <summary>The current period's data ends before its last day: it is compared with the same days of the one before.</summary>
+        public bool Partial => Values.Through is { } last && last < Periods.End(Current, Values.Grain);
+    }
+
+    /// <summary>
+    /// The trend of <paramref name="periods"/> periods ending at the current one (the latest with data, or the one
+    /// holding <paramref name="asOf"/>), from each period's value and last day with data; null when no period has data
+    /// and no day was given. Periods without data count as the measure over no rows.
+    /// </summary>
+    private static Shaped? Shape(MetricDefinition definition, int periods, DateOnly? asOf, IReadOnlyDictionary<DateOnly, (double? Value, DateOnly? Last)> byPeriod)
+    {
+        var grain = definition.Grain;
+        if (asOf is null && byPeriod.Count == 0)
+        {
+            return null;
         }
         var current = asOf is { } d ? Periods.Start(d, grain) : byPeriod.Keys.Max();
         var trend = Enumerable.Range(0, periods)
@@ -312,11 +350,8 @@ public sealed class MetricService(
                 byPeriod.TryGetValue(start, out var found) ? found.Value : MetricMeasures.OverNoRows(definition.Measure)))
             .ToList();
         var through = asOf ?? byPeriod[current].Last;
-        return new MetricValues(grain, through, trend,
-            MetricFormatting.Status(trend[^1].Value, definition.Direction, definition.Target, definition.WarnAt, definition.BadAt))
-        {
-            SameDays = through is { } last && last < Periods.End(current, grain) ? await SameDaysAsync(definition, current, last, cancellationToken) : null,
-        };
+        return new Shaped(new MetricValues(grain, through, trend,
+            MetricFormatting.Status(trend[^1].Value, definition.Direction, definition.Target, definition.WarnAt, definition.BadAt)), current);
     }
 
     /// <summary>

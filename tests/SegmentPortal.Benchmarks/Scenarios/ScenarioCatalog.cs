@@ -12,6 +12,7 @@ public static class ScenarioCatalog
         new DashboardScenario(),
         new KMeansScenario(),
         new RfmScenario(),
+        new AlertsScenario(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

@@ -91,13 +91,16 @@ public static class PermissionMatrix
             "RuleBuilderService.ValuesAsync", "RuleBuilderService.OptionsAsync"),
         new("Query",                       [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "QueryService.RunAsync"),
         // A connection's source has no data rules (they apply to the dataset made from it): Analysts manage data sources.
-        // Metrics are computed for whoever asks, through the query layer: a metric's values, the editor's preview and a
-        // tile showing the metric (a KPI and a line over the months) are counted over the user's rows.
-        new("Metric values",               [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "MetricService.ValuesAsync", "MetricService.PreviewAsync"),
+        // Metrics are computed for whoever asks, through the query layer: a metric's values (alone or many at once, as the
+        // alert checker reads them), the editor's preview and a tile showing the metric (a KPI and a line over the months)
+        // are counted over the user's rows. Many at once leave out what one alone refuses.
+        new("Metric values",               [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "MetricService.ValuesAsync", "MetricService.PreviewAsync",
+            "MetricService.ValuesManyAsync", "MetricService.ValuesBatchAsync"),
         new("Metric tile",                 [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.LoadAsync"),
         // A metric measuring a column hidden from Viewers is refused to them, as a tile measuring it is.
         new("Metric over a hidden column", [All,   Own,    All,    Own,    Refused, Refused, Refused, Refused,   Refused],
-            "MetricService.ValuesAsync", "MetricService.PreviewAsync", "TileDataService.LoadAsync"),
+            "MetricService.ValuesAsync", "MetricService.PreviewAsync", "TileDataService.LoadAsync", "MetricService.ValuesManyAsync",
+            "MetricService.ValuesBatchAsync"),
         new("Connection source preview",   [All,   All,    All,    All,    Refused, Refused, Refused, Refused, Refused], "ConnectionService.PreviewAsync"),
         new("Audit log (search, CSV)",     [Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused],
             "AuditLog.SearchAsync", "AuditExport.WriteCsvAsync", "AuditLog.ExportEntriesAsync"),

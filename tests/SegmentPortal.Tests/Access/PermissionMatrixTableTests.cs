@@ -347,7 +347,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             }
             case "Metric values":
             {
-                var values = await With<MetricService, MetricValues>(s => s.ValuesAsync(f.RevenueMetric, cancellationToken: Ct));
+                var values = await AloneAndManyAsync(f.RevenueMetric);
                 var preview = await With<MetricService, MetricValues>(s => s.PreviewAsync(PermissionMatrixFixture.RevenueDefinition(f.Data.Orders.Id), cancellationToken: Ct));
                 Assert.Equal(MetricLines(values), MetricLines(preview));
                 return new(MetricLines(values));
@@ -362,7 +362,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             }
             case "Metric over a hidden column":
             {
-                var values = await With<MetricService, MetricValues>(s => s.ValuesAsync(f.HiddenColumnMetric, cancellationToken: Ct));
+                var values = await AloneAndManyAsync(f.HiddenColumnMetric, f.RevenueMetric);
                 var preview = await With<MetricService, MetricValues>(s => s.PreviewAsync(PermissionMatrixFixture.RevenueDefinition(f.ScratchOrders.Id, "Scratch revenue"), cancellationToken: Ct));
                 Assert.Equal(MetricLines(values), MetricLines(preview));
                 var tile = await TileAsync(await BoardAsync(kind, f.MetricBoard), "hidden");
@@ -472,6 +472,35 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
     }
 
     /// <summary>A metric's values as lines: the months with a value, the last day with data, and the same days of the month before.</summary>
+    /// <summary>
+    /// A metric's values alone (<see cref="MetricService.ValuesAsync"/>), checked against the same metric among others
+    /// (<see cref="MetricService.ValuesBatchAsync"/>, <see cref="MetricService.ValuesManyAsync"/>): the same figures, and
+    /// where it is refused alone it is left out of many (with the same message when the user may see the metric).
+    /// </summary>
+    private async Task<MetricValues> AloneAndManyAsync(int metric, params int[] others)
+    {
+        var batch = await With<MetricService, MetricValuesBatch>(s => s.ValuesBatchAsync([metric, .. others], cancellationToken: Ct));
+        var many = await With<MetricService, IReadOnlyDictionary<int, MetricValues>>(s => s.ValuesManyAsync([metric, .. others], cancellationToken: Ct));
+        MetricValues values;
+        try
+        {
+            values = await With<MetricService, MetricValues>(s => s.ValuesAsync(metric, cancellationToken: Ct));
+        }
+        catch (PortalException e)
+        {
+            Assert.False(batch.Values.ContainsKey(metric));
+            Assert.False(many.ContainsKey(metric));
+            if (batch.Errors.TryGetValue(metric, out var error))
+            {
+                Assert.Equal(e.Message, error);
+            }
+            throw;
+        }
+        Assert.Equal(MetricLines(values), MetricLines(batch.Values[metric]));
+        Assert.Equal(MetricLines(values), MetricLines(many[metric]));
+        return values;
+    }
+
     private static List<string> MetricLines(MetricValues values) =>
     [
         .. values.Trend.Where(p => p.Value is not null and not 0).Select(p => $"{p.Start:yyyy-MM}|{Text(p.Value)}"),
