@@ -186,6 +186,8 @@ public sealed class AlertChecker(
         await using var scope = scopes.CreateAsyncScope();
         scope.ServiceProvider.GetRequiredService<ScopedPrincipal>().Principal = owner.Principal();
         var reader = new AlertReader(scope.ServiceProvider);
+        // Who recipients are, read once per run: an owner's many alerts usually tell the same people.
+        var people = new Dictionary<string, PortalPerson?>(StringComparer.Ordinal);
         await reader.LoadMetricsAsync(work.Where(w => w.Alert.Subject == AlertSubject.Metric)
             .Select(w => (w.Alert.MetricId!.Value, AlertService.DraftOf(w.Alert).Condition ?? new AlertCondition())).ToList(), cancellationToken);
         foreach (var (check, alert) in work)
@@ -207,12 +209,13 @@ public sealed class AlertChecker(
                 await FailAsync(check.Id, "The check failed unexpectedly; it is in the server log.", cancellationToken);
                 continue;
             }
-            await SaveAsync(owner, alert, check, result, cancellationToken);
+            await SaveAsync(owner, alert, check, result, people, cancellationToken);
         }
     }
 
     /// <summary>Saves one check's result, the alert's new state and every message it sends, in one transaction.</summary>
-    private async Task SaveAsync(PortalPerson owner, Alert alertAsRead, AlertCheck checkAsRead, AlertResult result, CancellationToken cancellationToken)
+    private async Task SaveAsync(PortalPerson owner, Alert alertAsRead, AlertCheck checkAsRead, AlertResult result,
+        Dictionary<string, PortalPerson?> people, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await using var db = await dbFactory.CreateAsync(cancellationToken);
@@ -254,7 +257,7 @@ public sealed class AlertChecker(
             var message = new AlertMessage(alert, check, result, transition, owner, address);
             await using var scope = scopes.CreateAsyncScope();
             var notifications = scope.ServiceProvider.GetRequiredService<NotificationService>();
-            foreach (var person in await PeopleAsync(db, recipients, cancellationToken))
+            foreach (var person in await PeopleAsync(db, recipients, people, cancellationToken))
             {
                 var figures = person.Id == owner.Id || await SeesSameAsync(person, owner, result.DatasetIds, cancellationToken);
                 var (title, body) = message.Text(figures);
@@ -334,7 +337,8 @@ public sealed class AlertChecker(
         }
     }
 
-    private static async Task<IReadOnlyList<PortalPerson>> PeopleAsync(IPortalDb db, AlertRecipients recipients, CancellationToken cancellationToken)
+    private static async Task<IReadOnlyList<PortalPerson>> PeopleAsync(IPortalDb db, AlertRecipients recipients, Dictionary<string, PortalPerson?> known,
+        CancellationToken cancellationToken)
     {
         var ids = new List<string>(recipients.UserIds);
         foreach (var role in recipients.Roles)
@@ -344,7 +348,11 @@ public sealed class AlertChecker(
         var people = new List<PortalPerson>();
         foreach (var id in ids.Distinct(StringComparer.Ordinal))
         {
-            if (await db.FindEnabledAsync(id, cancellationToken) is { } person)
+            if (!known.TryGetValue(id, out var person))
+            {
+                known[id] = person = await db.FindEnabledAsync(id, cancellationToken);
+            }
+            if (person is not null)
             {
                 people.Add(person);
             }

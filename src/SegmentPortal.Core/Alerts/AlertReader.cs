@@ -33,7 +33,7 @@ internal sealed record AlertResult(
 /// </summary>
 internal sealed class AlertReader(IServiceProvider services)
 {
-    private readonly Dictionary<int, (MetricView View, MetricValues Values)> _metrics = [];
+    private readonly Dictionary<int, (MetricDefinition Definition, MetricValues Values)> _metrics = [];
     private readonly Dictionary<int, string> _metricErrors = [];
 
     /// <summary>The most periods a metric is read for (the metrics library's limit).</summary>
@@ -42,20 +42,33 @@ internal sealed class AlertReader(IServiceProvider services)
             : c.Method == UnusualMethod.SameWeekday ? c.HistoryPeriods * 7 + 1 : c.HistoryPeriods + 1).DefaultIfEmpty(MetricService.DefaultPeriods).Max(),
             MetricService.DefaultPeriods, MetricService.MaxPeriods);
 
+    /// <summary>
+    /// Reads every metric the checks need in one go (<see cref="MetricService.ValuesBatchAsync"/>: metrics of one
+    /// dataset, date column, grain and segment share their scan), as many periods as the most demanding condition needs.
+    /// A metric the owner can no longer compute fails only its own checks, with the reason.
+    /// </summary>
     public async Task LoadMetricsAsync(IReadOnlyList<(int MetricId, AlertCondition Condition)> wanted, CancellationToken cancellationToken)
     {
-        var metrics = services.GetRequiredService<MetricService>();
-        foreach (var group in wanted.GroupBy(w => w.MetricId))
+        if (wanted.Count == 0)
         {
-            try
+            return;
+        }
+        var metrics = services.GetRequiredService<MetricService>();
+        var ids = wanted.Select(w => w.MetricId).Distinct().ToList();
+        var batch = await metrics.ValuesBatchAsync(ids, PeriodsFor(wanted.Select(w => w.Condition)), cancellationToken);
+        foreach (var id in ids)
+        {
+            if (batch.Errors.TryGetValue(id, out var error))
             {
-                var view = await metrics.GetAsync(group.Key, cancellationToken);
-                var values = await metrics.ValuesAsync(group.Key, PeriodsFor(group.Select(g => g.Condition)), cancellationToken: cancellationToken);
-                _metrics[group.Key] = (view, values);
+                _metricErrors[id] = error;
             }
-            catch (PortalException ex)
+            else if (batch.Values.TryGetValue(id, out var values) && batch.Definitions.TryGetValue(id, out var definition))
             {
-                _metricErrors[group.Key] = ex.Message;
+                _metrics[id] = (definition, values);
+            }
+            else
+            {
+                _metricErrors[id] = "The metric no longer exists, or its owner may no longer see it.";
             }
         }
     }
@@ -80,8 +93,7 @@ internal sealed class AlertReader(IServiceProvider services)
         {
             throw new PortalException(error);
         }
-        var (view, values) = _metrics[id];
-        var definition = view.Definition;
+        var (definition, values) = _metrics[id];
         Func<double, string> format = v => MetricFormatting.Format(v, definition.Format, definition.Unit, definition.Decimals);
         var history = values.Trend.Take(Math.Max(0, values.Trend.Count - 1)).Select(p => new AlertHistoryPoint(p.Start, p.Value)).ToList();
         var input = new AlertInput(values.Current?.Value, values.Compared, history, values.Current?.Start, definition.Target, definition.Direction);

@@ -12,7 +12,11 @@ namespace SegmentPortal.Core.Metrics;
 /// could be computed, and for each metric whose own query fails for this user (a column of it hidden from them, say)
 /// the message <see cref="MetricService.ValuesAsync"/> would have thrown.
 /// </summary>
-public sealed record MetricValuesBatch(IReadOnlyDictionary<int, MetricValues> Values, IReadOnlyDictionary<int, string> Errors);
+public sealed record MetricValuesBatch(IReadOnlyDictionary<int, MetricValues> Values, IReadOnlyDictionary<int, string> Errors)
+{
+    /// <summary>The definitions the values were computed from (of the metrics in <see cref="Values"/> and <see cref="Errors"/>).</summary>
+    public IReadOnlyDictionary<int, MetricDefinition> Definitions { get; init; } = new Dictionary<int, MetricDefinition>();
+}
 
 // Many metrics at once: metrics over the same dataset, date column and grain share one scan.
 public sealed partial class MetricService
@@ -105,7 +109,7 @@ public sealed partial class MetricService
                 await ComputeSharedAsync(chunk, periods, today, values, errors, cancellationToken);
             }
         }
-        return new MetricValuesBatch(values, errors);
+        return new MetricValuesBatch(values, errors) { Definitions = members.ToDictionary(m => m.Id, m => m.Definition) };
     }
 
     private sealed record BatchMember(int Id, MetricDefinition Definition);

@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Benchmarks.Framework;
 using SegmentPortal.Core.Alerts;
+using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Metrics;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
@@ -48,6 +49,7 @@ public sealed class AlertsScenario : Scenario
     private readonly List<int> _segments = [];
     private readonly Dictionary<int, IReadOnlyDictionary<int, MetricValues>> _appValues = [];
     private readonly Dictionary<int, CheckSummary> _appChecks = [];
+    private readonly Dictionary<int, IReadOnlyDictionary<int, double?>> _checkValues = [];
 
     public override string Name => "alerts";
 
@@ -117,6 +119,25 @@ public sealed class AlertsScenario : Scenario
             }
         }
 
+        // The alerts themselves, through AlertService as the editor saves them: checked after each refresh, telling the
+        // benchmark's user in the portal (no e-mail: the outbox is not what is measured).
+        await using (var scope = _data.Host.Services.CreateAsyncScope())
+        {
+            var alerts = scope.ServiceProvider.GetRequiredService<AlertService>();
+            var me = _data.Host.User.UserId()!;
+            foreach (var (alert, index) in _alerts.Select((a, i) => (a, i)))
+            {
+                await alerts.CreateAsync(new AlertDraft
+                {
+                    Name = $"{Prefix}{index + 1:0000} {alert.Metric.Definition.Name}",
+                    Subject = AlertSubject.Metric,
+                    MetricId = alert.Metric.Id,
+                    Condition = alert.Condition,
+                    Recipients = new AlertRecipients { UserIds = [me], Email = false },
+                }, cancellationToken);
+            }
+        }
+
         var byGrain = _metrics.GroupBy(m => m.Definition.Grain).OrderBy(g => g.Key).Select(g => $"{g.Count()} by {g.Key.ToString().ToLowerInvariant()}");
         context.Note($"Metrics ({_metrics.Count}, created through MetricService.CreateAsync on {_data.Orders.Name}, along order_date): {string.Join(", ", byGrain)}; " +
             $"{_metrics.Count(m => m.Definition.Denominator is not null)} ratios, {_metrics.Count(m => m.Definition.Filter is not null)} filtered, " +
@@ -125,8 +146,9 @@ public sealed class AlertsScenario : Scenario
         context.Note($"Alerts: {_alerts.Count}, {_alerts.Count / _metrics.Count} per metric (above 1.1x and 0.9x the current value, below 0.9x and 1.1x, " +
             "outside 0.8x–1.2x and 0.95x–0.99x, change of more than 10% either way and 5% down, unusual against the last 12 periods " +
             "(median ± 3 robust deviations; the same weekday for daily metrics), missing the target of 1.05x the current value).");
-        context.Note($"App: CheckAllAsync = MetricService.ValuesManyAsync({_metrics.Count} metrics, {TrendPeriods} periods) then AlertConditions.Evaluate " +
-            "for each alert; metrics of the same dataset, date column, grain and segment (or none) share one grouped query over the periods up to " +
+        context.Note($"App: CheckAllAsync = AlertChecker.EnqueueForDatasetAsync (a check due for each of the {_alerts.Count:N0} alerts, as a refresh makes them) " +
+            "then AlertChecker.RunDueAsync: the owner's metrics read with MetricService.ValuesBatchAsync, AlertConditions.Evaluate per alert, and each check's " +
+            "result, the alert's state and its notification saved in one transaction; metrics of the same dataset, date column, grain and segment (or none) share one grouped query over the periods up to " +
             "today's (and one for their same-days comparisons). " +
             "Baseline: one connection, each metric's trend query (grouped by period, latest 13 periods with data) and, where the current period is " +
             "not over, its same-days query, one after another, rows read into memory.");
@@ -137,11 +159,19 @@ public sealed class AlertsScenario : Scenario
     public override async Task<long> RunAppAsync(ScenarioContext context, RunContext run, CancellationToken cancellationToken)
     {
         await MarkRefreshedAsync(cancellationToken);
-        await using var scope = _data!.Host.Services.CreateAsyncScope();
+        var checker = _data!.Host.Services.GetRequiredService<AlertChecker>();
+        var ran = await run.MeasureAsync(() => CheckAllAsync(checker, _data.Orders.Id, cancellationToken));
+        // Untimed: what the checks recorded, and the values they read, for the comparison with the hand-written SQL.
+        var (summary, checkedValues) = await LastChecksAsync(cancellationToken);
+        if (ran != _alerts.Count || summary.Checked != _alerts.Count)
+        {
+            throw new InvalidOperationException($"{ran:N0} checks ran and {summary.Checked:N0} were recorded for {_alerts.Count:N0} alerts.");
+        }
+        await using var scope = _data.Host.Services.CreateAsyncScope();
         var metrics = scope.ServiceProvider.GetRequiredService<MetricService>();
-        var (values, summary) = await run.MeasureAsync(() => CheckAllAsync(metrics, _alerts, cancellationToken));
-        _appValues[run.Index] = values;
+        _appValues[run.Index] = await metrics.ValuesManyAsync(_metrics.Select(m => m.Id).ToList(), TrendPeriods, cancellationToken);
         _appChecks[run.Index] = summary;
+        _checkValues[run.Index] = checkedValues;
         if (run.IsWarmup)
         {
             context.Note($"Checks (every run alike): {summary.Firing:N0} firing, {summary.Clear:N0} clear, {summary.NotEvaluable:N0} not evaluable.");
@@ -150,33 +180,37 @@ public sealed class AlertsScenario : Scenario
     }
 
     /// <summary>
-    /// Checks every alert: the values of all their metrics at once, then each alert's condition on its metric's
-    /// current value, comparison, history and target. (The alert checker's work per refresh; it records the readings.)
+    /// Checks every alert as the portal does after a refresh: the refresh makes a check due for each alert on the
+    /// dataset's metrics, and the alert checker runs them — all of an owner's metrics read together (metrics of one
+    /// dataset, date column, grain and segment share their scan), each alert's condition evaluated, and each check's
+    /// result, the alert's state and its notifications saved in one transaction.
     /// </summary>
-    private static async Task<(IReadOnlyDictionary<int, MetricValues> Values, CheckSummary Summary)> CheckAllAsync(
-        MetricService metrics, IReadOnlyList<BenchAlert> alerts, CancellationToken cancellationToken)
+    private static async Task<int> CheckAllAsync(AlertChecker checker, int ordersId, CancellationToken cancellationToken)
     {
-        var values = await metrics.ValuesManyAsync(alerts.Select(a => a.Metric.Id).Distinct().ToList(), TrendPeriods, cancellationToken);
-        int firing = 0, clear = 0, notEvaluable = 0;
-        foreach (var alert in alerts)
+        var due = await checker.EnqueueForDatasetAsync(ordersId, cancellationToken);
+        while (await checker.RunDueAsync(cancellationToken) > 0)
         {
-            var reading = values.TryGetValue(alert.Metric.Id, out var v)
-                ? AlertConditions.Evaluate(alert.Condition, new AlertInput(
-                    v.Current?.Value,
-                    v.Compared,
-                    v.Trend.Take(v.Trend.Count - 1).Select(p => new AlertHistoryPoint(p.Start, p.Value)).ToList(),
-                    v.Current?.Start,
-                    alert.Metric.Target,
-                    MetricDirection.HigherIsBetter))
-                : new AlertReading(AlertOutcome.NotEvaluable, null, null, null, "The metric cannot be read.");
-            switch (reading.Outcome)
-            {
-                case AlertOutcome.Firing: firing++; break;
-                case AlertOutcome.Clear: clear++; break;
-                default: notEvaluable++; break;
-            }
         }
-        return (values, new CheckSummary(alerts.Count, firing, clear, notEvaluable));
+        return due;
+    }
+
+    /// <summary>The checks of the last run: how many met their condition, and each alert's checked value by metric.</summary>
+    private async Task<(CheckSummary Summary, IReadOnlyDictionary<int, double?> Values)> LastChecksAsync(CancellationToken cancellationToken)
+    {
+        await using var db = await _data!.Host.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(cancellationToken);
+        var latest = await db.AlertChecks.AsNoTracking().GroupBy(c => c.AlertId).Select(g => g.Max(c => c.Id)).ToListAsync(cancellationToken);
+        var checks = await (from c in db.AlertChecks.AsNoTracking()
+                            join a in db.Alerts.AsNoTracking() on c.AlertId equals a.Id
+                            where latest.Contains(c.Id) && a.Name.StartsWith(Prefix)
+                            select new { c.Status, c.Met, c.Value, c.Reason, a.MetricId }).ToListAsync(cancellationToken);
+        if (checks.FirstOrDefault(c => c.Status != AlertCheckStatus.Done) is { } failed)
+        {
+            throw new InvalidOperationException($"A check did not finish: {failed.Status}, {failed.Reason}");
+        }
+        var values = checks.GroupBy(c => c.MetricId!.Value).ToDictionary(g => g.Key, g => g.First().Value);
+        var notEvaluable = checks.Count(c => c.Value is null || (c.Reason ?? "").StartsWith("Too little history", StringComparison.Ordinal)
+            || (c.Reason ?? "").StartsWith("There is no", StringComparison.Ordinal) || (c.Reason ?? "").StartsWith("The previous value is 0", StringComparison.Ordinal));
+        return (new CheckSummary(checks.Count, checks.Count(c => c.Met), checks.Count - checks.Count(c => c.Met) - notEvaluable, notEvaluable), values);
     }
 
     public override async Task<long> RunBaselineAsync(ScenarioContext context, RunContext run, CancellationToken cancellationToken)
@@ -192,6 +226,16 @@ public sealed class AlertsScenario : Scenario
             return result;
         });
         Agree(run.Index, _appValues[run.Index], hand);
+        // Each alert's recorded check read its metric's current value as the hand-written SQL gives it.
+        foreach (var metric in _metrics)
+        {
+            var expected = hand[metric.Id].Trend.Count > 0 ? hand[metric.Id].Trend[^1].Value : null;
+            var recorded = _checkValues[run.Index].GetValueOrDefault(metric.Id);
+            if (expected is { } e && (recorded is not { } r || Math.Abs(e - r) > 1e-9 * Math.Max(1, Math.Abs(e))))
+            {
+                throw new InvalidOperationException($"Run {run.Index}: the checks of {metric.Definition.Name} recorded {recorded} against {e} by hand.");
+            }
+        }
         if (_appChecks[run.Index] != _appChecks[0])
         {
             throw new InvalidOperationException($"Run {run.Index} checked differently from the warm-up: {_appChecks[run.Index]} against {_appChecks[0]}.");
@@ -278,6 +322,12 @@ public sealed class AlertsScenario : Scenario
     private async Task RemoveLeftoversAsync(CancellationToken cancellationToken)
     {
         await using var scope = _data!.Host.Services.CreateAsyncScope();
+        // Alerts first: a metric an alert watches is not deleted.
+        var alerts = scope.ServiceProvider.GetRequiredService<AlertService>();
+        foreach (var alert in (await alerts.ListAsync(cancellationToken: cancellationToken)).Where(a => a.Name.StartsWith(Prefix, StringComparison.Ordinal)))
+        {
+            await alerts.DeleteAsync(alert.Id, cancellationToken);
+        }
         var metrics = scope.ServiceProvider.GetRequiredService<MetricService>();
         foreach (var metric in (await metrics.ListAsync(cancellationToken)).Where(m => m.Name.StartsWith(Prefix, StringComparison.Ordinal)))
         {
