@@ -106,6 +106,17 @@ public sealed class MonitoringTests : IAsyncLifetime
         Assert.StartsWith("whsec_", secret);
         await hookDialog.GetByTestId("webhook-done").ClickAsync();
 
+        // The Analyst who does the rest.
+        await page.GotoAsync("/admin/users");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("new-user").ClickAsync();
+        await Pages.FillNewUserAsync(page, "ana@e2e.local", "Ana Analyst", "Analyst-pass-2468");
+        await page.GetByRole(AriaRole.Dialog).GetByLabel("Analyst", new() { Exact = true }).CheckAsync();
+        await page.GetByTestId("create-user").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "ana@e2e.local" })).ToContainTextAsync("Analyst");
+        var admin = page;
+        page = await SignInAsync(app, "ana@e2e.local", "Analyst-pass-2468");
+
         // The shop's orders: 600 this month.
         await page.GotoAsync("/data");
         await Pages.WaitUntilInteractiveAsync(page);
@@ -186,6 +197,12 @@ public sealed class MonitoringTests : IAsyncLifetime
         await note.ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/metrics/\\d+\\?alert=\\d+$"));
         await Expect(page.GetByTestId("metric-alerts").GetByTestId("alert-firing")).ToBeVisibleAsync();
+        // The check that fired is opened: after the refresh, fired, told in the portal and by e-mail.
+        var check = page.GetByTestId("alert-checks").Locator("tbody tr").First;
+        await Expect(check).ToContainTextAsync("Refresh");
+        await Expect(check).ToContainTextAsync("Fired");
+        await Expect(check).ToContainTextAsync("Ana Analyst (ana@e2e.local) (in the portal and by email)");
+        await BrowserFixture.ScreenshotAsync(page, "97-alert-check-fired");
         await Expect(page.GetByTestId("metric-current-value")).ToContainTextAsync("30");
 
         // The campaign tool received one signed alert.fired event, listed in the endpoint's history.
@@ -194,12 +211,12 @@ public sealed class MonitoringTests : IAsyncLifetime
         new StandardWebhooks.StandardWebhook(secret).Verify(body, headers); // throws when the signature does not match
         Assert.Contains("\"type\":\"alert.fired\"", body);
         Assert.Contains("\"value\":30", body);
-        await page.GotoAsync("/admin/webhooks");
-        await Pages.WaitUntilInteractiveAsync(page);
-        await page.GetByTestId("webhook-history-toggle").ClickAsync();
-        await Expect(page.GetByTestId("webhook-history")).ToContainTextAsync("Shop revenue misses its target");
-        await Expect(page.GetByTestId("webhook-history")).ToContainTextAsync("Delivered");
-        await BrowserFixture.ScreenshotAsync(page, "96-webhook-history");
+        await admin.GotoAsync("/admin/webhooks");
+        await Pages.WaitUntilInteractiveAsync(admin);
+        await admin.GetByTestId("webhook-history-toggle").ClickAsync();
+        await Expect(admin.GetByTestId("webhook-history")).ToContainTextAsync("Shop revenue misses its target");
+        await Expect(admin.GetByTestId("webhook-history")).ToContainTextAsync("Delivered");
+        await BrowserFixture.ScreenshotAsync(admin, "96-webhook-history");
 
         // And the e-mails: the alert's, with the figure and the chart inline, and the board's, rendered after the refresh.
         await smtp.WaitForAsync(2, Ct);
@@ -281,7 +298,9 @@ public sealed class MonitoringTests : IAsyncLifetime
         Assert.Equal(4, await ScalarAsync(data, "SELECT COUNT(*) FROM Notifications"));
     }
 
-    private async Task<IPage> SignInAsync(AppUnderTest app)
+    private Task<IPage> SignInAsync(AppUnderTest app) => SignInAsync(app, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
+
+    private async Task<IPage> SignInAsync(AppUnderTest app, string email, string password)
     {
         var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
         {
@@ -290,7 +309,7 @@ public sealed class MonitoringTests : IAsyncLifetime
         });
         context.SetDefaultTimeout((float)BrowserFixture.ExpectTimeout.TotalMilliseconds);
         var page = await context.NewPageAsync();
-        await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
+        await Pages.SignInAsync(page, email, password);
         await Pages.WaitUntilInteractiveAsync(page);
         return page;
     }

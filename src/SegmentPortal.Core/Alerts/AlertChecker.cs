@@ -35,6 +35,9 @@ public sealed class AlertChecker(
     /// <summary>Runs of one check before it is given up as failed (each restart mid-check counts one).</summary>
     public const int MaxAttempts = 3;
 
+    /// <summary>How many checks' results are saved in one transaction.</summary>
+    public const int SaveBatch = 100;
+
     /// <summary>How many checks one run takes at most; the rest wait for the next.</summary>
     public const int Batch = 2000;
 
@@ -190,6 +193,7 @@ public sealed class AlertChecker(
         var people = new Dictionary<string, PortalPerson?>(StringComparer.Ordinal);
         await reader.LoadMetricsAsync(work.Where(w => w.Alert.Subject == AlertSubject.Metric)
             .Select(w => (w.Alert.MetricId!.Value, AlertService.DraftOf(w.Alert).Condition ?? new AlertCondition())).ToList(), cancellationToken);
+        var done = new List<(AlertCheck Check, Alert Alert, AlertResult Result)>();
         foreach (var (check, alert) in work)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -209,22 +213,59 @@ public sealed class AlertChecker(
                 await FailAsync(check.Id, "The check failed unexpectedly; it is in the server log.", cancellationToken);
                 continue;
             }
-            await SaveAsync(owner, alert, check, result, people, cancellationToken);
+            done.Add((check, alert, result));
+            if (done.Count == SaveBatch)
+            {
+                await SaveAsync(owner, done, people, cancellationToken);
+                done.Clear();
+            }
+        }
+        if (done.Count > 0)
+        {
+            await SaveAsync(owner, done, people, cancellationToken);
         }
     }
 
-    /// <summary>Saves one check's result, the alert's new state and every message it sends, in one transaction.</summary>
-    private async Task SaveAsync(PortalPerson owner, Alert alertAsRead, AlertCheck checkAsRead, AlertResult result,
+    /// <summary>
+    /// Saves checks' results, their alerts' new states and every message they send, in one transaction (up to
+    /// <see cref="SaveBatch"/> checks of a run together): all of it is stored, or none and the checks stay due.
+    /// </summary>
+    private async Task SaveAsync(PortalPerson owner, IReadOnlyList<(AlertCheck Check, Alert Alert, AlertResult Result)> items,
         Dictionary<string, PortalPerson?> people, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var check = await db.AlertChecks.SingleOrDefaultAsync(c => c.Id == checkAsRead.Id && c.Status == AlertCheckStatus.Due, cancellationToken);
-        var alert = await db.Alerts.SingleOrDefaultAsync(a => a.Id == alertAsRead.Id, cancellationToken);
-        if (check is null || alert is null)
+        var checkIds = items.Select(i => i.Check.Id).ToList();
+        var alertIds = items.Select(i => i.Alert.Id).Distinct().ToList();
+        var checks = await db.AlertChecks.Where(c => checkIds.Contains(c.Id) && c.Status == AlertCheckStatus.Due).ToDictionaryAsync(c => c.Id, cancellationToken);
+        var alerts = await db.Alerts.Where(a => alertIds.Contains(a.Id)).ToDictionaryAsync(a => a.Id, cancellationToken);
+        await using var scope = scopes.CreateAsyncScope();
+        var notifications = scope.ServiceProvider.GetRequiredService<NotificationService>();
+        var notified = new HashSet<string>(StringComparer.Ordinal);
+        var sent = false;
+        foreach (var (checkAsRead, alertAsRead, result) in items)
         {
-            return; // Done meanwhile, or the alert was deleted.
+            // A check done meanwhile, or an alert deleted, is left as it is.
+            if (checks.TryGetValue(checkAsRead.Id, out var check) && alerts.TryGetValue(alertAsRead.Id, out var alert))
+            {
+                sent |= await RecordAsync(db, notifications, owner, alert, check, result, people, now, notified, cancellationToken);
+            }
         }
+        await db.SaveChangesAsync(cancellationToken);
+        if (sent)
+        {
+            outbox.Notify();
+        }
+        if (notified.Count > 0)
+        {
+            notificationSignals.Raise(notified);
+        }
+    }
+
+    /// <summary>One check's result and the alert's new state, with the notifications and outbox messages it sends, added to <paramref name="db"/>; says whether anything is sent.</summary>
+    private async Task<bool> RecordAsync(IPortalDb db, NotificationService notifications, PortalPerson owner, Alert alert, AlertCheck check, AlertResult result,
+        Dictionary<string, PortalPerson?> people, DateTimeOffset now, HashSet<string> notified, CancellationToken cancellationToken)
+    {
         var reading = result.Reading;
         var transition = result.IsEvent
             ? reading.Outcome == AlertOutcome.Firing ? AlertTransition.Fired : AlertTransition.None
@@ -244,7 +285,6 @@ public sealed class AlertChecker(
         alert.LastCheckedAt = now;
 
         var told = new List<string>();
-        var notified = new List<string>();
         if (!AlertConditions.Sends(transition, alert.Muted, alert.SnoozedUntil, now))
         {
             check.SentTo = transition == AlertTransition.None ? null
@@ -255,8 +295,6 @@ public sealed class AlertChecker(
         {
             var recipients = AlertService.Read<AlertRecipients>(alert.RecipientsJson) ?? new AlertRecipients();
             var message = new AlertMessage(alert, check, result, transition, owner, address);
-            await using var scope = scopes.CreateAsyncScope();
-            var notifications = scope.ServiceProvider.GetRequiredService<NotificationService>();
             foreach (var person in await PeopleAsync(db, recipients, people, cancellationToken))
             {
                 var figures = person.Id == owner.Id || await SeesSameAsync(person, owner, result.DatasetIds, cancellationToken);
@@ -278,8 +316,9 @@ public sealed class AlertChecker(
                 }
                 told.Add($"{person.Label} ({channels}{(figures ? "" : ", without figures: they see other data")})");
             }
-            var endpoints = await db.WebhookEndpoints.AsNoTracking().Where(e => recipients.WebhookIds.Contains(e.Id))
-                .Select(e => new { e.Id, e.Name }).ToListAsync(cancellationToken);
+            var endpoints = recipients.WebhookIds.Count == 0 ? []
+                : await db.WebhookEndpoints.AsNoTracking().Where(e => recipients.WebhookIds.Contains(e.Id))
+                    .Select(e => new { e.Id, e.Name }).ToListAsync(cancellationToken);
             foreach (var endpoint in endpoints)
             {
                 var (title, body) = message.Text(figures: true);
@@ -289,15 +328,7 @@ public sealed class AlertChecker(
             }
             check.SentTo = Cut(told.Count == 0 ? "Nobody: no recipient is left (removed, disabled or empty roles)." : string.Join("; ", told), AlertCheck.MaxTextLength);
         }
-        await db.SaveChangesAsync(cancellationToken);
-        if (told.Count > 0)
-        {
-            outbox.Notify();
-        }
-        if (notified.Count > 0)
-        {
-            notificationSignals.Raise(notified);
-        }
+        return told.Count > 0;
     }
 
     /// <summary>

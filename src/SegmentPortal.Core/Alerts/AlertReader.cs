@@ -40,7 +40,7 @@ internal sealed class AlertReader(IServiceProvider services)
     private static int PeriodsFor(IEnumerable<AlertCondition> conditions) =>
         Math.Clamp(conditions.Select(c => c.Kind != AlertConditionKind.Unusual ? MetricService.DefaultPeriods
             : c.Method == UnusualMethod.SameWeekday ? c.HistoryPeriods * 7 + 1 : c.HistoryPeriods + 1).DefaultIfEmpty(MetricService.DefaultPeriods).Max(),
-            MetricService.DefaultPeriods, MetricService.MaxPeriods);
+            AlertConditions.DefaultHistory + 1, MetricService.MaxPeriods);
 
     /// <summary>
     /// Reads every metric the checks need in one go (<see cref="MetricService.ValuesBatchAsync"/>: metrics of one
@@ -55,16 +55,36 @@ internal sealed class AlertReader(IServiceProvider services)
         }
         var metrics = services.GetRequiredService<MetricService>();
         var ids = wanted.Select(w => w.MetricId).Distinct().ToList();
-        var batch = await metrics.ValuesBatchAsync(ids, PeriodsFor(wanted.Select(w => w.Condition)), cancellationToken);
+        // Each metric is read for as many periods as its own alerts need (a same-weekday range reads weeks of days, most
+        // conditions 12 periods): metrics needing the same number are read together.
+        var values = new Dictionary<int, MetricValues>();
+        var errors = new Dictionary<int, string>();
+        var definitions = new Dictionary<int, MetricDefinition>();
+        foreach (var group in wanted.GroupBy(w => w.MetricId).GroupBy(g => PeriodsFor(g.Select(w => w.Condition)), g => g.Key))
+        {
+            var batch = await metrics.ValuesBatchAsync(group.ToList(), group.Key, cancellationToken);
+            foreach (var (id, v) in batch.Values)
+            {
+                values[id] = v;
+            }
+            foreach (var (id, e) in batch.Errors)
+            {
+                errors[id] = e;
+            }
+            foreach (var (id, d) in batch.Definitions)
+            {
+                definitions[id] = d;
+            }
+        }
         foreach (var id in ids)
         {
-            if (batch.Errors.TryGetValue(id, out var error))
+            if (errors.TryGetValue(id, out var error))
             {
                 _metricErrors[id] = error;
             }
-            else if (batch.Values.TryGetValue(id, out var values) && batch.Definitions.TryGetValue(id, out var definition))
+            else if (values.TryGetValue(id, out var metricValues) && definitions.TryGetValue(id, out var definition))
             {
-                _metrics[id] = (definition, values);
+                _metrics[id] = (definition, metricValues);
             }
             else
             {
