@@ -85,7 +85,7 @@ public sealed class MetricTests(BrowserFixture browser) : IClassFixture<BrowserF
         alertRow = page.GetByTestId("metric-alerts").Locator("tbody tr");
         await alertRow.GetByTestId("alert-check-now").ClickAsync();
         await alertRow.GetByTestId("alert-menu").ClickAsync();
-        await page.GetByText("Recent checks").ClickAsync();
+        await page.GetByText("Recent checks", new() { Exact = true }).ClickAsync();
         var checks = page.GetByTestId("alert-checks").Locator("tbody tr");
         await Expect(checks).ToHaveCountAsync(2, new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Expect(checks.First).ToContainTextAsync("Still firing");
