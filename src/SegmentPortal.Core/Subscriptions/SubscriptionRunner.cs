@@ -281,12 +281,7 @@ internal sealed class SubscriptionRunner(
         {
             return subscription.UserId is { } userId ? [userId] : [];
         }
-        var members = await (from ur in db.UserRoles
-                             join r in db.Roles on ur.RoleId equals r.Id
-                             join u in db.Users on ur.UserId equals u.Id
-                             where r.Name == role && !u.IsDisabled
-                             select u.Id).Distinct().ToListAsync(cancellationToken);
-        return members.Order(StringComparer.Ordinal).ToList();
+        return (await db.EnabledMembersAsync(role, cancellationToken)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The recipient as they are now (stored roles, not an old sign-in), or why they get nothing.</summary>
@@ -311,9 +306,7 @@ internal sealed class SubscriptionRunner(
         {
             return (null, email, "their roles no longer see data");
         }
-        var claims = new List<Claim> { new(ClaimTypes.NameIdentifier, userId), new(ClaimTypes.Name, email), new(ClaimTypes.Email, email) };
-        claims.AddRange(roles.Select(r => new Claim(ClaimTypes.Role, r)));
-        return (new ClaimsPrincipal(new ClaimsIdentity(claims, authenticationType: "Subscription")), email, null);
+        return (new PortalPerson(userId, email, "", roles).Principal(), email, null);
     }
 
     /// <summary>The recipient's message, made in a scope that acts as them; no request (and the reason) when they get nothing.</summary>

@@ -31,18 +31,9 @@ public sealed class AlertCheckerTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        (_harness, _orders, _analyst, _viewer) = await MetricOrders.CreateAsync(Ct);
-        await using var db = await _harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct);
-        db.UserAttributes.Add(new UserAttribute { UserId = _viewer.Id, Name = "Region", Value = "North" });
-        db.RowRules.Add(new RowRule
-        {
-            DatasetId = _orders.Id,
-            Role = Roles.Viewer,
-            RuleJson = new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "region", Operator = RuleOperator.Equals, Value = "{user.Region}" }] } }.ToJson(),
-        });
-        // Once a dataset has row rules, a role without one sees no rows: Analysts see all.
-        db.RowRules.Add(new RowRule { DatasetId = _orders.Id, Role = Roles.Analyst, RuleJson = new RuleTree().ToJson() });
-        await db.SaveChangesAsync(Ct);
+        var orders = await MetricOrders.CreateAsync(Ct);
+        (_harness, _orders, _analyst, _viewer) = orders;
+        await orders.ViewersSeeTheirRegionAsync(Ct);
     }
 
     public async ValueTask DisposeAsync() => await _harness.DisposeAsync();

@@ -1,5 +1,9 @@
+using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
+using SegmentPortal.Core.Persistence;
+using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Sharing;
 using SegmentPortal.Tests.Import;
 using SegmentPortal.Tests.Infrastructure;
@@ -45,5 +49,23 @@ internal sealed record MetricOrders(CoreHarness Harness, Dataset Orders, AppUser
         await harness.WithAsync<DatasetSharing>(s => s.SetAsync(orders.Id, [Roles.Viewer], [], ct));
         var viewer = await harness.CreateUserAsync("vera@example.com", "Correct-horse-9", Roles.Viewer);
         return new MetricOrders(harness, orders, analyst, viewer);
+    }
+
+    /// <summary>
+    /// Row rules on the orders: Viewers see only their own region's rows (the Viewer's is North), Analysts every row (once
+    /// a dataset has row rules, a role without one sees none).
+    /// </summary>
+    public async Task ViewersSeeTheirRegionAsync(CancellationToken ct)
+    {
+        await using var db = await Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(ct);
+        db.UserAttributes.Add(new UserAttribute { UserId = Viewer.Id, Name = "Region", Value = "North" });
+        db.RowRules.Add(new RowRule
+        {
+            DatasetId = Orders.Id,
+            Role = Roles.Viewer,
+            RuleJson = new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "region", Operator = RuleOperator.Equals, Value = "{user.Region}" }] } }.ToJson(),
+        });
+        db.RowRules.Add(new RowRule { DatasetId = Orders.Id, Role = Roles.Analyst, RuleJson = new RuleTree().ToJson() });
+        await db.SaveChangesAsync(ct);
     }
 }

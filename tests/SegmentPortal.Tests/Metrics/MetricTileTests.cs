@@ -30,12 +30,9 @@ public sealed class MetricTileTests : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        (_harness, _orders, _analyst, _viewer) = await MetricOrders.CreateAsync(Ct);
-        await using var db = await _harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct);
-        db.UserAttributes.Add(new UserAttribute { UserId = _viewer.Id, Name = "Region", Value = "North" });
-        db.RowRules.Add(new RowRule { DatasetId = _orders.Id, Role = Roles.Viewer, RuleJson = Rule(RegionIs("{user.Region}")) });
-        db.RowRules.Add(new RowRule { DatasetId = _orders.Id, Role = Roles.Analyst, RuleJson = new RuleTree().ToJson() });
-        await db.SaveChangesAsync(Ct);
+        var orders = await MetricOrders.CreateAsync(Ct);
+        (_harness, _orders, _analyst, _viewer) = orders;
+        await orders.ViewersSeeTheirRegionAsync(Ct);
     }
 
     public async ValueTask DisposeAsync() => await _harness.DisposeAsync();
