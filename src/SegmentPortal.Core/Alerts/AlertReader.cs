@@ -37,7 +37,7 @@ internal sealed class AlertReader(IServiceProvider services)
     private readonly Dictionary<int, string> _metricErrors = [];
 
     /// <summary>The most periods a metric is read for (the metrics library's limit).</summary>
-    private static int PeriodsFor(IEnumerable<AlertCondition> conditions) =>
+    internal static int PeriodsFor(IEnumerable<AlertCondition> conditions) =>
         Math.Clamp(conditions.Select(c => c.Kind != AlertConditionKind.Unusual ? MetricService.DefaultPeriods
             : c.Method == UnusualMethod.SameWeekday ? c.HistoryPeriods * 7 + 1 : c.HistoryPeriods + 1).DefaultIfEmpty(MetricService.DefaultPeriods).Max(),
             AlertConditions.DefaultHistory + 1, MetricService.MaxPeriods);

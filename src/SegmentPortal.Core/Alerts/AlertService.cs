@@ -267,6 +267,17 @@ public sealed class AlertService(
         var me = user.UserId();
         var admin = user.IsInRole(Roles.Admin);
         var alerts = await db.Alerts.AsNoTracking().Where(a => a.MetricId == metricId && (admin || a.OwnerId == me)).ToListAsync(cancellationToken);
+        var conditions = alerts.Select(a => Read<AlertCondition>(a.ConditionJson)).OfType<AlertCondition>().ToList();
+        if (conditions.Count == 0)
+        {
+            return [];
+        }
+        // The band a check uses is learnt from as many periods as its condition asks; read them when the chart shows fewer.
+        var needed = AlertReader.PeriodsFor(conditions);
+        if (values.Trend.Count < needed && values.Through is not null)
+        {
+            values = await metrics.ValuesAsync(metricId, needed, cancellationToken: cancellationToken);
+        }
         var history = values.Trend.Take(Math.Max(0, values.Trend.Count - 1)).Select(p => new AlertHistoryPoint(p.Start, p.Value)).ToList();
         var input = new AlertInput(values.Current?.Value, values.Compared, history, values.Current?.Start, metric.Target, metric.Direction);
         return alerts.Select(a => (a.Name, Condition: Read<AlertCondition>(a.ConditionJson)))
@@ -282,7 +293,7 @@ public sealed class AlertService(
     {
         await currentUser.RequireAsync(Permissions.ManageData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var users = await db.Users.AsNoTracking().Where(u => !u.IsDisabled)
+        var users = await db.Users.AsNoTracking().People()
             .Select(u => new { u.Id, u.Email, u.DisplayName }).ToListAsync(cancellationToken);
         var hooks = await db.WebhookEndpoints.AsNoTracking().Select(e => new { e.Id, e.Name }).ToListAsync(cancellationToken);
         return new AlertRecipientChoices(
@@ -463,7 +474,7 @@ public sealed class AlertService(
         {
             throw new PortalException($"There is no role “{unknownRole}”.");
         }
-        var known = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.Id) && !u.IsDisabled).Select(u => u.Id).ToListAsync(cancellationToken);
+        var known = await db.Users.AsNoTracking().People().Where(u => userIds.Contains(u.Id)).Select(u => u.Id).ToListAsync(cancellationToken);
         if (userIds.Except(known).Any())
         {
             throw new PortalException("One of the people chosen no longer exists or is disabled; choose again.");

@@ -16,4 +16,10 @@ public class AppUser : IdentityUser
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? LastSignInAt { get; set; }
+
+    /// <summary>
+    /// The lockout end of an account nobody signs in to (the public links' account): it is not a person, so it is never
+    /// offered or told anything (shares, alerts, subscriptions).
+    /// </summary>
+    public static readonly DateTimeOffset LockedForGood = DateTimeOffset.MaxValue;
 }

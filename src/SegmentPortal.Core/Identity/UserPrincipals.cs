@@ -21,10 +21,14 @@ public sealed record PortalPerson(string Id, string Email, string DisplayName, I
 
 internal static class UserPrincipals
 {
+    /// <summary>The users that are people one can share with or tell: enabled, and not an account nobody signs in to.</summary>
+    public static IQueryable<AppUser> People(this IQueryable<AppUser> users) =>
+        users.Where(u => !u.IsDisabled && u.LockoutEnd != AppUser.LockedForGood);
+
     /// <summary>The enabled user with that id, or null when they do not exist or are disabled (they see nothing).</summary>
     public static async Task<PortalPerson?> FindEnabledAsync(this IPortalDb db, string userId, CancellationToken cancellationToken = default)
     {
-        var user = await db.Users.AsNoTracking().Where(u => u.Id == userId && !u.IsDisabled)
+        var user = await db.Users.AsNoTracking().People().Where(u => u.Id == userId)
             .Select(u => new { u.Id, u.Email, u.DisplayName }).SingleOrDefaultAsync(cancellationToken);
         return user is null ? null : new PortalPerson(user.Id, user.Email ?? user.Id, user.DisplayName, await db.RolesOfAsync(user.Id, cancellationToken));
     }
@@ -33,7 +37,7 @@ internal static class UserPrincipals
     public static async Task<IReadOnlyList<string>> EnabledMembersAsync(this IPortalDb db, string role, CancellationToken cancellationToken = default) =>
         await (from ur in db.UserRoles
                join r in db.Roles on ur.RoleId equals r.Id
-               join u in db.Users on ur.UserId equals u.Id
-               where r.Name == role && !u.IsDisabled
+               join u in db.Users.People() on ur.UserId equals u.Id
+               where r.Name == role
                select u.Id).ToListAsync(cancellationToken);
 }

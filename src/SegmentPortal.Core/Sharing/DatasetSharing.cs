@@ -38,7 +38,7 @@ public sealed class DatasetSharing(ICurrentUser currentUser, Authorizer access, 
             return [];
         }
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        return await db.Users.AsNoTracking().Where(u => !u.IsDisabled && u.Id != dataset.OwnerId)
+        return await db.Users.AsNoTracking().People().Where(u => u.Id != dataset.OwnerId)
             .OrderBy(u => u.Email).Select(u => new SharedUser(u.Id, u.Email ?? u.UserName ?? u.Id)).ToListAsync(cancellationToken);
     }
 

@@ -251,7 +251,7 @@ public sealed class PublicLinkService(
             CreatedAt = clock.GetUtcNow(),
             LockoutEnabled = true,
             // No password and locked for good: nobody signs in as this account; only public links act as it.
-            LockoutEnd = DateTimeOffset.MaxValue,
+            LockoutEnd = AppUser.LockedForGood,
         };
         var created = await users.CreateAsync(user);
         if (!created.Succeeded)

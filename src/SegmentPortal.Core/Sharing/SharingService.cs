@@ -92,7 +92,7 @@ public sealed class SharingService(
         }
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var (_, ownerId, _) = await DescribeItemAsync(db, item, itemId, cancellationToken);
-        return await db.Users.AsNoTracking().Where(u => !u.IsDisabled && u.Id != ownerId)
+        return await db.Users.AsNoTracking().People().Where(u => u.Id != ownerId)
             .OrderBy(u => u.Email).Select(u => new ShareCandidate(u.Id, u.Email ?? u.UserName ?? u.Id)).ToListAsync(cancellationToken);
     }
 
@@ -117,7 +117,7 @@ public sealed class SharingService(
         string who;
         if (userId is not null)
         {
-            who = await db.Users.AsNoTracking().Where(u => u.Id == userId && !u.IsDisabled).Select(u => u.Email).SingleOrDefaultAsync(cancellationToken)
+            who = await db.Users.AsNoTracking().People().Where(u => u.Id == userId).Select(u => u.Email).SingleOrDefaultAsync(cancellationToken)
                 ?? throw new PortalException("That user no longer exists or is disabled.");
             if (userId == ownerId)
             {

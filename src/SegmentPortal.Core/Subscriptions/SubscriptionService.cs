@@ -75,7 +75,7 @@ public sealed class SubscriptionService(ICurrentUser currentUser, IPortalDbFacto
             return [];
         }
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var users = await db.Users.AsNoTracking().Where(u => !u.IsDisabled && u.Email != null)
+        var users = await db.Users.AsNoTracking().People().Where(u => u.Email != null)
             .Select(u => new { u.Id, u.Email, u.DisplayName }).ToListAsync(cancellationToken);
         return users.Select(u => new SubscriptionUserChoice(u.Id,
                 string.IsNullOrWhiteSpace(u.DisplayName) || u.DisplayName == u.Email ? u.Email! : $"{u.DisplayName} ({u.Email})"))
@@ -128,8 +128,12 @@ public sealed class SubscriptionService(ICurrentUser currentUser, IPortalDbFacto
         }
         else
         {
-            var recipient = await db.Users.AsNoTracking().Where(u => u.Id == recipientId).Select(u => new { u.Email, u.IsDisabled }).SingleOrDefaultAsync(cancellationToken)
+            var recipient = await db.Users.AsNoTracking().Where(u => u.Id == recipientId).Select(u => new { u.Email, u.IsDisabled, u.LockoutEnd }).SingleOrDefaultAsync(cancellationToken)
                 ?? throw new PortalException("That user no longer exists.");
+            if (recipient.LockoutEnd == AppUser.LockedForGood)
+            {
+                throw new PortalException("That account is not a person (nobody signs in to it); choose someone else.");
+            }
             if (recipient.IsDisabled)
             {
                 throw new PortalException($"{recipient.Email} is disabled; enable them first.");

@@ -101,6 +101,19 @@ public static class PermissionMatrix
         new("Metric over a hidden column", [All,   Own,    All,    Own,    Refused, Refused, Refused, Refused,   Refused],
             "MetricService.ValuesAsync", "MetricService.PreviewAsync", "TileDataService.LoadAsync", "MetricService.ValuesManyAsync",
             "MetricService.ValuesBatchAsync"),
+        // Alerts are checked as their owner sees the data: each Analyst's own alert on the revenue reads their rows (its
+        // recorded check, and the usual range drawn on the metric's chart); Viewers and visitors make no alerts, and
+        // viewing as someone never writes.
+        new("Alert check and bands",       [All,   Own,    All,    Own,    Refused, Refused, Refused, Refused, Refused],
+            "AlertService.CheckNowAsync", "AlertService.ChecksAsync", "AlertService.BandsAsync"),
+        // Someone else's alert: its checks (figures counted over the owner's rows) are not listed, checked or drawn for anyone else.
+        new("Someone else's alert",        [All,   Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused],
+            "AlertService.CheckNowAsync", "AlertService.ChecksAsync", "AlertService.BandsAsync"),
+        // The owner's alert telling each kind of user: figures only to those who see the orders as the owner does (or all
+        // of them); the others are told it fired, without figures. The public links' account is nobody to tell; an Admin
+        // viewing as the North Viewer reads that Viewer's notices, as the Viewer has them.
+        new("Alert recipient figures",     [All,   Withheld, All,  Withheld, All,   Withheld, Refused, Refused, Withheld],
+            "AlertService.CheckNowAsync", "NotificationService.ListAsync"),
         new("Connection source preview",   [All,   All,    All,    All,    Refused, Refused, Refused, Refused, Refused], "ConnectionService.PreviewAsync"),
         new("Audit log (search, CSV)",     [Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused],
             "AuditLog.SearchAsync", "AuditExport.WriteCsvAsync", "AuditLog.ExportEntriesAsync"),

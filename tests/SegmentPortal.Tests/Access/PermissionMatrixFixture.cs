@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Catalog;
@@ -59,8 +60,8 @@ public enum UserKind
 /// <see cref="PermissionFixture"/>'s customers and orders, plus what the matrix needs: the users of every
 /// <see cref="UserKind"/>, two stored boards (the main one with charts, a table and a region filter; one of saved
 /// analyses), two segments, the owner's RFM analysis and clustering run, two public links (one revoked after it
-/// was opened), and the owner's metrics: revenue over the orders, and revenue over the scratch orders whose amount is
-/// hidden from Viewers, each on a board of metric tiles.
+/// was opened), the owner's metrics: revenue over the orders, and revenue over the scratch orders whose amount is
+/// hidden from Viewers, each on a board of metric tiles, and the owner's alert on the revenue.
 /// </summary>
 public sealed class PermissionMatrixFixture : IAsyncLifetime
 {
@@ -87,6 +88,12 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
 
     /// <summary>Tiles showing the metrics: "kpi" and "trend" (a line over the months) of revenue, "hidden" a KPI of the other.</summary>
     public int MetricBoard { get; private set; }
+
+    /// <summary>The owner's alert on <see cref="RevenueMetric"/> (<see cref="UnusualRevenue"/>), telling only the owner.</summary>
+    public int OwnersAlert { get; private set; }
+
+    /// <summary>The matrix's alert condition: revenue outside the usual range of the months before (median ± 3 robust deviations).</summary>
+    public static AlertCondition UnusualRevenue { get; } = new() { Kind = AlertConditionKind.Unusual, Method = UnusualMethod.MedianMad };
 
     public static MetricDefinition RevenueDefinition(int datasetId, string name = "Revenue") => new()
     {
@@ -245,6 +252,15 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
         {
             await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(MetricBoard, tile, cancellationToken: Ct));
         }
+
+        OwnersAlert = await h.WithAsync<AlertService, int>(s => s.CreateAsync(new AlertDraft
+        {
+            Name = "Owner's revenue watch",
+            Subject = AlertSubject.Metric,
+            MetricId = RevenueMetric,
+            Condition = UnusualRevenue,
+            Recipients = new AlertRecipients { UserIds = [Data.Owner.Id], Email = false },
+        }, Ct));
 
         foreach (var (item, id) in new[] { (SharedItem.Dashboard, MainBoard), (SharedItem.Dashboard, AnalysisBoard), (SharedItem.Dashboard, MetricBoard), (SharedItem.Segment, Segment), (SharedItem.Segment, OtherSegment), (SharedItem.Segment, RefreshedSegment) })
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Analysis.Clustering;
@@ -11,6 +12,7 @@ using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Delivery;
 using SegmentPortal.Core.Exports;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Metrics;
@@ -375,6 +377,64 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 Assert.Equal(Lines(adHocData.Rows, "kpi:"), Lines(tile.Rows, "kpi:"));
                 return new([.. MetricLines(values), .. Lines(tile.Rows, "kpi:")]);
             }
+            case "Alert check and bands":
+            {
+                var me = f.Data.Harness.CurrentUser.Principal.UserId()!;
+                var name = $"{kind}'s revenue watch {Guid.NewGuid():N}";
+                var alert = await With<AlertService, int>(s => s.CreateAsync(RevenueAlert(name, me), Ct));
+                return new(await CheckAndBandsAsync(alert, name));
+            }
+            case "Someone else's alert":
+            {
+                const string name = "Owner's revenue watch";
+                if (kind == UserKind.Owner)
+                {
+                    return new(await CheckAndBandsAsync(f.OwnersAlert, name));
+                }
+                // Not drawn on their chart of the metric (where they may see it)…
+                try
+                {
+                    var values = await With<MetricService, MetricValues>(s => s.ValuesAsync(f.RevenueMetric, cancellationToken: Ct));
+                    var bands = await With<AlertService, IReadOnlyList<AlertChartBand>>(s => s.BandsAsync(f.RevenueMetric, values, Ct));
+                    Assert.DoesNotContain(bands, b => b.AlertName == name);
+                }
+                catch (PortalException)
+                {
+                }
+                // …not checked in their name, and its checks not listed.
+                await Assert.ThrowsAnyAsync<PortalException>(() => With<AlertService, AlertCheckRow>(s => s.CheckNowAsync(f.OwnersAlert, Ct)));
+                var checks = await With<AlertService, IReadOnlyList<AlertCheckRow>>(s => s.ChecksAsync(f.OwnersAlert, Ct));
+                return new([.. checks.Select(c => $"value={Text(c.Value)}")]);
+            }
+            case "Alert recipient figures":
+            {
+                // The owner's alert tells this kind of user; then they read their notifications.
+                var recipient = kind switch
+                {
+                    UserKind.Owner => f.Data.Owner.Id,
+                    UserKind.EditorShare => f.Editor.Id,
+                    UserKind.ViewShare => f.ViewSharer.Id,
+                    UserKind.RowRuled => f.Data.NorthAnalyst.Id,
+                    UserKind.ColumnRuled => f.MaskedViewer.Id,
+                    UserKind.Viewer or UserKind.ViewAs => f.Data.NorthViewer.Id,
+                    _ => f.Data.Harness.CurrentUser.Principal.UserId()!,
+                };
+                var name = $"Revenue for {kind} {Guid.NewGuid():N}";
+                f.Data.AsOwner();
+                var alert = await With<AlertService, int>(s => s.CreateAsync(RevenueAlert(name, recipient), Ct));
+                var check = await With<AlertService, AlertCheckRow>(s => s.CheckNowAsync(alert, Ct));
+                Assert.Equal(AlertTransition.Fired, check.Transition);
+                f.SignIn(kind);
+                var notice = (await With<NotificationService, NotificationPage>(s => s.ListAsync(cancellationToken: Ct))).Items.Single(n => n.Title.StartsWith(name + ":", StringComparison.Ordinal));
+                var figure = notice.Title[(name.Length + 2)..];
+                if (figure == "fired")
+                {
+                    // Told that it fired, with no figure anywhere in the message.
+                    Assert.DoesNotContain(Text(check.Value), (notice.Body ?? "").Replace(",", "", StringComparison.Ordinal), StringComparison.Ordinal);
+                    return new([], Withheld: true);
+                }
+                return new([$"value={figure.Replace(",", "", StringComparison.Ordinal)}"]);
+            }
             case "Connection source preview":
             {
                 var preview = await With<ConnectionService, SourcePreview>(s => s.PreviewAsync(f.Connection, ConnectionSource.ForTable("main", "customers"), cancellationToken: Ct));
@@ -469,6 +529,50 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             default:
                 throw new InvalidOperationException($"The matrix has no way to run “{surface}”.");
         }
+    }
+
+    private AlertDraft RevenueAlert(string name, string recipient) => new()
+    {
+        Name = name,
+        Subject = AlertSubject.Metric,
+        MetricId = f.RevenueMetric,
+        Condition = PermissionMatrixFixture.UnusualRevenue,
+        Recipients = new AlertRecipients { UserIds = [recipient], Email = false },
+    };
+
+    /// <summary>
+    /// Checks the user's alert on the revenue now and reads it back as the alerts page and the metric's chart show it: the
+    /// recorded check (also in the list of checks) and the usual range drawn on the chart for the values the user sees.
+    /// </summary>
+    private async Task<List<string>> CheckAndBandsAsync(int alert, string name)
+    {
+        var check = await With<AlertService, AlertCheckRow>(s => s.CheckNowAsync(alert, Ct));
+        var listed = await With<AlertService, IReadOnlyList<AlertCheckRow>>(s => s.ChecksAsync(alert, Ct));
+        Assert.Equal(check, listed.Single(c => c.Id == check.Id));
+        var values = await With<MetricService, MetricValues>(s => s.ValuesAsync(f.RevenueMetric, cancellationToken: Ct));
+        var bands = await With<AlertService, IReadOnlyList<AlertChartBand>>(s => s.BandsAsync(f.RevenueMetric, values, Ct));
+        var band = bands.SingleOrDefault(b => b.AlertName == name);
+        return AlertLines(check.Value, band?.Band, check.Met);
+    }
+
+    private static List<string> AlertLines(double? value, AlertBand? band, bool fired) =>
+        [$"value={Text(value)}", band is null ? "usual range: none" : $"usual range {Text(band.Low)}..{Text(band.High)}", $"fired={fired}"];
+
+    /// <summary>
+    /// What the revenue alert (<see cref="PermissionMatrixFixture.UnusualRevenue"/>) finds for an audience of
+    /// <paramref name="orders"/>: the revenue of the month of their last order up to today, against the usual range of
+    /// the twelve months before it (a month without orders is 0).
+    /// </summary>
+    private static List<string> ExpectedAlert(IReadOnlyList<Order> orders)
+    {
+        var dated = orders.Select(o => (Date: OrderDates[o.Id], o.Amount)).Where(x => x.Date <= Today).ToList();
+        var last = dated.Max(x => x.Date);
+        var current = new DateOnly(last.Year, last.Month, 1);
+        double value = dated.Where(x => x.Date >= current).Sum(x => x.Amount);
+        var history = Enumerable.Range(1, PermissionMatrixFixture.UnusualRevenue.HistoryPeriods).Select(i => current.AddMonths(-i))
+            .Select(m => (double)dated.Where(x => x.Date >= m && x.Date < m.AddMonths(1)).Sum(x => x.Amount)).ToList();
+        var band = AlertConditions.UsualRange(history, PermissionMatrixFixture.UnusualRevenue.Sensitivity);
+        return AlertLines(value, band, band is not null && (value < band.Low || value > band.High));
     }
 
     /// <summary>A metric's values as lines: the months with a value, the last day with data, and the same days of the month before.</summary>
@@ -610,6 +714,8 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 .. Sorted(orders.GroupBy(o => new DateOnly(OrderDates[o.Id].Year, OrderDates[o.Id].Month, 1)).Select(g => $"trend:{g.Key:yyyy-MM-dd}|{Sum(g)}")),
             ],
             "Metric over a hidden column" => [.. ExpectedMetric(orders), .. ExpectedKpi(orders, "kpi:")],
+            "Alert check and bands" or "Someone else's alert" => ExpectedAlert(orders),
+            "Alert recipient figures" => [ExpectedAlert(orders)[0]],
             _ => [],
         };
 

@@ -3,11 +3,13 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Sharing;
+using SegmentPortal.Core.Subscriptions;
 
 namespace SegmentPortal.Tests.Sharing;
 
@@ -135,5 +137,29 @@ public sealed class PublicLinkTests(SharingFixture f) : IClassFixture<SharingFix
         await Assert.ThrowsAsync<PermissionDeniedException>(() => f.With<PublicLinkService, NewPublicLink>(editor, s => s.CreateAsync(id, 7)));
         await Assert.ThrowsAsync<PortalException>(() => CreateAsync(id, days: 365));
         Assert.Equal([f.Shop.CustomerData.Name], await f.With<PublicLinkService, IReadOnlyList<string>>(f.Owner, s => s.UnreadableDatasetsAsync(id)));
+    }
+
+    [Fact]
+    public async Task The_public_account_is_nobody_to_share_with_or_tell()
+    {
+        await EnableAsync();
+        var id = await f.DashboardAsync();
+        var visit = Assert.IsType<PublicVisit>(await OpenAsync((await CreateAsync(id)).Token));
+        var publicId = visit.Principal.UserId()!;
+        var colleague = await f.PersonAsync("colleague", Roles.Viewer);
+
+        // A colleague is offered everywhere; the links' account (a Viewer nobody signs in as) nowhere.
+        var candidates = await f.With<SharingService, IReadOnlyList<ShareCandidate>>(f.Owner, s => s.CandidatesAsync(SharedItem.Dashboard, id));
+        Assert.Contains(candidates, c => c.Id == colleague.UserId());
+        Assert.DoesNotContain(candidates, c => c.Id == publicId);
+        var recipients = await f.With<AlertService, AlertRecipientChoices>(f.Owner, s => s.RecipientChoicesAsync());
+        Assert.Contains(recipients.People, p => p.Id == colleague.UserId());
+        Assert.DoesNotContain(recipients.People, p => p.Id == publicId);
+        var subscribers = await f.With<SubscriptionService, IReadOnlyList<SubscriptionUserChoice>>(f.Owner, s => s.UserChoicesAsync(SubscriptionTarget.Dashboard, id));
+        Assert.Contains(subscribers, c => c.Id == colleague.UserId());
+        Assert.DoesNotContain(subscribers, c => c.Id == publicId);
+
+        // Chosen by id anyway, it is refused.
+        await Assert.ThrowsAsync<PortalException>(() => f.With<SharingService>(f.Owner, s => s.ShareAsync(SharedItem.Dashboard, id, publicId, null, ShareLevel.Viewer)));
     }
 }
