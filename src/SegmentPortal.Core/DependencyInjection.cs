@@ -42,6 +42,7 @@ public static class DependencyInjection
         services.AddHostedService<JobRunner>();
         services.AddSingleton<JobRecovery>();
         services.AddSingleton<IJobRecoveryStep, Analysis.ClusteringRecoveryStep>();
+        services.AddSingleton<IJobRecoveryStep, Analysis.Lifetime.LifetimeRecoveryStep>();
         services.AddSingleton<IJobRecoveryStep, ImportRecoveryStep>();
         services.AddScoped<JobRetryService>();
         services.AddScoped<IJobRetry, ImportJobRetry>();
@@ -53,6 +54,7 @@ public static class DependencyInjection
         services.AddScoped<IJobHandler<ConnectionImportJob>>(sp => sp.GetRequiredService<DatasetImportRunner>());
         services.AddScoped<IJobHandler<Analysis.Clustering.ClusteringTraining>, Analysis.Clustering.ClusteringTrainingJob>();
         services.AddScoped<IJobHandler<Analysis.Clustering.ClusteringAssignment>, Analysis.Clustering.ClusteringAssignmentJob>();
+        services.AddScoped<IJobHandler<Analysis.Lifetime.LifetimeComputation>, Analysis.Lifetime.LifetimeComputationJob>();
         services.AddScoped<IJobHandler<Demo.DemoDataLoad>, Demo.DemoDataJob>();
         services.AddScoped<ScopedPrincipal>();
         services.AddScoped<CurrentJob>();
@@ -116,6 +118,8 @@ public static class DependencyInjection
         services.AddScoped<Analysis.Rfm.RfmService>();
         services.AddScoped<Analysis.Clustering.ClusteringService>();
         services.AddScoped<Analysis.Clustering.ClusteringTrainer>();
+        services.AddScoped<Analysis.Lifetime.LifetimeService>();
+        services.AddScoped<Analysis.Lifetime.LifetimeAnalyzer>();
         services.AddScoped<Analysis.Clustering.ClusteringFeatureReader>();
         services.AddScoped<Analysis.Clustering.ClusterSegments>();
         services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Clustering.ClusteringService>());

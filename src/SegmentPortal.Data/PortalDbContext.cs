@@ -43,6 +43,8 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
 
     public DbSet<RfmRun> RfmRuns => Set<RfmRun>();
 
+    public DbSet<Core.Analysis.Lifetime.LifetimeRun> LifetimeRuns => Set<Core.Analysis.Lifetime.LifetimeRun>();
+
     public DbSet<ClusteringRun> ClusteringRuns => Set<ClusteringRun>();
 
     public DbSet<Dashboard> Dashboards => Set<Dashboard>();

@@ -7,6 +7,7 @@ public enum AttributeSetKind
 {
     Rfm = 0,
     Clustering = 1,
+    Lifetime = 2,
 }
 
 /// <summary>

@@ -47,6 +47,8 @@ public interface IPortalDb : IAsyncDisposable
 
     DbSet<RfmRun> RfmRuns { get; }
 
+    DbSet<Analysis.Lifetime.LifetimeRun> LifetimeRuns { get; }
+
     DbSet<ClusteringRun> ClusteringRuns { get; }
 
     DbSet<Dashboard> Dashboards { get; }

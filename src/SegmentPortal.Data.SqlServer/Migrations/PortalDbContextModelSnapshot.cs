@@ -627,6 +627,55 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.ToTable("CustomerAttributeSets");
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Analysis.Lifetime.LifetimeRun", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("int");
+
+                    SqlServerPropertyBuilderExtensions.UseIdentityColumn(b.Property<int>("Id"));
+
+                    b.Property<DateTimeOffset?>("ComputedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<long>("Customers")
+                        .HasColumnType("bigint");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("int");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("nvarchar(2000)");
+
+                    b.Property<string>("OwnerId")
+                        .HasMaxLength(450)
+                        .HasColumnType("nvarchar(450)");
+
+                    b.Property<string>("ResultJson")
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<string>("SettingsJson")
+                        .IsRequired()
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("datetimeoffset");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("int");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId")
+                        .IsUnique();
+
+                    b.ToTable("LifetimeRuns");
+                });
+
             modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmRun", b =>
                 {
                     b.Property<int>("Id")
@@ -1857,6 +1906,15 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                 });
 
             modelBuilder.Entity("SegmentPortal.Core.Analysis.CustomerAttributeSet", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Analysis.Lifetime.LifetimeRun", b =>
                 {
                     b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
                         .WithMany()

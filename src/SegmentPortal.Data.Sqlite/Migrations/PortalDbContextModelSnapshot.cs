@@ -597,6 +597,53 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.ToTable("CustomerAttributeSets");
                 });
 
+            modelBuilder.Entity("SegmentPortal.Core.Analysis.Lifetime.LifetimeRun", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long?>("ComputedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("CreatedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("Customers")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("DatasetId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasMaxLength(2000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("OwnerId")
+                        .HasMaxLength(450)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ResultJson")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SettingsJson")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<long?>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Status")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("DatasetId")
+                        .IsUnique();
+
+                    b.ToTable("LifetimeRuns");
+                });
+
             modelBuilder.Entity("SegmentPortal.Core.Analysis.Rfm.RfmRun", b =>
                 {
                     b.Property<int>("Id")
@@ -1784,6 +1831,15 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                 });
 
             modelBuilder.Entity("SegmentPortal.Core.Analysis.CustomerAttributeSet", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
+                        .WithMany()
+                        .HasForeignKey("DatasetId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Analysis.Lifetime.LifetimeRun", b =>
                 {
                     b.HasOne("SegmentPortal.Core.Datasets.Dataset", null)
                         .WithMany()
