@@ -79,7 +79,10 @@ internal sealed class LifetimeAnalyzer(
                 ModelOf(fit), spend is null ? null : ModelOf(spend), histories.Length, repeaters.Count, rowsCounted,
                 scores.Alive.Average(), scores.Purchases.Sum(), scores.Value.Sum(),
                 Histogram(scores.Value), Histogram(scores.Alive, 0, 1), Matrix(histories, scores),
-                settings.PredictionDays, settings.HorizonMonths, settings.MonthlyDiscount, System.Diagnostics.Stopwatch.GetElapsedTime(started), computedOver);
+                settings.PredictionDays, settings.HorizonMonths, settings.MonthlyDiscount, System.Diagnostics.Stopwatch.GetElapsedTime(started), computedOver)
+            {
+                ValuePercentiles = Percentiles(scores.Value),
+            };
 
             await using var save = await dbFactory.CreateAsync(CancellationToken.None);
             var entity = await save.LifetimeRuns.FirstAsync(r => r.Id == runId, CancellationToken.None);
@@ -215,6 +218,13 @@ internal sealed class LifetimeAnalyzer(
             counts[Math.Clamp((int)((v - from) / width), 0, bins - 1)]++;
         }
         return new Histogram(Enumerable.Range(0, bins).Select(b => from + b * width).ToList(), to, counts);
+    }
+
+    /// <summary>The values at 0%, 1%, …, 100% of the sorted list (nearest rank).</summary>
+    internal static IReadOnlyList<double> Percentiles(double[] values)
+    {
+        var sorted = values.Where(double.IsFinite).Order().ToArray();
+        return sorted.Length == 0 ? [] : Enumerable.Range(0, 101).Select(p => sorted[(int)Math.Round(p / 100.0 * (sorted.Length - 1))]).ToList();
     }
 
     internal static AliveMatrix Matrix(CustomerHistory[] histories, Scores scores)

@@ -52,4 +52,12 @@ public sealed record LifetimeResult(
     int HorizonMonths,
     double MonthlyDiscount,
     TimeSpan Duration,
-    string? ComputedOver = null);
+    string? ComputedOver = null)
+{
+    /// <summary>CLV at each per cent of customers, 0 to 100 (the smallest, …, the median at 50, …, the largest).</summary>
+    public IReadOnlyList<double> ValuePercentiles { get; init; } = [];
+
+    /// <summary>The CLV above which the top <paramref name="percent"/>% of customers are (at the time of the analysis).</summary>
+    public double? TopValueThreshold(double percent) =>
+        ValuePercentiles.Count != 101 || percent is <= 0 or > 100 ? null : ValuePercentiles[(int)Math.Round(100 - percent)];
+}

@@ -38,6 +38,7 @@ public sealed class LifetimeService(
     Authorizer access,
     PermissionPolicy policy,
     RfmService rfm,
+    Segments.SegmentService segments,
     QueryService queries,
     JobQueue jobs,
     IPortalDbFactory dbFactory,
@@ -142,7 +143,7 @@ public sealed class LifetimeService(
     /// Checks the settings and starts the analysis in the background (job key <see cref="JobKeyOf"/>: progress and
     /// cancel). Bad settings are refused before anything is read; a running analysis is not started twice.
     /// </summary>
-    public async Task StartAsync(int datasetId, LifetimeSettings settings, CancellationToken cancellationToken = default)
+    public async Task<JobSnapshot> StartAsync(int datasetId, LifetimeSettings settings, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(settings);
         var user = await currentUser.RequireAsync(Permissions.ManageData);
@@ -179,13 +180,55 @@ public sealed class LifetimeService(
             run.Error = null;
             run.StartedAt = clock.GetUtcNow();
             await db.SaveChangesAsync(cancellationToken);
-            jobs.Enqueue(JobRequest.For(JobKind, $"Lifetime value of {dataset.Name}", JobKeyOf(datasetId), user, new LifetimeComputation(run.Id),
+            return jobs.Enqueue(JobRequest.For(JobKind, $"Lifetime value of {dataset.Name}", JobKeyOf(datasetId), user, new LifetimeComputation(run.Id),
                 datasetId.ToString(CultureInfo.InvariantCulture)));
         }
         finally
         {
             Starting.Release();
         }
+    }
+
+    /// <summary>
+    /// Saves "P(alive) below <paramref name="maxAlive"/> and CLV in the top <paramref name="topValuePercent"/>%" as a
+    /// segment on the customer list related to the transactions (else on the transactions' customers): valuable customers
+    /// who are slipping away. The top per cent becomes a CLV threshold from the analysis (said in the description); the
+    /// fields follow the analysis when it runs again.
+    /// </summary>
+    public async Task<int> SaveSegmentAsync(int datasetId, double? maxAlive, double? topValuePercent, string? name = null, CancellationToken cancellationToken = default)
+    {
+        await currentUser.RequireAsync(Permissions.ManageData);
+        var view = await GetAsync(datasetId, cancellationToken);
+        var result = view.Result ?? throw new PortalException(view.Notice ?? "Compute the lifetime value first.");
+        if (maxAlive is null && topValuePercent is null)
+        {
+            throw new PortalException("Choose a P(alive) limit, a top share of CLV, or both.");
+        }
+        if (maxAlive is < 0 or > 1 || (maxAlive is { } m && !double.IsFinite(m)))
+        {
+            throw new PortalException("P(alive) is between 0 and 1 (0.3 is 30%).");
+        }
+        var conditions = new List<RuleNode>();
+        var words = new List<string>();
+        var title = new List<string>();
+        if (maxAlive is { } alive)
+        {
+            conditions.Add(new FieldCondition { Field = AliveField, Operator = RuleOperator.Less, Value = alive.ToString("0.###", CultureInfo.InvariantCulture) });
+            words.Add($"P(alive) below {alive:0.###}");
+            title.Add($"P(alive) < {alive:0.###}");
+        }
+        if (topValuePercent is { } top)
+        {
+            var threshold = result.TopValueThreshold(top) ?? throw new PortalException("Choose a top share of CLV from 1% to 100%.");
+            conditions.Add(new FieldCondition { Field = ValueField, Operator = RuleOperator.GreaterOrEqual, Value = threshold.ToString("0.##", CultureInfo.InvariantCulture) });
+            words.Add($"CLV in the top {top:0.#}% (CLV ≥ {threshold:N2} when the analysis ran)");
+            title.Add($"CLV top {top:0.#}%");
+        }
+        var target = await rfm.CustomerListAsync(datasetId, cancellationToken) ?? datasetId;
+        var rule = new RuleTree { Root = new RuleGroup { Children = conditions } };
+        var text = string.Join(" and ", words);
+        return await segments.CreateAsync(new Segments.SegmentDraft(string.IsNullOrWhiteSpace(name) ? string.Join(" and ", title) : name.Trim(), target, rule,
+            $"{text} (lifetime value of {view.Source.Name})", ["Lifetime value"]), cancellationToken);
     }
 
     /// <summary>A saved analysis is run again only by its owner, the dataset's owner or an Admin: others would narrow it to their rows for everyone.</summary>

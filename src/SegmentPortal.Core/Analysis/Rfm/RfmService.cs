@@ -379,7 +379,7 @@ public sealed class RfmService(
     /// A readable dataset related to the transactions by the customer key (<see cref="DatasetRelations.RelatedByCustomerKeyAsync"/>),
     /// customer lists first: there the RFM fields are joined on the key, so a group's segment selects its customers.
     /// </summary>
-    private async Task<int?> CustomerListAsync(int datasetId, CancellationToken cancellationToken)
+    internal async Task<int?> CustomerListAsync(int datasetId, CancellationToken cancellationToken)
     {
         IReadOnlyList<CustomerKeyRelation> related;
         await using (var db = await dbFactory.CreateAsync(cancellationToken))
