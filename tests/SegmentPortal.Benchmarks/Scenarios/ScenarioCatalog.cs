@@ -13,6 +13,7 @@ public static class ScenarioCatalog
         new KMeansScenario(),
         new RfmScenario(),
         new AlertsScenario(),
+        new ClvScenario(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

@@ -109,7 +109,7 @@ internal sealed class LifetimeAnalyzer(
     /// Each customer's purchase days with what they spent on each, through the query layer (the runner's row and column
     /// rules apply), grouped in the warehouse and streamed.
     /// </summary>
-    private async Task<(PurchaseDays Purchases, long Rows)> ReadAsync(RfmSource source, RuleGroup? rows, CancellationToken cancellationToken)
+    internal async Task<(PurchaseDays Purchases, long Rows)> ReadAsync(RfmSource source, RuleGroup? rows, CancellationToken cancellationToken)
     {
         var filter = new RuleGroup
         {

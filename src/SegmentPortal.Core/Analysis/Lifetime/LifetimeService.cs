@@ -41,6 +41,7 @@ public sealed class LifetimeService(
     Segments.SegmentService segments,
     QueryService queries,
     JobQueue jobs,
+    CustomerAttributeStore attributes,
     IPortalDbFactory dbFactory,
     TimeProvider clock)
 {
@@ -229,6 +230,29 @@ public sealed class LifetimeService(
         var text = string.Join(" and ", words);
         return await segments.CreateAsync(new Segments.SegmentDraft(string.IsNullOrWhiteSpace(name) ? string.Join(" and ", title) : name.Trim(), target, rule,
             $"{text} (lifetime value of {view.Source.Name})", ["Lifetime value"]), cancellationToken);
+    }
+
+    /// <summary>Removes the dataset's analysis and its customer fields (only who may run it again; not while it runs).</summary>
+    public async Task DeleteAsync(int datasetId, CancellationToken cancellationToken = default)
+    {
+        var user = await currentUser.RequireAsync(Permissions.ManageData);
+        var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        if (await db.LifetimeRuns.FirstOrDefaultAsync(r => r.DatasetId == datasetId, cancellationToken) is not { } run)
+        {
+            return;
+        }
+        if (!MayRun(user, run, dataset))
+        {
+            throw new PermissionDeniedException($"Only the owner of this analysis, the owner of {dataset.Name} or an Admin can remove it.");
+        }
+        if (jobs.Latest(JobKeyOf(datasetId)) is { IsActive: true })
+        {
+            throw new PortalException("Cancel the running analysis before removing it.");
+        }
+        await attributes.RemoveAsync(AttributeSetKind.Lifetime, run.Id, cancellationToken);
+        db.LifetimeRuns.Remove(run);
+        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>A saved analysis is run again only by its owner, the dataset's owner or an Admin: others would narrow it to their rows for everyone.</summary>
