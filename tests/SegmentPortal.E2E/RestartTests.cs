@@ -145,9 +145,21 @@ public sealed class RestartTests : IAsyncLifetime
                 // (c) The refresh either finished, or the previous version is still the live one.
                 if (runPath is null)
                 {
+                    // The list is whole once the import started before the refresh is on it. A kill within moments of the
+                    // refresh being queued can come before the job journal wrote it down: then there is no trace of the
+                    // refresh at all (as if the click had not reached the portal) and the previous version is the live one.
+                    await Expect(JobRow(page, $"Import {big}.csv")).ToBeVisibleAsync();
                     var refreshJob = JobRow(page, $"Refresh from base-v{kill}.csv");
-                    await Expect(refreshJob).ToContainTextAsync(new Regex($"{Regex.Escape(Interrupted)}|rows imported"));
-                    var refreshed = ImportedRows.IsMatch(await refreshJob.InnerTextAsync());
+                    var refreshed = false;
+                    if (await page.GetByTestId("job-row").Filter(new() { HasText = $"Refresh from base-v{kill}.csv" }).CountAsync() == 0)
+                    {
+                        TestContext.Current.TestOutputHelper?.WriteLine($"Kill {kill}: the refresh was not recorded yet; no trace of it");
+                    }
+                    else
+                    {
+                        await Expect(refreshJob).ToContainTextAsync(new Regex($"{Regex.Escape(Interrupted)}|rows imported"));
+                        refreshed = ImportedRows.IsMatch(await refreshJob.InnerTextAsync());
+                    }
                     if (refreshed)
                     {
                         baseRows = refreshRows;
