@@ -102,7 +102,8 @@ internal sealed class PurchaseDays
         var last = new int[cohort.Count];
         var spend = new double[cohort.Count];
         var holdout = new double[cohort.Count];
-        var steps = (LastDay - FirstDay) / stepDays + 1;
+        // Whole steps only (a partial last week would compare a week's expectation with a few days' purchases).
+        var steps = Math.Max(1, (LastDay - FirstDay + 1) / stepDays);
         var repeatsPerStep = new double[steps];
         for (var r = 0; r < _rowCustomer.Count; r++)
         {
@@ -113,7 +114,7 @@ internal sealed class PurchaseDays
             }
             var day = _rowDay[r];
             var customer = cohort[p];
-            if (day != _first[customer])
+            if (day != _first[customer] && (day - FirstDay) / stepDays < steps)
             {
                 repeatsPerStep[(day - FirstDay) / stepDays]++;
             }
