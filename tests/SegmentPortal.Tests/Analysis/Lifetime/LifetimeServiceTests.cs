@@ -167,8 +167,8 @@ public sealed class LifetimeServiceTests(LifetimeFixture f) : IClassFixture<Life
             Assert.InRange(Parameter(spend, i), gg[i] * 0.995, gg[i] * 1.005);
         }
         Assert.InRange(spend.LogLikelihood, -4055.9 - 1, -4055.9 + 1);
-        // The holdout (39 weeks to 1998-06-30): FHL 2005 report 1,788 expected against 1,789 actual repeat purchases
-        // for the cohort over the 78 weeks since the start; every customer's holdout counts add up to the tracking's end.
+        // The holdout (39 weeks to 1998-06-30): the cumulative repeat purchases expected by the end are within a few per
+        // cent of what the cohort made (4,166 against 4,339 here), and the per-frequency actuals are the file's own counts.
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"BG/NBD {string.Join(", ", holdout.Purchases.Parameters.Select(p => $"{p.Name} = {p.Value:0.0000} (SE {p.StandardError:0.0000})"))}, LL {holdout.Purchases.LogLikelihood:0.00}; " +
             $"Gamma-Gamma {string.Join(", ", spend.Parameters.Select(p => $"{p.Name} = {p.Value:0.0000} (SE {p.StandardError:0.0000})"))}, LL {spend.LogLikelihood:0.00}; " +
