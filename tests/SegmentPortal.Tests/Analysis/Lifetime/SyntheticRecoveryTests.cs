@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using SegmentPortal.Core.Analysis.Lifetime;
+
+namespace SegmentPortal.Tests.Analysis.Lifetime;
+
+/// <summary>
+/// Customers drawn (seeded) from known parameters: the fits recover them within stated tolerances — each estimate within
+/// four of its own standard errors of the truth and within a fixed relative distance — which also checks that the
+/// standard errors are of the right size.
+/// </summary>
+public sealed class SyntheticRecoveryTests
+{
+    private static void Log(string message) => TestContext.Current.TestOutputHelper?.WriteLine(message);
+
+    [Fact]
+    public void BgNbd_recovers_its_parameters_from_weekly_customers()
+    {
+        // 20,000 customers observed 20 to 52 weeks, CDNOW-like parameters.
+        var customers = LifetimeData.DrawBgNbd(20_000, r: 0.5, alpha: 5, a: 0.8, b: 3, minT: 20, maxT: 52, seed: 42);
+
+        var fit = BgNbd.Fit(customers, cancellationToken: TestContext.Current.CancellationToken);
+        Log(Describe(fit));
+
+        AssertRecovered(fit.Parameters[0], 0.5, 0.10);
+        AssertRecovered(fit.Parameters[1], 5, 0.10);
+        AssertRecovered(fit.Parameters[2], 0.8, 0.25);
+        AssertRecovered(fit.Parameters[3], 3, 0.30);
+    }
+
+    [Fact]
+    public void BgNbd_recovers_its_parameters_from_daily_customers()
+    {
+        // Days instead of weeks: α scales with the time unit (35 days = 5 weeks); purchases within a day count once.
+        var customers = LifetimeData.DrawBgNbd(20_000, r: 0.5, alpha: 35, a: 0.8, b: 3, minT: 140, maxT: 365, seed: 7, wholeUnits: true);
+
+        var fit = BgNbd.Fit(customers, cancellationToken: TestContext.Current.CancellationToken);
+        Log(Describe(fit));
+
+        AssertRecovered(fit.Parameters[0], 0.5, 0.10);
+        AssertRecovered(fit.Parameters[1], 35, 0.10);
+        AssertRecovered(fit.Parameters[2], 0.8, 0.25);
+        AssertRecovered(fit.Parameters[3], 3, 0.30);
+    }
+
+    [Fact]
+    public void GammaGamma_recovers_its_parameters()
+    {
+        var repeaters = LifetimeData.DrawGammaGamma(5_000, p: 6, q: 4, gamma: 15, maxX: 10, seed: 3);
+
+        var fit = GammaGamma.Fit(repeaters, TestContext.Current.CancellationToken);
+        Log(string.Create(CultureInfo.InvariantCulture,
+            $"p={fit.P:F4} q={fit.Q:F4} gamma={fit.Gamma:F4} LL={fit.LogLikelihood:F2} SE={string.Join(", ", fit.Parameters.Select(p => $"{p.StandardError:F4}"))}"));
+
+        AssertRecovered(fit.Parameters[0], 6, 0.10);
+        AssertRecovered(fit.Parameters[1], 4, 0.10);
+        AssertRecovered(fit.Parameters[2], 15, 0.15);
+        // The expected spend shrinks a customer's own mean towards the population mean p·γ/(q−1), less so with more purchases.
+        var population = fit.PopulationMeanSpend;
+        Assert.Equal(population, fit.ExpectedAverageSpend(0, 0), 1e-12);
+        var one = fit.ExpectedAverageSpend(1, 100);
+        var ten = fit.ExpectedAverageSpend(10, 100);
+        Assert.True(population < one && one < ten && ten < 100);
+    }
+
+    [Fact]
+    public void GammaGamma_gradient_matches_finite_differences()
+    {
+        var repeaters = LifetimeData.DrawGammaGamma(300, p: 6, q: 4, gamma: 15, maxX: 10, seed: 5);
+        var data = new GammaGammaData(repeaters, 1);
+        double[] p = [5, 3.5, 12];
+        var gradient = new double[3];
+        data.Evaluate(p[0], p[1], p[2], gradient);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var h = 1e-6 * p[i];
+            var up = (double[])p.Clone();
+            var down = (double[])p.Clone();
+            up[i] += h;
+            down[i] -= h;
+            var numeric = (data.Evaluate(up[0], up[1], up[2], default) - data.Evaluate(down[0], down[1], down[2], default)) / (2 * h);
+            Assert.True(Math.Abs(numeric - gradient[i]) <= 1e-5 * Math.Max(1, Math.Abs(numeric)), $"d/dp{i}: analytic {gradient[i]}, numeric {numeric}");
+        }
+    }
+
+    [Fact]
+    public void Fit_reports_progress_and_honours_cancellation()
+    {
+        var customers = LifetimeData.DrawBgNbd(2_000, r: 0.5, alpha: 5, a: 0.8, b: 3, minT: 20, maxT: 52, seed: 1);
+        var reported = new List<double>();
+        var progress = new SynchronousProgress(reported.Add);
+
+        BgNbd.Fit(customers, progress, TestContext.Current.CancellationToken);
+
+        Assert.Equal(0, reported[0]);
+        Assert.Equal(1, reported[^1]);
+        Assert.True(reported.Zip(reported.Skip(1)).All(p => p.First <= p.Second));
+
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        Assert.ThrowsAny<OperationCanceledException>(() => BgNbd.Fit(customers, null, cancelled.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => GammaGamma.Fit(LifetimeData.DrawGammaGamma(100, 6, 4, 15, 5, 1), cancelled.Token));
+    }
+
+    /// <summary>
+    /// The benchmark's size: 1,000,000 customers in days. Run on demand (<c>--filter</c> with its name and explicit
+    /// tests enabled); it prints the time, it asserts only the recovery.
+    /// </summary>
+    [Fact(Explicit = true)]
+    public void A_million_daily_customers()
+    {
+        var customers = LifetimeData.DrawBgNbd(1_000_000, r: 0.5, alpha: 35, a: 0.8, b: 3, minT: 1, maxT: 730, seed: 2024, wholeUnits: true);
+        var distinct = customers.Distinct().Count();
+
+        var watch = Stopwatch.StartNew();
+        var fit = BgNbd.Fit(customers, cancellationToken: TestContext.Current.CancellationToken);
+        watch.Stop();
+
+        var message = string.Create(CultureInfo.InvariantCulture,
+            $"1,000,000 customers ({distinct:N0} distinct histories): BG/NBD fit in {watch.Elapsed.TotalSeconds:F2} s; {Describe(fit)}");
+        Log(message);
+        TestContext.Current.SendDiagnosticMessage(message);
+        AssertRecovered(fit.Parameters[0], 0.5, 0.05);
+        AssertRecovered(fit.Parameters[1], 35, 0.05);
+        AssertRecovered(fit.Parameters[2], 0.8, 0.10);
+        AssertRecovered(fit.Parameters[3], 3, 0.10);
+    }
+
+    private static string Describe(BgNbdFit fit) => string.Create(CultureInfo.InvariantCulture,
+        $"r={fit.R:F4} alpha={fit.Alpha:F4} a={fit.A:F4} b={fit.B:F4} LL={fit.LogLikelihood:F1} SE={string.Join(", ", fit.Parameters.Select(p => $"{p.StandardError:F4}"))}");
+
+    private static void AssertRecovered(FittedParameter parameter, double truth, double relative)
+    {
+        var distance = Math.Abs(parameter.Value - truth);
+        Assert.True(distance <= relative * truth,
+            string.Create(CultureInfo.InvariantCulture, $"{parameter.Name}: {parameter.Value:G5}, truth {truth} (more than {relative:P0} apart)"));
+        Assert.True(distance <= 4 * parameter.StandardError,
+            string.Create(CultureInfo.InvariantCulture, $"{parameter.Name}: {parameter.Value:G5}, truth {truth}, more than 4 standard errors ({parameter.StandardError:G3}) apart"));
+    }
+
+    private sealed class SynchronousProgress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}
