@@ -153,6 +153,19 @@ public sealed class SyntheticRecoveryTests
         AssertRecovered(fit.Parameters[1], 35, 0.10, withinErrors: false);
         AssertRecovered(fit.Parameters[2], 0.8, 0.05, withinErrors: false);
         AssertRecovered(fit.Parameters[3], 3, 0.05, withinErrors: false);
+
+        // The spend model on as many repeat customers (more than a million customers would have).
+        var repeaters = LifetimeData.DrawGammaGamma(1_000_000, p: 6, q: 4, gamma: 15, maxX: 10, seed: 2025);
+        watch.Restart();
+        var spend = GammaGamma.Fit(repeaters, TestContext.Current.CancellationToken);
+        watch.Stop();
+        message = string.Create(CultureInfo.InvariantCulture,
+            $"1,000,000 repeaters: Gamma-Gamma fit in {watch.Elapsed.TotalSeconds:F2} s; p={spend.P:F4} q={spend.Q:F4} gamma={spend.Gamma:F4}");
+        Log(message);
+        TestContext.Current.SendDiagnosticMessage(message);
+        AssertRecovered(spend.Parameters[0], 6, 0.02);
+        AssertRecovered(spend.Parameters[1], 4, 0.02);
+        AssertRecovered(spend.Parameters[2], 15, 0.03);
     }
 
     private static string Describe(BgNbdFit fit) => string.Create(CultureInfo.InvariantCulture,
