@@ -146,7 +146,8 @@ public static class BgNbd
         }
 
         var scale = 10 / maxT;
-        var data = BgNbdData.Fold(customers, scale);
+        var original = BgNbdData.Fold(customers);
+        var data = original.Scaled(scale);
         cancellationToken.ThrowIfCancellationRequested();
         progress?.Report(0.1);
 
@@ -174,7 +175,6 @@ public static class BgNbd
         var b = fitted[3];
         progress?.Report(0.9);
 
-        var original = BgNbdData.Fold(customers, 1);
         var logLikelihood = original.Evaluate(r, alpha, a, b, default);
         if (!double.IsFinite(logLikelihood))
         {
@@ -196,7 +196,7 @@ public static class BgNbd
     {
         ArgumentNullException.ThrowIfNull(customers);
         Validate(customers);
-        return BgNbdData.Fold(customers, 1).Evaluate(r, alpha, a, b, default);
+        return BgNbdData.Fold(customers).Evaluate(r, alpha, a, b, default);
     }
 
     private static void Validate(IReadOnlyList<CustomerHistory> customers)
@@ -217,63 +217,98 @@ public static class BgNbd
 
 /// <summary>
 /// Calibration histories folded into distinct (X, Tx, T) with weights, and the BG/NBD log-likelihood with its analytic
-/// gradient over them.
+/// gradient over them. Every term that depends on only one of X, Tx or T is computed once per distinct value of it per
+/// evaluation (Gamma functions per X; log(α+T), 1/(α+T) per T; the same per Tx): with times in whole days there are a
+/// few hundred distinct values of each, so a history costs an exponential and a logarithm. Large inputs are summed on
+/// all cores in fixed slices, so the result does not depend on thread timing.
 /// </summary>
 internal sealed class BgNbdData
 {
-    private readonly double[] _tx;
-    private readonly double[] _t;
+    private const int ParallelThreshold = 50_000;
+
     private readonly double[] _w;
     private readonly int[] _xIndex;
+    private readonly int[] _tIndex;
+    private readonly int[] _txIndex;
     private readonly double[] _distinctX;
     private readonly double[] _xWeights; // total weight per distinct X
+    private readonly double[] _distinctT;
+    private readonly double[] _distinctTx;
 
-    private BgNbdData(double[] tx, double[] t, double[] w, int[] xIndex, double[] distinctX, double[] xWeights)
+    private BgNbdData(double[] w, int[] xIndex, int[] tIndex, int[] txIndex, double[] distinctX, double[] xWeights, double[] distinctT, double[] distinctTx)
     {
-        _tx = tx;
-        _t = t;
         _w = w;
         _xIndex = xIndex;
+        _tIndex = tIndex;
+        _txIndex = txIndex;
         _distinctX = distinctX;
         _xWeights = xWeights;
+        _distinctT = distinctT;
+        _distinctTx = distinctTx;
         TotalWeight = w.Sum();
     }
 
     public double TotalWeight { get; }
 
+    /// <summary>The number of distinct (X, Tx, T) histories.</summary>
     public int Distinct => _w.Length;
 
-    public static BgNbdData Fold(IReadOnlyList<CustomerHistory> customers, double scale)
+    public static BgNbdData Fold(IReadOnlyList<CustomerHistory> customers)
     {
-        var counts = new Dictionary<(double X, double Tx, double T), int>();
+        var counts = new Dictionary<CustomerHistory, int>();
         foreach (var c in customers)
         {
-            var key = (c.X, c.Tx, c.T);
-            counts[key] = counts.GetValueOrDefault(key) + 1;
-        }
-        var xs = counts.Keys.Select(k => k.X).Distinct().Order().ToArray();
-        var xPosition = new Dictionary<double, int>();
-        for (var i = 0; i < xs.Length; i++)
-        {
-            xPosition[xs[i]] = i;
+            ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, c, out _);
+            count++;
         }
         var n = counts.Count;
-        var tx = new double[n];
-        var t = new double[n];
         var w = new double[n];
         var xIndex = new int[n];
-        var xWeights = new double[xs.Length];
+        var tIndex = new int[n];
+        var txIndex = new int[n];
+        var xs = new Dictionary<double, int>();
+        var ts = new Dictionary<double, int>();
+        var txs = new Dictionary<double, int>();
         var j = 0;
-        foreach (var ((x, txv, tv), count) in counts)
+        foreach (var (history, count) in counts)
         {
-            tx[j] = txv * scale;
-            t[j] = tv * scale;
             w[j] = count;
-            xIndex[j] = xPosition[x];
-            xWeights[xIndex[j]] += count;
+            xIndex[j] = IndexOf(xs, history.X);
+            tIndex[j] = IndexOf(ts, history.T);
+            txIndex[j] = IndexOf(txs, history.Tx);
             j++;
         }
-        return new BgNbdData(tx, t, w, xIndex, xs, xWeights);
+        var distinctX = Values(xs);
+        var xWeights = new double[distinctX.Length];
+        for (var i = 0; i < n; i++)
+        {
+            xWeights[xIndex[i]] += w[i];
+        }
+        return new BgNbdData(w, xIndex, tIndex, txIndex, distinctX, xWeights, Values(ts), Values(txs));
+    }
+
+    /// <summary>The same histories with every time multiplied by <paramref name="scale"/>.</summary>
+    public BgNbdData Scaled(double scale) => new(_w, _xIndex, _tIndex, _txIndex, _distinctX, _xWeights,
+        _distinctT.Select(t => t * scale).ToArray(), _distinctTx.Select(t => t * scale).ToArray());
+
+    private static int IndexOf(Dictionary<double, int> positions, double value)
+    {
+        ref var position = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(positions, value, out var exists);
+        if (!exists)
+        {
+            position = positions.Count - 1;
+        }
+        return position;
+    }
+
+    private static double[] Values(Dictionary<double, int> positions)
+    {
+        var values = new double[positions.Count];
+        foreach (var (value, position) in positions)
+        {
+            values[position] = value;
+        }
+        return values;
     }
 
     /// <summary>
@@ -286,12 +321,12 @@ internal sealed class BgNbdData
     {
         var wantGradient = gradient.Length == 4;
         var k = _distinctX.Length;
-        Span<double> constant = k <= 256 ? stackalloc double[k] : new double[k];   // per-X part of log L without A3/A4
-        Span<double> dConstR = k <= 256 ? stackalloc double[k] : new double[k];
-        Span<double> dConstA = k <= 256 ? stackalloc double[k] : new double[k];
-        Span<double> dConstB = k <= 256 ? stackalloc double[k] : new double[k];
-        Span<double> logB1 = k <= 256 ? stackalloc double[k] : new double[k];     // log a − log(b+x−1)
-        Span<double> invB1 = k <= 256 ? stackalloc double[k] : new double[k];     // 1/(b+x−1)
+        var constant = new double[k];   // per-X part of log L without the log-sum-exp
+        var dConstR = new double[k];
+        var dConstA = new double[k];
+        var dConstB = new double[k];
+        var logB1 = new double[k];      // log a − log(b+x−1)
+        var invB1 = new double[k];      // 1/(b+x−1)
 
         var lgR = SpecialFunctions.GammaLn(r);
         var lgB = SpecialFunctions.GammaLn(b);
@@ -320,21 +355,87 @@ internal sealed class BgNbdData
                 dConstB[i] = psiAB + SpecialFunctions.DiGamma(b + x) - psiB - psiABX;
             }
         }
+        var logT = new double[_distinctT.Length];
+        var invT = new double[_distinctT.Length];
+        for (var i = 0; i < logT.Length; i++)
+        {
+            logT[i] = Math.Log(alpha + _distinctT[i]);
+            invT[i] = 1 / (alpha + _distinctT[i]);
+        }
+        var logTx = new double[_distinctTx.Length];
+        var invTx = new double[_distinctTx.Length];
+        for (var i = 0; i < logTx.Length; i++)
+        {
+            logTx[i] = Math.Log(alpha + _distinctTx[i]);
+            invTx[i] = 1 / (alpha + _distinctTx[i]);
+        }
 
-        double sum = 0, gr = 0, gAlpha = 0, ga = 0, gb = 0, w4Sum = 0;
-        for (var j = 0; j < _w.Length; j++)
+        var tables = new Tables(logB1, invB1, logT, invT, logTx, invTx);
+        Sums total;
+        var n = _w.Length;
+        if (n < ParallelThreshold || Environment.ProcessorCount < 2)
+        {
+            total = Sum(0, n, r, tables, wantGradient);
+        }
+        else
+        {
+            var slices = Math.Min(Environment.ProcessorCount, 8);
+            var parts = new Sums[slices];
+            Parallel.For(0, slices, s => parts[s] = Sum((int)((long)n * s / slices), (int)((long)n * (s + 1) / slices), r, tables, wantGradient));
+            total = default;
+            foreach (var part in parts)
+            {
+                total = total.Add(part); // in slice order: the same total on every run
+            }
+        }
+
+        var sum = total.Value;
+        double gr = total.R, gAlpha = total.Alpha, ga = 0, gb = total.B;
+        for (var i = 0; i < k; i++)
+        {
+            sum += _xWeights[i] * constant[i];
+            if (wantGradient)
+            {
+                gr += _xWeights[i] * dConstR[i];
+                gAlpha += _xWeights[i] * r / alpha;
+                ga += _xWeights[i] * dConstA[i];
+                gb += _xWeights[i] * dConstB[i];
+            }
+        }
+        if (wantGradient)
+        {
+            gradient[0] = gr;
+            gradient[1] = gAlpha;
+            gradient[2] = ga + total.W4 / a;
+            gradient[3] = gb;
+        }
+        return sum;
+    }
+
+    private sealed record Tables(double[] LogB1, double[] InvB1, double[] LogT, double[] InvT, double[] LogTx, double[] InvTx);
+
+    private readonly record struct Sums(double Value, double R, double Alpha, double W4, double B)
+    {
+        public Sums Add(Sums other) => new(Value + other.Value, R + other.R, Alpha + other.Alpha, W4 + other.W4, B + other.B);
+    }
+
+    /// <summary>The log-sum-exp terms of histories [from, to) and their derivatives.</summary>
+    private Sums Sum(int from, int to, double r, Tables tables, bool wantGradient)
+    {
+        double sum = 0, gr = 0, gAlpha = 0, w4Sum = 0, gb = 0;
+        for (var j = from; j < to; j++)
         {
             var xi = _xIndex[j];
             var x = _distinctX[xi];
             var w = _w[j];
             var rx = r + x;
-            var logT = Math.Log(alpha + _t[j]);
+            var logT = tables.LogT[_tIndex[j]];
             var a3 = -rx * logT;
             double s, w4 = 0, logTx = 0;
             if (x > 0)
             {
-                logTx = Math.Log(alpha + _tx[j]);
-                var a4 = logB1[xi] - rx * logTx;
+                logTx = tables.LogTx[_txIndex[j]];
+                var a4 = tables.LogB1[xi] - rx * logTx;
                 if (a3 >= a4)
                 {
                     var e = Math.Exp(a4 - a3);
@@ -357,29 +458,11 @@ internal sealed class BgNbdData
             {
                 var w3 = 1 - w4;
                 gr -= w * (w3 * logT + w4 * logTx);
-                gAlpha -= w * rx * (w3 / (alpha + _t[j]) + (x > 0 ? w4 / (alpha + _tx[j]) : 0));
+                gAlpha -= w * rx * (w3 * tables.InvT[_tIndex[j]] + (x > 0 ? w4 * tables.InvTx[_txIndex[j]] : 0));
                 w4Sum += w * w4;
-                gb -= w * w4 * invB1[xi];
+                gb -= w * w4 * tables.InvB1[xi];
             }
         }
-        for (var i = 0; i < k; i++)
-        {
-            sum += _xWeights[i] * constant[i];
-            if (wantGradient)
-            {
-                gr += _xWeights[i] * dConstR[i];
-                gAlpha += _xWeights[i] * r / alpha;
-                ga += _xWeights[i] * dConstA[i];
-                gb += _xWeights[i] * dConstB[i];
-            }
-        }
-        if (wantGradient)
-        {
-            gradient[0] = gr;
-            gradient[1] = gAlpha;
-            gradient[2] = ga + w4Sum / a;
-            gradient[3] = gb;
-        }
-        return sum;
+        return new Sums(sum, gr, gAlpha, w4Sum, gb);
     }
 }

@@ -91,7 +91,7 @@ public sealed class BgNbdFormulaTests
     public void Log_likelihood_gradient_matches_finite_differences()
     {
         var customers = LifetimeData.DrawBgNbd(500, 0.5, 4, 0.7, 2.5, 20, 40, seed: 11);
-        var data = BgNbdData.Fold(customers, 1);
+        var data = BgNbdData.Fold(customers);
         double[] p = [0.45, 3.5, 0.8, 2.2];
         var gradient = new double[4];
         data.Evaluate(p[0], p[1], p[2], p[3], gradient);
