@@ -18,7 +18,7 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
         await page.GetByTestId("ltv-run").ClickAsync();
         // The job runs in the background with its progress on the page; the result replaces the empty state.
         var holdout = page.GetByTestId("ltv-holdout-summary");
-        await Expect(holdout).ToContainTextAsync(new Regex(@"the model expected [\d,]+ repeat purchases by \d{4}-\d{2}-\d{2}; they made [\d,]+"),
+        await Expect(holdout).ToContainTextAsync(new Regex(@"the model expected [\d,]+ repeat purchases by \d{4}-\d{2}-\d{2};\s+they made [\d,]+"),
             new() { Timeout = BrowserFixture.LongWorkTimeoutMs });
         await Expect(page.GetByTestId("ltv-tracking").Locator(".main-svg").First).ToBeVisibleAsync();
         await Expect(page.GetByTestId("ltv-by-frequency").Locator(".main-svg").First).ToBeVisibleAsync();

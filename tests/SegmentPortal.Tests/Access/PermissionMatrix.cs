@@ -114,6 +114,9 @@ public static class PermissionMatrix
         // viewing as the North Viewer reads that Viewer's notices, as the Viewer has them.
         new("Alert recipient figures",     [All,   Withheld, All,  Withheld, All,   Withheld, Refused, Refused, Withheld],
             "AlertService.CheckNowAsync", "NotificationService.ListAsync"),
+        // The lifetime-value analysis (fitted over the owner's rows): its figures only to those who see the purchases
+        // whole (or as the owner did), withheld from the others; a link's visitor cannot read the purchases at all.
+        new("Lifetime value result",       [All,   Withheld, All,  Withheld, All,   Withheld, Refused,   Refused,   Withheld], "LifetimeService.GetAsync"),
         new("Connection source preview",   [All,   All,    All,    All,    Refused, Refused, Refused, Refused, Refused], "ConnectionService.PreviewAsync"),
         new("Audit log (search, CSV)",     [Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused],
             "AuditLog.SearchAsync", "AuditExport.WriteCsvAsync", "AuditLog.ExportEntriesAsync"),

@@ -30,6 +30,7 @@ public sealed class PermissionMatrixCoverageTests
         typeof(ClusteringRunSummary), typeof(ClusteringRunView), typeof(AuditResults),
         typeof(MetricValues), typeof(MetricPoint), typeof(MetricSameDays), typeof(SegmentPortal.Core.Alerts.AlertCheckRow),
         typeof(SegmentPortal.Core.Alerts.AlertChartBand),
+        typeof(SegmentPortal.Core.Analysis.Lifetime.LifetimeResult),
     ];
 
     /// <summary>

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Analysis.Lifetime;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Connections;
@@ -89,6 +90,33 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
     /// <summary>Tiles showing the metrics: "kpi" and "trend" (a line over the months) of revenue, "hidden" a KPI of the other.</summary>
     public int MetricBoard { get; private set; }
 
+    /// <summary>
+    /// Purchases of 45 customers of their own (North, South, East in turn) on which the owner ran the lifetime-value
+    /// analysis; row rules as <see cref="ScratchOrders"/>'s, no column rules.
+    /// </summary>
+    public Dataset LifetimeOrders { get; private set; } = null!;
+
+    /// <summary>The lifetime-value purchases: customer, day, amount and region of each.</summary>
+    public static IReadOnlyList<(int Customer, DateOnly Day, int Amount, string Region)> LifetimePurchases { get; } = MakeLifetimePurchases();
+
+    private static List<(int, DateOnly, int, string)> MakeLifetimePurchases()
+    {
+        string[] regions = ["North", "South", "East"];
+        var purchases = new List<(int, DateOnly, int, string)>();
+        for (var i = 0; i < 45; i++)
+        {
+            var first = new DateOnly(2023, 1, 2).AddDays(i * 4);
+            var gap = 12 + i % 7 * 9;
+            // Some stop after a few purchases, some keep buying until the end.
+            var count = 1 + (i % 5 == 0 ? 0 : i % 9);
+            for (var k = 0; k < count && first.AddDays(k * gap) <= PermissionFixture.Today; k++)
+            {
+                purchases.Add((401 + i, first.AddDays(k * gap), 20 + i % 11 * 7 + k * 3, regions[i % 3]));
+            }
+        }
+        return purchases;
+    }
+
     /// <summary>The owner's alert on <see cref="RevenueMetric"/> (<see cref="UnusualRevenue"/>), telling only the owner.</summary>
     public int OwnersAlert { get; private set; }
 
@@ -166,6 +194,14 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
             }).ToList(), Ct));
         await h.WithAsync<DatasetSharing>(s => s.SetAsync(ScratchOrders.Id, [Roles.Viewer, Roles.Analyst], [], Ct));
 
+        LifetimeOrders = await h.ImportTextAsync("lifetime-orders.csv", "customer_id,order_date,amount,region\n" + string.Concat(
+            LifetimePurchases.Select(p => FormattableString.Invariant($"{p.Customer},{p.Day:yyyy-MM-dd},{p.Amount},{p.Region}\n"))));
+        LifetimeOrders = await h.SetRolesAsync(LifetimeOrders, new()
+        {
+            ["customer_id"] = FieldRole.CustomerId, ["order_date"] = FieldRole.EventDate, ["amount"] = FieldRole.Amount, ["region"] = FieldRole.Dimension,
+        });
+        await h.WithAsync<DatasetSharing>(s => s.SetAsync(LifetimeOrders.Id, [Roles.Viewer, Roles.Analyst], [], Ct));
+
         await using (var db = await h.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
         {
             // A rule without conditions is "all rows" and leaves its user unrestricted: the owner and the view share see
@@ -192,6 +228,13 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
                 new RowRule { DatasetId = ScratchOrders.Id, UserId = Data.Owner.Id, RuleJson = allRows },
                 new RowRule { DatasetId = ScratchOrders.Id, UserId = ViewSharer.Id, RuleJson = allRows },
                 new RowRule { DatasetId = ScratchOrders.Id, UserId = MaskedViewer.Id, RuleJson = allRows });
+            db.RowRules.AddRange(
+                new RowRule { DatasetId = LifetimeOrders.Id, Role = Roles.Viewer, RuleJson = RegionOfUser() },
+                new RowRule { DatasetId = LifetimeOrders.Id, UserId = Data.NorthAnalyst.Id, RuleJson = RegionOfUser() },
+                new RowRule { DatasetId = LifetimeOrders.Id, UserId = Editor.Id, RuleJson = RegionOfUser() },
+                new RowRule { DatasetId = LifetimeOrders.Id, UserId = Data.Owner.Id, RuleJson = allRows },
+                new RowRule { DatasetId = LifetimeOrders.Id, UserId = ViewSharer.Id, RuleJson = allRows },
+                new RowRule { DatasetId = LifetimeOrders.Id, UserId = MaskedViewer.Id, RuleJson = allRows });
             // The scratch copy's amount is hidden from Viewers: a metric (or a tile) measuring it is refused to them.
             db.ColumnRules.Add(new ColumnRule { DatasetId = ScratchOrders.Id, Column = "amount", Role = Roles.Viewer, Treatment = ColumnTreatment.Hidden });
             await db.SaveChangesAsync(Ct);
@@ -201,6 +244,7 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
         await h.WithAsync<RfmService, RfmView>(s => s.ComputeAsync(Data.Orders.Id, new RfmInput { ReferenceDate = Today }, RfmSettings.Default, Ct));
         // The scratch copy's analysis is the owner's too, so "RFM compute" asks every other kind to compute it again.
         await h.WithAsync<RfmService, RfmView>(s => s.ComputeAsync(ScratchOrders.Id, new RfmInput { ReferenceDate = Today }, RfmSettings.Default, Ct));
+        await RunLifetimeValueAsync();
         var features = await h.WithAsync<ClusteringService, IReadOnlyList<FeatureOption>>(s => s.FeaturesAsync(Data.Customers.Id, Ct));
         ClusteringRun = await RunClusteringAsync(new ClusteringRequest
         {
@@ -337,6 +381,39 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
             case UserKind.ViewAs: Data.Harness.CurrentUser.Principal = ViewingAsNorthViewer; break;
             default: throw new ArgumentOutOfRangeException(nameof(kind));
         }
+    }
+
+    /// <summary>The owner's lifetime-value analysis of <see cref="LifetimeOrders"/> (weeks, the last quarter held out), run to its end.</summary>
+    private async Task RunLifetimeValueAsync()
+    {
+        var h = Data.Harness;
+        var queue = h.Services.GetRequiredService<JobQueue>();
+        var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Guid? id = null;
+        void OnChanged(JobSnapshot job)
+        {
+            if (job.Id == id && !job.IsActive)
+            {
+                finished.TrySetResult();
+            }
+        }
+        queue.Changed += OnChanged;
+        try
+        {
+            var job = await h.WithAsync<LifetimeService, JobSnapshot>(s => s.StartAsync(LifetimeOrders.Id, new LifetimeSettings(), Ct));
+            id = job.Id;
+            if (queue.Get(job.Id) is { IsActive: false })
+            {
+                finished.TrySetResult();
+            }
+            await finished.Task.WaitAsync(TimeSpan.FromMinutes(5), Ct);
+        }
+        finally
+        {
+            queue.Changed -= OnChanged;
+        }
+        var view = await h.WithAsync<LifetimeService, LifetimeView>(s => s.GetAsync(LifetimeOrders.Id, Ct));
+        Assert.True(view.Result is not null, $"The lifetime-value analysis did not finish: {view.Error}");
     }
 
     private async Task<int> RunClusteringAsync(ClusteringRequest request)

@@ -6,6 +6,7 @@ using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Analysis.Lifetime;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Catalog;
@@ -435,6 +436,16 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 }
                 return new([$"value={figure.Replace(",", "", StringComparison.Ordinal)}"]);
             }
+            case "Lifetime value result":
+            {
+                var view = await With<LifetimeService, LifetimeView>(s => s.GetAsync(f.LifetimeOrders.Id, Ct));
+                if (view.Result is not { } result)
+                {
+                    Assert.Equal(LifetimeService.WithheldNotice, view.Notice);
+                    return new([], Withheld: true);
+                }
+                return new([$"customers={result.Customers}", $"repeat={result.RepeatCustomers}", $"last={result.Last:yyyy-MM-dd}"]);
+            }
             case "Connection source preview":
             {
                 var preview = await With<ConnectionService, SourcePreview>(s => s.PreviewAsync(f.Connection, ConnectionSource.ForTable("main", "customers"), cancellationToken: Ct));
@@ -638,6 +649,17 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             .Select(m => $"{prefix}{m:yyyy-MM-dd}|{orders.Where(o => OrderDates[o.Id].Year == m.Year && OrderDates[o.Id].Month == m.Month).Sum(o => o.Amount)}")
             .Order(StringComparer.Ordinal).ToList();
 
+    /// <summary>The lifetime-value purchases an audience sees: its customers, those who bought on two days or more, and the last day.</summary>
+    private static List<string> ExpectedLifetime(Audience a)
+    {
+        var seen = PermissionMatrixFixture.LifetimePurchases.Where(p => a.Regions.Contains(p.Region)).ToList();
+        var byCustomer = seen.GroupBy(p => p.Customer).ToList();
+        return [$"customers={byCustomer.Count}", $"repeat={byCustomer.Count(g => g.Select(p => p.Day).Distinct().Count() > 1)}", $"last={seen.Max(p => p.Day):yyyy-MM-dd}"];
+    }
+
+    /// <summary>Rows of the lifetime-value purchases an audience sees (they count on the home page).</summary>
+    private static int LifetimeRows(Audience a) => PermissionMatrixFixture.LifetimePurchases.Count(p => a.Regions.Contains(p.Region));
+
     // ----- what each surface shows an audience -----
 
     private static List<string> Expected(string surface, Audience a)
@@ -675,7 +697,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             "Dataset row counts" =>
             [
                 $"customers {customers.Count} rows: {string.Join(",", a.CustomerColumns)}", $"orders {orders.Count} rows",
-                $"listed {customers.Count} rows, {a.CustomerColumns.Length} columns", $"home {customers.Count + 2 * orders.Count} rows",
+                $"listed {customers.Count} rows, {a.CustomerColumns.Length} columns", $"home {customers.Count + 2 * orders.Count + LifetimeRows(a)} rows",
                 $"segmentable {customers.Count} rows",
             ],
             "Dataset history" => [$"rows={customers.Count}"],
@@ -716,6 +738,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             "Metric over a hidden column" => [.. ExpectedMetric(orders), .. ExpectedKpi(orders, "kpi:")],
             "Alert check and bands" or "Someone else's alert" => ExpectedAlert(orders),
             "Alert recipient figures" => [ExpectedAlert(orders)[0]],
+            "Lifetime value result" => ExpectedLifetime(a),
             _ => [],
         };
 

@@ -63,7 +63,7 @@ internal sealed class LifetimeAnalyzer(
             var (histories, meanSpend) = purchases.All(purchases.LastDay, unit);
             var fit = await Task.Run(() => BgNbd.Fit(histories, new Progress<double>(p => progress.Report(new JobProgress(0.5 + 0.2 * p, "Fitting on all the data…"))), cancellationToken), cancellationToken);
             var repeaters = Enumerable.Range(0, histories.Length).Where(i => histories[i].X > 0 && meanSpend[i] > 0).Select(i => (histories[i].X, meanSpend[i])).ToList();
-            var spend = repeaters.Count > 0 ? await Task.Run(() => GammaGamma.Fit(repeaters, cancellationToken), cancellationToken) : null;
+            var spend = repeaters.Count >= GammaGamma.MinimumCustomers ? await Task.Run(() => GammaGamma.Fit(repeaters, cancellationToken), cancellationToken) : null;
 
             progress.Report(new JobProgress(0.72, $"Predicting for {histories.Length:N0} customers…"));
             var scores = await Task.Run(() => Score(fit, spend, histories, meanSpend, settings, cancellationToken), cancellationToken);
@@ -135,8 +135,9 @@ internal sealed class LifetimeAnalyzer(
         }, (_, reader) =>
         {
             day ??= DayReader(reader.GetFieldType(1));
-            purchases.Add(reader.GetValue(0), day(reader), reader.IsDBNull(2) ? 0 : Convert.ToDouble(reader.GetValue(2), CultureInfo.InvariantCulture));
-            counted += Convert.ToInt64(reader.GetValue(3), CultureInfo.InvariantCulture);
+            // Sums of whole numbers come back as HUGEINT (BigInteger): QueryValue reads every number kind.
+            purchases.Add(reader.GetValue(0), day(reader), QueryValue.ToDouble(reader.GetValue(2)) ?? 0);
+            counted += (long)(QueryValue.ToDouble(reader.GetValue(3)) ?? 0);
         }, cancellationToken);
         return (purchases, counted);
     }
@@ -155,7 +156,7 @@ internal sealed class LifetimeAnalyzer(
         var repeaters = Enumerable.Range(0, calibration.Histories.Length).Where(i => calibration.Histories[i].X > 0 && calibration.MeanRepeatSpend[i] > 0)
             .Select(i => (calibration.Histories[i].X, calibration.MeanRepeatSpend[i])).ToList();
         GammaGammaFit? spend = null;
-        if (repeaters.Count > 0)
+        if (repeaters.Count >= GammaGamma.MinimumCustomers)
         {
             spend = GammaGamma.Fit(repeaters, cancellationToken);
         }
