@@ -28,8 +28,8 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
         await BrowserFixture.ScreenshotAsync(page, "55-lifetime-value");
 
         // "P(alive) < 0.3 and CLV in the top 20%" (the form's defaults) as a segment.
-        await Expect(page.GetByTestId("ltv-segment-alive").Locator("input")).ToHaveValueAsync("0.3");
-        await Expect(page.GetByTestId("ltv-segment-top").Locator("input")).ToHaveValueAsync("20");
+        await Expect(page.GetByTestId("ltv-segment-alive")).ToHaveValueAsync("0.3");
+        await Expect(page.GetByTestId("ltv-segment-top")).ToHaveValueAsync("20");
         await page.GetByTestId("ltv-segment-save").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await Pages.WaitUntilInteractiveAsync(page);
