@@ -47,12 +47,14 @@ public static class DependencyInjection
         services.AddScoped<IJobRetry, ImportJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringAssignJobRetry>();
+        services.AddScoped<IJobRetry, Analysis.Survival.SurvivalJobRetry>();
         services.AddScoped<IJobRetry, Demo.DemoDataJobRetry>();
         // Each kind of job's work, resolved by the runner in the job's scope.
         services.AddScoped<IJobHandler<FileImportJob>>(sp => sp.GetRequiredService<DatasetImportRunner>());
         services.AddScoped<IJobHandler<ConnectionImportJob>>(sp => sp.GetRequiredService<DatasetImportRunner>());
         services.AddScoped<IJobHandler<Analysis.Clustering.ClusteringTraining>, Analysis.Clustering.ClusteringTrainingJob>();
         services.AddScoped<IJobHandler<Analysis.Clustering.ClusteringAssignment>, Analysis.Clustering.ClusteringAssignmentJob>();
+        services.AddScoped<IJobHandler<Analysis.Survival.SurvivalJob>, Analysis.Survival.SurvivalJobHandler>();
         services.AddScoped<IJobHandler<Demo.DemoDataLoad>, Demo.DemoDataJob>();
         services.AddScoped<ScopedPrincipal>();
         services.AddScoped<CurrentJob>();
@@ -115,6 +117,7 @@ public static class DependencyInjection
         services.AddSingleton<IAnalysisFields>(sp => sp.GetRequiredService<Analysis.CustomerAttributeStore>());
         services.AddScoped<Analysis.Rfm.RfmService>();
         services.AddScoped<Analysis.Clustering.ClusteringService>();
+        services.AddScoped<Analysis.Survival.SurvivalService>();
         services.AddScoped<Analysis.Clustering.ClusteringTrainer>();
         services.AddScoped<Analysis.Clustering.ClusteringFeatureReader>();
         services.AddScoped<Analysis.Clustering.ClusterSegments>();
