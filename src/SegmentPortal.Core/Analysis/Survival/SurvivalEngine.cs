@@ -175,7 +175,9 @@ internal static class SurvivalEngine
             }
         }
         var solved = Solve(v, diff);
-        var chi = solved is null ? double.NaN : Math.Max(0, diff.Select((x, a) => x * solved[a]).Sum());
+        // No variance: every event at one time with everyone at risk having it; then observed equals expected, nothing differs.
+        var chi = solved is not null ? Math.Max(0, diff.Select((x, a) => x * solved[a]).Sum())
+            : diff.All(x => Math.Abs(x) < 1e-9) ? 0 : double.NaN;
         return new LogRankTest(chi, m, double.IsNaN(chi) ? double.NaN : ChiSquareSurvival(chi, m),
             Enumerable.Range(0, k).Select(j => new LogRankGroup(observed[j], expected[j])).ToList());
     }
