@@ -175,3 +175,56 @@ public sealed class SurvivalEngineTests
     private static List<double> Numbers(JsonElement element, string name) =>
         element.GetProperty(name).EnumerateArray().Select(v => v.ValueKind == JsonValueKind.String ? double.Parse(v.GetString()!, System.Globalization.CultureInfo.InvariantCulture) : v.GetDouble()).ToList();
 }
+
+/// <summary>A customer's follow-up from their purchase days, the default D, and the log-rank result in words.</summary>
+public sealed class SurvivalFollowUpTests
+{
+    [Fact]
+    public void Churn_is_dated_d_days_after_the_purchase_before_the_first_long_gap()
+    {
+        // Purchases on days 100, 110, 170 (a 60-day gap), 175; end 400; D = 30: lost on day 140, 40 days after the first.
+        Assert.Equal(new SurvivalObservation(40, true), SurvivalFollowUp.Churn([100, 110, 170, 175], 400, 30));
+        // No long gap, and the last purchase is more than D days before the end: lost D days after it (day 195).
+        Assert.Equal(new SurvivalObservation(95, true), SurvivalFollowUp.Churn([100, 110, 140, 165], 400, 30));
+        // Bought within the last D days with no long gap before: still followed, censored at end − first.
+        Assert.Equal(new SurvivalObservation(60, false), SurvivalFollowUp.Churn([340, 360, 385], 400, 30));
+        // Exactly D days without a purchase at the end is not yet churn (a gap must be longer than D).
+        Assert.Equal(new SurvivalObservation(40, false), SurvivalFollowUp.Churn([360, 370], 400, 30));
+        Assert.Equal(new SurvivalObservation(40, true), SurvivalFollowUp.Churn([360, 370], 401, 30));
+    }
+
+    [Fact]
+    public void Second_purchase_and_the_default_d()
+    {
+        Assert.Equal(new SurvivalObservation(7, true), SurvivalFollowUp.SecondPurchase([10, 17, 40], 100));
+        Assert.Equal(new SurvivalObservation(90, false), SurvivalFollowUp.SecondPurchase([10], 100));
+
+        // Gaps 1..10 and 100: the 90th percentile (nearest rank 10 of 11) is 10.
+        int[] many = [0, .. Enumerable.Range(1, 10).Select(i => Enumerable.Range(1, i).Sum())];
+        Assert.Equal(10, SurvivalFollowUp.DefaultChurnDays([many, [0, 100]]));
+        Assert.Null(SurvivalFollowUp.DefaultChurnDays([[5], [9]]));
+        Assert.Equal("2024-03", SurvivalFollowUp.CohortOf(new DateOnly(2024, 3, 31).DayNumber));
+    }
+
+    [Fact]
+    public void P_values_and_the_sentence_in_words()
+    {
+        Assert.Equal("p < 0.001", SurvivalWords.P(0.0004));
+        Assert.Equal("p = 0.004", SurvivalWords.P(0.0042));
+        Assert.Equal("p = 0.03", SurvivalWords.P(0.031));
+        Assert.Equal("p = 0.41", SurvivalWords.P(0.41));
+
+        SurvivalGroupResult Group(string name, int observed, double expected) =>
+            new(name, $"{name} customers", 10, observed, 10 - observed, null, SurvivalEngine.KaplanMeier([]), new LogRankGroup(observed, expected));
+        var two = new[] { Group("South", 3, 8), Group("North", 9, 4) };
+        Assert.Equal("North customers churn faster than South customers; p = 0.03.",
+            SurvivalWords.Sentence(SurvivalEvent.Churn, two, new LogRankTest(4.7, 1, 0.03, [two[0].LogRank!, two[1].LogRank!])));
+        Assert.Equal("North customers come back for a second purchase sooner than South customers; p < 0.001.",
+            SurvivalWords.Sentence(SurvivalEvent.SecondPurchase, two, new LogRankTest(14, 1, 0.0002, [two[0].LogRank!, two[1].LogRank!])));
+        Assert.Equal("No clear difference between the groups (p = 0.41).",
+            SurvivalWords.Sentence(SurvivalEvent.Churn, two, new LogRankTest(0.7, 1, 0.41, [two[0].LogRank!, two[1].LogRank!])));
+        var three = new[] { Group("East", 5, 5), Group("North", 9, 4), Group("South", 2, 7) };
+        Assert.Equal("North customers churn fastest and South customers slowest; p = 0.004.",
+            SurvivalWords.Sentence(SurvivalEvent.Churn, three, new LogRankTest(11, 2, 0.004, three.Select(g => g.LogRank!).ToList())));
+    }
+}
