@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Analysis.Survival;
 using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
@@ -305,5 +306,21 @@ public sealed class SurvivalServiceTests(SurvivalFixture fixture) : IClassFixtur
         Assert.Equal(request, view.Result!.Request);
         Assert.Equal(45, view.Result.ChurnDays);
         Assert.Equal("Cohort (month of first purchase)", view.Result.GroupingLabel);
+    }
+
+    [Fact]
+    public async Task The_rfm_group_is_offered_as_a_grouping_and_each_customer_is_in_their_group()
+    {
+        fixture.ActAs(fixture.Analyst, Roles.Analyst);
+        var rfm = await fixture.Harness.WithAsync<RfmService, RfmView>(s => s.ComputeAsync(fixture.Orders.Id, new RfmInput(), RfmSettings.Default, Ct));
+        var groupings = await fixture.Harness.WithAsync<SurvivalService, IReadOnlyList<SurvivalGroupingOption>>(s => s.GroupingsAsync(fixture.Orders.Id, Ct));
+        var byRfm = Assert.Single(groupings, o => o.Grouping.Field == RfmService.GroupField && o.Grouping.DatasetId == fixture.Orders.Id).Grouping;
+
+        var (job, view) = await fixture.RunAsync(new SurvivalRequest { DatasetId = fixture.Orders.Id, ChurnDays = 30, Grouping = byRfm });
+
+        Assert.True(job.Status == JobStatus.Succeeded, job.Error);
+        var expected = rfm.Result!.Groups.Where(g => g.Customers > 0).ToDictionary(g => g.Group.Name, g => g.Customers);
+        Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), view.Result!.Groups.Select(g => KeyValuePair.Create(g.Name, g.Customers)).OrderBy(e => e.Key, StringComparer.Ordinal));
+        Assert.Equal(RfmService.GroupField, view.Result.GroupingLabel);
     }
 }
