@@ -323,4 +323,20 @@ public sealed class SurvivalServiceTests(SurvivalFixture fixture) : IClassFixtur
         Assert.Equal(expected.OrderBy(e => e.Key, StringComparer.Ordinal), view.Result!.Groups.Select(g => KeyValuePair.Create(g.Name, g.Customers)).OrderBy(e => e.Key, StringComparer.Ordinal));
         Assert.Equal(RfmService.GroupField, view.Result.GroupingLabel);
     }
+
+    [Fact]
+    public async Task A_cancelled_analysis_stops_and_keeps_the_previous_result()
+    {
+        fixture.ActAs(fixture.Analyst, Roles.Analyst);
+        var (_, before) = await fixture.RunAsync(new SurvivalRequest { DatasetId = fixture.Orders.Id, ChurnDays = 30, Grouping = RegionOfCustomers });
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fixture.Harness.WithAsync<SurvivalService, SurvivalResult>(s =>
+            s.ComputeAsync(new SurvivalRequest { DatasetId = fixture.Orders.Id, ChurnDays = 60 }, null, cancelled.Token)));
+
+        var after = await fixture.Harness.WithAsync<SurvivalService, SurvivalView>(s => s.GetAsync(fixture.Orders.Id, Ct));
+        Assert.Equal(before.Result!.ComputedAt, after.Result!.ComputedAt);
+        Assert.Equal(before.Result.Request, after.Result.Request);
+    }
 }
