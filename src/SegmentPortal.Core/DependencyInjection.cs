@@ -48,6 +48,7 @@ public static class DependencyInjection
         services.AddScoped<IJobRetry, ImportJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringAssignJobRetry>();
+        services.AddScoped<IJobRetry, Analysis.Survival.SurvivalJobRetry>();
         services.AddScoped<IJobRetry, Demo.DemoDataJobRetry>();
         // Each kind of job's work, resolved by the runner in the job's scope.
         services.AddScoped<IJobHandler<FileImportJob>>(sp => sp.GetRequiredService<DatasetImportRunner>());
@@ -55,6 +56,7 @@ public static class DependencyInjection
         services.AddScoped<IJobHandler<Analysis.Clustering.ClusteringTraining>, Analysis.Clustering.ClusteringTrainingJob>();
         services.AddScoped<IJobHandler<Analysis.Clustering.ClusteringAssignment>, Analysis.Clustering.ClusteringAssignmentJob>();
         services.AddScoped<IJobHandler<Analysis.Lifetime.LifetimeComputation>, Analysis.Lifetime.LifetimeComputationJob>();
+        services.AddScoped<IJobHandler<Analysis.Survival.SurvivalJob>, Analysis.Survival.SurvivalJobHandler>();
         services.AddScoped<IJobHandler<Demo.DemoDataLoad>, Demo.DemoDataJob>();
         services.AddScoped<ScopedPrincipal>();
         services.AddScoped<CurrentJob>();
@@ -117,6 +119,7 @@ public static class DependencyInjection
         services.AddSingleton<IAnalysisFields>(sp => sp.GetRequiredService<Analysis.CustomerAttributeStore>());
         services.AddScoped<Analysis.Rfm.RfmService>();
         services.AddScoped<Analysis.Clustering.ClusteringService>();
+        services.AddScoped<Analysis.Survival.SurvivalService>();
         services.AddScoped<Analysis.Clustering.ClusteringTrainer>();
         services.AddScoped<Analysis.Lifetime.LifetimeService>();
         services.AddScoped<Analysis.Lifetime.LifetimeAnalyzer>();
