@@ -7,6 +7,9 @@ public enum AttributeSetKind
 {
     Rfm = 0,
     Clustering = 1,
+
+    /// <summary>A churn-risk run's scores, risk bands and lifecycle stages.</summary>
+    Churn = 3,
 }
 
 /// <summary>
