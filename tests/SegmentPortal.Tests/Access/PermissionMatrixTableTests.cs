@@ -5,6 +5,7 @@ using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis;
+using SegmentPortal.Core.Analysis.Churn;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Audit;
@@ -483,6 +484,18 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                     ?? throw new PermissionDeniedException("The run is not in this user's history.");
                 return new(run.Customers == 0 ? [] : [$"customers={run.Customers}"], run.Customers == 0);
             }
+            case "Churn run result":
+            {
+                var view = await With<ChurnService, ChurnRunView>(s => s.GetAsync(f.ChurnRun, Ct));
+                var withheld = view.Metrics is null && view.Scoring is null;
+                return new(withheld ? [] : [$"scored={view.Scoring?.Scored}", $"customers={view.Summary.Customers}"], withheld);
+            }
+            case "Churn run history":
+            {
+                var run = (await With<ChurnService, IReadOnlyList<ChurnRunSummary>>(s => s.HistoryAsync(Ct))).SingleOrDefault(r => r.Id == f.ChurnRun)
+                    ?? throw new PermissionDeniedException("The run is not in this user's history.");
+                return new(run.Withheld ? [] : [$"customers={run.Customers}"], run.Withheld);
+            }
             case "Derived analysis fields":
             {
                 var dataset = await With<Authorizer, Dataset>(a => a.RequireReadableAsync(f.Data.Customers.Id, Ct));
@@ -699,6 +712,8 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             "RFM saved result" or "RFM live result" or "RFM compute" => Rfm(),
             "Clustering result and profiles" => [$"customers={rfmCustomers}", $"clustered={rfmCustomers}"],
             "Clustering history" => [$"customers={rfmCustomers}"],
+            "Churn run result" => [$"scored={rfmCustomers}", $"customers={rfmCustomers}"],
+            "Churn run history" => [$"customers={rfmCustomers}"],
             // The RFM fields, and the clustering run's cluster number and name.
             "Derived analysis fields" => [$"RFM: {string.Join(",", Sorted(RfmService.Fields.Select(x => x.Field)))}", "others: 2", $"scored customers: {rfmCustomers}"],
             "Rule builder values and fields" =>
