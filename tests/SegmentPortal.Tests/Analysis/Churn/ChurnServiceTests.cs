@@ -202,6 +202,7 @@ public sealed class ChurnServiceTests(ChurnFixture fixture) : IClassFixture<Chur
         Assert.Equal(ChurnRunStatus.Completed, view.Summary.Status);
         var metrics = view.Metrics!;
         var settings = view.Settings!;
+        TestContext.Current.TestOutputHelper?.WriteLine($"AUC {metrics.Auc:0.000} (train {metrics.TrainAuc:0.000}), precision {metrics.Precision:0.00}, recall {metrics.Recall:0.00}; {string.Join(" | ", metrics.Explanation)}");
         Assert.True(metrics.Auc > AucBound, $"AUC on the later cut-off {metrics.Auc:0.000} is not above {AucBound}.");
         Assert.Equal(settings.TestCutoff.AddDays(-settings.HorizonDays), settings.TrainCutoff);
         Assert.Equal(settings.LastDay.AddDays(-settings.HorizonDays), settings.TestCutoff);
@@ -336,6 +337,28 @@ public sealed class ChurnServiceTests(ChurnFixture fixture) : IClassFixture<Chur
         Assert.Equal(view.Scoring.AsOf, after.Scoring.AsOf);
         Assert.Equal(view.Scoring.Histogram, after.Scoring.Histogram);
         Assert.Equal(view.Scoring.Bands.OrderBy(b => b.Key), after.Scoring.Bands.OrderBy(b => b.Key));
+    }
+
+    [Fact]
+    public async Task A_cancelled_run_stops_and_is_marked_cancelled_and_can_be_retried()
+    {
+        var view = await fixture.RunAsync(Request("To be cancelled") with { Seed = 9 });
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
+            fixture.Harness.WithAsync<ChurnTrainer>(s => s.TrainAsync(view.Summary.Id, new Progress<JobProgress>(), cancelled.Token)));
+
+        var after = await fixture.Harness.WithAsync<ChurnService, ChurnRunView>(s => s.GetAsync(view.Summary.Id, Ct));
+        Assert.Equal(ChurnRunStatus.Cancelled, after.Summary.Status);
+        Assert.Equal("Cancelled.", after.Summary.Error);
+
+        var job = await fixture.FinishedAsync(ChurnService.JobKey(view.Summary.Id),
+            () => fixture.Harness.WithAsync<ChurnService>(s => s.RetryAsync(view.Summary.Id, Ct)), except: fixture.Harness.Services.GetRequiredService<JobQueue>().Latest(ChurnService.JobKey(view.Summary.Id))?.Id);
+        Assert.Equal(JobStatus.Succeeded, job.Status);
+        var retried = await fixture.Harness.WithAsync<ChurnService, ChurnRunView>(s => s.GetAsync(view.Summary.Id, Ct));
+        Assert.Equal(ChurnRunStatus.Completed, retried.Summary.Status);
+        Assert.Equal(view.Metrics!.Auc, retried.Metrics!.Auc);
     }
 
     [Fact]
