@@ -75,6 +75,7 @@ public static class PermissionMatrix
         new("Segment size tile",           [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.LoadAsync"),
         new("RFM grid tile",               [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.LoadAsync"),
         new("Cluster profile tile",        [All,   Withheld, All,  Withheld, Withheld, Withheld, Refused, Refused, Withheld], "TileDataService.LoadAsync"),
+        new("Lifecycle stages tile",       [All,   Withheld, All,  Withheld, Withheld, Withheld, Refused, Refused, Withheld], "TileDataService.LoadAsync"),
         // L1: the saved RFM result was counted over the owner's rows.
         new("RFM saved result",            [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "RfmService.GetAsync"),
         new("RFM live result",             [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "RfmService.LiveAsync"),

@@ -244,6 +244,8 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
             new TileDefinition { Id = "rfm", Type = TileType.RfmGrid, SourceId = Data.Orders.Id, Title = "RFM" }, cancellationToken: Ct));
         await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard,
             new TileDefinition { Id = "clusters", Type = TileType.ClusterProfile, SourceId = ClusteringRun, Title = "Clusters" }, cancellationToken: Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard,
+            new TileDefinition { Id = "lifecycle", Type = TileType.LifecycleStages, SourceId = ChurnRun, Title = "Lifecycle" }, cancellationToken: Ct));
 
         RevenueMetric = await h.WithAsync<MetricService, int>(s => s.CreateAsync(RevenueDefinition(Data.Orders.Id), Ct));
         HiddenColumnMetric = await h.WithAsync<MetricService, int>(s => s.CreateAsync(RevenueDefinition(ScratchOrders.Id, "Scratch revenue"), Ct));

@@ -456,6 +456,11 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "clusters");
                 return new([$"customers={data.Rows.Sum(r => (double)r[1]!)}"], data.Rows.Count == 0 && data.Notice is not null);
             }
+            case "Lifecycle stages tile":
+            {
+                var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "lifecycle");
+                return new([$"customers={data.Rows.Sum(r => (double)r[1]!)}"], data.Rows.Count == 0 && data.Notice is not null);
+            }
             case "RFM saved result":
             {
                 var view = await With<RfmService, RfmView>(s => s.GetAsync(f.Data.Orders.Id, Ct));
@@ -708,7 +713,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 $"entered={string.Join(",", Sorted(customers.Select(c => $"{c.Id}")))}", $"overlap={customers.Count},{customers.Count}"],
             "Segment size tile" or "Segment refresh" => [$"size={customers.Count}"],
             "Connection source preview" => CustomerTable(),
-            "RFM grid tile" or "Cluster profile tile" => [$"customers={rfmCustomers}"],
+            "RFM grid tile" or "Cluster profile tile" or "Lifecycle stages tile" => [$"customers={rfmCustomers}"],
             "RFM saved result" or "RFM live result" or "RFM compute" => Rfm(),
             "Clustering result and profiles" => [$"customers={rfmCustomers}", $"clustered={rfmCustomers}"],
             "Clustering history" => [$"customers={rfmCustomers}"],

@@ -7,6 +7,7 @@ using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Analysis.Churn;
 using SegmentPortal.Core.Catalog;
+using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
@@ -246,6 +247,22 @@ public sealed class ChurnServiceTests(ChurnFixture fixture) : IClassFixture<Chur
         // Lost customers score high on average: the model agrees with the rule.
         var lostHigh = lost.Intersect(high).Count();
         Assert.True(lostHigh > lost.Count / 2, $"{lostHigh} of {lost.Count} lost customers are high risk.");
+    }
+
+    [Fact]
+    public async Task A_lifecycle_tile_shows_the_runs_stage_counts()
+    {
+        var view = await fixture.RunAsync(Request("On a board"));
+        var board = await fixture.Harness.WithAsync<DashboardService, int>(s => s.CreateAsync("Lifecycle", cancellationToken: Ct));
+        var tile = new TileDefinition { Id = "stages", Type = TileType.LifecycleStages, SourceId = view.Summary.Id, Title = "Stages" };
+        var dashboard = await fixture.Harness.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(board, tile, cancellationToken: Ct));
+
+        var data = await fixture.Harness.WithAsync<TileDataService, TileData>(s => s.LoadAsync(dashboard, tile, DashboardState.Empty, Ct));
+
+        Assert.Null(data.Notice);
+        Assert.Equal(Lifecycle.Stages, data.Rows.Select(r => (string)r[0]!));
+        Assert.Equal(view.Scoring!.Lifecycle.Values.Sum(), data.Rows.Sum(r => (double)r[1]!));
+        Assert.Contains("choose the churn run", Assert.Throws<PortalException>(() => TileValidator.Validate(tile with { SourceId = null }, null)).Message, StringComparison.OrdinalIgnoreCase);
     }
 
     [Fact]
