@@ -266,6 +266,20 @@ public sealed class ChurnServiceTests(ChurnFixture fixture) : IClassFixture<Chur
     }
 
     [Fact]
+    public async Task Lifecycle_thresholds_set_on_the_run_decide_the_stages()
+    {
+        var thresholds = new LifecycleThresholds(NewDays: 15, ActiveDays: 25, AtRiskDays: 50, DormantDays: 100);
+        var view = await fixture.RunAsync(Request("Own thresholds") with { Lifecycle = thresholds });
+
+        Assert.Equal(thresholds, view.Settings!.Lifecycle);
+        var asOf = view.Scoring!.AsOf.DayNumber;
+        var dormant = await fixture.IdsAsync(new RuleGroup { Children = [new FieldCondition { Field = view.LifecycleField, Operator = RuleOperator.In, Values = [Lifecycle.Dormant] }] });
+        var expected = fixture.LastOrder.Where(p => asOf - p.Value.DayNumber is > 50 and <= 100).Select(p => p.Key).Order().ToList();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected, dormant);
+    }
+
+    [Fact]
     public async Task Defaults_come_from_the_gaps_between_purchases()
     {
         fixture.AsOwner();
