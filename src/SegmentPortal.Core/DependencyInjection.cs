@@ -43,12 +43,15 @@ public static class DependencyInjection
         services.AddSingleton<JobRecovery>();
         services.AddSingleton<IJobRecoveryStep, Analysis.ClusteringRecoveryStep>();
         services.AddSingleton<IJobRecoveryStep, Analysis.Lifetime.LifetimeRecoveryStep>();
+        services.AddSingleton<IJobRecoveryStep, Analysis.Churn.ChurnRecoveryStep>();
         services.AddSingleton<IJobRecoveryStep, ImportRecoveryStep>();
         services.AddScoped<JobRetryService>();
         services.AddScoped<IJobRetry, ImportJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Clustering.ClusteringAssignJobRetry>();
         services.AddScoped<IJobRetry, Analysis.Survival.SurvivalJobRetry>();
+        services.AddScoped<IJobRetry, Analysis.Churn.ChurnJobRetry>();
+        services.AddScoped<IJobRetry, Analysis.Churn.ChurnScoreJobRetry>();
         services.AddScoped<IJobRetry, Demo.DemoDataJobRetry>();
         // Each kind of job's work, resolved by the runner in the job's scope.
         services.AddScoped<IJobHandler<FileImportJob>>(sp => sp.GetRequiredService<DatasetImportRunner>());
@@ -57,6 +60,8 @@ public static class DependencyInjection
         services.AddScoped<IJobHandler<Analysis.Clustering.ClusteringAssignment>, Analysis.Clustering.ClusteringAssignmentJob>();
         services.AddScoped<IJobHandler<Analysis.Lifetime.LifetimeComputation>, Analysis.Lifetime.LifetimeComputationJob>();
         services.AddScoped<IJobHandler<Analysis.Survival.SurvivalJob>, Analysis.Survival.SurvivalJobHandler>();
+        services.AddScoped<IJobHandler<Analysis.Churn.ChurnTraining>, Analysis.Churn.ChurnTrainingJob>();
+        services.AddScoped<IJobHandler<Analysis.Churn.ChurnScoringJobPayload>, Analysis.Churn.ChurnScoringJob>();
         services.AddScoped<IJobHandler<Demo.DemoDataLoad>, Demo.DemoDataJob>();
         services.AddScoped<ScopedPrincipal>();
         services.AddScoped<CurrentJob>();
@@ -126,6 +131,10 @@ public static class DependencyInjection
         services.AddScoped<Analysis.Clustering.ClusteringFeatureReader>();
         services.AddScoped<Analysis.Clustering.ClusterSegments>();
         services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Clustering.ClusteringService>());
+        services.AddScoped<Analysis.Churn.ChurnService>();
+        services.AddScoped<Analysis.Churn.ChurnTrainer>();
+        services.AddScoped<Analysis.Churn.ChurnDataReader>();
+        services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Churn.ChurnService>());
         services.AddScoped<Datasets.IDatasetRefreshListener, Subscriptions.SubscriptionRefreshListener>();
         services.AddScoped<SegmentService>();
         services.AddScoped<Metrics.MetricService>();

@@ -47,6 +47,8 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
 
     public DbSet<ClusteringRun> ClusteringRuns => Set<ClusteringRun>();
 
+    public DbSet<Core.Analysis.Churn.ChurnRun> ChurnRuns => Set<Core.Analysis.Churn.ChurnRun>();
+
     public DbSet<Dashboard> Dashboards => Set<Dashboard>();
 
     public DbSet<Share> Shares => Set<Share>();

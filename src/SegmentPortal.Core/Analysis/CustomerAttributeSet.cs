@@ -8,6 +8,9 @@ public enum AttributeSetKind
     Rfm = 0,
     Clustering = 1,
     Lifetime = 2,
+
+    /// <summary>A churn-risk run's scores, risk bands and lifecycle stages.</summary>
+    Churn = 3,
 }
 
 /// <summary>

@@ -183,6 +183,15 @@ public sealed class CustomerAttributeStore(DuckDbWarehouse warehouse, IPortalDbF
         HashSet<(AttributeSetKind, int)> seen, CancellationToken cancellationToken)
     {
         var inputs = new HashSet<int> { datasetId };
+        if (kind == AttributeSetKind.Churn && seen.Add((kind, sourceId))
+            && await db.ChurnRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == sourceId, cancellationToken) is { } churn)
+        {
+            // Every churn feature comes from the orders related to the customers (whichever the runner could read); the
+            // attributes are the dataset's own columns.
+            inputs.Add(churn.DatasetId);
+            inputs.UnionWith((await DatasetRelations.RelatedByCustomerKeyAsync(db, churn.DatasetId, cancellationToken)).Select(r => r.DatasetId));
+            return inputs;
+        }
         if (kind != AttributeSetKind.Clustering || !seen.Add((kind, sourceId))
             || await db.ClusteringRuns.AsNoTracking().FirstOrDefaultAsync(r => r.Id == sourceId, cancellationToken) is not { } run)
         {

@@ -66,6 +66,7 @@ public sealed class DashboardService(
     SegmentService segments,
     RfmService rfm,
     ClusteringService clustering,
+    Analysis.Churn.ChurnService churn,
     Metrics.MetricService metrics,
     TimeProvider clock)
 {
@@ -335,6 +336,9 @@ public sealed class DashboardService(
                 break;
             case TileSource.ClusteringRun:
                 await clustering.GetAsync(tile.SourceId!.Value, cancellationToken);
+                break;
+            case TileSource.ChurnRun:
+                await churn.GetAsync(tile.SourceId!.Value, cancellationToken);
                 break;
         }
     }

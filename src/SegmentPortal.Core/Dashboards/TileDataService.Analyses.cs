@@ -47,6 +47,23 @@ public sealed partial class TileDataService
         return new TileData(TileType.RfmGrid, columns.Dimensions, columns.Measures, rows);
     }
 
+    /// <summary>A churn run's lifecycle stages as of its last scoring: rows of (stage, customers), withheld as the run is.</summary>
+    private async Task<TileData> LifecycleStagesAsync(TileDefinition tile, CancellationToken cancellationToken)
+    {
+        var view = await churn.GetAsync(tile.SourceId ?? throw new PortalException("Choose the churn run."), cancellationToken);
+        string[] measures = ["Customers"];
+        if (view.Withheld is not null)
+        {
+            return new TileData(TileType.LifecycleStages, ["Lifecycle stage"], measures, []) { Notice = SavedResultsRestricted };
+        }
+        if (view.Scoring is not { } scoring)
+        {
+            return new TileData(TileType.LifecycleStages, ["Lifecycle stage"], measures, []) { Notice = $"The churn run {view.Summary.Name} has no results yet." };
+        }
+        var rows = Analysis.Churn.Lifecycle.Stages.Select(s => (object?[])[s, (double)scoring.Lifecycle.GetValueOrDefault(s)]).ToList();
+        return new TileData(TileType.LifecycleStages, ["Lifecycle stage"], measures, rows);
+    }
+
     /// <summary>
     /// A clustering run's profiles: rows of (cluster name, customers, share, the mean of each feature, then each
     /// feature's difference from everyone in standard deviations, for a radar).

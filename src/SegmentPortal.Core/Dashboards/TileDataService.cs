@@ -21,6 +21,7 @@ public sealed partial class TileDataService(
     SegmentService segments,
     RfmService rfm,
     ClusteringService clustering,
+    Analysis.Churn.ChurnService churn,
     Sharing.PublicLinkService links,
     Access.DataRuleStore ruleStore,
     Metrics.MetricService metrics,
@@ -42,6 +43,7 @@ public sealed partial class TileDataService(
                 TileSource.Markdown => new TileData(tile.Type, [], [], []) { Markdown = tile.Markdown },
                 TileSource.SegmentHistory => await SegmentSizeAsync(tile, cancellationToken),
                 TileSource.RfmAnalysis => await RfmGridAsync(tile, cancellationToken),
+                TileSource.ChurnRun => await LifecycleStagesAsync(tile, cancellationToken),
                 _ => await ClusterProfileAsync(tile, cancellationToken),
             };
             // These show saved results, not rows: no dashboard filter narrows them.

@@ -37,6 +37,9 @@ public enum TileType
 
     /// <summary>A clustering run's cluster profiles.</summary>
     ClusterProfile,
+
+    /// <summary>How many customers a churn run put in each lifecycle stage.</summary>
+    LifecycleStages,
 }
 
 /// <summary>Where a tile's data comes from.</summary>
@@ -56,6 +59,9 @@ public enum TileSource
 
     /// <summary>A clustering run (<see cref="TileDefinition.SourceId"/>).</summary>
     ClusteringRun,
+
+    /// <summary>A churn-risk run (<see cref="TileDefinition.SourceId"/>).</summary>
+    ChurnRun,
 }
 
 /// <summary>Which segments a tile names in <see cref="TileDefinition.SegmentIds"/>.</summary>
@@ -265,6 +271,12 @@ public static class TileKinds
             Type = TileType.ClusterProfile, Label = "Cluster profile", Icon = "BubbleChart", Source = TileSource.ClusteringRun,
             ShapeMessage = "A cluster profile shows its run only, without dimensions or measures.",
             Check = tile => tile.SourceId is null ? "Choose the clustering run whose profiles to show." : null,
+        },
+        new()
+        {
+            Type = TileType.LifecycleStages, Label = "Lifecycle stages", Icon = "TrendingDown", Source = TileSource.ChurnRun, Traits = TileTraits.NoCustomers,
+            ShapeMessage = "A lifecycle tile shows its churn run only, without dimensions or measures.",
+            Check = tile => tile.SourceId is null ? "Choose the churn run whose lifecycle stages to show." : null,
         },
     ];
 

@@ -51,6 +51,8 @@ public interface IPortalDb : IAsyncDisposable
 
     DbSet<ClusteringRun> ClusteringRuns { get; }
 
+    DbSet<Analysis.Churn.ChurnRun> ChurnRuns { get; }
+
     DbSet<Dashboard> Dashboards { get; }
 
     DbSet<Share> Shares { get; }

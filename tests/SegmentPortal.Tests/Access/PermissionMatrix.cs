@@ -75,6 +75,7 @@ public static class PermissionMatrix
         new("Segment size tile",           [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.LoadAsync"),
         new("RFM grid tile",               [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.LoadAsync"),
         new("Cluster profile tile",        [All,   Withheld, All,  Withheld, Withheld, Withheld, Refused, Refused, Withheld], "TileDataService.LoadAsync"),
+        new("Lifecycle stages tile",       [All,   Withheld, All,  Withheld, Withheld, Withheld, Refused, Refused, Withheld], "TileDataService.LoadAsync"),
         // L1: the saved RFM result was counted over the owner's rows.
         new("RFM saved result",            [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "RfmService.GetAsync"),
         new("RFM live result",             [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "RfmService.LiveAsync"),
@@ -84,6 +85,9 @@ public static class PermissionMatrix
         // L1: the clustering run's counts and profiles were computed over the owner's rows.
         new("Clustering result and profiles", [All, OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ClusteringService.GetAsync"),
         new("Clustering history",          [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ClusteringService.HistoryAsync"),
+        // A churn run's validation, scores and lifecycle counts were computed over the owner's rows, as a clustering run's.
+        new("Churn run result",            [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ChurnService.GetAsync"),
+        new("Churn run history",           [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ChurnService.HistoryAsync"),
         // L3: RFM and cluster fields hold the owner's figures; under data rules they are neither offered nor queryable.
         new("Derived analysis fields",     [All,   None,   All,    None,   None,   None,   Refused,   Refused,   None],
             "PermissionPolicy.DescribeAsync", "CustomerAttributeStore.FieldsForAsync"),

@@ -27,7 +27,8 @@ public sealed class PermissionMatrixCoverageTests
     [
         typeof(ColumnProfile), typeof(ValueCount), typeof(DatasetOverview), typeof(DatasetSummary), typeof(PortalOverview), typeof(DatasetRefresh),
         typeof(FilterValue), typeof(LiveCount), typeof(SegmentRow), typeof(SegmentSnapshot), typeof(SegmentOverlap), typeof(RfmSummary), typeof(RfmView),
-        typeof(ClusteringRunSummary), typeof(ClusteringRunView), typeof(AuditResults),
+        typeof(ClusteringRunSummary), typeof(ClusteringRunView), typeof(SegmentPortal.Core.Analysis.Churn.ChurnRunSummary),
+        typeof(SegmentPortal.Core.Analysis.Churn.ChurnRunView), typeof(AuditResults),
         typeof(MetricValues), typeof(MetricPoint), typeof(MetricSameDays), typeof(SegmentPortal.Core.Alerts.AlertCheckRow),
         typeof(SegmentPortal.Core.Alerts.AlertChartBand),
         typeof(SegmentPortal.Core.Analysis.Lifetime.LifetimeResult),

@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Alerts;
+using SegmentPortal.Core.Analysis.Churn;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Lifetime;
 using SegmentPortal.Core.Analysis.Rfm;
@@ -147,6 +148,9 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
 
     public int ClusteringRun { get; private set; }
 
+    /// <summary>The owner's completed churn run (see <see cref="StoreChurnRunAsync"/>).</summary>
+    public int ChurnRun { get; private set; }
+
     public ClaimsPrincipal PublicVisitor { get; private set; } = null!;
 
     public ClaimsPrincipal RevokedVisitor { get; private set; } = null!;
@@ -257,6 +261,7 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
             ],
             K = 2,
         });
+        ChurnRun = await StoreChurnRunAsync();
 
         var everyCity = new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "city", Operator = RuleOperator.IsNotEmpty }] } };
         var everyName = new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "name", Operator = RuleOperator.IsNotEmpty }] } };
@@ -283,6 +288,8 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
             new TileDefinition { Id = "rfm", Type = TileType.RfmGrid, SourceId = Data.Orders.Id, Title = "RFM" }, cancellationToken: Ct));
         await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard,
             new TileDefinition { Id = "clusters", Type = TileType.ClusterProfile, SourceId = ClusteringRun, Title = "Clusters" }, cancellationToken: Ct));
+        await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard,
+            new TileDefinition { Id = "lifecycle", Type = TileType.LifecycleStages, SourceId = ChurnRun, Title = "Lifecycle" }, cancellationToken: Ct));
 
         RevenueMetric = await h.WithAsync<MetricService, int>(s => s.CreateAsync(RevenueDefinition(Data.Orders.Id), Ct));
         HiddenColumnMetric = await h.WithAsync<MetricService, int>(s => s.CreateAsync(RevenueDefinition(ScratchOrders.Id, "Scratch revenue"), Ct));
@@ -414,6 +421,49 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
         }
         var view = await h.WithAsync<LifetimeService, LifetimeView>(s => s.GetAsync(LifetimeOrders.Id, Ct));
         Assert.True(view.Result is not null, $"The lifetime-value analysis did not finish: {view.Error}");
+    }
+
+    /// <summary>
+    /// The owner's churn run as the trainer stores it when it completes: the matrix's five customers are too few to
+    /// train on (a run needs ten at each cut-off), so the stored result is written here, with the owner's view of the
+    /// inputs as its <c>ComputedOver</c> and every customer with an order scored, as a real run over the owner's rows.
+    /// </summary>
+    private async Task<int> StoreChurnRunAsync()
+    {
+        var h = Data.Harness;
+        var factory = h.Services.GetRequiredService<IPortalDbFactory>();
+        var scored = await h.WithAsync<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec
+        {
+            DatasetId = Data.Orders.Id, Measures = [new Measure(MeasureKind.Customers, "n")],
+        }, Ct));
+        var customers = Convert.ToInt32(scored.Rows[0][0], System.Globalization.CultureInfo.InvariantCulture);
+        var request = new ChurnRequest { Name = "Leavers", DatasetId = Data.Customers.Id };
+        var run = new ChurnRun
+        {
+            Name = request.Name, DatasetId = request.DatasetId, SettingsJson = System.Text.Json.JsonSerializer.Serialize(request, ChurnService.Json),
+            Status = ChurnRunStatus.Completed, OwnerId = Data.Owner.Id, CreatedAt = DateTimeOffset.UtcNow, CompletedAt = DateTimeOffset.UtcNow,
+            Customers = customers,
+        };
+        await using (var db = await factory.CreateAsync(Ct))
+        {
+            db.ChurnRuns.Add(run);
+            await db.SaveChangesAsync(Ct);
+        }
+        var inputs = await h.WithAsync<SegmentPortal.Core.Analysis.CustomerAttributeStore, IReadOnlyCollection<int>>(s => s.InputsAsync(SegmentPortal.Core.Analysis.AttributeSetKind.Churn, run.Id, run.DatasetId, Ct));
+        var computedOver = await h.WithAsync<Authorizer, string?>(a => a.ViewKeyAsync(inputs, Ct));
+        var lifecycle = new LifecycleThresholds(10, 10, 30, 60);
+        var settings = new ChurnSettings(30, Today.AddDays(-60), Today.AddDays(-30), Today, 0.5, lifecycle);
+        var scoring = new ChurnScoring(Today, customers, customers, [customers, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+            new Dictionary<string, int> { ["low"] = customers, ["medium"] = 0, ["high"] = 0 }, Lifecycle.Stages.ToDictionary(x => x, x => x == Lifecycle.Lost ? customers : 0));
+        var metrics = new ChurnMetrics(customers, 0.5, customers, 0.5, 0.8, 0.9, 0.5, 1, 0.5, 1, [], [], []);
+        await using (var db = await factory.CreateAsync(Ct))
+        {
+            var stored = await db.ChurnRuns.FirstAsync(r => r.Id == run.Id, Ct);
+            stored.MetricsJson = System.Text.Json.JsonSerializer.Serialize(metrics, ChurnService.Json);
+            stored.ResultJson = System.Text.Json.JsonSerializer.Serialize(new StoredChurnResult(settings, new ChurnFeatureSet(true, null, [], [], [], 30), scoring, computedOver), ChurnService.Json);
+            await db.SaveChangesAsync(Ct);
+        }
+        return run.Id;
     }
 
     private async Task<int> RunClusteringAsync(ClusteringRequest request)

@@ -5,6 +5,7 @@ using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis;
+using SegmentPortal.Core.Analysis.Churn;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Lifetime;
 using SegmentPortal.Core.Analysis.Rfm;
@@ -466,6 +467,11 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "clusters");
                 return new([$"customers={data.Rows.Sum(r => (double)r[1]!)}"], data.Rows.Count == 0 && data.Notice is not null);
             }
+            case "Lifecycle stages tile":
+            {
+                var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "lifecycle");
+                return new([$"customers={data.Rows.Sum(r => (double)r[1]!)}"], data.Rows.Count == 0 && data.Notice is not null);
+            }
             case "RFM saved result":
             {
                 var view = await With<RfmService, RfmView>(s => s.GetAsync(f.Data.Orders.Id, Ct));
@@ -493,6 +499,18 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var run = (await With<ClusteringService, IReadOnlyList<ClusteringRunSummary>>(s => s.HistoryAsync(Ct))).SingleOrDefault(r => r.Id == f.ClusteringRun)
                     ?? throw new PermissionDeniedException("The run is not in this user's history.");
                 return new(run.Customers == 0 ? [] : [$"customers={run.Customers}"], run.Customers == 0);
+            }
+            case "Churn run result":
+            {
+                var view = await With<ChurnService, ChurnRunView>(s => s.GetAsync(f.ChurnRun, Ct));
+                var withheld = view.Metrics is null && view.Scoring is null;
+                return new(withheld ? [] : [$"scored={view.Scoring?.Scored}", $"customers={view.Summary.Customers}"], withheld);
+            }
+            case "Churn run history":
+            {
+                var run = (await With<ChurnService, IReadOnlyList<ChurnRunSummary>>(s => s.HistoryAsync(Ct))).SingleOrDefault(r => r.Id == f.ChurnRun)
+                    ?? throw new PermissionDeniedException("The run is not in this user's history.");
+                return new(run.Withheld ? [] : [$"customers={run.Customers}"], run.Withheld);
             }
             case "Derived analysis fields":
             {
@@ -717,10 +735,12 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 $"entered={string.Join(",", Sorted(customers.Select(c => $"{c.Id}")))}", $"overlap={customers.Count},{customers.Count}"],
             "Segment size tile" or "Segment refresh" => [$"size={customers.Count}"],
             "Connection source preview" => CustomerTable(),
-            "RFM grid tile" or "Cluster profile tile" => [$"customers={rfmCustomers}"],
+            "RFM grid tile" or "Cluster profile tile" or "Lifecycle stages tile" => [$"customers={rfmCustomers}"],
             "RFM saved result" or "RFM live result" or "RFM compute" => Rfm(),
             "Clustering result and profiles" => [$"customers={rfmCustomers}", $"clustered={rfmCustomers}"],
             "Clustering history" => [$"customers={rfmCustomers}"],
+            "Churn run result" => [$"scored={rfmCustomers}", $"customers={rfmCustomers}"],
+            "Churn run history" => [$"customers={rfmCustomers}"],
             // The RFM fields, and the clustering run's cluster number and name.
             "Derived analysis fields" => [$"RFM: {string.Join(",", Sorted(RfmService.Fields.Select(x => x.Field)))}", "others: 2", $"scored customers: {rfmCustomers}"],
             "Rule builder values and fields" =>

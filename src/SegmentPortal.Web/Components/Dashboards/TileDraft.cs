@@ -182,7 +182,7 @@ public sealed class TileDraft
             Stacked = Stacked,
             Horizontal = Horizontal,
             Donut = Donut,
-            SourceId = kind.Source is TileSource.RfmAnalysis or TileSource.ClusteringRun ? SourceId : null,
+            SourceId = kind.Source is TileSource.RfmAnalysis or TileSource.ClusteringRun or TileSource.ChurnRun ? SourceId : null,
         };
     }
 

@@ -55,6 +55,7 @@ public static class TileTraces
         TileType.Cohort => GridTraces.Cohort(tile, data, dark),
         TileType.RfmGrid => GridTraces.RfmGrid(tile, data, dark),
         TileType.ClusterProfile => ProfileTraces.ClusterProfile(tile, data),
+        TileType.LifecycleStages => CategoryTraces.Bar(tile, data),
         _ => ChartFigure.Empty,
     };
 
