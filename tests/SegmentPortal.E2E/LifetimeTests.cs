@@ -39,4 +39,22 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
         await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(new Regex(@"^[\d,]+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await BrowserFixture.ScreenshotAsync(page, "56-lifetime-segment");
     }
+
+    [Fact]
+    public async Task Analyst_runs_survival_by_region_on_the_demo_data_and_reads_the_log_rank_sentence()
+    {
+        var page = await Pages.SignInWithDemoDataAsync(browser);
+
+        await page.GotoAsync("/analysis/survival");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await Expect(page.GetByTestId("survival-dataset")).ToContainTextAsync("Demo orders");
+        await Pages.ChooseAsync(page, page.GetByTestId("survival-grouping"), "region");
+        await page.GetByTestId("survival-run").ClickAsync();
+        // A sentence in words: which region churns faster and the p-value, or that there is no clear difference.
+        await Expect(page.GetByTestId("survival-sentence")).ToContainTextAsync(new Regex(@"(churn faster than|No clear difference).*p [<=] "),
+            new() { Timeout = BrowserFixture.LongWorkTimeoutMs });
+        await Expect(page.GetByTestId("survival-group-row").First).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("survival-results").Locator(".main-svg").First).ToBeVisibleAsync();
+        await BrowserFixture.ScreenshotAsync(page, "57-survival-by-region");
+    }
 }
