@@ -103,6 +103,8 @@ public sealed class PortalHost : IAsyncDisposable
         // host's kind of protector over keys that live only as long as this host.
         services.AddSingleton<IDataProtectionProvider>(new EphemeralDataProtectionProvider());
         services.AddSingleton<ISecretProtector, EphemeralSecretProtector>();
+        // The delivery worker is one of the hosted services the job scenarios list to find the job runner; no scenario posts webhooks.
+        services.AddSingleton<SegmentPortal.Core.Delivery.IWebhookSigner, NoWebhooks>();
         services.AddSegmentPortalCore();
         services.AddMetadataStore(configuration, paths);
         services.AddSingleton<ICurrentUser>(new FixedCurrentUser(user));
@@ -167,5 +169,12 @@ public sealed class PortalHost : IAsyncDisposable
         public string Protect(string plaintext) => _protector.Protect(plaintext);
 
         public string Unprotect(string protectedValue) => _protector.Unprotect(protectedValue);
+    }
+
+    /// <summary>Benchmarks send no webhooks: signing one is a mistake in the scenario.</summary>
+    private sealed class NoWebhooks : SegmentPortal.Core.Delivery.IWebhookSigner
+    {
+        public string Sign(string secret, string messageId, DateTimeOffset timestamp, string body) =>
+            throw new InvalidOperationException("The benchmark host sends no webhooks.");
     }
 }

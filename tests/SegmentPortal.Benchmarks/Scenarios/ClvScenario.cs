@@ -16,8 +16,9 @@ using SegmentPortal.Core.Queries;
 namespace SegmentPortal.Benchmarks.Scenarios;
 
 /// <summary>
-/// Lifetime value (BG/NBD + Gamma-Gamma) of the <see cref="CustomerOrdersData"/>'s customers (1,000,000 customers and
-/// 10,000,000 orders by default) end to end through the app's own path: <see cref="LifetimeService.StartAsync"/> queues
+/// Lifetime value (BG/NBD + Gamma-Gamma) of 1,000,000 customers with about 10,000,000 orders (by default) who buy as the
+/// models assume (<see cref="CustomerOrdersData.OrderShape.Lifetimes"/>: known parameters, so the fit must find them;
+/// on the uniform segment-count orders nobody ever leaves and drop-out has no maximum to agree on) end to end through the app's own path: <see cref="LifetimeService.StartAsync"/> queues
 /// the job and the app's <see cref="JobRunner"/> runs it — the purchase days read and summarised through the query layer,
 /// both models fitted on the calibration period and checked on the held-out quarter, both fitted again on all the data,
 /// every customer's P(alive), expected purchases, expected spend and CLV computed and stored as customer fields — timed
@@ -59,13 +60,13 @@ public sealed class ClvScenario : Scenario
         "through the app's job (LifetimeService.StartAsync, JobRunner), as an Admin, against NumPy/SciPy fitting the same two likelihoods " +
         "(vectorised, L-BFGS-B over log-parameters, finite-difference gradients; python3-scipy) on the same all-data summary; the " +
         $"parameters must agree to {ParameterTolerance:0.0%} every run. --size N: N orders and N/10 customers (default " +
-        $"{CustomerOrdersData.DefaultOrders:N0}), the segment-count data.";
+        $"{CustomerOrdersData.DefaultOrders:N0}), generated as customers who buy and leave as the models assume, with known parameters.";
 
     public override async Task SetupAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
         var python = await Python.FindAsync("import scipy.optimize, scipy.special, numpy", cancellationToken) ?? throw new ScenarioInputException(
             "clv needs a python3 with SciPy for its baseline (on Debian: apt-get install python3-scipy).");
-        _data = await CustomerOrdersData.OpenAsync(context, cancellationToken);
+        _data = await CustomerOrdersData.OpenAsync(context, CustomerOrdersData.OrderShape.Lifetimes, cancellationToken);
         _host = _data.Host;
         await DeleteAnalysisAsync(cancellationToken);
         _runner = _host.Services.GetServices<IHostedService>().OfType<JobRunner>().Single();
@@ -207,7 +208,9 @@ public sealed class ClvScenario : Scenario
     {
         var app = measurements.Where(m => m.Side == Side.App).ToList();
         var baseline = measurements.Where(m => m.Side == Side.Baseline).ToList();
-        context.Note($"Parameters on all the data (app / SciPy; the check: every one within {ParameterTolerance:0.0%}):");
+        var truth = CustomerOrdersCsvGenerator.LifetimeTruth;
+        context.Note($"Parameters on all the data (app / SciPy; the check: every one within {ParameterTolerance:0.0%}). The data was generated with " +
+            $"r {truth.R}, α {truth.Alpha}, a {truth.A}, b {truth.B} (per day) and p {truth.P}, q {truth.Q}, γ {truth.Gamma}:");
         context.Note("");
         foreach (var row in _parameterRows)
         {

@@ -82,7 +82,15 @@ public sealed class CustomerOrdersData : IAsyncDisposable
     /// Finds (or generates, imports and caches) the data for <c>--size</c> orders (default <see cref="DefaultOrders"/>),
     /// starts the app over it, checks it is set up as expected, sets the input label and notes the input and limits.
     /// </summary>
-    public static async Task<CustomerOrdersData> OpenAsync(ScenarioContext context, CancellationToken cancellationToken)
+    public static Task<CustomerOrdersData> OpenAsync(ScenarioContext context, CancellationToken cancellationToken) =>
+        OpenAsync(context, OrderShape.Uniform, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="OpenAsync(ScenarioContext, CancellationToken)"/>, with orders of the given <paramref name="shape"/>:
+    /// <see cref="OrderShape.Lifetimes"/> data is generated and cached apart (<c>results/cache/clv-v1-N</c>) and holds
+    /// N/10 customers with about N orders (as many as their buying gave).
+    /// </summary>
+    public static async Task<CustomerOrdersData> OpenAsync(ScenarioContext context, OrderShape shape, CancellationToken cancellationToken)
     {
         WarehouseLimits limits;
         try
@@ -97,7 +105,7 @@ public sealed class CustomerOrdersData : IAsyncDisposable
         var customerRows = Math.Max(1, orderRows / 10);
         context.InputLabel = orderRows.ToString(CultureInfo.InvariantCulture);
 
-        var folder = Path.Combine(context.Paths.Cache, $"segment-count-{PreparationVersion}-{orderRows}");
+        var folder = Path.Combine(context.Paths.Cache, $"{(shape == OrderShape.Lifetimes ? "clv" : "segment-count")}-{PreparationVersion}-{orderRows}");
         Directory.CreateDirectory(folder);
         var customersCsv = Path.Combine(folder, "customers.csv");
         var ordersCsv = Path.Combine(folder, "orders.csv");
@@ -108,10 +116,17 @@ public sealed class CustomerOrdersData : IAsyncDisposable
         }
         if (!File.Exists(ordersCsv))
         {
-            ScenarioContext.Log($"Generating {orderRows:N0} orders into {ordersCsv}");
+            ScenarioContext.Log($"Generating {(shape == OrderShape.Lifetimes ? "about " : "")}{orderRows:N0} orders into {ordersCsv}");
             var watch = Stopwatch.StartNew();
-            await CustomerOrdersCsvGenerator.WriteOrdersAsync(ordersCsv, orderRows, customerRows,
-                new Progress<long>(n => ScenarioContext.Log($"  {n:N0} orders written")), cancellationToken);
+            var written = new Progress<long>(n => ScenarioContext.Log($"  {n:N0} orders written"));
+            if (shape == OrderShape.Lifetimes)
+            {
+                await CustomerOrdersCsvGenerator.WriteLifetimeOrdersAsync(ordersCsv, customerRows, written, cancellationToken);
+            }
+            else
+            {
+                await CustomerOrdersCsvGenerator.WriteOrdersAsync(ordersCsv, orderRows, customerRows, written, cancellationToken);
+            }
             ScenarioContext.Log($"Generated in {Format.Seconds(watch.Elapsed)}");
         }
 
@@ -156,14 +171,14 @@ public sealed class CustomerOrdersData : IAsyncDisposable
                     $"The prepared datasets are not set up as expected (customers {customers.Kind}, orders {orders.Kind}, fact source " +
                     $"{facts?.Orders.Name ?? "none"}); delete {folder} and run again.");
             }
-            if (customers.RowCount != customerRows || orders.RowCount != orderRows)
+            if (customers.RowCount != customerRows || (shape == OrderShape.Uniform ? orders.RowCount != orderRows : orders.RowCount == 0))
             {
                 throw new InvalidOperationException($"The prepared datasets hold {customers.RowCount:N0} customers and {orders.RowCount:N0} orders; delete {folder} and run again.");
             }
 
             var data = new CustomerOrdersData(limits, folder, customersCsv, ordersCsv, host, customers, orders, facts);
             context.Note($"Input: {Format.Rows(customerRows)} customers ({Format.Megabytes(new FileInfo(customersCsv).Length)} MB CSV) and " +
-                $"{Format.Rows(orderRows)} orders ({Format.Megabytes(new FileInfo(ordersCsv).Length)} MB CSV), seeded, in {folder}; imported " +
+                $"{Format.Rows(orders.RowCount)} orders ({Format.Megabytes(new FileInfo(ordersCsv).Length)} MB CSV), seeded, in {folder}; imported " +
                 $"through the app's import job, warehouse file {Format.Megabytes(new FileInfo(data.Warehouse.FilePath).Length)} MB.");
             context.Note($"Customers ({customers.TableName}, {customers.Kind}): {Columns(customers)}");
             context.Note($"Orders ({orders.TableName}, {orders.Kind}): {Columns(orders)}; related {facts.CustomerKey} → customers.customer_id; " +
@@ -246,6 +261,16 @@ public sealed class CustomerOrdersData : IAsyncDisposable
         .Select(c => $"{c.Name} {c.WarehouseType}{(c.Role == FieldRole.None ? "" : $" ({c.Role})")}"));
 
     private sealed record Prepared(int CustomersId, int OrdersId);
+
+    /// <summary>How the generated orders fall over time.</summary>
+    public enum OrderShape
+    {
+        /// <summary>At uniformly random times, leaning on the first customers (<see cref="CustomerOrdersCsvGenerator.WriteOrdersAsync"/>).</summary>
+        Uniform,
+
+        /// <summary>As customers who buy and leave as BG/NBD assumes (<see cref="CustomerOrdersCsvGenerator.WriteLifetimeOrdersAsync"/>).</summary>
+        Lifetimes,
+    }
 
     private sealed class InlineProgress(Action<JobProgress> report) : IProgress<JobProgress>
     {
