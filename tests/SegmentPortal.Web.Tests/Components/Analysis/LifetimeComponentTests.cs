@@ -39,8 +39,14 @@ public sealed class LifetimeComponentTests : PortalTestContext
         var table = cut.Find("[data-testid=ltv-by-frequency-table]").TextContent;
         Assert.Contains("7+", table);
         Assert.Contains("0.68", table);
-        var parameters = cut.FindAll("[data-testid=ltv-parameter-table]");
-        Assert.Equal(2, parameters.Count);
+        // The calibration fit (the models the check is about) and the refit on all the data, each with both models.
+        var calibration = cut.Find("[data-testid=ltv-calibration-parameters]").TextContent;
+        Assert.Contains("BG/NBD, 2,357 customers", calibration);
+        Assert.Contains("Gamma-Gamma, 946 repeat customers", calibration);
+        Assert.Contains("4.414", calibration);
+        var parameters = cut.Find("[data-testid=ltv-parameters]").QuerySelectorAll("[data-testid=ltv-parameter-table]");
+        Assert.Equal(2, parameters.Length);
+        Assert.Equal(4, cut.FindAll("[data-testid=ltv-parameter-table]").Count);
         Assert.Contains("0.243", parameters[0].TextContent);
         Assert.Contains("-9,582.4", parameters[0].TextContent);
         Assert.Contains("15.44", parameters[1].TextContent);
