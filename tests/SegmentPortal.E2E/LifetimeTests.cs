@@ -48,7 +48,8 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
 
         await page.GotoAsync("/analysis/survival");
         await Pages.WaitUntilInteractiveAsync(page);
-        await Expect(page.GetByTestId("survival-dataset")).ToContainTextAsync("Demo orders");
+        // The demo customers come first: their purchases are the related orders, their region is their own column.
+        await Expect(page.GetByTestId("survival-dataset")).ToContainTextAsync("Demo customers");
         await Pages.ChooseAsync(page, page.GetByTestId("survival-grouping"), "region");
         await page.GetByTestId("survival-run").ClickAsync();
         // A sentence in words: which region churns faster and the p-value, or that there is no clear difference.
@@ -94,7 +95,12 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
             await page.GotoAsync("/analysis/lifetime");
             await Pages.WaitUntilInteractiveAsync(page);
             await Pages.ChooseAsync(page, page.GetByTestId("ltv-dataset"), "cdnow-orders");
-            var end = page.GetByTestId("ltv-calibration-end").Locator("input");
+            // The picker's text box (MudBlazor puts the test id on the input itself).
+            var end = page.GetByTestId("ltv-calibration-end");
+            if (await end.EvaluateAsync<string>("e => e.tagName") != "INPUT")
+            {
+                end = end.Locator("input");
+            }
             await end.FillAsync("1997-09-30");
             await end.PressAsync("Tab");
             await Expect(end).ToHaveValueAsync("1997-09-30");
