@@ -11,7 +11,11 @@ public static class LifetimeTraces
     /// <summary>A bar per CLV bin (dimension 0 its lower edge, dimension 1 its upper edge, measure 0 the customers), in row order.</summary>
     public static ChartFigure ClvDistribution(TileData data)
     {
-        var labels = data.Rows.Select(r => $"{TileFormat.Number(TileFormat.ToDouble(TileRows.Dimension(r, 0)))}–{TileFormat.Number(TileFormat.ToDouble(TileRows.Dimension(r, 1)))}").ToList();
+        var edges = data.Rows.Select(r => (From: TileFormat.ToDouble(TileRows.Dimension(r, 0)), To: TileFormat.ToDouble(TileRows.Dimension(r, 1)))).ToList();
+        // Bins 10 or more wide read as whole amounts (0–274, 274–548); narrower ones keep their decimals.
+        var whole = edges.Count > 0 && edges[0].To - edges[0].From >= 10;
+        string Edge(double? value) => TileFormat.Number(whole && value is { } v ? Math.Round(v) : value);
+        var labels = edges.Select(e => $"{Edge(e.From)}–{Edge(e.To)}").ToList();
         return new ChartFigure
         {
             Traces =

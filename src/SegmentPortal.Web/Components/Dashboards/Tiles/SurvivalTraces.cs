@@ -65,7 +65,8 @@ public static class SurvivalTraces
             ShowLegend = true,
             ConfigureLayout = layout =>
             {
-                TileTraces.XTitle(layout, "Days since first purchase");
+                // The days on the ticks rather than as an axis title, which the legend below the plot would cover.
+                layout.XAxis[0].TickSuffix = " days";
                 layout.YAxis[0].Range = [0, 1.02];
                 layout.YAxis[0].TickFormat = ".0%";
                 TileTraces.BottomLegend(layout);
