@@ -39,6 +39,14 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
         await Expect(page.GetByTestId("rule-summary")).ToContainTextAsync("CLV");
         await Expect(page.GetByTestId("live-count-value")).ToHaveTextAsync(new Regex(@"^[\d,]+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await BrowserFixture.ScreenshotAsync(page, "56-lifetime-segment");
+
+        // The analysis on a board: its CLV histogram and its P(alive) matrix, chosen by their transactions in the tile editor.
+        await NewBoardAsync(page, "Lifetime value");
+        await AddAnalysisTileAsync(page, "CLV", "CLV distribution", "Demo orders");
+        await AddAnalysisTileAsync(page, "Still buying", "P(alive) matrix", "Demo orders");
+        await Expect(page.GetByTestId("chart-clv-distribution").Locator(".main-svg").First).ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await Expect(page.GetByTestId("chart-alive-matrix").Locator(".main-svg").First).ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await BrowserFixture.ScreenshotAsync(page, "56-lifetime-tiles");
     }
 
     [Fact]
@@ -48,8 +56,8 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
 
         await page.GotoAsync("/analysis/survival");
         await Pages.WaitUntilInteractiveAsync(page);
-        // The demo customers come first: their purchases are the related orders, their region is their own column.
-        await Expect(page.GetByTestId("survival-dataset")).ToContainTextAsync("Demo customers");
+        // Transactions come first: the demo orders, not the demo customers (whose only date is the sign-up).
+        await Expect(page.GetByTestId("survival-dataset")).ToContainTextAsync("Demo orders");
         await Pages.ChooseAsync(page, page.GetByTestId("survival-grouping"), "region");
         await page.GetByTestId("survival-run").ClickAsync();
         // A sentence in words: which region churns faster and the p-value, or that there is no clear difference.
@@ -58,6 +66,37 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
         await Expect(page.GetByTestId("survival-group-row").First).ToBeVisibleAsync();
         await Expect(page.GetByTestId("survival-results").Locator(".main-svg").First).ToBeVisibleAsync();
         await BrowserFixture.ScreenshotAsync(page, "57-survival-by-region");
+
+        // The same curves on a board: a survival tile shows the analysis its viewer ran last on the chosen transactions.
+        await NewBoardAsync(page, "Survival");
+        await AddAnalysisTileAsync(page, "Customers staying", "Survival curves", "Demo orders");
+        await Expect(page.GetByTestId("chart-survival-curves").Locator(".main-svg").First).ToBeVisibleAsync(new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await BrowserFixture.ScreenshotAsync(page, "57-survival-tile");
+    }
+
+    private static async Task NewBoardAsync(IPage page, string name)
+    {
+        await page.GotoAsync("/dashboards");
+        await Pages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("new-dashboard-name").FillAsync(name);
+        await page.GetByTestId("new-dashboard").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/dashboards/\\d+\\?edit=1$"));
+        await Pages.WaitUntilInteractiveAsync(page);
+    }
+
+    /// <summary>Adds a tile that shows an analysis of <paramref name="source"/> (picked in the editor's source list, not a dataset).</summary>
+    private static async Task AddAnalysisTileAsync(IPage page, string title, string type, string source)
+    {
+        await page.GetByTestId("add-tile").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await Expect(dialog.GetByTestId("editor-title")).ToBeVisibleAsync();
+        await Pages.ChooseAsync(page, dialog.GetByTestId("editor-type"), type);
+        await Pages.ChooseAsync(page, dialog.GetByTestId("editor-source"), source);
+        await dialog.GetByTestId("editor-title").FillAsync(title);
+        await Expect(dialog.GetByTestId("editor-preview").GetByTestId("tile-title")).ToHaveTextAsync(title);
+        await dialog.GetByTestId("editor-save").ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+        await Expect(page.GetByTestId("tile-title").Filter(new() { HasText = title })).ToBeVisibleAsync();
     }
 
     /// <summary>
@@ -113,14 +152,14 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
             var tables = calibration.GetByTestId("ltv-parameter-table");
             // Four decimals on the page; the paper gives three (r 0.243, α 4.414, a 0.793, b 2.426; LL −9582.4).
             await Expect(tables.Nth(0)).ToContainTextAsync(new Regex(@"r\s*0\.24(2|3)\d"));
-            await Expect(tables.Nth(0)).ToContainTextAsync(new Regex(@"α\s*4\.41\d"));
+            await Expect(tables.Nth(0)).ToContainTextAsync(new Regex(@"alpha\s*4\.41\d"));
             await Expect(tables.Nth(0)).ToContainTextAsync(new Regex(@"a\s*0\.79\d"));
             await Expect(tables.Nth(0)).ToContainTextAsync(new Regex(@"b\s*2\.42\d"));
             await Expect(tables.Nth(0)).ToContainTextAsync("-9,582.4");
             await Expect(calibration).ToContainTextAsync("Gamma-Gamma, 946 repeat customers");
             await Expect(tables.Nth(1)).ToContainTextAsync(new Regex(@"p\s*6\.2[45]\d"));
             await Expect(tables.Nth(1)).ToContainTextAsync(new Regex(@"q\s*3\.74\d"));
-            await Expect(tables.Nth(1)).ToContainTextAsync(new Regex(@"γ\s*15\.4[34]\d"));
+            await Expect(tables.Nth(1)).ToContainTextAsync(new Regex(@"gamma\s*15\.4[34]\d"));
             await BrowserFixture.ScreenshotAsync(page, "58-lifetime-cdnow");
         }
         finally

@@ -67,6 +67,7 @@ public sealed class DashboardService(
     RfmService rfm,
     ClusteringService clustering,
     Analysis.Churn.ChurnService churn,
+    Analysis.Lifetime.LifetimeService lifetime,
     Metrics.MetricService metrics,
     TimeProvider clock)
 {
@@ -340,6 +341,21 @@ public sealed class DashboardService(
             case TileSource.ChurnRun:
                 await churn.GetAsync(tile.SourceId!.Value, cancellationToken);
                 break;
+            case TileSource.LifetimeAnalysis:
+                // Refuses a dataset the user cannot read or without customer, date and amount roles.
+                await lifetime.GetAsync(tile.SourceId!.Value, cancellationToken);
+                break;
+            case TileSource.SurvivalAnalysis:
+            {
+                // Each viewer's own analysis is shown (see TileDataService), so the check is on the dataset: readable, with
+                // a customer and a visible date.
+                var stored = await access.RequireReadableAsync(tile.SourceId!.Value, cancellationToken);
+                if (Analysis.Survival.SurvivalService.SourceOf(await policy.DescribeAsync(stored, cancellationToken)) is null)
+                {
+                    throw new PortalException($"{stored.Name} needs Customer ID and date roles for survival curves. Set them on the dataset's Columns & roles tab.");
+                }
+                break;
+            }
         }
     }
 

@@ -65,6 +65,102 @@ public sealed partial class TileDataService
     }
 
     /// <summary>
+    /// A lifetime-value analysis's CLV histogram: rows of (CLV from, CLV to, customers), 20 equal bins up to the 99th
+    /// percentile, the last one holding the top 1% as well.
+    /// </summary>
+    private async Task<TileData> ClvDistributionAsync(TileDefinition tile, CancellationToken cancellationToken)
+    {
+        string[] dimensions = ["CLV from", "CLV to"];
+        string[] measures = ["Customers"];
+        var (result, notice) = await LifetimeResultAsync(tile, cancellationToken);
+        if (result is null)
+        {
+            return new TileData(TileType.ClvDistribution, dimensions, measures, []) { Notice = notice };
+        }
+        var histogram = result.ValueDistribution;
+        var rows = histogram.Edges.Select((from, i) => (object?[])
+            [from, i + 1 < histogram.Edges.Count ? histogram.Edges[i + 1] : histogram.Top, (double)histogram.Counts[i]]).ToList();
+        return new TileData(TileType.ClvDistribution, dimensions, measures, rows);
+    }
+
+    /// <summary>
+    /// A lifetime-value analysis's customers by P(alive) band (0–10% first) and repeat purchases (0 … "7+"): rows of
+    /// (band, repeat purchases, customers, average CLV of the cell or null when it is empty).
+    /// </summary>
+    private async Task<TileData> AliveMatrixAsync(TileDefinition tile, CancellationToken cancellationToken)
+    {
+        string[] dimensions = ["P(alive)", "Repeat purchases"];
+        string[] measures = ["Customers", "Average CLV"];
+        var (result, notice) = await LifetimeResultAsync(tile, cancellationToken);
+        if (result is null)
+        {
+            return new TileData(TileType.AliveMatrix, dimensions, measures, []) { Notice = notice };
+        }
+        var matrix = result.Matrix;
+        var rows = matrix.Bands.SelectMany((band, b) => matrix.Frequencies.Select((frequency, f) => (object?[])
+            [band, frequency, (double)matrix.Counts[b][f], matrix.AverageValue[b][f]])).ToList();
+        return new TileData(TileType.AliveMatrix, dimensions, measures, rows);
+    }
+
+    /// <summary>
+    /// The lifetime-value result of the tile's transactions as <see cref="Analysis.Lifetime.LifetimeService.GetAsync"/>
+    /// gives it to the viewer, or why there is none: withheld exactly when the service withholds it (the viewer sees the
+    /// purchases differently from whoever ran it), or not run yet.
+    /// </summary>
+    private async Task<(Analysis.Lifetime.LifetimeResult? Result, string? Notice)> LifetimeResultAsync(TileDefinition tile, CancellationToken cancellationToken)
+    {
+        var view = await lifetime.GetAsync(tile.SourceId ?? throw new PortalException("Choose the transactions dataset."), cancellationToken);
+        return view.Result is { } result
+            ? (result, null)
+            : (null, view.Notice ?? $"The lifetime-value analysis of {view.Source.Name} has no results yet.");
+    }
+
+    /// <summary>
+    /// Kaplan–Meier curves of the tile's transactions as the <em>viewer</em> last computed them (Analysis > Survival):
+    /// rows of (group, days since the first purchase, survival, lower and upper 95% bound, customers at risk), per group
+    /// from (0, 1) through each step to the last censored customer's time, to be drawn as steps.
+    /// </summary>
+    /// <remarks>
+    /// Survival results are kept per user and dataset (<see cref="Analysis.Survival.SurvivalService.GetAsync"/>), each
+    /// computed through the query layer over the rows its user may see. So the tile shows each viewer their own latest
+    /// analysis, never the board owner's or anyone else's figures; a viewer without one (or whose data rules changed
+    /// since) gets a notice asking them to run it, and the tile never runs it for them.
+    /// </remarks>
+    private async Task<TileData> SurvivalCurvesAsync(TileDefinition tile, CancellationToken cancellationToken)
+    {
+        string[] dimensions = ["Group", "Days"];
+        string[] measures = ["Survival", "Lower", "Upper", "At risk"];
+        var datasetId = tile.SourceId ?? throw new PortalException("Choose the transactions dataset.");
+        var view = await survival.GetAsync(datasetId, cancellationToken);
+        if (view.Result is not { } result)
+        {
+            var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+            return new TileData(TileType.SurvivalCurves, dimensions, measures, [])
+            {
+                Notice = view.Notice ?? $"Run Analysis > Survival on {dataset.Name} to see its curves here.",
+            };
+        }
+        var rows = new List<object?[]>();
+        foreach (var group in result.Groups)
+        {
+            var curve = group.Curve;
+            rows.Add([group.Name, 0.0, 1.0, 1.0, 1.0, (double)group.Customers]);
+            foreach (var step in curve.Steps)
+            {
+                rows.Add([group.Name, step.Time, step.Survival, step.Lower, step.Upper, (double)step.AtRisk]);
+            }
+            // Customers still followed after the last step: the curve runs on, flat, to the last of them.
+            if (curve.Censored.Count > 0 && curve.Censored[^1].Time > (curve.Steps.Count == 0 ? 0 : curve.Steps[^1].Time))
+            {
+                var last = curve.Censored[^1];
+                var (lower, upper) = curve.Steps.Count == 0 ? (1.0, 1.0) : (curve.Steps[^1].Lower, curve.Steps[^1].Upper);
+                rows.Add([group.Name, last.Time, last.Survival, lower, upper, (double)last.Count]);
+            }
+        }
+        return new TileData(TileType.SurvivalCurves, dimensions, measures, rows);
+    }
+
+    /// <summary>
     /// A clustering run's profiles: rows of (cluster name, customers, share, the mean of each feature, then each
     /// feature's difference from everyone in standard deviations, for a radar).
     /// </summary>

@@ -22,6 +22,8 @@ public sealed partial class TileDataService(
     RfmService rfm,
     ClusteringService clustering,
     Analysis.Churn.ChurnService churn,
+    Analysis.Lifetime.LifetimeService lifetime,
+    Analysis.Survival.SurvivalService survival,
     Sharing.PublicLinkService links,
     Access.DataRuleStore ruleStore,
     Metrics.MetricService metrics,
@@ -44,6 +46,9 @@ public sealed partial class TileDataService(
                 TileSource.SegmentHistory => await SegmentSizeAsync(tile, cancellationToken),
                 TileSource.RfmAnalysis => await RfmGridAsync(tile, cancellationToken),
                 TileSource.ChurnRun => await LifecycleStagesAsync(tile, cancellationToken),
+                TileSource.LifetimeAnalysis when tile.Type == TileType.AliveMatrix => await AliveMatrixAsync(tile, cancellationToken),
+                TileSource.LifetimeAnalysis => await ClvDistributionAsync(tile, cancellationToken),
+                TileSource.SurvivalAnalysis => await SurvivalCurvesAsync(tile, cancellationToken),
                 _ => await ClusterProfileAsync(tile, cancellationToken),
             };
             // These show saved results, not rows: no dashboard filter narrows them.

@@ -40,6 +40,15 @@ public enum TileType
 
     /// <summary>How many customers a churn run put in each lifecycle stage.</summary>
     LifecycleStages,
+
+    /// <summary>The CLV histogram of a transactions dataset's lifetime-value analysis.</summary>
+    ClvDistribution,
+
+    /// <summary>Customers by P(alive) band and repeat purchases, from a lifetime-value analysis.</summary>
+    AliveMatrix,
+
+    /// <summary>Kaplan–Meier curves of the viewer's own survival analysis of a transactions dataset.</summary>
+    SurvivalCurves,
 }
 
 /// <summary>Where a tile's data comes from.</summary>
@@ -62,6 +71,15 @@ public enum TileSource
 
     /// <summary>A churn-risk run (<see cref="TileDefinition.SourceId"/>).</summary>
     ChurnRun,
+
+    /// <summary>The lifetime-value analysis of a transactions dataset (<see cref="TileDefinition.SourceId"/>), one per dataset.</summary>
+    LifetimeAnalysis,
+
+    /// <summary>
+    /// The survival analysis of a transactions dataset (<see cref="TileDefinition.SourceId"/>) that the viewer ran last:
+    /// survival results are kept per user and dataset, so each viewer sees their own.
+    /// </summary>
+    SurvivalAnalysis,
 }
 
 /// <summary>Which segments a tile names in <see cref="TileDefinition.SegmentIds"/>.</summary>
@@ -277,6 +295,24 @@ public static class TileKinds
             Type = TileType.LifecycleStages, Label = "Lifecycle stages", Icon = "TrendingDown", Source = TileSource.ChurnRun, Traits = TileTraits.NoCustomers,
             ShapeMessage = "A lifecycle tile shows its churn run only, without dimensions or measures.",
             Check = tile => tile.SourceId is null ? "Choose the churn run whose lifecycle stages to show." : null,
+        },
+        new()
+        {
+            Type = TileType.ClvDistribution, Label = "CLV distribution", Icon = "Savings", Source = TileSource.LifetimeAnalysis, Traits = TileTraits.NoCustomers,
+            ShapeMessage = "A CLV distribution shows its lifetime-value analysis only, without dimensions or measures.",
+            Check = tile => tile.SourceId is null ? "Choose the transactions whose lifetime-value analysis to show." : null,
+        },
+        new()
+        {
+            Type = TileType.AliveMatrix, Label = "P(alive) matrix", Icon = "ViewModule", Source = TileSource.LifetimeAnalysis, Traits = TileTraits.NoCustomers,
+            ShapeMessage = "A P(alive) matrix shows its lifetime-value analysis only, without dimensions or measures.",
+            Check = tile => tile.SourceId is null ? "Choose the transactions whose lifetime-value analysis to show." : null,
+        },
+        new()
+        {
+            Type = TileType.SurvivalCurves, Label = "Survival curves", Icon = "MultilineChart", Source = TileSource.SurvivalAnalysis, Traits = TileTraits.NoCustomers,
+            ShapeMessage = "A survival tile shows the viewer's survival analysis of its transactions only, without dimensions or measures.",
+            Check = tile => tile.SourceId is null ? "Choose the transactions whose survival curves to show." : null,
         },
     ];
 

@@ -88,7 +88,10 @@ public sealed record TileDefinition
 
     public bool Donut { get; init; }
 
-    /// <summary>RFM grid tiles: the transactions dataset; cluster-profile tiles: the run.</summary>
+    /// <summary>
+    /// RFM grid, CLV distribution, P(alive) matrix and survival tiles: the transactions dataset; cluster-profile and
+    /// lifecycle tiles: the run.
+    /// </summary>
     public int? SourceId { get; init; }
 
     /// <summary>

@@ -121,6 +121,12 @@ public static class PermissionMatrix
         // The lifetime-value analysis (fitted over the owner's rows): its figures only to those who see the purchases
         // whole (or as the owner did), withheld from the others; a link's visitor cannot read the purchases at all.
         new("Lifetime value result",       [All,   Withheld, All,  Withheld, All,   Withheld, Refused,   Refused,   Withheld], "LifetimeService.GetAsync"),
+        // Its tiles show it as LifetimeService.GetAsync gives it to the viewer, so they are withheld exactly as the result is.
+        new("CLV distribution tile",       [All,   Withheld, All,  Withheld, All,   Withheld, Refused,   Refused,   Withheld], "TileDataService.LoadAsync"),
+        new("P(alive) matrix tile",        [All,   Withheld, All,  Withheld, All,   Withheld, Refused,   Refused,   Withheld], "TileDataService.LoadAsync"),
+        // Survival results are kept per user: the tile shows each viewer the analysis they ran themselves (the owner's over
+        // every row, the North Analyst's over the North's), and a notice to anyone who ran none, never the owner's curves.
+        new("Survival curves tile",        [All,   Withheld, Withheld, Own, Withheld, Withheld, Refused, Refused,   Withheld], "TileDataService.LoadAsync"),
         new("Connection source preview",   [All,   All,    All,    All,    Refused, Refused, Refused, Refused, Refused], "ConnectionService.PreviewAsync"),
         new("Audit log (search, CSV)",     [Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused, Refused],
             "AuditLog.SearchAsync", "AuditExport.WriteCsvAsync", "AuditLog.ExportEntriesAsync"),

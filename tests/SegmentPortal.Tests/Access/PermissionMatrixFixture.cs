@@ -9,6 +9,7 @@ using SegmentPortal.Core.Analysis.Churn;
 using SegmentPortal.Core.Analysis.Clustering;
 using SegmentPortal.Core.Analysis.Lifetime;
 using SegmentPortal.Core.Analysis.Rfm;
+using SegmentPortal.Core.Analysis.Survival;
 using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Dashboards;
@@ -249,6 +250,7 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
         // The scratch copy's analysis is the owner's too, so "RFM compute" asks every other kind to compute it again.
         await h.WithAsync<RfmService, RfmView>(s => s.ComputeAsync(ScratchOrders.Id, new RfmInput { ReferenceDate = Today }, RfmSettings.Default, Ct));
         await RunLifetimeValueAsync();
+        await RunSurvivalAsync();
         var features = await h.WithAsync<ClusteringService, IReadOnlyList<FeatureOption>>(s => s.FeaturesAsync(Data.Customers.Id, Ct));
         ClusteringRun = await RunClusteringAsync(new ClusteringRequest
         {
@@ -290,6 +292,15 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
             new TileDefinition { Id = "clusters", Type = TileType.ClusterProfile, SourceId = ClusteringRun, Title = "Clusters" }, cancellationToken: Ct));
         await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard,
             new TileDefinition { Id = "lifecycle", Type = TileType.LifecycleStages, SourceId = ChurnRun, Title = "Lifecycle" }, cancellationToken: Ct));
+        foreach (var tile in new[]
+        {
+            new TileDefinition { Id = "clv", Type = TileType.ClvDistribution, SourceId = LifetimeOrders.Id, Title = "CLV" },
+            new TileDefinition { Id = "alive", Type = TileType.AliveMatrix, SourceId = LifetimeOrders.Id, Title = "P(alive)" },
+            new TileDefinition { Id = "survival", Type = TileType.SurvivalCurves, SourceId = LifetimeOrders.Id, Title = "Survival" },
+        })
+        {
+            await h.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(AnalysisBoard, tile, cancellationToken: Ct));
+        }
 
         RevenueMetric = await h.WithAsync<MetricService, int>(s => s.CreateAsync(RevenueDefinition(Data.Orders.Id), Ct));
         HiddenColumnMetric = await h.WithAsync<MetricService, int>(s => s.CreateAsync(RevenueDefinition(ScratchOrders.Id, "Scratch revenue"), Ct));
@@ -421,6 +432,26 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
         }
         var view = await h.WithAsync<LifetimeService, LifetimeView>(s => s.GetAsync(LifetimeOrders.Id, Ct));
         Assert.True(view.Result is not null, $"The lifetime-value analysis did not finish: {view.Error}");
+    }
+
+    /// <summary>
+    /// Survival analyses of <see cref="LifetimeOrders"/> by region (churn after 60 days without a purchase), kept per user:
+    /// the owner's over every row and the North Analyst's over the North's. Nobody else has one.
+    /// </summary>
+    private async Task RunSurvivalAsync()
+    {
+        var request = new SurvivalRequest
+        {
+            DatasetId = LifetimeOrders.Id,
+            ChurnDays = 60,
+            Grouping = new SurvivalGrouping(SurvivalGroupingKind.Field, "region", LifetimeOrders.Id),
+        };
+        foreach (var signIn in new Action[] { Data.AsOwner, Data.AsNorthAnalyst })
+        {
+            signIn();
+            await Data.Harness.WithAsync<SurvivalService, SurvivalResult>(s => s.ComputeAsync(request, null, Ct));
+        }
+        Data.AsOwner();
     }
 
     /// <summary>

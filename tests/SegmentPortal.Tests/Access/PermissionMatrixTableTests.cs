@@ -472,6 +472,24 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "lifecycle");
                 return new([$"customers={data.Rows.Sum(r => (double)r[1]!)}"], data.Rows.Count == 0 && data.Notice is not null);
             }
+            case "CLV distribution tile":
+            {
+                var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "clv");
+                return new([$"customers={data.Rows.Sum(r => (double)r[2]!)}"], data.Rows.Count == 0 && data.Notice is not null);
+            }
+            case "P(alive) matrix tile":
+            {
+                var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "alive");
+                return new([$"customers={data.Rows.Sum(r => (double)r[2]!)}"], data.Rows.Count == 0 && data.Notice is not null);
+            }
+            case "Survival curves tile":
+            {
+                // Each group's curve starts with all its customers at risk.
+                var data = await TileAsync(await BoardAsync(kind, f.AnalysisBoard), "survival");
+                var starts = data.Rows.GroupBy(r => (string)r[0]!).Select(g => g.First()).ToList();
+                return new([$"customers={starts.Sum(r => (double)r[5]!)}", $"groups={string.Join(",", starts.Select(r => (string)r[0]!).Order(StringComparer.Ordinal))}"],
+                    data.Rows.Count == 0 && data.Notice is not null);
+            }
             case "RFM saved result":
             {
                 var view = await With<RfmService, RfmView>(s => s.GetAsync(f.Data.Orders.Id, Ct));
@@ -675,6 +693,13 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
         return [$"customers={byCustomer.Count}", $"repeat={byCustomer.Count(g => g.Select(p => p.Day).Distinct().Count() > 1)}", $"last={seen.Max(p => p.Day):yyyy-MM-dd}"];
     }
 
+    /// <summary>The survival curves by region of the lifetime-value purchases an audience sees: its customers and their regions.</summary>
+    private static List<string> ExpectedSurvival(Audience a)
+    {
+        var seen = PermissionMatrixFixture.LifetimePurchases.Where(p => a.Regions.Contains(p.Region)).ToList();
+        return [$"customers={seen.Select(p => p.Customer).Distinct().Count()}", $"groups={string.Join(",", seen.Select(p => p.Region).Distinct().Order(StringComparer.Ordinal))}"];
+    }
+
     /// <summary>Rows of the lifetime-value purchases an audience sees (they count on the home page).</summary>
     private static int LifetimeRows(Audience a) => PermissionMatrixFixture.LifetimePurchases.Count(p => a.Regions.Contains(p.Region));
 
@@ -759,6 +784,8 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             "Alert check and bands" or "Someone else's alert" => ExpectedAlert(orders),
             "Alert recipient figures" => [ExpectedAlert(orders)[0]],
             "Lifetime value result" => ExpectedLifetime(a),
+            "CLV distribution tile" or "P(alive) matrix tile" => [ExpectedLifetime(a)[0]],
+            "Survival curves tile" => ExpectedSurvival(a),
             _ => [],
         };
 

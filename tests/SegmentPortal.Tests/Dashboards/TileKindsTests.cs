@@ -35,7 +35,10 @@ public sealed class TileKindsTests
             TileType.SegmentSize => [1],
             _ => [],
         },
-        SourceId = type is TileType.RfmGrid or TileType.ClusterProfile or TileType.LifecycleStages ? 1 : null,
+        SourceId = type is TileType.RfmGrid or TileType.ClusterProfile or TileType.LifecycleStages or TileType.ClvDistribution or TileType.AliveMatrix
+            or TileType.SurvivalCurves
+            ? 1
+            : null,
     };
 
     private static bool ValidatorAccepts(TileDefinition tile)

@@ -52,12 +52,16 @@ public sealed class SurvivalService(
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>Readable, ready datasets with a Customer ID and a date the user may see.</summary>
+    /// <summary>
+    /// Readable, ready datasets with a Customer ID and a date the user may see; transaction logs first (a customer list's
+    /// one date, e.g. the sign-up, makes no purchase history), then by name.
+    /// </summary>
     public async Task<IReadOnlyList<SurvivalSource>> SourcesAsync(CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ViewData);
         await using var db = await dbFactory.CreateAsync(cancellationToken);
-        var ids = await db.Datasets.AsNoTracking().Where(d => d.Status == DatasetStatus.Ready).OrderBy(d => d.Name).Select(d => d.Id).ToListAsync(cancellationToken);
+        var ids = await db.Datasets.AsNoTracking().Where(d => d.Status == DatasetStatus.Ready)
+            .OrderBy(d => d.Kind == DatasetKind.Transactions ? 0 : 1).ThenBy(d => d.Name).Select(d => d.Id).ToListAsync(cancellationToken);
         var result = new List<SurvivalSource>();
         foreach (var id in ids)
         {

@@ -182,7 +182,10 @@ public sealed class TileDraft
             Stacked = Stacked,
             Horizontal = Horizontal,
             Donut = Donut,
-            SourceId = kind.Source is TileSource.RfmAnalysis or TileSource.ClusteringRun or TileSource.ChurnRun ? SourceId : null,
+            SourceId = kind.Source is TileSource.RfmAnalysis or TileSource.ClusteringRun or TileSource.ChurnRun or TileSource.LifetimeAnalysis
+                or TileSource.SurvivalAnalysis
+                ? SourceId
+                : null,
         };
     }
 

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Lifetime;
+using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
@@ -261,6 +262,92 @@ public sealed class LifetimeServiceTests(LifetimeFixture f) : IClassFixture<Life
             f.AsOwner();
         }
     }
+
+    [Fact]
+    public async Task Clv_distribution_and_alive_matrix_tiles_show_the_analysis_and_are_withheld_as_it_is()
+    {
+        f.AsOwner();
+        var view = await f.Harness.WithAsync<LifetimeService, LifetimeView>(s => s.GetAsync(f.Orders.Id, Ct));
+        if (view.Result is null)
+        {
+            view = await f.RunAsync(new LifetimeSettings { CalibrationEnd = CalibrationEnd });
+        }
+        var result = view.Result!;
+        var clv = new TileDefinition { Id = "clv", Type = TileType.ClvDistribution, SourceId = f.Orders.Id, Title = "CLV" };
+        var alive = new TileDefinition { Id = "alive", Type = TileType.AliveMatrix, SourceId = f.Orders.Id, Title = "P(alive)" };
+        var board = await BoardAsync("Lifetime value", clv, alive);
+
+        var histogram = await TileAsync(board, clv);
+        Assert.Null(histogram.Notice);
+        Assert.Equal(result.ValueDistribution.Edges, histogram.Rows.Select(r => (double)r[0]!));
+        Assert.Equal([.. result.ValueDistribution.Edges.Skip(1), result.ValueDistribution.Top], histogram.Rows.Select(r => (double)r[1]!));
+        Assert.Equal(result.ValueDistribution.Counts.Select(c => (double)c), histogram.Rows.Select(r => (double)r[2]!));
+        var matrix = await TileAsync(board, alive);
+        Assert.Null(matrix.Notice);
+        Assert.Equal(result.Matrix.Bands.Count * result.Matrix.Frequencies.Count, matrix.Rows.Count);
+        Assert.Equal(result.Customers, matrix.Rows.Sum(r => (double)r[2]!));
+        for (var b = 0; b < result.Matrix.Bands.Count; b++)
+        {
+            for (var x = 0; x < result.Matrix.Frequencies.Count; x++)
+            {
+                var cell = matrix.Rows.Single(r => (string)r[0]! == result.Matrix.Bands[b] && (string)r[1]! == result.Matrix.Frequencies[x]);
+                Assert.Equal((double)result.Matrix.Counts[b][x], (double)cell[2]!);
+                Assert.Equal(result.Matrix.AverageValue[b][x], (double?)cell[3]);
+            }
+        }
+        Assert.Contains("choose the transactions", Assert.Throws<PortalException>(() => TileValidator.Validate(clv with { SourceId = null }, null)).Message,
+            StringComparison.OrdinalIgnoreCase);
+
+        // The North Analyst sees other purchases than the owner did: the tiles on their own board show no figures, only
+        // the notice the service gives instead of the result.
+        f.AsNorthAnalyst();
+        try
+        {
+            var north = await BoardAsync("North lifetime value", clv, alive);
+            foreach (var tile in new[] { clv, alive })
+            {
+                var data = await TileAsync(north, tile);
+                Assert.Empty(data.Rows);
+                Assert.Equal(LifetimeService.WithheldNotice, data.Notice);
+            }
+        }
+        finally
+        {
+            f.AsOwner();
+        }
+    }
+
+    [Fact]
+    public async Task A_clv_tile_on_transactions_never_analysed_says_it_has_no_results_yet()
+    {
+        f.AsOwner();
+        var orders = await f.Harness.ImportTextAsync("few-orders.csv", "customer_id,order_date,amount\n1,2024-01-02,10\n1,2024-02-03,12\n2,2024-01-05,30\n");
+        orders = await f.Harness.SetRolesAsync(orders, new()
+        {
+            ["customer_id"] = FieldRole.CustomerId, ["order_date"] = FieldRole.EventDate, ["amount"] = FieldRole.Amount,
+        });
+        var clv = new TileDefinition { Id = "clv", Type = TileType.ClvDistribution, SourceId = orders.Id, Title = "CLV" };
+        var board = await BoardAsync("Not analysed", clv);
+
+        var data = await TileAsync(board, clv);
+
+        Assert.Empty(data.Rows);
+        Assert.Equal($"The lifetime-value analysis of {orders.Name} has no results yet.", data.Notice);
+    }
+
+    private async Task<DashboardView> BoardAsync(string name, params TileDefinition[] tiles)
+    {
+        var id = await f.Harness.WithAsync<DashboardService, int>(s => s.CreateAsync(name, cancellationToken: Ct));
+        DashboardView? board = null;
+        foreach (var tile in tiles)
+        {
+            board = await f.Harness.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(id, tile, cancellationToken: Ct));
+        }
+        return board!;
+    }
+
+    private Task<TileData> TileAsync(DashboardView board, TileDefinition tile) =>
+        f.Harness.WithAsync<TileDataService, TileData>(s => s.LoadAsync(board, tile, DashboardState.Empty, Ct));
 
     [Fact]
     public async Task Bad_settings_are_refused_before_anything_runs()

@@ -7,6 +7,7 @@ using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Analysis.Survival;
 using SegmentPortal.Core.Catalog;
+using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Jobs;
@@ -230,6 +231,62 @@ public sealed class SurvivalServiceTests(SurvivalFixture fixture) : IClassFixtur
         var again = await fixture.Harness.WithAsync<SurvivalService, SurvivalView>(s => s.GetAsync(fixture.Orders.Id, Ct));
         Assert.Equal(20, again.Result!.Customers);
     }
+
+    [Fact]
+    public async Task A_survival_tile_shows_each_viewer_their_own_curves_and_never_anyone_elses()
+    {
+        fixture.ActAs(fixture.Analyst, Roles.Analyst);
+        var (_, view) = await fixture.RunAsync(new SurvivalRequest { DatasetId = fixture.Orders.Id, ChurnDays = 30, Grouping = RegionOfCustomers });
+        var result = view.Result!;
+        var tile = new TileDefinition { Id = "curves", Type = TileType.SurvivalCurves, SourceId = fixture.Orders.Id, Title = "Curves" };
+        var id = await fixture.Harness.WithAsync<DashboardService, int>(s => s.CreateAsync("Survival", cancellationToken: Ct));
+        var board = await fixture.Harness.WithAsync<DashboardService, DashboardView>(s => s.AddTileAsync(id, tile, cancellationToken: Ct));
+
+        var data = await TileAsync(board, tile);
+
+        Assert.Null(data.Notice);
+        Assert.Equal(["North", "South"], data.Rows.Select(r => (string)r[0]!).Distinct());
+        // North: from 100% with all 20 customers at risk, down at 40, 50 and 60 days, as the analysis's curve.
+        var north = data.Rows.Where(r => (string)r[0]! == "North").ToList();
+        Assert.Equal([0.0, 40, 50, 60], north.Select(r => (double)r[1]!));
+        Assert.Equal([1.0, 0.65, 0.3, 0], north.Select(r => Math.Round((double)r[2]!, 12)));
+        Assert.Equal([20.0, 20, 13, 6], north.Select(r => (double)r[5]!));
+        // South: one step at 80 days, then flat to the last customer still followed.
+        var south = data.Rows.Where(r => (string)r[0]! == "South").ToList();
+        Assert.Equal([0.0, 80, result.Groups[1].Curve.Censored[^1].Time], south.Select(r => (double)r[1]!));
+        Assert.Equal(result.Groups[1].Curve.Steps[0].Survival, (double)south[^1][2]!);
+        Assert.All(data.Rows, r => Assert.InRange((double)r[2]!, (double)r[3]!, (double)r[4]!));
+        Assert.Contains("choose the transactions", Assert.Throws<PortalException>(() => TileValidator.Validate(tile with { SourceId = null }, null)).Message,
+            StringComparison.OrdinalIgnoreCase);
+
+        // A North Viewer the board is shared with, who has not run the analysis: a notice, none of the analyst's figures.
+        var viewer = await fixture.Harness.CreateUserAsync("north.board@example.com", "Correct-horse-9", Roles.Viewer);
+        await using (var db = await fixture.Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            db.UserAttributes.Add(new UserAttribute { UserId = viewer.Id, Name = "Region", Value = "North" });
+            await db.SaveChangesAsync(Ct);
+        }
+        await fixture.Harness.WithAsync<SharingService>(s => s.ShareAsync(SharedItem.Dashboard, id, viewer.Id, null, ShareLevel.Viewer, Ct));
+        fixture.ActAs(viewer, Roles.Viewer);
+        var shared = await fixture.Harness.WithAsync<DashboardService, DashboardView>(s => s.GetAsync(id, Ct));
+        var none = await TileAsync(shared, tile);
+        Assert.Empty(none.Rows);
+        Assert.Equal($"Run Analysis > Survival on {fixture.Orders.Name} to see its curves here.", none.Notice);
+
+        // Once they run it, the tile shows their own curves: the North customers only.
+        await fixture.RunAsync(new SurvivalRequest { DatasetId = fixture.Orders.Id, ChurnDays = 30, EndDate = SurvivalFixture.End, Grouping = RegionOfCustomers });
+        var own = await TileAsync(shared, tile);
+        Assert.Null(own.Notice);
+        Assert.Equal(["North"], own.Rows.Select(r => (string)r[0]!).Distinct());
+        Assert.Equal(20.0, (double)own.Rows[0][5]!);
+
+        // The analyst's tile is still theirs.
+        fixture.ActAs(fixture.Analyst, Roles.Analyst);
+        Assert.Equal(["North", "South"], (await TileAsync(board, tile)).Rows.Select(r => (string)r[0]!).Distinct());
+    }
+
+    private Task<TileData> TileAsync(DashboardView board, TileDefinition tile) =>
+        fixture.Harness.WithAsync<TileDataService, TileData>(s => s.LoadAsync(board, tile, DashboardState.Empty, Ct));
 
     [Fact]
     public async Task A_segment_splits_members_from_everyone_else_and_time_to_second_purchase_is_an_event()

@@ -64,6 +64,24 @@ public sealed class TileEditorTests : PortalTestContext
         Assert.Equal(tile, TileDraft.From(tile).ToDefinition() with { Measures = tile.Measures, Dimensions = tile.Dimensions });
     }
 
+    [Theory]
+    [InlineData(TileType.ClvDistribution)]
+    [InlineData(TileType.AliveMatrix)]
+    [InlineData(TileType.SurvivalCurves)]
+    public void An_analysis_tile_keeps_the_transactions_chosen_as_its_source_and_reads_no_dataset_itself(TileType type)
+    {
+        var draft = new TileDraft { DatasetId = 3, SourceId = 7 };
+        draft.FitTo(type);
+
+        var tile = draft.ToDefinition();
+
+        Assert.Equal(7, tile.SourceId);
+        Assert.Null(tile.DatasetId);
+        Assert.Empty(tile.Measures);
+        Assert.Empty(tile.Dimensions);
+        Assert.Equal(7, TileDraft.From(tile).ToDefinition().SourceId);
+    }
+
     [Fact]
     public void A_ratio_measure_edits_its_numerator_and_denominator_and_sums_offer_only_numbers()
     {

@@ -307,6 +307,64 @@ public sealed class TileTracesTests
     }
 
     [Fact]
+    public void A_clv_distribution_draws_a_bar_per_bin_named_by_its_edges()
+    {
+        var data = DataOf(TileType.ClvDistribution, ["CLV from", "CLV to"], ["Customers"], [0.0, 50.0, 30.0], [50.0, 100.0, 12.0], [100.0, 150.0, 3.0]);
+
+        var figure = TileTraces.For(Tile(TileType.ClvDistribution), data, dark: false);
+
+        var bar = Assert.IsType<Bar>(Assert.Single(figure.Traces));
+        Assert.Equal<object>(["0–50", "50–100", "100–150"], bar.X);
+        Assert.Equal<object>([30.0, 12.0, 3.0], bar.Y);
+        // The bins are the analysis's, not values of a column: a click cross-filters nothing.
+        Assert.Null(figure.MarkAt(0, 1));
+    }
+
+    [Fact]
+    public void The_alive_matrix_lays_the_bands_up_and_the_repeat_purchases_across_with_the_average_clv_on_hover()
+    {
+        var data = DataOf(TileType.AliveMatrix, ["P(alive)", "Repeat purchases"], ["Customers", "Average CLV"],
+            ["0–10%", "0", 5.0, 12.5], ["0–10%", "1", 0.0, null], ["90–100%", "0", 2.0, 40.0], ["90–100%", "1", 8.0, 120.0]);
+
+        var figure = TileTraces.For(Tile(TileType.AliveMatrix), data, dark: false);
+
+        var heatmap = Assert.IsType<HeatMap>(Assert.Single(figure.Traces));
+        Assert.Equal<object>(["0–10%", "90–100%"], heatmap.Y);
+        Assert.Equal<object>(["0", "1"], heatmap.X);
+        Assert.Equal<object>([5.0, 0.0], (IList<object>)heatmap.Z[0]);
+        Assert.Equal<object>([2.0, 8.0], (IList<object>)heatmap.Z[1]);
+        Assert.Contains("average CLV 120", (string)((IList<object>)heatmap.HoverText[1])[1]);
+        Assert.DoesNotContain("average CLV", (string)((IList<object>)heatmap.HoverText[0])[1]);
+        Assert.Null(figure.MarkAt(0, new[] { 1, 1 }));
+    }
+
+    [Fact]
+    public void Survival_curves_are_a_step_line_per_group_over_its_shaded_band()
+    {
+        var data = DataOf(TileType.SurvivalCurves, ["Group", "Days"], ["Survival", "Lower", "Upper", "At risk"],
+            ["North", 0.0, 1.0, 1.0, 1.0, 20.0], ["North", 40.0, 0.65, 0.44, 0.86, 20.0], ["North", 50.0, 0.3, 0.1, 0.5, 13.0],
+            ["South", 0.0, 1.0, 1.0, 1.0, 20.0], ["South", 80.0, 0.8, 0.62, 0.98, 20.0], ["South", 200.0, 0.8, 0.62, 0.98, 3.0]);
+
+        var figure = TileTraces.For(Tile(TileType.SurvivalCurves), data, dark: false);
+
+        // Per group: the band's upper edge, its lower edge filled up to it, then the curve.
+        Assert.Equal(6, figure.Traces.Count);
+        var lines = figure.Traces.OfType<Scatter>().Where(t => t.LegendGroup is null).ToList();
+        Assert.Equal(["North (20)", "South (20)"], lines.Select(l => l.Name));
+        Assert.All(lines, l => Assert.Equal(Plotly.Blazor.Traces.ScatterLib.LineLib.ShapeEnum.Hv, l.Line.Shape));
+        Assert.Equal<object>([0.0, 80.0, 200.0], lines[1].X);
+        Assert.Equal<object>([1.0, 0.8, 0.8], lines[1].Y);
+        var bands = figure.Traces.OfType<Scatter>().Where(t => t.LegendGroup == SurvivalTraces.BandLegendGroup).ToList();
+        Assert.Equal(4, bands.Count);
+        Assert.Equal<object>([1.0, 0.44, 0.1], bands[1].Y);
+        Assert.Equal(Plotly.Blazor.Traces.ScatterLib.FillEnum.ToNextY, bands[1].Fill);
+        // One legend entry shows or hides every band.
+        Assert.Single(bands, b => b.ShowLegend == true);
+        Assert.True(figure.ShowLegend);
+        Assert.Null(figure.MarkAt(2, 1));
+    }
+
+    [Fact]
     public void Tiles_that_are_not_charts_have_no_figure()
     {
         Assert.Empty(TileTraces.For(Tile(TileType.Table), ByCountry(TileType.Table), dark: false).Traces);

@@ -149,6 +149,9 @@ public sealed class TileViewTests : PortalTestContext
         { TileType.Cohort, "chart-cohort" },
         { TileType.RfmGrid, "chart-rfm-grid" },
         { TileType.ClusterProfile, "chart-cluster-profile" },
+        { TileType.ClvDistribution, "chart-clv-distribution" },
+        { TileType.AliveMatrix, "chart-alive-matrix" },
+        { TileType.SurvivalCurves, "chart-survival-curves" },
     };
 
     [Fact]
@@ -330,6 +333,10 @@ public sealed class TileViewTests : PortalTestContext
         TileType.Cohort => DataOf(type, ["Cohort", "Month"], ["Share"], [new DateTime(2025, 1, 1), 0, 1.0], [new DateTime(2025, 1, 1), 1, 0.4]),
         TileType.RfmGrid => DataOf(type, ["R", "F"], ["Customers"], [5L, 5L, 40L], [1L, 1L, 70L]),
         TileType.ClusterProfile => DataOf(type, ["Cluster"], ["Recency", "Orders", "Spent"], ["Loyal", 10.0, 12.0, 900.0], ["Lapsed", 200.0, 2.0, 100.0]),
+        TileType.ClvDistribution => DataOf(type, ["CLV from", "CLV to"], ["Customers"], [0.0, 50.0, 30.0], [50.0, 100.0, 12.0]),
+        TileType.AliveMatrix => DataOf(type, ["P(alive)", "Repeat purchases"], ["Customers", "Average CLV"], ["0–10%", "0", 5.0, null], ["90–100%", "1", 8.0, 120.0]),
+        TileType.SurvivalCurves => DataOf(type, ["Group", "Days"], ["Survival", "Lower", "Upper", "At risk"],
+            ["North", 0.0, 1.0, 1.0, 1.0, 20.0], ["North", 40.0, 0.65, 0.44, 0.86, 20.0]),
         _ => ByCountry(type),
     };
 }

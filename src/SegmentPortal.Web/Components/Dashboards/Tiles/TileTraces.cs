@@ -23,6 +23,10 @@ namespace SegmentPortal.Web.Components.Dashboards.Tiles;
 /// <item>RFM grid: dimension 0 the R score, dimension 1 the F score (1–5), dimension 2 (optional) the group, measure 0
 /// the customers, measure 1 (optional) shown on hover.</item>
 /// <item>Cluster profile: a row per cluster (dimension 0), a measure per feature.</item>
+/// <item>CLV distribution: a bin per row, dimensions 0 and 1 its edges, measure 0 the customers. P(alive) matrix:
+/// dimension 0 the band, dimension 1 the repeat purchases, measure 0 the customers, measure 1 the average CLV.</item>
+/// <item>Survival curves: dimension 0 the group, dimension 1 the days, measures the survival, its lower and upper bound
+/// and the customers at risk (see <see cref="SurvivalTraces.Curves"/>).</item>
 /// </list>
 /// </summary>
 public static class TileTraces
@@ -56,6 +60,9 @@ public static class TileTraces
         TileType.RfmGrid => GridTraces.RfmGrid(tile, data, dark),
         TileType.ClusterProfile => ProfileTraces.ClusterProfile(tile, data),
         TileType.LifecycleStages => CategoryTraces.Bar(tile, data),
+        TileType.ClvDistribution => LifetimeTraces.ClvDistribution(data),
+        TileType.AliveMatrix => LifetimeTraces.AliveMatrix(data, dark),
+        TileType.SurvivalCurves => SurvivalTraces.Curves(data),
         _ => ChartFigure.Empty,
     };
 
