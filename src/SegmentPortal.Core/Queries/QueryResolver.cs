@@ -14,19 +14,23 @@ namespace SegmentPortal.Core.Queries;
 public sealed class QueryResolver(Authorizer access, IPortalDbFactory dbFactory, IAnalysisFields analysisFields, ISegmentDefinitions segmentDefinitions)
 {
     /// <remarks>
-    /// Analysis fields (RFM scores, clusters) were computed over the rows and columns of whoever ran the analysis: a
-    /// user with data rules on the dataset, or on any dataset the analysis was computed from (the analysed one, the
-    /// orders its features came from, the analyses it used as features), does not get them (their own RFM, counted
-    /// live over their rows, is on the RFM page and tile).
+    /// Analysis fields (RFM scores, clusters, lifetime value, churn risk) were computed over the rows and columns of
+    /// whoever ran the analysis: a user with data rules on any dataset the analysis was computed from (the analysed
+    /// one, the orders its features came from, the analyses it used as features) does not get them (their own RFM,
+    /// counted live over their rows, is on the RFM page and tile). Rules on the dataset being read withhold the fields
+    /// computed from it, but not those computed only from other datasets the user sees whole: a row rule on a customer
+    /// list then decides which customers' scores (computed from orders the user sees in full) they read.
     /// </remarks>
     public async Task<QueryDataset> DescribeAsync(Dataset dataset, DataSubject subject, CancellationToken cancellationToken = default)
     {
         var own = await access.RestrictAsync(QueryDataset.From(dataset), subject, cancellationToken);
-        if (own.IsRestricted)
+        var fields = await analysisFields.FieldsForAsync(dataset,
+            async inputs => (!own.IsRestricted || !inputs.Contains(dataset.Id)) && await access.SeesWholeAsync(inputs, subject, cancellationToken),
+            cancellationToken);
+        if (own.IsRestricted && fields.Count == 0)
         {
             return own;
         }
-        var fields = await analysisFields.FieldsForAsync(dataset, async inputs => await access.SeesWholeAsync(inputs, subject, cancellationToken), cancellationToken);
         return await access.RestrictAsync(QueryDataset.From(dataset).WithAttributes(fields), subject, cancellationToken);
     }
 

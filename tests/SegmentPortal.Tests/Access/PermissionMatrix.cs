@@ -88,8 +88,10 @@ public static class PermissionMatrix
         // A churn run's validation, scores and lifecycle counts were computed over the owner's rows, as a clustering run's.
         new("Churn run result",            [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ChurnService.GetAsync"),
         new("Churn run history",           [All,   OwnOrWithheld, All, OwnOrWithheld, OwnOrWithheld, OwnOrWithheld, Refused, Refused, OwnOrWithheld], "ChurnService.HistoryAsync"),
-        // L3: RFM and cluster fields hold the owner's figures; under data rules they are neither offered nor queryable.
-        new("Derived analysis fields",     [All,   None,   All,    None,   None,   None,   Refused,   Refused,   None],
+        // L3: RFM and cluster fields hold the owner's figures; under rules on the data they were computed from they are
+        // neither offered nor queryable. Column rules on the customer list alone (every order seen) keep the RFM fields,
+        // computed from the orders only, and withhold the cluster fields computed from the list's own columns.
+        new("Derived analysis fields",     [All,   None,   All,    None,   Own,    None,   Refused,   Refused,   None],
             "PermissionPolicy.DescribeAsync", "CustomerAttributeStore.FieldsForAsync"),
         new("Rule builder values and fields", [All, Own,   All,    Own,    Own,    Own,    Refused,   Refused,   Own],
             "RuleBuilderService.ValuesAsync", "RuleBuilderService.OptionsAsync"),

@@ -767,7 +767,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             "Churn run result" => [$"scored={rfmCustomers}", $"customers={rfmCustomers}"],
             "Churn run history" => [$"customers={rfmCustomers}"],
             // The RFM fields, and the clustering run's cluster number and name.
-            "Derived analysis fields" => [$"RFM: {string.Join(",", Sorted(RfmService.Fields.Select(x => x.Field)))}", "others: 2", $"scored customers: {rfmCustomers}"],
+            "Derived analysis fields" => [$"RFM: {string.Join(",", Sorted(RfmService.Fields.Select(x => x.Field)))}", $"others: {(a.ColumnRules ? 0 : 2)}", $"scored customers: {rfmCustomers}"],
             "Rule builder values and fields" =>
             [
                 $"fields: {string.Join(",", a.CustomerColumns)}", $"regions: {string.Join(",", Sorted(customers.Select(c => c.Region).Distinct()))}",

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Hosting;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Analysis.Lifetime;
+using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Dashboards;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
@@ -34,6 +35,12 @@ public sealed class LifetimeFixture : IAsyncLifetime
 
     public AppUser NorthAnalyst { get; private set; } = null!;
 
+    /// <summary>The customer list (customer_id, region) the orders are related to.</summary>
+    public Dataset Customers { get; private set; } = null!;
+
+    /// <summary>Sees every order but only the North customers of the customer list: a row rule on the customers, not on the purchases.</summary>
+    public AppUser NorthManager { get; private set; } = null!;
+
     /// <summary>Each customer's purchase days and what was spent on each, read from the file here (independently of the portal).</summary>
     public Dictionary<long, SortedDictionary<DateOnly, double>> Purchases { get; } = [];
 
@@ -45,6 +52,7 @@ public sealed class LifetimeFixture : IAsyncLifetime
     {
         Harness = await CoreHarness.CreateAsync();
         NorthAnalyst = await Harness.CreateUserAsync("north@example.com", "Correct-horse-9", Roles.Analyst);
+        NorthManager = await Harness.CreateUserAsync("north-customers@example.com", "Correct-horse-9", Roles.Analyst);
         Owner = await Harness.SignInAsNewUserAsync("analyst@example.com", Roles.Analyst);
         var csv = new StringBuilder("customer_id,order_date,cds,amount,region\n");
         foreach (var line in File.ReadLines(CdnowPath))
@@ -71,13 +79,25 @@ public sealed class LifetimeFixture : IAsyncLifetime
             ["region"] = FieldRole.Dimension,
         });
         await Harness.WithAsync<SegmentPortal.Core.Sharing.DatasetSharing>(s => s.SetAsync(Orders.Id, [Roles.Analyst], [], TestContext.Current.CancellationToken));
+        var customers = new StringBuilder("customer_id,region\n");
+        foreach (var customer in Purchases.Keys.Order())
+        {
+            customers.Append(CultureInfo.InvariantCulture, $"{customer},{(customer % 2 == 1 ? "North" : "South")}\n");
+        }
+        Customers = await Harness.ImportTextAsync("cdnow-customers.csv", customers.ToString());
+        Customers = await Harness.SetRolesAsync(Customers, new() { ["customer_id"] = FieldRole.CustomerId, ["region"] = FieldRole.Dimension });
+        await Harness.WithAsync<SegmentPortal.Core.Sharing.DatasetSharing>(s => s.SetAsync(Customers.Id, [Roles.Analyst], [], TestContext.Current.CancellationToken));
+        await Harness.WithAsync<DatasetCatalog>(c => c.RelateAsync(Orders.Id, "customer_id", Customers.Id, "customer_id", TestContext.Current.CancellationToken));
         await using (var db = await Harness.Services.GetRequiredService<IPortalDbFactory>().CreateAsync())
         {
             var north = new RuleTree { Root = new RuleGroup { Children = [new FieldCondition { Field = "region", Operator = RuleOperator.Equals, Value = "North" }] } };
             // With a row rule on the dataset, whoever has none sees no rows: the owner's rule is "all rows".
             db.RowRules.AddRange(
                 new RowRule { DatasetId = Orders.Id, UserId = NorthAnalyst.Id, RuleJson = north.ToJson() },
-                new RowRule { DatasetId = Orders.Id, UserId = Owner.Id, RuleJson = new RuleTree { Root = new RuleGroup() }.ToJson() });
+                new RowRule { DatasetId = Orders.Id, UserId = Owner.Id, RuleJson = new RuleTree { Root = new RuleGroup() }.ToJson() },
+                new RowRule { DatasetId = Orders.Id, UserId = NorthManager.Id, RuleJson = new RuleTree { Root = new RuleGroup() }.ToJson() },
+                new RowRule { DatasetId = Customers.Id, UserId = NorthManager.Id, RuleJson = north.ToJson() },
+                new RowRule { DatasetId = Customers.Id, UserId = Owner.Id, RuleJson = new RuleTree { Root = new RuleGroup() }.ToJson() });
             await db.SaveChangesAsync();
         }
         _hosted = Harness.Services.GetServices<IHostedService>().ToArray();
@@ -88,6 +108,8 @@ public sealed class LifetimeFixture : IAsyncLifetime
     }
 
     public void AsOwner() => Harness.CurrentUser.Principal = CoreHarness.Principal(Owner.Id, Owner.Email!, Roles.Analyst);
+
+    public void AsNorthManager() => Harness.CurrentUser.Principal = CoreHarness.Principal(NorthManager.Id, NorthManager.Email!, Roles.Analyst);
 
     public void AsNorthAnalyst() => Harness.CurrentUser.Principal = CoreHarness.Principal(NorthAnalyst.Id, NorthAnalyst.Email!, Roles.Analyst);
 
@@ -235,6 +257,58 @@ public sealed class LifetimeServiceTests(LifetimeFixture f) : IClassFixture<Life
         Assert.True(count.Matching > 0);
         // Roughly a fifth of customers are in the top 20% of CLV.
         Assert.InRange(fields.Values.Count(v => v.Value >= threshold), 0.19 * fields.Count, 0.21 * fields.Count + 1);
+    }
+
+    /// <summary>
+    /// A row rule on the customer list (not on the purchases the scores come from): the user reads the scores of the
+    /// customers they may see — the same values the owner reads — and of no one else; the summary figures, computed over
+    /// every customer, stay withheld from them.
+    /// </summary>
+    [Fact]
+    public async Task A_user_with_a_row_rule_on_the_customer_list_reads_only_their_customers_scores()
+    {
+        f.AsOwner();
+        if ((await f.Harness.WithAsync<LifetimeService, LifetimeView>(s => s.GetAsync(f.Orders.Id, Ct))).Result is null)
+        {
+            await f.RunAsync(new LifetimeSettings { CalibrationEnd = CalibrationEnd });
+        }
+        var everyone = await CustomerScoresAsync();
+        Assert.Equal(2357, everyone.Count);
+        f.AsNorthManager();
+        try
+        {
+            var mine = await CustomerScoresAsync();
+            var north = f.Purchases.Keys.Where(c => c % 2 == 1).ToHashSet();
+            Assert.Equal(north.Order(), mine.Keys.Order());
+            foreach (var (customer, alive) in mine)
+            {
+                Assert.Equal(everyone[customer], alive);
+            }
+            // "P(alive) < 0.3" counts only their customers.
+            var counted = await f.Harness.WithAsync<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec
+            {
+                DatasetId = f.Customers.Id,
+                Filter = new RuleGroup { Children = [new FieldCondition { Field = LifetimeService.AliveField, Operator = RuleOperator.Less, Value = "0.3" }] },
+                Measures = [new Measure(MeasureKind.Customers, "n")],
+            }, Ct));
+            Assert.Equal(mine.Values.Count(a => a < 0.3), Convert.ToInt32(counted.Rows[0][0], CultureInfo.InvariantCulture));
+            Assert.True(mine.Values.Count(a => a < 0.3) < everyone.Values.Count(a => a < 0.3));
+        }
+        finally
+        {
+            f.AsOwner();
+        }
+    }
+
+    /// <summary>P(alive) per customer of the customer list, as the current user reads it through the query layer.</summary>
+    private async Task<Dictionary<long, double>> CustomerScoresAsync()
+    {
+        var result = await f.Harness.WithAsync<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec
+        {
+            DatasetId = f.Customers.Id,
+            Columns = ["customer_id", LifetimeService.AliveField],
+        }, Ct));
+        return result.Rows.ToDictionary(r => Convert.ToInt64(r[0], CultureInfo.InvariantCulture), r => QueryValue.ToDouble(r[1])!.Value);
     }
 
     [Fact]
