@@ -186,6 +186,21 @@ public sealed class TileTracesTests
     }
 
     [Fact]
+    public void Lifecycle_stages_are_a_funnel_from_new_to_lost_with_each_stages_share_of_all_customers()
+    {
+        var data = DataOf(TileType.LifecycleStages, ["Lifecycle stage"], ["Customers"],
+            ["new", 10.0], ["active", 40.0], ["returning", 5.0], ["at risk", 20.0], ["dormant", 15.0], ["lost", 10.0]);
+
+        var figure = TileTraces.For(Tile(TileType.LifecycleStages), data, dark: false);
+
+        var funnel = Assert.IsType<Funnel>(Assert.Single(figure.Traces));
+        Assert.Equal<object>(["new", "active", "returning", "at risk", "dormant", "lost"], funnel.Y);
+        Assert.Equal<object>([10.0, 40.0, 5.0, 20.0, 15.0, 10.0], funnel.X);
+        Assert.True(funnel.TextInfo!.Value.HasFlag(Plotly.Blazor.Traces.FunnelLib.TextInfoFlag.PercentTotal));
+        Assert.Contains("of all", funnel.HoverTemplate);
+    }
+
+    [Fact]
     public void A_treemap_nests_dimension_1_under_dimension_0_with_totals_on_the_parents()
     {
         var data = DataOf(TileType.Treemap, ["Region", "City"], ["Revenue"],

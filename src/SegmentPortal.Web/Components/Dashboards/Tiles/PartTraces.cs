@@ -37,9 +37,14 @@ public static class PartTraces
         };
     }
 
-    public static ChartFigure Funnel(TileDefinition tile, TileData data)
+    /// <summary>
+    /// Stages as a funnel, in the rows' order, each with its value and its share of the first stage — or, with
+    /// <paramref name="shareOfTotal"/> (stages that are not steps of one path, like lifecycle stages), of all of them.
+    /// </summary>
+    public static ChartFigure Funnel(TileDefinition tile, TileData data, bool shareOfTotal = false)
     {
         var (categories, values) = Totals(tile, data);
+        var share = shareOfTotal ? Plotly.Blazor.Traces.FunnelLib.TextInfoFlag.PercentTotal : Plotly.Blazor.Traces.FunnelLib.TextInfoFlag.PercentInitial;
         return new ChartFigure
         {
             Traces =
@@ -49,9 +54,11 @@ public static class PartTraces
                     Name = data.Measures.FirstOrDefault() ?? "",
                     Y = TileTraces.Objects(categories.Select(c => TileRows.Label(tile, 0, c))),
                     X = TileTraces.Objects(values),
-                    TextInfo = Plotly.Blazor.Traces.FunnelLib.TextInfoFlag.Value | Plotly.Blazor.Traces.FunnelLib.TextInfoFlag.PercentInitial,
+                    TextInfo = Plotly.Blazor.Traces.FunnelLib.TextInfoFlag.Value | share,
                     Marker = new Plotly.Blazor.Traces.FunnelLib.Marker { Color = TileTraces.Color(0) },
-                    HoverTemplate = $"%{{y}}: %{{x:{TileFormat.D3Number}}} (%{{percentInitial}} of the first)<extra></extra>",
+                    HoverTemplate = shareOfTotal
+                        ? $"%{{y}}: %{{x:{TileFormat.D3Number}}} (%{{percentTotal}} of all)<extra></extra>"
+                        : $"%{{y}}: %{{x:{TileFormat.D3Number}}} (%{{percentInitial}} of the first)<extra></extra>",
                 },
             ],
             ConfigureLayout = layout =>

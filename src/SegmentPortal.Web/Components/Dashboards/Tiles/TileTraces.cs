@@ -59,7 +59,8 @@ public static class TileTraces
         TileType.Cohort => GridTraces.Cohort(tile, data, dark),
         TileType.RfmGrid => GridTraces.RfmGrid(tile, data, dark),
         TileType.ClusterProfile => ProfileTraces.ClusterProfile(tile, data),
-        TileType.LifecycleStages => CategoryTraces.Bar(tile, data),
+        // The stages from new to lost as a funnel, each with its share of all customers.
+        TileType.LifecycleStages => PartTraces.Funnel(tile, data, shareOfTotal: true),
         TileType.ClvDistribution => LifetimeTraces.ClvDistribution(data),
         TileType.AliveMatrix => LifetimeTraces.AliveMatrix(data, dark),
         TileType.SurvivalCurves => SurvivalTraces.Curves(data),
