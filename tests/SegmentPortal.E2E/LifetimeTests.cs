@@ -161,6 +161,15 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
             await Expect(tables.Nth(1)).ToContainTextAsync(new Regex(@"q\s*3\.74\d"));
             await Expect(tables.Nth(1)).ToContainTextAsync(new Regex(@"gamma\s*15\.4[34]\d"));
             await BrowserFixture.ScreenshotAsync(page, "58-lifetime-cdnow");
+
+            // The same uploaded orders in survival: time until churn, with the curve and its table.
+            await page.GotoAsync("/analysis/survival");
+            await Pages.WaitUntilInteractiveAsync(page);
+            await Pages.ChooseAsync(page, page.GetByTestId("survival-dataset"), "cdnow-orders");
+            await page.GetByTestId("survival-run").ClickAsync();
+            await Expect(page.GetByTestId("survival-group-row").First).ToContainTextAsync("2,357", new() { Timeout = BrowserFixture.LongWorkTimeoutMs });
+            await Expect(page.GetByTestId("survival-results").Locator(".main-svg").First).ToBeVisibleAsync();
+            await BrowserFixture.ScreenshotAsync(page, "59-survival-cdnow");
         }
         finally
         {
