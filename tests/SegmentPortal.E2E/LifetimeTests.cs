@@ -170,6 +170,18 @@ public sealed class LifetimeTests(BrowserFixture browser) : IClassFixture<Browse
             await Expect(page.GetByTestId("survival-group-row").First).ToContainTextAsync("2,357", new() { Timeout = BrowserFixture.LongWorkTimeoutMs });
             await Expect(page.GetByTestId("survival-results").Locator(".main-svg").First).ToBeVisibleAsync();
             await BrowserFixture.ScreenshotAsync(page, "59-survival-cdnow");
+
+            // And churn risk, trained on the orders alone (no customer list): validated on the later cut-off, every customer scored.
+            await page.GotoAsync("/analysis/churn");
+            await Pages.WaitUntilInteractiveAsync(page);
+            await Pages.ChooseAsync(page, page.GetByTestId("churn-input"), "cdnow-orders");
+            await Expect(page.GetByTestId("churn-defaults")).ToContainTextAsync("suggested horizon", new() { Timeout = BrowserFixture.WorkTimeoutMs });
+            await page.GetByTestId("churn-name").FillAsync("CDNOW churn");
+            await page.GetByTestId("churn-start").ClickAsync();
+            await Expect(page).ToHaveURLAsync(new Regex("/analysis/churn/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
+            await Expect(page.GetByTestId("churn-auc")).ToBeVisibleAsync(new() { Timeout = BrowserFixture.LongWorkTimeoutMs });
+            await Expect(page.GetByTestId("churn-fields")).ToContainTextAsync("Churn risk (CDNOW churn)");
+            await BrowserFixture.ScreenshotAsync(page, "59-churn-cdnow");
         }
         finally
         {

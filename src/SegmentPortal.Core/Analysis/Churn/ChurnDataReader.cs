@@ -158,6 +158,11 @@ public sealed class ChurnDataReader(Authorizer access, PermissionPolicy policy, 
     internal async Task<IReadOnlyList<string>> AttributesAsync(int datasetId, CancellationToken cancellationToken)
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
+        if (dataset.Kind == DatasetKind.Transactions)
+        {
+            // An order's columns (its amount, its quantity) are not facts about the customer that stay put over time.
+            return [];
+        }
         var described = await policy.DescribeAsync(dataset, cancellationToken);
         var key = dataset.CustomerKey?.Name;
         return described.Fields.Where(f => f.Kind == FieldKind.Number && f.Source is null && f.Name != key).Select(f => f.Name).ToList();

@@ -51,7 +51,7 @@ public sealed class ChurnService(
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
 
-    /// <summary>Readable, ready datasets with a Customer ID and related orders.</summary>
+    /// <summary>Readable, ready datasets with a Customer ID and orders: customer lists with related orders first, then transaction logs (their own orders).</summary>
     public async Task<IReadOnlyList<ChurnInput>> InputsAsync(CancellationToken cancellationToken = default)
     {
         await currentUser.RequireAsync(Permissions.ViewData);
@@ -62,7 +62,7 @@ public sealed class ChurnService(
         foreach (var id in datasets)
         {
             if (await access.FindReadableAsync(id, cancellationToken) is { CustomerKey: not null } dataset
-                && await policy.FactSourceAsync(dataset, cancellationToken) is { } facts && facts.Orders.Id != dataset.Id)
+                && await policy.FactSourceAsync(dataset, cancellationToken) is not null)
             {
                 result.Add(new ChurnInput(dataset.Id, dataset.Name));
             }
@@ -191,9 +191,9 @@ public sealed class ChurnService(
         {
             throw new PortalException($"Choose at most {MaxAttributes} attributes.");
         }
-        if (await policy.FactSourceAsync(dataset, cancellationToken) is not { } facts || facts.Orders.Id == dataset.Id)
+        if (await policy.FactSourceAsync(dataset, cancellationToken) is null)
         {
-            throw new PortalException($"{dataset.Name} has no related orders (a dataset with a Customer ID and an event date), so there is no purchase history to model.");
+            throw new PortalException($"{dataset.Name} is not a transaction log and has no related orders (a dataset with a Customer ID and an event date), so there is no purchase history to model.");
         }
         var offered = await reader.AttributesAsync(dataset.Id, cancellationToken);
         foreach (var attribute in request.Attributes)

@@ -227,6 +227,31 @@ public sealed class ChurnServiceTests(ChurnFixture fixture) : IClassFixture<Chur
         Assert.Equal(view.Scoring.Scored, view.Scoring.Lifecycle.Values.Sum());
     }
 
+    /// <summary>An orders file on its own (no customer list): its customers are its Customer IDs, with no attributes.</summary>
+    [Fact]
+    public async Task Orders_on_their_own_are_an_input_whose_customers_are_scored_from_their_orders()
+    {
+        fixture.AsOwner();
+        var inputs = await fixture.Harness.WithAsync<ChurnService, IReadOnlyList<ChurnInput>>(s => s.InputsAsync(Ct));
+        Assert.Equal([fixture.Customers.Id, fixture.Orders.Id], inputs.Select(i => i.DatasetId).Where(id => id == fixture.Customers.Id || id == fixture.Orders.Id));
+        Assert.Empty(await fixture.Harness.WithAsync<ChurnService, IReadOnlyList<string>>(s => s.AttributesAsync(fixture.Orders.Id, Ct)));
+        await Assert.ThrowsAsync<PortalException>(() => fixture.Harness.WithAsync<ChurnService, int>(s =>
+            s.StartAsync(new ChurnRequest { Name = "Order columns", DatasetId = fixture.Orders.Id, Attributes = ["amount"] }, Ct)));
+
+        var view = await fixture.RunAsync(new ChurnRequest { Name = "Orders alone", DatasetId = fixture.Orders.Id, Seed = 5 });
+
+        Assert.Equal(ChurnRunStatus.Completed, view.Summary.Status);
+        Assert.True(view.Metrics!.Auc > AucBound, $"AUC on the later cut-off {view.Metrics.Auc:0.000} is not above {AucBound}.");
+        Assert.Equal(fixture.LastOrder.Count, view.Scoring!.Customers);
+        var high = await fixture.Harness.WithAsync<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec
+        {
+            DatasetId = fixture.Orders.Id,
+            Filter = new RuleGroup { Children = [new FieldCondition { Field = view.BandField, Operator = RuleOperator.In, Values = ["high"] }] },
+            Measures = [new Measure(MeasureKind.Customers, "n")],
+        }, Ct));
+        Assert.Equal(view.Scoring.Bands["high"], Convert.ToInt32(high.Rows[0][0], CultureInfo.InvariantCulture));
+    }
+
     [Fact]
     public async Task The_scores_band_and_lifecycle_stage_are_customer_fields_usable_in_a_rule()
     {
@@ -308,7 +333,10 @@ public sealed class ChurnServiceTests(ChurnFixture fixture) : IClassFixture<Chur
         Assert.Contains("before the test cut-off", await RefusedAsync(request with { TrainCutoff = new DateOnly(2025, 3, 1), TestCutoff = new DateOnly(2025, 1, 1) }));
         Assert.Contains("must grow", await RefusedAsync(request with { Lifecycle = new LifecycleThresholds(10, 30, 20, 60) }));
         Assert.Contains("is not a number column", await RefusedAsync(request with { Attributes = ["region"] }));
-        Assert.Contains("no related orders", await RefusedAsync(request with { DatasetId = fixture.Orders.Id }));
+        // A customer list with no orders related to it has no purchase history.
+        var prospects = await fixture.Harness.ImportTextAsync($"prospects-{Guid.NewGuid():N}.csv", "id,region\n1,North\n2,South\n");
+        prospects = await fixture.Harness.SetRolesAsync(prospects, new() { ["id"] = FieldRole.CustomerId });
+        Assert.Contains("no related orders", await RefusedAsync(request with { DatasetId = prospects.Id, Attributes = [] }));
     }
 
     [Fact]
