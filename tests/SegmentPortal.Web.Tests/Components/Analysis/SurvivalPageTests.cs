@@ -122,4 +122,18 @@ public sealed class SurvivalPageTests : PortalTestContext, IAsyncLifetime
         Assert.Empty(cut.FindAll("[data-testid=survival-logrank]"));
     }
 
+    [Fact]
+    public void Censoring_crosses_are_one_per_time_until_there_are_many_then_one_per_stretch_with_the_count()
+    {
+        var few = SurvivalResults.CensoringMarks([new CensoringMark(3, 2, 0.9), new CensoringMark(7, 1, 0.8)]);
+        Assert.Equal([(3.0, 0.9, "2 censored at 3 days"), (7.0, 0.8, "1 censored at 7 days")], few);
+
+        // A cross on each of 400 days: 40 crosses, every censored customer counted once, each at its stretch's first day.
+        var daily = Enumerable.Range(0, 400).Select(d => new CensoringMark(d, 3, 1 - d / 1000.0)).ToList();
+        var marks = SurvivalResults.CensoringMarks(daily);
+        Assert.Equal(40, marks.Count);
+        Assert.Equal(1200, marks.Sum(m => int.Parse(m.Text.Split(' ')[0], System.Globalization.NumberStyles.AllowThousands, System.Globalization.CultureInfo.InvariantCulture)));
+        Assert.Equal((0.0, 1.0, "30 censored from 0 to 9 days"), marks[0]);
+        Assert.All(marks, m => Assert.Equal(1 - m.Time / 1000.0, m.Survival, 12));
+    }
 }
