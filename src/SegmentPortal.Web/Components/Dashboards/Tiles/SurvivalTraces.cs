@@ -1,4 +1,3 @@
-using System.Globalization;
 using Plotly.Blazor;
 using Plotly.Blazor.Traces;
 using SegmentPortal.Core.Dashboards;
@@ -42,7 +41,7 @@ public static class SurvivalTraces
                 {
                     Name = "95% band", X = days, Y = TileTraces.Objects(rows.Select(r => TileRows.Measure(data, r, 1))),
                     Mode = ScatterMode.Lines, LegendGroup = BandLegendGroup, ShowLegend = i == 0,
-                    Fill = Plotly.Blazor.Traces.ScatterLib.FillEnum.ToNextY, FillColor = Translucent(TileTraces.Color(i)),
+                    Fill = Plotly.Blazor.Traces.ScatterLib.FillEnum.ToNextY, FillColor = ChartTheme.Translucent(TileTraces.Color(i)),
                     Line = new Plotly.Blazor.Traces.ScatterLib.Line { Width = 0, Color = TileTraces.Color(i), Shape = LineShape.Hv },
                     HoverInfo = Plotly.Blazor.Traces.ScatterLib.HoverInfoFlag.Skip,
                 });
@@ -75,8 +74,4 @@ public static class SurvivalTraces
             Marks = null,
         };
     }
-
-    /// <summary>A palette colour (#rrggbb) at 15% opacity, for a band.</summary>
-    public static string Translucent(string hex) => string.Create(CultureInfo.InvariantCulture,
-        $"rgba({Convert.ToInt32(hex[1..3], 16)},{Convert.ToInt32(hex[3..5], 16)},{Convert.ToInt32(hex[5..7], 16)},0.15)");
 }

@@ -10,6 +10,10 @@ public static class ChartTheme
 
     public static readonly string[] Colorway = ["#3949ab", "#00897b", "#f4511e", "#8e24aa", "#fdd835", "#6d4c41", "#039be5", "#c0ca33"];
 
+    /// <summary>A colour (#rrggbb) at 15% opacity, for a confidence band.</summary>
+    public static string Translucent(string hex) => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"rgba({Convert.ToInt32(hex[1..3], 16)},{Convert.ToInt32(hex[3..5], 16)},{Convert.ToInt32(hex[5..7], 16)},0.15)");
+
     public static Plotly.Blazor.Layout Layout(bool dark, int height, bool showLegend = false) => new()
     {
         Height = height,
