@@ -31,6 +31,15 @@ public class Segment
     public DateTimeOffset UpdatedAt { get; set; }
 
     public DateTimeOffset? RefreshedAt { get; set; }
+
+    /// <summary>
+    /// The share of members kept out of every campaign as a control group (0.1 = 10%), or null for none. Who is held
+    /// out is decided by <see cref="SegmentHoldout"/> from the customer key and <see cref="HoldoutSalt"/>.
+    /// </summary>
+    public double? HoldoutShare { get; set; }
+
+    /// <summary>Random per segment and fixed once set, so a customer stays in or out of the holdout across refreshes.</summary>
+    public string? HoldoutSalt { get; set; }
 }
 
 /// <summary>One refresh of a segment: its size, and how many customers entered and left since the one before.</summary>

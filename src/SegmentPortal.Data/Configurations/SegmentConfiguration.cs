@@ -14,6 +14,7 @@ internal sealed class SegmentConfiguration : IEntityTypeConfiguration<Segment>
         builder.Property(s => s.Description).HasMaxLength(2000);
         builder.Property(s => s.Tags).HasMaxLength(500);
         builder.Property(s => s.OwnerId).HasMaxLength(450);
+        builder.Property(s => s.HoldoutSalt).HasMaxLength(64);
         builder.HasOne<Dataset>().WithMany().HasForeignKey(s => s.DatasetId).OnDelete(DeleteBehavior.Restrict);
     }
 }

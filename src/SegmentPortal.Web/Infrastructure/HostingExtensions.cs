@@ -12,6 +12,7 @@ using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Storage;
 using SegmentPortal.Core.Warehouse;
 using SegmentPortal.Data;
+using SegmentPortal.Web.Api;
 using SegmentPortal.Web.Components;
 using SegmentPortal.Web.Components.Account;
 
@@ -116,7 +117,7 @@ public static class HostingExtensions
             .AddSignInManager()
             .AddDefaultTokenProviders();
 
-        services.AddAuthorizationBuilder().AddSegmentPortalPolicies();
+        services.AddAuthorizationBuilder().AddSegmentPortalPolicies().AddApiScopePolicies();
         services.AddSingleton(sp => new SignInThrottle(sp.GetRequiredService<TimeProvider>(), Math.Max(1, auth.MaxFailedSignInsPerClient),
             TimeSpan.FromMinutes(Math.Max(1, auth.LockoutMinutes))));
         AddSignInRateLimit(services, auth);
@@ -226,6 +227,7 @@ public static class HostingExtensions
         app.MapAdminApi();
         app.MapUploadApi();
         app.MapSegmentExports();
+        app.MapApiV1();
         return app;
     }
 }
