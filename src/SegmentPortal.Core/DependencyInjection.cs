@@ -137,6 +137,8 @@ public static class DependencyInjection
         services.AddScoped<Datasets.IDatasetRefreshListener>(sp => sp.GetRequiredService<Analysis.Churn.ChurnService>());
         services.AddScoped<Datasets.IDatasetRefreshListener, Subscriptions.SubscriptionRefreshListener>();
         services.AddScoped<SegmentService>();
+        services.AddScoped<SegmentHoldoutService>();
+        services.AddScoped<Analysis.Lift.LiftService>();
         services.AddScoped<Metrics.MetricService>();
         services.AddScoped<Dashboards.DashboardService>();
         // Subscriptions: the host adds the IBoardRenderer that draws boards as their recipients see them.

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -28,6 +29,23 @@ public static class SegmentHoldout
     /// <summary>True when the customer is held out of the segment's campaigns.</summary>
     public static bool IsHeldOut(Segment segment, string customerKey) =>
         segment.HoldoutShare is > 0 and var share && segment.HoldoutSalt is { Length: > 0 } salt && Position(salt, customerKey) < share;
+
+    /// <summary>
+    /// A customer key value as the holdout hashes it: the text the segment's stored members keep
+    /// (<see cref="SegmentService.RefreshAsync"/>), so a key read from a query and the stored member agree.
+    /// </summary>
+    public static string KeyText(object? value) => value is null or DBNull ? "" : Convert.ToString(value, CultureInfo.InvariantCulture) ?? "";
+
+    /// <summary>
+    /// The share a segment may keep, checked: null or 0 means no holdout; otherwise above 0 and at most
+    /// <see cref="MaxShare"/>.
+    /// </summary>
+    public static double? CheckShare(double? share) => share switch
+    {
+        null or 0 => null,
+        double s when double.IsFinite(s) && s > 0 && s <= MaxShare => s,
+        _ => throw new PortalException($"A holdout is between 0% and {MaxShare * 100:0}% of the segment's members."),
+    };
 
     /// <summary>The members a campaign may reach: every member not held out.</summary>
     public static IEnumerable<string> Treated(Segment segment, IEnumerable<string> members) =>

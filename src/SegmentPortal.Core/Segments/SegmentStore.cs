@@ -90,6 +90,18 @@ public sealed class SegmentStore(DuckDbWarehouse warehouse)
         return new SegmentOverlap(names, sizes, regions);
     }
 
+    /// <summary>
+    /// Counts the members kept at the segment's last refresh, and how many of them <paramref name="heldOut"/> picks
+    /// (the holdout), reading the stored keys in one pass.
+    /// </summary>
+    public async Task<(long Members, long HeldOut)> CountHeldOutAsync(int segmentId, Func<string, bool> heldOut, CancellationToken cancellationToken)
+    {
+        await using var db = await OpenAsync(cancellationToken);
+        var counts = await WarehouseCommand.QueryAsync(db, $"SELECT member FROM {Members} WHERE segment_id = $segment",
+            new Dictionary<string, object?> { ["segment"] = segmentId }, r => heldOut(r.GetString(0)), cancellationToken);
+        return (counts.Count, counts.LongCount(h => h));
+    }
+
     public async Task ForgetAsync(int segmentId, CancellationToken cancellationToken)
     {
         await using var db = await OpenAsync(cancellationToken);
