@@ -97,6 +97,14 @@ public static class PermissionMatrix
             "RuleBuilderService.ValuesAsync", "RuleBuilderService.OptionsAsync"),
         new("Query",                       [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "QueryService.RunAsync"),
         // A connection's source has no data rules (they apply to the dataset made from it): Analysts manage data sources.
+        // Holdout marks on a member page hash the keys the user already sees (North rows for the North), and are off for
+        // a masked key; the treated and held-out counts at the last refresh were counted over the refreshing user's rows,
+        // withheld as the stored size is; setting the share is a write, as a refresh is.
+        new("Segment holdout marks",       [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "SegmentHoldoutService.MarksAsync"),
+        new("Segment holdout counts",      [All,   Withheld, All,  Withheld, Withheld, Withheld, Refused, Refused, Withheld], "SegmentHoldoutService.SummaryAsync"),
+        new("Segment holdout setting",     [All,   Withheld, Refused, Refused, Refused, Refused, Refused, Refused, Refused], "SegmentHoldoutService.SetShareAsync"),
+        // The lift report reads the segment's members and their orders through the query layer as the asking user.
+        new("Lift report",                 [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "LiftService.RunAsync"),
         // Metrics are computed for whoever asks, through the query layer: a metric's values (alone or many at once, as the
         // alert checker reads them), the editor's preview and a tile showing the metric (a KPI and a line over the months)
         // are counted over the user's rows. Many at once leave out what one alone refuses.

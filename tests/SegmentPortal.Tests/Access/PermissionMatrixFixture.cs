@@ -144,6 +144,11 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
     /// <summary>A SQLite connection (made by the Admin) whose <c>customers</c> table holds the customers.</summary>
     public int Connection { get; private set; }
 
+    /// <summary>The holdout of <see cref="Segment"/>.</summary>
+    public const double HoldoutShare = 0.5;
+
+    public const string HoldoutSalt = "matrix-0";
+
     /// <summary>The owner's refresh of <see cref="Segment"/>.</summary>
     public int SegmentSnapshotId { get; private set; }
 
@@ -270,6 +275,14 @@ public sealed class PermissionMatrixFixture : IAsyncLifetime
         Segment = await h.WithAsync<SegmentService, int>(s => s.CreateAsync(new SegmentDraft("Every city", Data.Customers.Id, everyCity), Ct));
         OtherSegment = await h.WithAsync<SegmentService, int>(s => s.CreateAsync(new SegmentDraft("Every name", Data.Customers.Id, everyName), Ct));
         RefreshedSegment = await h.WithAsync<SegmentService, int>(s => s.CreateAsync(new SegmentDraft("Refreshed by others", Data.Customers.Id, everyCity), Ct));
+        // Half of "Every city" held out, with a fixed salt: customers 1, 2 and 4 (PermissionMatrixTableTests.HeldOut).
+        await using (var holdoutDb = await h.Services.GetRequiredService<IPortalDbFactory>().CreateAsync(Ct))
+        {
+            var segment = await holdoutDb.Segments.SingleAsync(s => s.Id == Segment, Ct);
+            segment.HoldoutShare = HoldoutShare;
+            segment.HoldoutSalt = HoldoutSalt;
+            await holdoutDb.SaveChangesAsync(Ct);
+        }
         // Saving a segment counts it: one snapshot each, over the owner's rows.
         SegmentSnapshotId = (await h.WithAsync<SegmentService, IReadOnlyList<SegmentSnapshot>>(s => s.HistoryAsync(Segment, Ct))).Single().Id;
 

@@ -7,6 +7,7 @@ using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis;
 using SegmentPortal.Core.Analysis.Churn;
 using SegmentPortal.Core.Analysis.Clustering;
+using SegmentPortal.Core.Analysis.Lift;
 using SegmentPortal.Core.Analysis.Lifetime;
 using SegmentPortal.Core.Analysis.Rfm;
 using SegmentPortal.Core.Audit;
@@ -343,6 +344,31 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                     $"size={segment.Size}", $"listed={listed.Size}", $"history={string.Join(",", history.Select(h => h.Size))}",
                     $"entered={string.Join(",", entered.Order(StringComparer.Ordinal))}", $"overlap={string.Join(",", overlap?.Sizes ?? [])}",
                 ], withheld);
+            }
+            case "Segment holdout marks":
+            {
+                var page = await With<SegmentService, MemberPage>(s => s.MembersAsync(f.Data.Customers.Id, new RuleGroup(), cancellationToken: Ct));
+                var marks = await With<SegmentHoldoutService, IReadOnlyList<bool>?>(s => s.MarksAsync(f.Segment, page, Ct));
+                Assert.NotNull(marks);
+                var id = page.Columns.ToList().IndexOf("id");
+                return new(page.Rows.Select((r, i) => $"{Text(r[id])}|{(marks[i] ? "held out" : "treated")}").Order(StringComparer.Ordinal).ToList());
+            }
+            case "Segment holdout counts":
+            {
+                var summary = await With<SegmentHoldoutService, HoldoutSummary>(s => s.SummaryAsync(f.Segment, Ct));
+                return HoldoutCounts(summary);
+            }
+            case "Segment holdout setting":
+            {
+                // The share it already has: the write is checked, the segment stays as the other rows expect it.
+                var summary = await With<SegmentHoldoutService, HoldoutSummary>(s => s.SetShareAsync(f.Segment, PermissionMatrixFixture.HoldoutShare, Ct));
+                return HoldoutCounts(summary);
+            }
+            case "Lift report":
+            {
+                var report = await With<LiftService, LiftReport>(s => s.RunAsync(new LiftRequest(f.Segment, new DateOnly(2023, 1, 1), LiftMetric.RepeatRate), Ct));
+                var c = report.Comparison;
+                return new([$"treated={c.Treated.Customers}|{Math.Round(c.Treated.Mean * c.Treated.Customers)}", $"holdout={c.Holdout.Customers}|{Math.Round(c.Holdout.Mean * c.Holdout.Customers)}"]);
             }
             case "Segment refresh":
             {
@@ -703,6 +729,19 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
     /// <summary>Rows of the lifetime-value purchases an audience sees (they count on the home page).</summary>
     private static int LifetimeRows(Audience a) => PermissionMatrixFixture.LifetimePurchases.Count(p => a.Regions.Contains(p.Region));
 
+    private static Seen HoldoutCounts(HoldoutSummary summary) =>
+        summary.Withheld ? new([], true) : new([$"share={summary.Share}", $"members={summary.Members}", $"heldout={summary.HeldOut}"]);
+
+    /// <summary>
+    /// Whether a customer of the fixture's segment is held out, worked out here from the definition (the first four
+    /// bytes of SHA-256 of "salt:key", big-endian, over 2^32, below the share): customers 1, 2 and 4.
+    /// </summary>
+    private static bool HeldOut(int customer)
+    {
+        var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{PermissionMatrixFixture.HoldoutSalt}:{customer}"));
+        return ((uint)hash[0] << 24 | (uint)hash[1] << 16 | (uint)hash[2] << 8 | hash[3]) / 4294967296.0 < PermissionMatrixFixture.HoldoutShare;
+    }
+
     // ----- what each surface shows an audience -----
 
     private static List<string> Expected(string surface, Audience a)
@@ -758,6 +797,18 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             "Segment member export" => [string.Join(",", a.CustomerColumns), .. Sorted(customers.Select(c => a.CustomerRow(c, ',')))],
             "Segment stored sizes and history" => [$"size={customers.Count}", $"listed={customers.Count}", $"history={customers.Count}",
                 $"entered={string.Join(",", Sorted(customers.Select(c => $"{c.Id}")))}", $"overlap={customers.Count},{customers.Count}"],
+            "Segment holdout marks" => Sorted(customers.Select(c => $"{c.Id}|{(HeldOut(c.Id) ? "held out" : "treated")}")),
+            "Segment holdout counts" or "Segment holdout setting" =>
+                [$"share={PermissionMatrixFixture.HoldoutShare}", $"members={customers.Count}", $"heldout={customers.Count(c => HeldOut(c.Id))}"],
+            // Repeat customers (two or more orders since 2023) among the treated and the held out the audience sees.
+            "Lift report" =>
+            [
+                .. new[] { false, true }.Select(held =>
+                {
+                    var group = customers.Where(c => HeldOut(c.Id) == held).ToList();
+                    return $"{(held ? "holdout" : "treated")}={group.Count}|{group.Count(c => orders.Count(o => o.Customer == c.Id) >= 2)}";
+                }),
+            ],
             "Segment size tile" or "Segment refresh" => [$"size={customers.Count}"],
             "Connection source preview" => CustomerTable(),
             "RFM grid tile" or "Cluster profile tile" or "Lifecycle stages tile" => [$"customers={rfmCustomers}"],

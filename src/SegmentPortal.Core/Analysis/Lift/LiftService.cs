@@ -142,18 +142,25 @@ public sealed class LiftService(
     public static string Sentence(LiftMetric metric, LiftComparison c)
     {
         ArgumentNullException.ThrowIfNull(c);
-        var inv = CultureInfo.InvariantCulture;
         var up = c.Difference >= 0;
         var verdict = c.Significant ? "the difference is unlikely to be chance." : "the difference could be chance.";
         return metric switch
         {
-            LiftMetric.Revenue => string.Create(inv,
-                $"Treated customers spent {Math.Abs(c.Difference):N2} {(up ? "more" : "less")} each than the holdout (95% CI {c.Low:N2} to {c.High:N2}); {verdict}"),
-            LiftMetric.RepeatRate => string.Create(inv,
-                $"Treated customers' repeat rate was {Math.Abs(c.Difference) * 100:0.0} points {(up ? "higher" : "lower")} than the holdout's ({c.Treated.Mean:P1} vs {c.Holdout.Mean:P1}; 95% CI {c.Low * 100:0.0} to {c.High * 100:0.0} points); {verdict}"),
-            _ => string.Create(inv,
-                $"Treated customers ordered {Math.Abs(c.Difference):0.00} {(up ? "more" : "fewer")} orders each than the holdout (95% CI {c.Low:0.00} to {c.High:0.00}); {verdict}"),
+            LiftMetric.Revenue =>
+                $"Treated customers spent {F(Math.Abs(c.Difference), "N2")} {(up ? "more" : "less")} each than the holdout (95% CI {F(c.Low, "N2")} to {F(c.High, "N2")}); {verdict}",
+            LiftMetric.RepeatRate =>
+                $"Treated customers' repeat rate was {F(Math.Abs(c.Difference) * 100, "0.0")} points {(up ? "higher" : "lower")} than the holdout's " +
+                $"({F(c.Treated.Mean * 100, "0.0")}% vs {F(c.Holdout.Mean * 100, "0.0")}%; 95% CI {F(c.Low * 100, "0.0")} to {F(c.High * 100, "0.0")} points); {verdict}",
+            _ =>
+                $"Treated customers ordered {F(Math.Abs(c.Difference), "0.00")} {(up ? "more" : "fewer")} orders each than the holdout (95% CI {F(c.Low, "0.00")} to {F(c.High, "0.00")}); {verdict}",
         };
+    }
+
+    /// <summary>A number as text (invariant), without the minus of a value that rounds to zero ("-0.0").</summary>
+    private static string F(double value, string format)
+    {
+        var text = value.ToString(format, CultureInfo.InvariantCulture);
+        return text.StartsWith('-') && text.Skip(1).All(ch => ch is '0' or '.' or ',') ? text[1..] : text;
     }
 
     /// <summary>Orders with a customer, dated on or after the start (and on or before the end, when given).</summary>
