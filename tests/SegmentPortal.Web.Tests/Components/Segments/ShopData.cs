@@ -46,6 +46,8 @@ public static class ShopData
         services.AddScoped<SegmentPortal.Core.Sharing.SharingService>();
         services.AddScoped<QueryService>();
         services.AddScoped<SegmentService>();
+        services.AddScoped<SegmentHoldoutService>();
+        services.AddScoped<SegmentPortal.Core.Analysis.Lift.LiftService>();
         services.AddScoped<RuleBuilderService>();
         services.AddPortalAccess();
         services.AddScoped<QueryResolver>();
