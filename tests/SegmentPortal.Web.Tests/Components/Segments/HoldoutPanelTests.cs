@@ -2,10 +2,13 @@ using Bunit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
+using Plotly.Blazor;
+using Plotly.Blazor.Traces;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Web.Components.Segments;
+using SegmentPortal.Web.Components.Shared.Charts;
 using SegmentPortal.Web.Tests.Infrastructure;
 
 namespace SegmentPortal.Web.Tests.Components.Segments;
@@ -117,6 +120,8 @@ public sealed class HoldoutPanelTests : PortalTestContext, IAsyncLifetime
             dialogs.Find("[data-testid=lift-sentence]").TextContent.Trim()));
         Assert.EndsWith("the difference could be chance.", dialogs.Find("[data-testid=lift-sentence]").TextContent.Trim());
         Assert.Equal((-2 / 3.0).ToString("N2"), dialogs.Find("[data-testid=lift-difference]").TextContent.Trim());
+        var bar = (Bar)dialogs.FindComponents<Figure>().Single(f => f.Instance.TestId == "lift-chart").FindComponent<PlotlyChart>().Instance.Data[0];
+        Assert.Equal([1 / 3.0, 1.0], bar.Y.Select(y => Convert.ToDouble(y, System.Globalization.CultureInfo.InvariantCulture)));
     }
 
     [Fact]
