@@ -186,22 +186,25 @@ public sealed class SegmentService(
             ?? throw new PortalException($"{dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.");
         var chosen = columns is { Count: > 0 } ? columns.Select(c => c.Trim()) : view.OwnFields.Select(f => f.Name);
         var size = Math.Clamp(limit, 1, MaxMemberPage);
-        var result = await queries.RunAsync(new QuerySpec
+        var spec = new QuerySpec
         {
             DatasetId = segment.DatasetId,
             Filter = rule.Root,
             Columns = [key, .. chosen.Where(c => c.Length > 0 && c != key).Distinct(StringComparer.Ordinal)],
             DistinctCustomers = true,
             Sort = [new SortBy(key)],
-            Limit = size + 1,
-            Offset = Math.Max(0, offset),
-        }, cancellationToken);
+        };
+        var result = await queries.RunAsync(spec with { Limit = size + 1, Offset = Math.Max(0, offset) }, cancellationToken);
         var rows = result.Rows.Take(size).ToList();
         // The holdout is decided on the stored key: a masked or hashed key cannot say who is held out.
         var holdout = segment.HoldoutShare is > 0 && view.Field(key) is { Treatment: ColumnTreatment.Visible }
             ? rows.Select(r => SegmentHoldout.IsHeldOut(segment, Convert.ToString(r[0], CultureInfo.InvariantCulture) ?? "")).ToList()
             : null;
-        var version = string.Join(":", dataset.RefreshedAt.UtcTicks, segment.UpdatedAt.UtcTicks, segment.HoldoutShare, segment.HoldoutSalt?.Length);
+        // What the whole list is made of: the effective query (the rule, the user's data rules, every dataset read at its
+        // version) and the holdout, so any change that could move a member from one page to another changes it.
+        var (whole, _) = await queries.CompileAsync(spec, cancellationToken);
+        var version = QueryExecutor.CacheKey(whole) + ":" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{segment.HoldoutShare?.ToString("R", CultureInfo.InvariantCulture)}:{segment.HoldoutSalt}")))[..16];
         return new SegmentMemberPage(result.Columns, rows, holdout, result.Rows.Count > size, version);
     }
 

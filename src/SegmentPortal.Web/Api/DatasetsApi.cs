@@ -140,18 +140,16 @@ public static class DatasetsApi
     private static async Task<Results<Ok<ApiQueryResult>, ProblemHttpResult>> QueryAsync(
         int id, ApiQuery query, DatasetCatalog catalog, QueryService queries, CancellationToken ct)
     {
-        if (await catalog.GetAsync(id, ct) is not { } dataset)
+        if (await catalog.GetAsync(id, ct) is null)
         {
             return ApiServing.NotFound(MissingDataset);
         }
         var size = Math.Clamp(query.Limit ?? 1000, 1, MaxQueryRows);
-        // The cursor is bound to the question (everything but the cursor) and to the dataset's version.
-        var scope = $"query:{id}:{dataset.RefreshedAt.UtcTicks}:{JsonSerializer.Serialize(query with { Cursor = null })}";
-        if (!ApiCursor.TryDecode(query.Cursor, scope, out var offset) || offset > int.MaxValue - size - 1)
+        if (ApiCursor.Position(query.Cursor) is not { } offset || offset > int.MaxValue - size - 1)
         {
             return ApiServing.BadRequest(ApiCursor.InvalidMessage);
         }
-        var spec = new QuerySpec
+        var whole = new QuerySpec
         {
             DatasetId = id,
             Filter = Rule(query.Filter, "filter"),
@@ -160,9 +158,15 @@ public static class DatasetsApi
             Measures = (query.Measures ?? []).Select((m, i) => new Measure(m.Kind, m.Alias, m.Column, Rule(m.Where, $"measures[{i}].where"), m.Times)).ToList(),
             Sort = (query.Sort ?? []).Select(s => new SortBy(s.Name, s.Descending)).ToList(),
             DistinctCustomers = query.DistinctCustomers,
-            Limit = size + 1,
-            Offset = (int)offset,
         };
+        // The cursor is bound to the effective query (the question, the user's data rules, each dataset read at its
+        // version): a cursor of another question, or given before the data changed, is refused.
+        var scope = $"query:{QueryExecutor.CacheKey((await queries.CompileAsync(whole, ct)).Query)}";
+        if (!ApiCursor.TryDecode(query.Cursor, scope, out _))
+        {
+            return ApiServing.BadRequest(ApiCursor.InvalidMessage);
+        }
+        var spec = whole with { Limit = size + 1, Offset = (int)offset };
         var result = await queries.RunAsync(spec, ct);
         var more = result.Rows.Count > size;
         return TypedResults.Ok(new ApiQueryResult(result.Columns, ApiValues.Rows(result.Rows.Take(size)), more ? ApiCursor.Encode(offset + size, scope) : null));

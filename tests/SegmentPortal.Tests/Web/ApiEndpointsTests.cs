@@ -172,6 +172,12 @@ public sealed class ApiEndpointsTests(ApiFixture f) : IClassFixture<ApiFixture>
         Assert.Equal(3, pages);
         Assert.Equal(Enumerable.Range(1, ApiFixture.BigCustomers).Select(i => (long)i), keys);
         await ProblemAsync(otherQuery, HttpStatusCode.BadRequest);
+
+        // A new version of the dataset (the same rows) between two pages: the cursor given before it is refused.
+        var next = (await ApiSession.ReadAsync(await OwnerApi.PostAsync($"datasets/{f.Big.Id}/query", body))).GetProperty("next").GetString();
+        await f.ImportAsync("big.csv", ApiFixture.BigCsv(ApiFixture.BigCustomers), f.Big.Id);
+        var stale = await ProblemAsync(await OwnerApi.PostAsync($"datasets/{f.Big.Id}/query", new { body.columns, body.sort, body.limit, cursor = next }), HttpStatusCode.BadRequest);
+        Assert.Equal("The cursor does not belong to this request, or the data changed since it was given. Start again without a cursor.", stale.GetProperty("detail").GetString());
     }
 
     [Fact]
