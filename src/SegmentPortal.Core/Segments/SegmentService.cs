@@ -47,6 +47,17 @@ public sealed record LiveCount(long Matching, long Total, IReadOnlyDictionary<st
 public sealed record MemberPage(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, long Total);
 
 /// <summary>
+/// One page of a saved segment's members (<see cref="SegmentService.MemberPageAsync"/>): the customer key first, then the
+/// chosen fields, ordered by the key.
+/// </summary>
+/// <param name="Holdout">Per row, whether the segment's holdout keeps the member out of campaigns; null when the segment
+/// keeps no holdout, or when the user sees the customer key masked (the holdout is decided on the key itself).</param>
+/// <param name="More">Further members follow this page.</param>
+/// <param name="Version">Changes when the segment's rule or its dataset's rows change, so a caller paging by offset can
+/// tell that the pages no longer line up.</param>
+public sealed record SegmentMemberPage(IReadOnlyList<string> Columns, IReadOnlyList<object?[]> Rows, IReadOnlyList<bool>? Holdout, bool More, string Version);
+
+/// <summary>
 /// Segments: saved rules over a dataset. Counting, previewing and listing members all go through the query layer
 /// (<see cref="QueryService"/>), so the permission policy applies to every one of them.
 /// </summary>
@@ -154,6 +165,47 @@ public sealed class SegmentService(
             Offset = Math.Max(0, page) * Math.Clamp(pageSize, 1, 1000),
         }, cancellationToken);
         return new MemberPage(rows.Columns, rows.Rows, await CustomersAsync(datasetId, rule, cancellationToken));
+    }
+
+    /// <summary>The most members <see cref="MemberPageAsync"/> returns at once.</summary>
+    public const int MaxMemberPage = 1000;
+
+    /// <summary>
+    /// A page of a saved segment's members as the current user may see them (for the REST API): the customer key, then
+    /// <paramref name="columns"/> (every column the user may see when none are named; a hidden one is refused as in any
+    /// query), one row per customer, ordered by the key so that pages by <paramref name="offset"/> never overlap; each
+    /// member marked when the segment's holdout keeps them out (<see cref="SegmentHoldout"/>).
+    /// </summary>
+    public async Task<SegmentMemberPage> MemberPageAsync(
+        int segmentId, IReadOnlyList<string>? columns, int offset, int limit, CancellationToken cancellationToken = default)
+    {
+        var (segment, rule, _) = await GetAsync(segmentId, cancellationToken);
+        var dataset = await access.RequireReadableAsync(segment.DatasetId, cancellationToken);
+        var view = await policy.DescribeAsync(dataset, cancellationToken);
+        var key = dataset.CustomerKey?.Name
+            ?? throw new PortalException($"{dataset.Name} has no Customer ID column. Set one on the dataset's Columns & roles tab.");
+        var chosen = columns is { Count: > 0 } ? columns.Select(c => c.Trim()) : view.OwnFields.Select(f => f.Name);
+        var size = Math.Clamp(limit, 1, MaxMemberPage);
+        var spec = new QuerySpec
+        {
+            DatasetId = segment.DatasetId,
+            Filter = rule.Root,
+            Columns = [key, .. chosen.Where(c => c.Length > 0 && c != key).Distinct(StringComparer.Ordinal)],
+            DistinctCustomers = true,
+            Sort = [new SortBy(key)],
+        };
+        var result = await queries.RunAsync(spec with { Limit = size + 1, Offset = Math.Max(0, offset) }, cancellationToken);
+        var rows = result.Rows.Take(size).ToList();
+        // The holdout is decided on the stored key: a masked or hashed key cannot say who is held out.
+        var holdout = segment.HoldoutShare is > 0 && view.Field(key) is { Treatment: ColumnTreatment.Visible }
+            ? rows.Select(r => SegmentHoldout.IsHeldOut(segment, Convert.ToString(r[0], CultureInfo.InvariantCulture) ?? "")).ToList()
+            : null;
+        // What the whole list is made of: the effective query (the rule, the user's data rules, every dataset read at its
+        // version) and the holdout, so any change that could move a member from one page to another changes it.
+        var (whole, _) = await queries.CompileAsync(spec, cancellationToken);
+        var version = QueryExecutor.CacheKey(whole) + ":" + Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{segment.HoldoutShare?.ToString("R", CultureInfo.InvariantCulture)}:{segment.HoldoutSalt}")))[..16];
+        return new SegmentMemberPage(result.Columns, rows, holdout, result.Rows.Count > size, version);
     }
 
     /// <summary>All members' rows, for export (the same permission path as everything else).</summary>

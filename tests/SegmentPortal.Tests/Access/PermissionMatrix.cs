@@ -67,6 +67,8 @@ public static class PermissionMatrix
         new("Segment live count",          [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "SegmentService.CountAsync"),
         new("Segment member preview",      [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "SegmentService.MembersAsync"),
         new("Segment member export",       [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "SegmentService.AllMembersAsync"),
+        // The REST API's members endpoint: a page of a saved segment's members, key first, with holdout flags.
+        new("Segment member page (API)",   [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "SegmentService.MemberPageAsync"),
         new("Segment stored sizes and history", [All, Withheld, All, Withheld, Withheld, Withheld, Refused, Refused, Withheld],
             "SegmentService.GetAsync", "SegmentService.ListAsync", "SegmentService.HistoryAsync", "SegmentService.ChangesAsync",
             "SegmentService.StoredCountsVisibleAsync", "SegmentService.CompareAsync"),

@@ -324,6 +324,13 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var members = await With<SegmentService, QueryResult>(s => s.AllMembersAsync(f.Segment, Ct));
                 return new(await CsvAsync(stream => TableExport.WriteCsvAsync(members, stream, Ct)));
             }
+            case "Segment member page (API)":
+            {
+                var page = await With<SegmentService, SegmentMemberPage>(s => s.MemberPageAsync(f.Segment, null, 0, SegmentService.MaxMemberPage, Ct));
+                Assert.False(page.More);
+                Assert.Null(page.Holdout);
+                return new(Table(page.Columns, page.Rows));
+            }
             case "Segment stored sizes and history":
             {
                 var (segment, _, _) = await With<SegmentService, (Segment, RuleTree, bool)>(s => s.GetAsync(f.Segment, Ct));
@@ -794,6 +801,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             "Tile export (CSV, XLSX)" => Csv(),
             "Segment live count" => [$"{customers.Count} of {customers.Count}"],
             "Segment member preview" => [.. CustomerTable(), $"total={customers.Count}"],
+            "Segment member page (API)" => CustomerTable(),
             "Segment member export" => [string.Join(",", a.CustomerColumns), .. Sorted(customers.Select(c => a.CustomerRow(c, ',')))],
             "Segment stored sizes and history" => [$"size={customers.Count}", $"listed={customers.Count}", $"history={customers.Count}",
                 $"entered={string.Join(",", Sorted(customers.Select(c => $"{c.Id}")))}", $"overlap={customers.Count},{customers.Count}"],
