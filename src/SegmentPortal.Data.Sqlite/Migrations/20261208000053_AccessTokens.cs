@@ -1,4 +1,5 @@
-﻿using Microsoft.EntityFrameworkCore.Migrations;
+﻿using System;
+using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
@@ -10,6 +11,12 @@ namespace SegmentPortal.Data.Sqlite.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<Guid>(
+                name: "ImportJobId",
+                table: "Datasets",
+                type: "TEXT",
+                nullable: true);
+
             migrationBuilder.CreateTable(
                 name: "AccessTokens",
                 columns: table => new
@@ -39,6 +46,11 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Datasets_ImportJobId",
+                table: "Datasets",
+                column: "ImportJobId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AccessTokens_Hash",
                 table: "AccessTokens",
                 column: "Hash",
@@ -55,6 +67,14 @@ namespace SegmentPortal.Data.Sqlite.Migrations
         {
             migrationBuilder.DropTable(
                 name: "AccessTokens");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Datasets_ImportJobId",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "ImportJobId",
+                table: "Datasets");
         }
     }
 }

@@ -11,7 +11,7 @@ using SegmentPortal.Data;
 namespace SegmentPortal.Data.Sqlite.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261207235721_AccessTokens")]
+    [Migration("20261208000053_AccessTokens")]
     partial class AccessTokens
     {
         /// <inheritdoc />
@@ -947,6 +947,9 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .HasMaxLength(2000)
                         .HasColumnType("TEXT");
 
+                    b.Property<Guid?>("ImportJobId")
+                        .HasColumnType("TEXT");
+
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
 
@@ -998,6 +1001,8 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ImportJobId");
 
                     b.HasIndex("NextRefreshAt");
 

@@ -12,7 +12,7 @@ using SegmentPortal.Data;
 namespace SegmentPortal.Data.SqlServer.Migrations
 {
     [DbContext(typeof(PortalDbContext))]
-    [Migration("20261207235742_AccessTokens")]
+    [Migration("20261208000131_AccessTokens")]
     partial class AccessTokens
     {
         /// <inheritdoc />
@@ -995,6 +995,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .HasMaxLength(2000)
                         .HasColumnType("nvarchar(2000)");
 
+                    b.Property<Guid?>("ImportJobId")
+                        .HasColumnType("uniqueidentifier");
+
                     b.Property<int>("Kind")
                         .HasColumnType("int");
 
@@ -1046,6 +1049,8 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .HasColumnType("nvarchar(64)");
 
                     b.HasKey("Id");
+
+                    b.HasIndex("ImportJobId");
 
                     b.HasIndex("NextRefreshAt");
 

@@ -11,6 +11,12 @@ namespace SegmentPortal.Data.SqlServer.Migrations
         /// <inheritdoc />
         protected override void Up(MigrationBuilder migrationBuilder)
         {
+            migrationBuilder.AddColumn<Guid>(
+                name: "ImportJobId",
+                table: "Datasets",
+                type: "uniqueidentifier",
+                nullable: true);
+
             migrationBuilder.CreateTable(
                 name: "AccessTokens",
                 columns: table => new
@@ -40,6 +46,11 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                 });
 
             migrationBuilder.CreateIndex(
+                name: "IX_Datasets_ImportJobId",
+                table: "Datasets",
+                column: "ImportJobId");
+
+            migrationBuilder.CreateIndex(
                 name: "IX_AccessTokens_Hash",
                 table: "AccessTokens",
                 column: "Hash",
@@ -56,6 +67,14 @@ namespace SegmentPortal.Data.SqlServer.Migrations
         {
             migrationBuilder.DropTable(
                 name: "AccessTokens");
+
+            migrationBuilder.DropIndex(
+                name: "IX_Datasets_ImportJobId",
+                table: "Datasets");
+
+            migrationBuilder.DropColumn(
+                name: "ImportJobId",
+                table: "Datasets");
         }
     }
 }
