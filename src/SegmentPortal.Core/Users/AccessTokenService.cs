@@ -51,6 +51,10 @@ public sealed class AccessTokenService(ICurrentUser currentUser, IPortalDbFactor
         {
             throw new PermissionDeniedException("A token cannot make tokens. Sign in to the portal to make one.");
         }
+        if (PublicBoardScope.IsPublicVisitor(user))
+        {
+            throw new PermissionDeniedException("Visitors of a public link cannot make tokens.");
+        }
         var name = (request.Name ?? "").Trim();
         if (name.Length == 0)
         {
