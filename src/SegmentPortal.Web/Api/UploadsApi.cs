@@ -65,27 +65,14 @@ public static class UploadsApi
         [FromQuery] string? fileName, [FromQuery] string? name, [FromQuery] int? datasetId, CancellationToken ct)
     {
         var userId = http.User.UserId()!;
-        var contentType = http.Request.ContentType ?? "";
         StoredUpload upload;
-        if (MediaTypeHeaderValue.TryParse(contentType, out var media) && media.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        try
         {
-            var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value
-                ?? throw new PortalException("The multipart body has no boundary.");
-            var reader = new MultipartReader(boundary, http.Request.Body);
-            StoredUpload? found = null;
-            while (found is null && await reader.ReadNextSectionAsync(ct) is { } section)
-            {
-                if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) && disposition.IsFileDisposition())
-                {
-                    var partName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
-                    found = await uploads.SaveAsync(section.Body, FileNameOf(fileName ?? partName, null), userId, null, ct);
-                }
-            }
-            upload = found ?? throw new PortalException("The form has no file.");
+            upload = await SaveBodyAsync(http, uploads, userId, fileName, ct);
         }
-        else
+        catch (UploadTooLargeException ex)
         {
-            upload = await uploads.SaveAsync(http.Request.Body, FileNameOf(fileName, media?.MediaType.Value), userId, null, ct);
+            return ApiProblems.Problem(StatusCodes.Status413PayloadTooLarge, ex.Message);
         }
         if (upload.Size == 0)
         {
@@ -105,6 +92,47 @@ public static class UploadsApi
         }
         return TypedResults.Accepted($"{ApiV1.Prefix}/jobs/{job.Id}", await ApiJob.FromAsync(job, imports, ct));
     }
+
+    /// <summary>Streams the body's file (or the multipart form's first file) to the upload store.</summary>
+    private static async Task<StoredUpload> SaveBodyAsync(HttpContext http, UploadStore uploads, string userId, string? fileName, CancellationToken ct)
+    {
+        var contentType = http.Request.ContentType ?? "";
+        if (MediaTypeHeaderValue.TryParse(contentType, out var media) && media.MediaType.Equals("multipart/form-data", StringComparison.OrdinalIgnoreCase))
+        {
+            var boundary = HeaderUtilities.RemoveQuotes(media.Boundary).Value
+                ?? throw new PortalException("The multipart body has no boundary.");
+            var reader = new MultipartReader(boundary, http.Request.Body);
+            StoredUpload? found = null;
+            while (found is null && await reader.ReadNextSectionAsync(ct) is { } section)
+            {
+                if (ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) && disposition.IsFileDisposition())
+                {
+                    var partName = HeaderUtilities.RemoveQuotes(disposition.FileNameStar.HasValue ? disposition.FileNameStar : disposition.FileName).Value;
+                    found = await SaveAsync(uploads, section.Body, FileNameOf(fileName ?? partName, null), userId, ct);
+                }
+            }
+            return found ?? throw new PortalException("The form has no file.");
+        }
+        else
+        {
+            return await SaveAsync(uploads, http.Request.Body, FileNameOf(fileName, media?.MediaType.Value), userId, ct);
+        }
+    }
+
+    /// <summary>The store refuses a file over Import:MaxUploadBytes while it streams; that is a 413, not a 400.</summary>
+    private static async Task<StoredUpload> SaveAsync(UploadStore uploads, Stream content, string fileName, string userId, CancellationToken ct)
+    {
+        try
+        {
+            return await uploads.SaveAsync(content, fileName, userId, null, ct);
+        }
+        catch (PortalException ex) when (ex is not UploadTooLargeException)
+        {
+            throw new UploadTooLargeException(ex.Message);
+        }
+    }
+
+    private sealed class UploadTooLargeException(string message) : PortalException(message);
 
     private static async Task<IResult> GetJobAsync(Guid id, HttpContext http, JobQueue jobs, DatasetImportService imports, CancellationToken ct)
     {

@@ -174,6 +174,18 @@ public sealed class ApiTokenWebTests : IAsyncLifetime
 
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
         Assert.Equal(413, (await ProblemOf(response)).GetProperty("status").GetInt32());
+
+        // Without a Content-Length the store stops the body as it streams, over the same limit.
+        var streamed = await client.PostAsync("/api/v1/uploads?fileName=a.csv",
+            new StreamContent(new UnknownLengthStream(Encoding.UTF8.GetBytes("id\n" + new string('1', 200)))), Ct);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, streamed.StatusCode);
+        Assert.Contains("upload limit", (await ProblemOf(streamed)).GetProperty("detail").GetString());
+    }
+
+    /// <summary>A body whose length is not known beforehand (sent chunked).</summary>
+    private sealed class UnknownLengthStream(byte[] bytes) : MemoryStream(bytes)
+    {
+        public override bool CanSeek => false;
     }
 
     [Fact]
