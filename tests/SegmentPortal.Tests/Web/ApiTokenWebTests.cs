@@ -163,6 +163,37 @@ public sealed class ApiTokenWebTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_sessions_change_with_its_antiforgery_token_goes_through()
+    {
+        var browser = _factory.CreateBrowserClient();
+        await PortalFactory.SignInAsync(browser, "ann@example.com", "Correct-horse-9");
+        // A form rendered for the signed-in session carries its request token (and sets its cookie).
+        var page = await browser.GetStringAsync("/account/login", Ct);
+        var token = System.Text.RegularExpressions.Regex.Match(page, "name=\"__RequestVerificationToken\" value=\"([^\"]+)\"").Groups[1].Value;
+        Assert.NotEmpty(token);
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/uploads?fileName=a.csv") { Content = new StringContent("id\n1\n") };
+        request.Headers.Add("RequestVerificationToken", WebUtility.HtmlDecode(token));
+        var response = await browser.SendAsync(request, Ct);
+
+        Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_user_has_the_access_tokens_page_and_only_Admins_the_API_tokens_page()
+    {
+        var browser = _factory.CreateBrowserClient();
+        await PortalFactory.SignInAsync(browser, "ann@example.com", "Correct-horse-9");
+
+        Assert.Equal(HttpStatusCode.OK, (await browser.GetAsync("/account/tokens", Ct)).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await browser.GetAsync("/admin/tokens", Ct)).StatusCode);
+
+        var admin = _factory.CreateBrowserClient();
+        await PortalFactory.SignInAsync(admin, PortalFactory.AdminEmail, PortalFactory.AdminPassword);
+        Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/admin/tokens", Ct)).StatusCode);
+    }
+
+    [Fact]
     public async Task Bodies_over_the_limit_get_413()
     {
         await using var factory = new PortalFactory(settings: new Dictionary<string, string?> { ["Import:MaxUploadBytes"] = "100" });
