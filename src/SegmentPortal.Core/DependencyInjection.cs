@@ -176,6 +176,8 @@ public static class DependencyInjection
         services.AddScoped<DemoDataLoader>();
         services.AddScoped<DemoDataService>();
         services.AddScoped<UserAdministration>();
+        services.AddScoped<AccessTokenService>();
+        services.AddScoped<AccessTokenValidator>();
         services.AddScoped<UserAccount>();
         services.AddScoped<AdminBootstrapper>();
         services.AddScoped<IUserConfirmation<AppUser>, EnabledUserConfirmation>();

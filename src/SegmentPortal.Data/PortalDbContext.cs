@@ -87,6 +87,8 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
 
     public DbSet<SubscriptionRun> SubscriptionRuns => Set<SubscriptionRun>();
 
+    public DbSet<Core.Users.PersonalAccessToken> AccessTokens => Set<Core.Users.PersonalAccessToken>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -41,6 +41,8 @@ public static class AuditActions
     public const string DeliveryChanged = "Delivery changed";
     public const string AlertChanged = "Alert changed";
     public const string SubscriptionChanged = "Subscription changed";
+    public const string AccessTokenChanged = "Access token changed";
+    public const string AccessTokenUsed = "Access token used";
 
-    public static readonly IReadOnlyList<string> All = [SignIn, SignInFailed, SignOut, UserChanged, PermissionChanged, SharingChanged, Export, PublicLinkUsed, ViewAs, DeliveryChanged, AlertChanged, SubscriptionChanged];
+    public static readonly IReadOnlyList<string> All = [SignIn, SignInFailed, SignOut, UserChanged, PermissionChanged, SharingChanged, Export, PublicLinkUsed, ViewAs, DeliveryChanged, AlertChanged, SubscriptionChanged, AccessTokenChanged, AccessTokenUsed];
 }

@@ -77,6 +77,9 @@ public class Dataset
 
     public DateTimeOffset CreatedAt { get; set; }
 
+    /// <summary>The import job that created the dataset, so whoever started it can find what it made (the REST API's job poll).</summary>
+    public Guid? ImportJobId { get; set; }
+
     public DateTimeOffset RefreshedAt { get; set; }
 
     public List<DatasetColumn> Columns { get; set; } = [];

@@ -215,6 +215,7 @@ internal sealed class DatasetImportRunner(
             SourceJson = source.SourceJson,
             OwnerId = user.UserId(),
             CreatedAt = now,
+            ImportJobId = currentJob.Id,
             RefreshedAt = now,
         };
         db.Datasets.Add(dataset);

@@ -163,6 +163,26 @@ public sealed class DatasetImportService(
         throw new PortalException("This import cannot be retried; start it again.");
     }
 
+    /// <summary>
+    /// The dataset an import job made or gave a new version to: the refreshed dataset from the start, a new one once the
+    /// job has created it; null for other jobs, or before then.
+    /// </summary>
+    public async Task<int?> DatasetOfJobAsync(JobSnapshot job, CancellationToken cancellationToken = default)
+    {
+        if (job.Kind != JobKind)
+        {
+            return null;
+        }
+        if (job.RetryTarget is { } target
+            && JsonSerializer.Deserialize<ImportRetryTarget>(target) is { } stored
+            && (stored.File?.RefreshDatasetId ?? stored.Connection?.RefreshDatasetId) is { } refreshed)
+        {
+            return refreshed;
+        }
+        await using var db = await dbFactory.CreateAsync(cancellationToken);
+        return await db.Datasets.AsNoTracking().Where(d => d.ImportJobId == job.Id).Select(d => (int?)d.Id).FirstOrDefaultAsync(cancellationToken);
+    }
+
     /// <summary>The sheets of an uploaded workbook, in workbook order, for the sheet picker.</summary>
     public async Task<IReadOnlyList<string>> ListSheetsAsync(Guid uploadId, CancellationToken cancellationToken = default)
     {

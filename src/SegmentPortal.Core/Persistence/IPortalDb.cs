@@ -91,6 +91,8 @@ public interface IPortalDb : IAsyncDisposable
 
     DbSet<SubscriptionRun> SubscriptionRuns { get; }
 
+    DbSet<Users.PersonalAccessToken> AccessTokens { get; }
+
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }
 

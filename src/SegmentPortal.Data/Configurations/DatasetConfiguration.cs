@@ -16,6 +16,8 @@ internal sealed class DatasetConfiguration : IEntityTypeConfiguration<Dataset>
         builder.Property(d => d.Description).HasMaxLength(2000);
         builder.Property(d => d.OwnerId).HasMaxLength(450);
         builder.HasIndex(d => d.NextRefreshAt);
+        // The REST API finds the dataset an import job made.
+        builder.HasIndex(d => d.ImportJobId);
         builder.HasMany(d => d.Columns).WithOne().HasForeignKey(c => c.DatasetId).OnDelete(DeleteBehavior.Cascade);
     }
 }

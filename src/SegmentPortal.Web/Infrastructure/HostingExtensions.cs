@@ -47,6 +47,7 @@ public static class HostingExtensions
         services.AddHttpContextAccessor();
 
         AddIdentity(services, configuration);
+        services.AddApiV1();
         services.AddScoped<ICurrentUser, CurrentUser>();
         services.AddScoped<UiFeedback>();
         services.AddScoped<BrowserFiles>();
@@ -65,11 +66,14 @@ public static class HostingExtensions
         services.AddScoped<AuthenticationStateProvider, RevalidatingIdentityStateProvider>();
         services.AddSingleton(auth);
 
+        // The default scheme picks, per request, a personal access token (REST API calls with a Bearer header) or the
+        // Identity cookie (everything else).
         services.AddAuthentication(o =>
             {
-                o.DefaultScheme = IdentityConstants.ApplicationScheme;
+                o.DefaultScheme = ApiAuthentication.PolicyScheme;
                 o.DefaultSignInScheme = IdentityConstants.ExternalScheme;
             })
+            .AddAccessTokens()
             .AddIdentityCookies();
         services.ConfigureApplicationCookie(o =>
         {
@@ -120,15 +124,16 @@ public static class HostingExtensions
         services.AddAuthorizationBuilder().AddSegmentPortalPolicies().AddApiScopePolicies();
         services.AddSingleton(sp => new SignInThrottle(sp.GetRequiredService<TimeProvider>(), Math.Max(1, auth.MaxFailedSignInsPerClient),
             TimeSpan.FromMinutes(Math.Max(1, auth.LockoutMinutes))));
-        AddSignInRateLimit(services, auth);
+        AddRateLimits(services, auth, configuration.GetSection(ApiOptions.Section).Get<ApiOptions>() ?? new());
     }
 
     /// <summary>
     /// Posts of the sign-in form are limited per client address (<see cref="AuthOptions.SignInAttemptsPerMinute"/>), so
-    /// account lockout cannot be used to lock accounts at will and passwords cannot be guessed quickly. Nothing else
-    /// is limited.
+    /// account lockout cannot be used to lock accounts at will and passwords cannot be guessed quickly. REST API requests
+    /// are limited per token (or signed-in user, or address without either; <see cref="ApiOptions.RequestsPerMinute"/>).
+    /// Nothing else is limited.
     /// </summary>
-    private static void AddSignInRateLimit(IServiceCollection services, AuthOptions auth)
+    private static void AddRateLimits(IServiceCollection services, AuthOptions auth, ApiOptions api)
     {
         services.AddRateLimiter(o =>
         {
@@ -140,10 +145,16 @@ public static class HostingExtensions
                         Window = TimeSpan.FromMinutes(1),
                         QueueLimit = 0,
                     })
+                    : ApiV1.IsApi(http.Request.Path) ? ApiProblems.RatePartition(http, api)
                     : RateLimitPartition.GetNoLimiter("unlimited"));
             o.OnRejected = async (context, cancellationToken) =>
             {
                 var http = context.HttpContext;
+                if (ApiV1.IsApi(http.Request.Path))
+                {
+                    await ApiProblems.RejectAsync(context, cancellationToken);
+                    return;
+                }
                 http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("SegmentPortal.SignIn")
                     .LogWarning("Sign-in attempts from {Address} refused: more than {Limit} a minute", http.Connection.RemoteIpAddress, auth.SignInAttemptsPerMinute);
                 http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
@@ -214,9 +225,11 @@ public static class HostingExtensions
             }
             return next(http);
         });
-        app.UseRateLimiter();
+        app.UseApiProblems();
         app.UseAntiforgery();
+        // Authentication before the rate limiter, so API requests are counted per token.
         app.UseAuthentication();
+        app.UseRateLimiter();
         app.UseAuthorization();
 
         app.MapStaticAssets();

@@ -98,6 +98,10 @@ public static class PermissionMatrix
         new("Rule builder values and fields", [All, Own,   All,    Own,    Own,    Own,    Refused,   Refused,   Own],
             "RuleBuilderService.ValuesAsync", "RuleBuilderService.OptionsAsync"),
         new("Query",                       [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "QueryService.RunAsync"),
+        // A personal access token acts as its user, rules and all (the REST API's endpoints run as its principal). Public
+        // visitors and an Admin viewing as someone cannot make one, and the public links' account could not use one.
+        new("Query with an access token",  [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Refused],
+            "QueryService.RunAsync", "AccessTokenService.CreateAsync", "AccessTokenValidator.ValidateAsync"),
         // A connection's source has no data rules (they apply to the dataset made from it): Analysts manage data sources.
         // Holdout marks on a member page hash the keys the user already sees (North rows for the North), and are off for
         // a masked key; the treated and held-out counts at the last refresh were counted over the refreshing user's rows,

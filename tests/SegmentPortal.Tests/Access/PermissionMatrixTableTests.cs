@@ -23,6 +23,8 @@ using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Sharing;
+using SegmentPortal.Core.Users;
+using Microsoft.Extensions.DependencyInjection;
 using static SegmentPortal.Tests.Access.PermissionFixture;
 
 namespace SegmentPortal.Tests.Access;
@@ -599,6 +601,15 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var result = await With<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec { DatasetId = f.Data.Customers.Id }, Ct));
                 return new(Table(result.Columns, result.Rows));
             }
+            case "Query with an access token":
+            {
+                var expires = f.Data.Harness.Services.GetRequiredService<TimeProvider>().GetUtcNow().AddDays(1);
+                var token = await With<AccessTokenService, CreatedAccessToken>(s => s.CreateAsync(new NewAccessToken("Matrix", [ApiScopes.ReadData], expires), Ct));
+                var check = await With<AccessTokenValidator, AccessTokenCheck>(v => v.ValidateAsync(token.Token, null, Ct));
+                f.Data.Harness.CurrentUser.Principal = check.Principal ?? throw new PermissionDeniedException(check.Refusal!);
+                var result = await With<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec { DatasetId = f.Data.Customers.Id }, Ct));
+                return new(Table(result.Columns, result.Rows));
+            }
             case "Audit log (search, CSV)":
             {
                 var found = await With<AuditLog, AuditResults>(a => a.SearchAsync(new AuditQuery(), 0, 10, Ct));
@@ -832,7 +843,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 $"fields: {string.Join(",", a.CustomerColumns)}", $"regions: {string.Join(",", Sorted(customers.Select(c => c.Region).Distinct()))}",
                 $"emails: {string.Join(",", Sorted(customers.Select(a.Email)))}",
             ],
-            "Query" => CustomerTable(),
+            "Query" or "Query with an access token" => CustomerTable(),
             "Metric values" => ExpectedMetric(orders),
             "Metric tile" =>
             [

@@ -16,7 +16,7 @@ public sealed class NavMenuTests : PortalTestContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["Home", "Data", "Dashboards", "Segments", "Metrics", "Alerts", "Subscriptions", "RFM", "Clustering", "Lifetime value", "Survival", "Churn risk", "Users", "Data permissions", "Audit log", "Connections", "Delivery settings", "Outbox", "Webhooks"], LinkTexts(cut));
+        Assert.Equal(["Home", "Data", "Dashboards", "Segments", "Metrics", "Alerts", "Subscriptions", "RFM", "Clustering", "Lifetime value", "Survival", "Churn risk", "Users", "Data permissions", "Audit log", "API tokens", "Connections", "Delivery settings", "Outbox", "Webhooks"], LinkTexts(cut));
         var admin = cut.FindAll(".mud-nav-group").Single(g => g.TextContent.Contains("Admin"));
         Assert.Equal("/admin/users", admin.QuerySelector("a.mud-nav-link")?.GetAttribute("href"));
     }
@@ -80,7 +80,7 @@ public sealed class NavMenuTests : PortalTestContext
 
         var cut = Render<NavMenu>();
 
-        Assert.Equal(["/", "/data", "/dashboards", "/segments", "/metrics", "/alerts", "/subscriptions", "/analysis/rfm", "/analysis/clustering", "/analysis/lifetime", "/analysis/survival", "/analysis/churn", "/admin/users", "/admin/permissions", "/admin/audit", "/admin/connections", "/admin/delivery", "/admin/outbox", "/admin/webhooks"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
+        Assert.Equal(["/", "/data", "/dashboards", "/segments", "/metrics", "/alerts", "/subscriptions", "/analysis/rfm", "/analysis/clustering", "/analysis/lifetime", "/analysis/survival", "/analysis/churn", "/admin/users", "/admin/permissions", "/admin/audit", "/admin/tokens", "/admin/connections", "/admin/delivery", "/admin/outbox", "/admin/webhooks"], cut.FindAll("a.mud-nav-link").Select(a => a.GetAttribute("href")));
     }
 
     [Fact]

@@ -66,6 +66,18 @@ public sealed class UserMenuTests : PortalTestContext
     }
 
     [Fact]
+    public void The_menu_leads_every_user_to_their_access_tokens()
+    {
+        SignInAs("vic@example.com", Roles.Viewer);
+        var cut = RenderWithPopovers();
+
+        cut.Find("[data-testid=user-menu]").Click();
+
+        cut.WaitForAssertion(() => Assert.Equal("/account/tokens", cut.Find("[data-testid=access-tokens-link]").GetAttribute("href")));
+        Assert.Contains("Access tokens", cut.Find("[data-testid=access-tokens-link]").TextContent);
+    }
+
+    [Fact]
     public async Task Open_menu_shows_the_name_and_roles()
     {
         SignInAs("ann@example.com", Roles.Viewer, Roles.Admin);
