@@ -329,8 +329,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             case "Segment member page (API)":
             {
                 var page = await With<SegmentService, SegmentMemberPage>(s => s.MemberPageAsync(f.Segment, null, 0, SegmentService.MaxMemberPage, Ct));
-                Assert.False(page.More);
-                Assert.Null(page.Holdout);
+                Assert.False(page.More); // the holdout flags have their own row, "Segment holdout marks"
                 return new(Table(page.Columns, page.Rows));
             }
             case "Segment stored sizes and history":
