@@ -101,6 +101,11 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public ApiSession Session(ApiAudience audience) => _sessions[audience];
 
+    private readonly Dictionary<ApiAudience, ApiSession> _tokens = [];
+
+    /// <summary>The audience's personal access token (every scope); the revoked audience's user was disabled after it was made.</summary>
+    public ApiSession Token(ApiAudience audience) => _tokens[audience];
+
     public ApiSession StrangerSession { get; private set; } = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
@@ -191,9 +196,11 @@ public sealed class ApiFixture : IAsyncLifetime
         })
         {
             _sessions[audience] = await ApiSession.SignInAsync(Factory, user.Email!, Password);
+            _tokens[audience] = await ApiSession.WithTokenAsync(Factory, user);
         }
         StrangerSession = await ApiSession.SignInAsync(Factory, Stranger.Email!, Password);
-        // Disabled after signing in, as Admin > Users does it: the session (and its antiforgery token) is still held,
+        // Disabled after signing in and making a token, as Admin > Users does it: the session (and its antiforgery token) and
+        // the token are still held,
         // its user no longer allowed.
         string adminId;
         await using (var scope = Factory.Services.CreateAsyncScope())

@@ -7,10 +7,10 @@ using SegmentPortal.Tests.Infrastructure;
 namespace SegmentPortal.Tests.Web;
 
 /// <summary>
-/// A caller of the REST API (<c>/api/v1</c>): today a signed-in browser session, whose unsafe requests (POST, PUT,
-/// DELETE) carry the antiforgery token the way the app's own pages do — the hidden <c>__RequestVerificationToken</c> of a
-/// page's form, sent back as the <c>RequestVerificationToken</c> header beside its cookie. Every API test calls through here,
-/// so switching them to personal access tokens is a change in this one class.
+/// A caller of the REST API (<c>/api/v1</c>): a personal access token (<see cref="WithTokenAsync"/>), or a signed-in
+/// browser session, whose unsafe requests (POST, PUT, DELETE) carry the antiforgery token the way the app's own pages
+/// do — the hidden <c>__RequestVerificationToken</c> of a page's form, sent back as the <c>RequestVerificationToken</c>
+/// header beside its cookie. Every API test calls through here.
 /// </summary>
 public sealed partial class ApiSession(HttpClient client)
 {
@@ -30,6 +30,13 @@ public sealed partial class ApiSession(HttpClient client)
         await session.AntiforgeryAsync();
         return session;
     }
+
+    /// <summary>A caller with a new personal access token of <paramref name="user"/> (every scope), sent as a Bearer header.</summary>
+    public static async Task<ApiSession> WithTokenAsync(PortalFactory factory, SegmentPortal.Core.Identity.AppUser user) =>
+        new(await factory.CreateTokenClientAsync(user)) { _antiforgery = "", IsToken = true };
+
+    /// <summary>True when this caller uses a token rather than a session.</summary>
+    public bool IsToken { get; private init; }
 
     /// <summary>A session that never signed in.</summary>
     public static ApiSession Anonymous(PortalFactory factory) => new(factory.CreateBrowserClient()) { _antiforgery = "" };
@@ -51,7 +58,7 @@ public sealed partial class ApiSession(HttpClient client)
                 _ => JsonContent.Create(body),
             },
         };
-        if (method != HttpMethod.Get && method != HttpMethod.Head)
+        if (!IsToken && method != HttpMethod.Get && method != HttpMethod.Head)
         {
             request.Headers.Add(AntiforgeryHeader, await AntiforgeryAsync());
         }
