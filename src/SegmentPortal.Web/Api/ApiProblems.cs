@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Metadata;
 using Microsoft.AspNetCore.RateLimiting;
 using SegmentPortal.Core;
@@ -22,14 +23,27 @@ public sealed class ApiNotFoundException(string message) : PortalException(messa
 /// </summary>
 public static class ApiProblems
 {
-    public static IResult Problem(int status, string detail, string? title = null) =>
-        TypedResults.Problem(detail, statusCode: status, title: title);
+    /// <summary>How Core words "that item does not exist or you do not have access to it" (missing and forbidden alike).</summary>
+    private const string MissingSuffix = "does not exist or you do not have access to it.";
+
+    public static ProblemHttpResult Problem(int status, string detail) =>
+        TypedResults.Problem(detail, statusCode: status, title: status switch
+        {
+            StatusCodes.Status400BadRequest => "The request cannot be served",
+            StatusCodes.Status401Unauthorized => "Not signed in",
+            StatusCodes.Status403Forbidden => "Not allowed",
+            StatusCodes.Status404NotFound => "Not found",
+            StatusCodes.Status413PayloadTooLarge => "Too large",
+            StatusCodes.Status429TooManyRequests => "Too many requests",
+            _ => null,
+        });
 
     /// <summary>The status and words for an exception an endpoint let through; null for a fault (500, logged by the host).</summary>
     public static (int Status, string Detail)? Describe(Exception exception) => exception switch
     {
         PermissionDeniedException e => (StatusCodes.Status403Forbidden, e.Message),
         ApiNotFoundException e => (StatusCodes.Status404NotFound, e.Message),
+        PortalException e when e.Message.EndsWith(MissingSuffix, StringComparison.Ordinal) => (StatusCodes.Status404NotFound, e.Message),
         PortalException e => (StatusCodes.Status400BadRequest, e.Message),
         AntiforgeryValidationException => (StatusCodes.Status400BadRequest,
             "A signed-in browser's change needs its antiforgery token (the RequestVerificationToken header). Scripts use a personal access token instead."),
