@@ -91,6 +91,10 @@ public interface IPortalDb : IAsyncDisposable
 
     DbSet<SubscriptionRun> SubscriptionRuns { get; }
 
+    DbSet<Activation.SegmentSync> SegmentSyncs { get; }
+
+    DbSet<Activation.SyncRun> SyncRuns { get; }
+
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }
 
