@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Activation;
 using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis;
@@ -343,6 +345,28 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                     $"size={segment.Size}", $"listed={listed.Size}", $"history={string.Join(",", history.Select(h => h.Size))}",
                     $"entered={string.Join(",", entered.Order(StringComparer.Ordinal))}", $"overlap={string.Join(",", overlap?.Sizes ?? [])}",
                 ], withheld);
+            }
+            case "Segment sync (members sent)":
+            {
+                // A file drop of the whole segment, made and run as this user; the file holds what left the portal.
+                var choices = await With<SyncService, SyncChoices>(s => s.ChoicesAsync(f.Segment, Ct));
+                Assert.True(choices.Columns.Single(c => c.Name == "name").Allowed);
+                var folder = $"matrix/{kind}";
+                var sync = await With<SyncService, int>(s => s.CreateAsync(f.Segment, new SyncInput
+                {
+                    Name = $"Matrix {kind}",
+                    Kind = SyncDestinationKind.FileDrop,
+                    Folder = folder,
+                    Columns = ["name"],
+                    Schedule = SyncSchedule.Manual,
+                }, Ct));
+                await With<SyncService, long>(s => s.RunNowAsync(sync, Ct));
+                await f.Data.Harness.Services.GetRequiredService<SyncRunner>().RunDueAsync(Ct);
+                var run = (await With<SyncService, IReadOnlyList<SyncRunView>>(s => s.HistoryAsync(sync, 50, Ct)))[0];
+                Assert.True(run.Status == SyncRunStatus.Succeeded, run.Error);
+                var file = Directory.GetFiles(Path.Combine(f.Data.Harness.Folder.Path, "drops", folder), "*-members.csv").Single();
+                var lines = await File.ReadAllLinesAsync(file, Ct);
+                return new([lines[0], .. lines.Skip(1).Order(StringComparer.Ordinal)]);
             }
             case "Segment refresh":
             {
@@ -759,6 +783,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             "Segment stored sizes and history" => [$"size={customers.Count}", $"listed={customers.Count}", $"history={customers.Count}",
                 $"entered={string.Join(",", Sorted(customers.Select(c => $"{c.Id}")))}", $"overlap={customers.Count},{customers.Count}"],
             "Segment size tile" or "Segment refresh" => [$"size={customers.Count}"],
+            "Segment sync (members sent)" => ["customer_key,name", .. Sorted(customers.Select(c => $"{c.Id},{c.Name}"))],
             "Connection source preview" => CustomerTable(),
             "RFM grid tile" or "Cluster profile tile" or "Lifecycle stages tile" => [$"customers={rfmCustomers}"],
             "RFM saved result" or "RFM live result" or "RFM compute" => Rfm(),
