@@ -316,7 +316,7 @@ public sealed class SyncService
     {
         SyncDestinationKind.Webhook => $"Webhook {hooks.GetValueOrDefault(s.WebhookEndpointId ?? 0, "(removed)")}",
         SyncDestinationKind.DatabaseTable => $"Table {(string.IsNullOrEmpty(s.TableSchema) ? "" : s.TableSchema + ".")}{s.TableName} on {connections.GetValueOrDefault(s.ConnectionId ?? 0, "(removed connection)")}",
-        _ => $"{s.FileFormat} files in {s.Folder}",
+        _ => $"{(s.FileFormat == SyncFileFormat.Csv ? "CSV" : "Parquet")} files in {s.Folder}",
     };
 
     private static SyncRunView View(SyncRun r) =>
