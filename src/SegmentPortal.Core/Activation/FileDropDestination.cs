@@ -53,7 +53,7 @@ internal sealed class FileDropDestination(StoragePaths paths, IOptions<SyncOptio
         var stem = string.Create(CultureInfo.InvariantCulture, $"sync-{work.Sync.Id}-run-{work.RunId}-{work.Now.UtcDateTime:yyyyMMdd'T'HHmmss'Z'}");
         var files = new List<object>();
         var parts = work.Full
-            ? new[] { (Name: "members", Table: SyncWarehouse.EnteredTable(work.Sync.Id), Rows: work.Change.Entered) }
+            ? new[] { (Name: "members", Table: SyncWarehouse.EnteredSource(work.Sync.Id, full: true), Rows: work.Change.Entered) }
             : [("entered", SyncWarehouse.EnteredTable(work.Sync.Id), work.Change.Entered), ("left", SyncWarehouse.LeftTable(work.Sync.Id), work.Change.Left)];
         foreach (var (name, table, rows) in parts)
         {

@@ -25,11 +25,11 @@ internal sealed class SyncDeliveryWork
 
     public required DateTimeOffset Now { get; init; }
 
-    /// <summary>Every member who entered (every member, for a full sync), by key.</summary>
-    public IEnumerable<SyncMember> Entered() => SyncWarehouse.Entered(Warehouse, Sync.Id, Columns.Count);
+    /// <summary>Every member who entered (every member, for a full sync); by key when <paramref name="ordered"/>.</summary>
+    public IEnumerable<SyncMember> Entered(bool ordered = true) => SyncWarehouse.Entered(Warehouse, Sync.Id, Full, Columns.Count, ordered);
 
-    /// <summary>Every key that left, in order.</summary>
-    public IEnumerable<string> Left() => SyncWarehouse.Left(Warehouse, Sync.Id);
+    /// <summary>Every key that left; in order when <paramref name="ordered"/>.</summary>
+    public IEnumerable<string> Left(bool ordered = true) => SyncWarehouse.Left(Warehouse, Sync.Id, ordered);
 }
 
 /// <summary>What a destination did: rows written, members added (or updated), members removed.</summary>

@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using SegmentPortal.Core.Audit;
 using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Queries;
@@ -263,7 +264,7 @@ public sealed class SyncRunner
             var full = version == 0;
             await SyncWarehouse.CreateCurrentAsync(warehouse, sync.Id, columns, cancellationToken);
             await ReadMembersAsync(services, warehouse, sync, segment, key, columns, cancellationToken);
-            var change = await SyncWarehouse.CompareAsync(warehouse, sync.Id, segment.Id, full, cancellationToken);
+            var change = await SyncWarehouse.CompareAsync(warehouse, sync.Id, segment.Id, full, fingerprint: sync.Kind == SyncDestinationKind.Webhook, cancellationToken);
             await using (var db = await _dbFactory.CreateAsync(cancellationToken))
             {
                 await db.SyncRuns.Where(r => r.Id == run.Id).ExecuteUpdateAsync(s => s.SetProperty(r => r.Full, full), cancellationToken);
@@ -282,6 +283,9 @@ public sealed class SyncRunner
             };
             var outcome = await destination.DeliverAsync(work, services, cancellationToken);
             await SyncWarehouse.CommitAsync(warehouse, sync.Id, version + 1, cancellationToken);
+            // What left the portal, under the owner's name, as exports are.
+            await services.GetRequiredService<AuditLog>().RecordAsync(AuditActions.Export, $"Segment {segment.Id} “{segment.Name}” members",
+                $"Sync “{sync.Name}” ({sync.Kind}, {(full ? "full" : "delta")}: {outcome.Added:N0} added, {outcome.Removed:N0} removed)", outcome.Sent, CancellationToken.None);
             return outcome;
         }
         finally
@@ -299,7 +303,7 @@ public sealed class SyncRunner
         string key, IReadOnlyList<SyncColumn> columns, CancellationToken cancellationToken)
     {
         var queries = services.GetRequiredService<QueryService>();
-        using var appender = warehouse.CreateAppender(SyncWarehouse.RowsTable(sync.Id));
+        using var appender = warehouse.CreateAppender(SyncWarehouse.CurrentTable(sync.Id));
         long rows = 0;
         await queries.ReadAsync(new QuerySpec
         {

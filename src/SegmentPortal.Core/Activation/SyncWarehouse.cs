@@ -25,8 +25,8 @@ internal sealed class SyncWarehouse(SegmentStore segments)
 
     public static string CurrentTable(int syncId) => string.Create(CultureInfo.InvariantCulture, $"portal_sync_current_{syncId}");
 
-    /// <summary>Where a run appends the rows it read (before they are matched to the stored members).</summary>
-    public static string RowsTable(int syncId) => string.Create(CultureInfo.InvariantCulture, $"portal_sync_rows_{syncId}");
+    /// <summary>Where a run's entered members are: all current members for a full sync, otherwise the entered table.</summary>
+    public static string EnteredSource(int syncId, bool full) => full ? CurrentTable(syncId) : EnteredTable(syncId);
 
     public static string EnteredTable(int syncId) => string.Create(CultureInfo.InvariantCulture, $"portal_sync_entered_{syncId}");
 
@@ -61,29 +61,30 @@ internal sealed class SyncWarehouse(SegmentStore segments)
         return rows.Count == 0 ? 0 : rows[0];
     }
 
-    /// <summary>The table the current members are appended to: member, then one column per chosen column.</summary>
+    /// <summary>The table the members read now are appended to: member, then one column per chosen column.</summary>
     public static async Task CreateCurrentAsync(DuckDBConnection db, int syncId, IReadOnlyList<SyncColumn> columns, CancellationToken cancellationToken)
     {
         var definitions = string.Concat(columns.Select((c, i) => string.Create(CultureInfo.InvariantCulture, $", c{i} {(c.IsNumber ? "DOUBLE" : "VARCHAR")}")));
-        await WarehouseCommand.ExecuteAsync(db, $"CREATE OR REPLACE TABLE {RowsTable(syncId)} (member VARCHAR NOT NULL{definitions})", null, cancellationToken);
+        await WarehouseCommand.ExecuteAsync(db, $"CREATE OR REPLACE TABLE {CurrentTable(syncId)} (member VARCHAR NOT NULL{definitions})", null, cancellationToken);
     }
 
     /// <summary>
-    /// Keeps of the appended rows only the segment's stored members (its last refresh), one row each, then works out
+    /// Keeps of the appended rows (one per customer, from the query layer) only the segment's stored members (its last refresh), then works out
     /// who entered and who left since the last successful delivery. Returns the counts and a fingerprint of the change.
     /// </summary>
-    public static async Task<SyncChange> CompareAsync(DuckDBConnection db, int syncId, int segmentId, bool full, CancellationToken cancellationToken)
+    public static async Task<SyncChange> CompareAsync(DuckDBConnection db, int syncId, int segmentId, bool full, bool fingerprint, CancellationToken cancellationToken)
     {
         var current = CurrentTable(syncId);
+        // Of the rows read, only the segment's stored members stay (usually all of them: nothing to delete).
         await WarehouseCommand.ExecuteAsync(db,
-            $"CREATE OR REPLACE TABLE {current} AS SELECT * FROM {RowsTable(syncId)} c WHERE c.member IN (SELECT member FROM {SegmentStore.MembersTable} WHERE segment_id = $segment) " +
-            "QUALIFY row_number() OVER (PARTITION BY c.member) = 1",
+            $"DELETE FROM {current} WHERE member NOT IN (SELECT member FROM {SegmentStore.MembersTable} WHERE segment_id = $segment)",
             new Dictionary<string, object?> { ["segment"] = segmentId }, cancellationToken);
         var entered = EnteredTable(syncId);
         var left = LeftTable(syncId);
         if (full)
         {
-            await WarehouseCommand.ExecuteAsync(db, $"CREATE OR REPLACE TABLE {entered} AS SELECT * FROM {current}", null, cancellationToken);
+            // Everyone entered: the current table is read as it is (EnteredSource).
+            await WarehouseCommand.ExecuteAsync(db, $"DROP TABLE IF EXISTS {entered}", null, cancellationToken);
             await WarehouseCommand.ExecuteAsync(db, $"CREATE OR REPLACE TABLE {left} (member VARCHAR NOT NULL)", null, cancellationToken);
         }
         else
@@ -96,17 +97,19 @@ internal sealed class SyncWarehouse(SegmentStore segments)
                 Id(syncId), cancellationToken);
         }
         var counts = await WarehouseCommand.QueryAsync(db,
-            $"SELECT (SELECT count(*) FROM {current}), (SELECT count(*) FROM {entered}), (SELECT count(*) FROM {left}), " +
-            $"md5(coalesce((SELECT string_agg(member, chr(10) ORDER BY member) FROM {entered}), '') || '|' || coalesce((SELECT string_agg(member, chr(10) ORDER BY member) FROM {left}), ''))",
+            $"SELECT (SELECT count(*) FROM {current}), (SELECT count(*) FROM {EnteredSource(syncId, full)}), (SELECT count(*) FROM {left}), " +
+            (fingerprint
+                ? $"md5(coalesce((SELECT string_agg(member, chr(10) ORDER BY member) FROM {EnteredSource(syncId, full)}), '') || '|' || coalesce((SELECT string_agg(member, chr(10) ORDER BY member) FROM {left}), ''))"
+                : "''"),
             null, r => new SyncChange(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetString(3)), cancellationToken);
         return counts[0];
     }
 
-    /// <summary>The members who entered (all members for a full sync), ordered by key, with their values.</summary>
-    public static IEnumerable<SyncMember> Entered(DuckDBConnection db, int syncId, int columnCount)
+    /// <summary>The members who entered (all members for a full sync), with their values; by key when <paramref name="ordered"/>.</summary>
+    public static IEnumerable<SyncMember> Entered(DuckDBConnection db, int syncId, bool full, int columnCount, bool ordered = true)
     {
         using var command = db.CreateCommand();
-        command.CommandText = $"SELECT * FROM {EnteredTable(syncId)} ORDER BY member";
+        command.CommandText = $"SELECT * FROM {EnteredSource(syncId, full)}{(ordered ? " ORDER BY member" : "")}";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -119,11 +122,11 @@ internal sealed class SyncWarehouse(SegmentStore segments)
         }
     }
 
-    /// <summary>The keys of those who left, ordered.</summary>
-    public static IEnumerable<string> Left(DuckDBConnection db, int syncId)
+    /// <summary>The keys of those who left; in order when <paramref name="ordered"/>.</summary>
+    public static IEnumerable<string> Left(DuckDBConnection db, int syncId, bool ordered = true)
     {
         using var command = db.CreateCommand();
-        command.CommandText = $"SELECT member FROM {LeftTable(syncId)} ORDER BY member";
+        command.CommandText = $"SELECT member FROM {LeftTable(syncId)}{(ordered ? " ORDER BY member" : "")}";
         using var reader = command.ExecuteReader();
         while (reader.Read())
         {
@@ -160,7 +163,7 @@ internal sealed class SyncWarehouse(SegmentStore segments)
     /// <summary>Drops a run's working tables.</summary>
     public static async Task DropWorkAsync(DuckDBConnection db, int syncId)
     {
-        foreach (var table in new[] { RowsTable(syncId), CurrentTable(syncId), EnteredTable(syncId), LeftTable(syncId) })
+        foreach (var table in new[] { CurrentTable(syncId), EnteredTable(syncId), LeftTable(syncId) })
         {
             await WarehouseCommand.ExecuteAsync(db, $"DROP TABLE IF EXISTS {table}", null, CancellationToken.None);
         }

@@ -48,13 +48,22 @@ internal sealed class TableSyncDestination : ISyncDestination
     {
         var sql = new PostgresSyncSql(work.Sync.TableSchema, work.Sync.TableName!, work.Columns);
         await using var tx = await db.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(db, tx, sql.CreateTable(), cancellationToken);
+        long added = 0;
+        long removed = 0;
+        if (await ScalarAsync(db, tx, sql.Exists(), cancellationToken) is not true)
+        {
+            // A new table: filled by COPY straight away, its primary key built once afterwards (faster than keeping
+            // the index up to date row by row), all in the transaction.
+            await ExecuteAsync(db, tx, sql.CreateTable(withKey: false), cancellationToken);
+            added = Copy(db, sql.CopyIntoTable(), work, withSyncedAt: true, cancellationToken);
+            await ExecuteAsync(db, tx, sql.AddKey(), cancellationToken);
+            await tx.CommitAsync(cancellationToken);
+            return new SyncOutcome(added, added, 0);
+        }
         foreach (var add in sql.AddMissingColumns())
         {
             await ExecuteAsync(db, tx, add, cancellationToken);
         }
-        long added = 0;
-        long removed = 0;
         var empty = !(bool)(await ScalarAsync(db, tx, sql.AnyRow(), cancellationToken))!;
         if (work.Full && empty)
         {
@@ -75,7 +84,7 @@ internal sealed class TableSyncDestination : ISyncDestination
                 await ExecuteAsync(db, tx, sql.CreateLeftStage(), cancellationToken);
                 using (var importer = db.BeginBinaryImport(sql.CopyIntoLeftStage()))
                 {
-                    foreach (var key in work.Left())
+                    foreach (var key in work.Left(ordered: false))
                     {
                         importer.StartRow();
                         importer.Write(key, NpgsqlDbType.Text);
@@ -93,7 +102,7 @@ internal sealed class TableSyncDestination : ISyncDestination
     {
         long rows = 0;
         using var importer = db.BeginBinaryImport(copy);
-        foreach (var member in work.Entered())
+        foreach (var member in work.Entered(ordered: false))
         {
             importer.StartRow();
             importer.Write(member.Key, NpgsqlDbType.Text);
@@ -157,7 +166,7 @@ internal sealed class TableSyncDestination : ISyncDestination
         using (var bulk = new SqlBulkCopy(db, SqlBulkCopyOptions.Default, tx) { DestinationTableName = SqlServerSyncSql.Stage, BulkCopyTimeout = 0 })
         {
             var table = sql.StageTable();
-            foreach (var chunk in work.Entered().Chunk(50_000))
+            foreach (var chunk in work.Entered(ordered: false).Chunk(50_000))
             {
                 table.Clear();
                 foreach (var member in chunk)
@@ -183,7 +192,7 @@ internal sealed class TableSyncDestination : ISyncDestination
             using var bulk = new SqlBulkCopy(db, SqlBulkCopyOptions.Default, tx) { DestinationTableName = SqlServerSyncSql.LeftStage, BulkCopyTimeout = 0 };
             var table = new DataTable();
             table.Columns.Add("customer_key", typeof(string));
-            foreach (var key in work.Left())
+            foreach (var key in work.Left(ordered: false))
             {
                 table.Rows.Add(key);
             }
@@ -220,8 +229,15 @@ internal sealed class PostgresSyncSql(string? schema, string table, IReadOnlyLis
 
     private string Names => string.Concat(columns.Select(c => ", " + Q(c.Name)));
 
-    public string CreateTable() =>
-        $"CREATE TABLE IF NOT EXISTS {Table} (customer_key text PRIMARY KEY{string.Concat(columns.Select(c => $", {Q(c.Name)} {TypeOf(c)}"))}, synced_at timestamptz NOT NULL)";
+    public string CreateTable(bool withKey = true) =>
+        $"CREATE TABLE IF NOT EXISTS {Table} (customer_key text {(withKey ? "PRIMARY KEY" : "NOT NULL")}{string.Concat(columns.Select(c => $", {Q(c.Name)} {TypeOf(c)}"))}, synced_at timestamptz NOT NULL)";
+
+    /// <summary>Whether the table exists (the name as a parameter of to_regclass, already quoted).</summary>
+    public string Exists() => $"SELECT to_regclass({Literal(Table)}) IS NOT NULL";
+
+    public string AddKey() => $"ALTER TABLE {Table} ADD PRIMARY KEY (customer_key)";
+
+    private static string Literal(string text) => "'" + text.Replace("'", "''", StringComparison.Ordinal) + "'";
 
     /// <summary>Columns chosen after the table was made are added to it.</summary>
     public IEnumerable<string> AddMissingColumns() => columns.Select(c => $"ALTER TABLE {Table} ADD COLUMN IF NOT EXISTS {Q(c.Name)} {TypeOf(c)}");
