@@ -25,6 +25,7 @@ internal static class ActivationServices
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SyncRunner>>()));
         services.AddHostedService<SyncWorker>();
         services.AddScoped<ISegmentRefreshListener, SyncRefreshListener>();
+        services.AddScoped<Datasets.IDatasetRefreshListener, SyncDatasetRefreshListener>();
         services.AddScoped(sp => new SyncService(sp.GetRequiredService<Identity.ICurrentUser>(), sp.GetRequiredService<IPortalDbFactory>(),
             sp.GetRequiredService<Access.Authorizer>(), sp, sp.GetRequiredService<SyncRunner>(), sp.GetRequiredService<SyncWarehouse>(),
             sp.GetRequiredService<StoragePaths>(), sp.GetRequiredService<IOptions<SyncOptions>>(), sp.GetRequiredService<TimeProvider>()));

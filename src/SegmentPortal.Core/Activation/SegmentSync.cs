@@ -106,6 +106,9 @@ public enum SyncTrigger
 
     /// <summary>A retry of a failed or interrupted run.</summary>
     Retry,
+
+    /// <summary>A refresh of the segment's dataset: the segment is recounted first (when its owner may).</summary>
+    DataRefresh,
 }
 
 /// <summary>

@@ -70,18 +70,40 @@ public sealed class SyncRunner
         return run.Id;
     }
 
-    /// <summary>After a segment's refresh: a Due run for each enabled "after each refresh" sync of it.</summary>
+    /// <summary>
+    /// After a segment's refresh: a Due run for each enabled "after each refresh" sync of it — except a sync running now
+    /// (its run recounts the segment itself; a change it misses is in the next delta, which is always computed against
+    /// the last delivery).
+    /// </summary>
     internal async Task AfterSegmentRefreshAsync(int segmentId, CancellationToken cancellationToken)
     {
         List<int> ids;
         await using (var db = await _dbFactory.CreateAsync(cancellationToken))
         {
             ids = await db.SegmentSyncs.AsNoTracking().Where(s => s.SegmentId == segmentId && s.Enabled && s.Schedule == SyncSchedule.AfterRefresh)
+                .Where(s => !db.SyncRuns.Any(r => r.SyncId == s.Id && r.Status == SyncRunStatus.Running))
                 .Select(s => s.Id).ToListAsync(cancellationToken);
         }
         foreach (var id in ids)
         {
             await EnqueueAsync(id, SyncTrigger.AfterRefresh, cancellationToken);
+        }
+    }
+
+    /// <summary>After a refresh of a dataset: a Due run (recounting the segment first) for each "after each refresh" sync of its segments.</summary>
+    internal async Task AfterDatasetRefreshAsync(int datasetId, CancellationToken cancellationToken)
+    {
+        List<int> ids;
+        await using (var db = await _dbFactory.CreateAsync(cancellationToken))
+        {
+            ids = await (from s in db.SegmentSyncs.AsNoTracking()
+                         join g in db.Segments.AsNoTracking() on s.SegmentId equals g.Id
+                         where g.DatasetId == datasetId && s.Enabled && s.Schedule == SyncSchedule.AfterRefresh
+                         select s.Id).ToListAsync(cancellationToken);
+        }
+        foreach (var id in ids)
+        {
+            await EnqueueAsync(id, SyncTrigger.DataRefresh, cancellationToken);
         }
     }
 
@@ -237,9 +259,9 @@ public sealed class SyncRunner
     {
         var segments = services.GetRequiredService<SegmentService>();
         var (segment, _, canEdit) = await segments.GetAsync(sync.SegmentId, cancellationToken);
-        if (run.Trigger == SyncTrigger.Schedule && canEdit)
+        if ((run.Trigger is SyncTrigger.Schedule or SyncTrigger.DataRefresh) && canEdit)
         {
-            // A scheduled run sends the segment as it is now: recounted first, as its owner.
+            // A scheduled run, or one after new data, sends the segment as it is now: recounted first, as its owner.
             await segments.RefreshAsync(segment.Id, cancellationToken);
             (segment, _, _) = await segments.GetAsync(sync.SegmentId, cancellationToken);
         }

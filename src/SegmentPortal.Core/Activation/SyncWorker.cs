@@ -59,6 +59,13 @@ internal sealed class SyncWorker(SyncRunner runner, SyncSignal signal, TimeProvi
     }
 }
 
+/// <summary>After a refresh of a dataset, makes runs Due for the "after each refresh" syncs of its segments (which recount them first).</summary>
+internal sealed class SyncDatasetRefreshListener(SyncRunner runner) : Datasets.IDatasetRefreshListener
+{
+    public Task DatasetRefreshedAsync(int datasetId, System.Security.Claims.ClaimsPrincipal user, CancellationToken cancellationToken) =>
+        runner.AfterDatasetRefreshAsync(datasetId, cancellationToken);
+}
+
 /// <summary>After a segment's refresh, makes the runs of its "after each refresh" syncs Due.</summary>
 internal sealed class SyncRefreshListener(SyncRunner runner) : ISegmentRefreshListener
 {

@@ -175,6 +175,22 @@ public sealed class SegmentSyncTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_refresh_of_the_data_recounts_the_segment_within_one_run()
+    {
+        var (segment, sync, _) = await WebhookSyncAsync();
+        await _f.SyncNowAsync(sync, Ct);
+        var snapshots = (await _f.Harness.WithAsync<SegmentService, IReadOnlyList<SegmentSnapshot>>(s => s.HistoryAsync(segment, Ct))).Count;
+
+        await _f.Runner.AfterDatasetRefreshAsync(_f.Dataset.Id, Ct); // as the import runner tells its listeners
+        Assert.Equal(1, await _f.Runner.RunDueAsync(Ct)); // the recount inside the run makes no second run
+
+        var history = await _f.HistoryAsync(sync, Ct);
+        Assert.Equal((SyncTrigger.DataRefresh, SyncRunStatus.Succeeded, false), (history[0].Trigger, history[0].Status, history[0].Full));
+        Assert.Equal(snapshots + 1, (await _f.Harness.WithAsync<SegmentService, IReadOnlyList<SegmentSnapshot>>(s => s.HistoryAsync(segment, Ct))).Count);
+        Assert.Equal(0, await _f.Runner.RunDueAsync(Ct));
+    }
+
+    [Fact]
     public async Task Holdout_members_are_never_sent()
     {
         var (segment, sync, secret) = await WebhookSyncAsync(SyncSchedule.Manual);
