@@ -239,8 +239,9 @@ public sealed class SyncRunner
             // Stopping: the run stays Running and is retried at the next start (RecoverAsync).
             throw;
         }
-        catch (SyncRefusedException ex)
+        catch (Exception ex) when (ex is SyncRefusedException or PermissionDeniedException)
         {
+            // Not the destination's doing: the sync or its owner's rights must change first.
             await FinishAsync(run.Id, null, ex.Message, retry: false, started, CancellationToken.None);
         }
         catch (PortalException ex)
