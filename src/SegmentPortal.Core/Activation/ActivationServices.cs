@@ -20,7 +20,7 @@ internal static class ActivationServices
         services.AddSingleton<ISyncDestination, TableSyncDestination>();
         services.AddSingleton<ISyncDestination>(sp => new FileDropDestination(sp.GetRequiredService<StoragePaths>(), sp.GetRequiredService<IOptions<SyncOptions>>()));
         services.AddSingleton(sp => new SyncRunner(sp.GetRequiredService<IServiceScopeFactory>(), sp.GetRequiredService<IPortalDbFactory>(),
-            sp.GetRequiredService<SyncWarehouse>(), sp.GetServices<ISyncDestination>(), sp.GetRequiredService<SyncSignal>(),
+            sp.GetRequiredService<SyncWarehouse>(), sp.GetRequiredService<SyncSignal>(),
             sp.GetRequiredService<IOptions<SyncOptions>>(), sp.GetRequiredService<TimeProvider>(),
             sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<SyncRunner>>()));
         services.AddHostedService<SyncWorker>();

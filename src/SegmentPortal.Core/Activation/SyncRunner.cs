@@ -27,20 +27,17 @@ public sealed class SyncRunner
     private readonly IServiceScopeFactory _scopes;
     private readonly IPortalDbFactory _dbFactory;
     private readonly SyncWarehouse _store;
-    private readonly IReadOnlyList<ISyncDestination> _destinations;
     private readonly SyncSignal _signal;
     private readonly IOptions<SyncOptions> _options;
     private readonly TimeProvider _clock;
     private readonly ILogger<SyncRunner> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    internal SyncRunner(IServiceScopeFactory scopes, IPortalDbFactory dbFactory, SyncWarehouse store, IEnumerable<ISyncDestination> destinations,
-        SyncSignal signal, IOptions<SyncOptions> options, TimeProvider clock, ILogger<SyncRunner> logger)
+    internal SyncRunner(IServiceScopeFactory scopes, IPortalDbFactory dbFactory, SyncWarehouse store, SyncSignal signal, IOptions<SyncOptions> options, TimeProvider clock, ILogger<SyncRunner> logger)
     {
         _scopes = scopes;
         _dbFactory = dbFactory;
         _store = store;
-        _destinations = destinations.ToList();
         _signal = signal;
         _options = options;
         _clock = clock;
@@ -278,7 +275,8 @@ public sealed class SyncRunner
         }
         var names = SyncService.ColumnsOf(sync);
         var (key, columns) = await SyncColumns.CheckAsync(services, segment.DatasetId, names, cancellationToken);
-        var destination = _destinations.FirstOrDefault(d => d.Kind == sync.Kind) ?? throw new SyncRefusedException("This kind of destination is not available.");
+        // Resolved when a run needs one, so that whatever only makes runs due (a segment's refresh) needs no sender.
+        var destination = services.GetServices<ISyncDestination>().FirstOrDefault(d => d.Kind == sync.Kind) ?? throw new SyncRefusedException("This kind of destination is not available.");
 
         await using var warehouse = await _store.OpenAsync(cancellationToken);
         try
