@@ -16,6 +16,7 @@ using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Storage;
 using SegmentPortal.Core.Users;
+using SegmentPortal.Core.Activation;
 using SegmentPortal.Core.Warehouse;
 
 namespace SegmentPortal.Core;
@@ -154,6 +155,7 @@ public static class DependencyInjection
         services.AddScoped<Alerts.AlertService>();
         services.AddScoped<Datasets.IDatasetRefreshListener, Alerts.AlertRefreshListener>();
         services.AddHostedService<Alerts.AlertWorker>();
+        services.AddSegmentSyncs();
         services.AddOptions<Sharing.SharingOptions>().BindConfiguration(Sharing.SharingOptions.Section);
         services.AddScoped<Sharing.SharingService>();
         services.AddScoped<Sharing.DatasetSharing>();

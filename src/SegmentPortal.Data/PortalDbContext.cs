@@ -89,6 +89,10 @@ public class PortalDbContext(DbContextOptions<PortalDbContext> options) : Identi
 
     public DbSet<Core.Users.PersonalAccessToken> AccessTokens => Set<Core.Users.PersonalAccessToken>();
 
+    public DbSet<Core.Activation.SegmentSync> SegmentSyncs => Set<Core.Activation.SegmentSync>();
+
+    public DbSet<Core.Activation.SyncRun> SyncRuns => Set<Core.Activation.SyncRun>();
+
     protected override void OnModelCreating(ModelBuilder builder)
     {
         base.OnModelCreating(builder);

@@ -67,6 +67,9 @@ public sealed class ConnectionInput
 
     public ConnectionSettings Settings { get; set; } = new();
 
+    /// <summary>Segment syncs may write tables through it (PostgreSQL and SQL Server only).</summary>
+    public bool WritableForSyncs { get; set; }
+
     public static int? DefaultPort(ConnectionKind kind) => kind switch
     {
         ConnectionKind.PostgreSql => 5432,
@@ -88,6 +91,9 @@ public sealed record ConnectionSummary(
     string? CreatedBy,
     DateTimeOffset CreatedAt)
 {
+    /// <summary>Segment syncs may write tables through it.</summary>
+    public bool WritableForSyncs { get; init; }
+
     /// <summary>"host:port/database", or the file name for SQLite.</summary>
     public string Target => Kind == ConnectionKind.Sqlite
         ? Database
@@ -107,6 +113,7 @@ public sealed record ConnectionDetails(ConnectionSummary Summary, ConnectionSett
         Database = Summary.Database,
         Username = Summary.Username,
         Settings = Settings.Clone(),
+        WritableForSyncs = Summary.WritableForSyncs,
     };
 }
 

@@ -157,6 +157,33 @@ internal sealed class ConnectionReader(
         }, cancellationToken);
     }
 
+    /// <summary>
+    /// Opens a read-write connection for a segment sync (the host checked again); the caller owns and disposes it.
+    /// Only a connection an Admin marked writable for syncs, and only PostgreSQL or SQL Server.
+    /// </summary>
+    public async Task<(DbConnection Connection, ConnectionKind Kind, Func<Exception, string> Describe)> OpenWritableAsync(int id, CancellationToken cancellationToken)
+    {
+        var connection = await store.LoadAsync(id, cancellationToken);
+        if (!connection.WritableForSyncs || connection.Kind == ConnectionKind.Sqlite)
+        {
+            throw new ConnectionException($"The connection {connection.Name} is not marked writable for syncs; an Admin can allow it under Admin > Connections.");
+        }
+        var dialect = SourceDialect.For(connection.Kind);
+        var settings = ConnectionStore.ReadSettings(connection);
+        var endpoint = await EndpointAsync(connection, cancellationToken);
+        var db = dialect.CreateConnection(endpoint, settings, store.Reveal(connection), connectTimeoutSeconds);
+        try
+        {
+            await db.OpenAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is not PortalException and not OperationCanceledException)
+        {
+            await db.DisposeAsync();
+            throw errors.Translate(ex, connection, dialect, endpoint, connecting: true, cancellationToken);
+        }
+        return (db, connection.Kind, ex => errors.Translate(ex, connection, dialect, endpoint, connecting: false, cancellationToken).Message);
+    }
+
     private static string? CheckSource(ConnectionSource source, ConnectionKind kind)
     {
         ArgumentNullException.ThrowIfNull(source);

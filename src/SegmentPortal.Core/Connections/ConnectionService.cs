@@ -129,6 +129,21 @@ public sealed class ConnectionService
         return await _reader.ExtractAsync(connectionId, source, warehouse, stagingTable, rows, cancellationToken);
     }
 
+    /// <summary>The connections segment syncs may write to (marked by an Admin), for the sync dialog.</summary>
+    public async Task<IReadOnlyList<ConnectionSummary>> ListSyncTargetsAsync(CancellationToken cancellationToken = default)
+    {
+        await _currentUser.RequireAsync(Permissions.ManageData);
+        return (await _store.ListAsync(cancellationToken)).Where(c => c.WritableForSyncs && c.Kind != ConnectionKind.Sqlite).ToList();
+    }
+
+    /// <summary>A read-write session for a segment sync, as its owner (who must manage data); see <see cref="ConnectionReader.OpenWritableAsync"/>.</summary>
+    internal async Task<(System.Data.Common.DbConnection Connection, ConnectionKind Kind, Func<Exception, string> Describe)> OpenForSyncAsync(
+        int id, CancellationToken cancellationToken = default)
+    {
+        await _currentUser.RequireAsync(Permissions.ManageData);
+        return await _reader.OpenWritableAsync(id, cancellationToken);
+    }
+
     /// <summary>Keeps only the options that apply to the kind, with their defaults filled in.</summary>
     internal static ConnectionSettings NormalizeSettings(ConnectionKind kind, ConnectionSettings input) =>
         ConnectionStore.NormalizeSettings(kind, input);

@@ -71,6 +71,7 @@ internal sealed class ConnectionStore(
         existing.Username = updated.Username;
         existing.ProtectedPassword = updated.ProtectedPassword;
         existing.OptionsJson = updated.OptionsJson;
+        existing.WritableForSyncs = updated.WritableForSyncs;
         await SaveAsync(db, updated.Name, cancellationToken);
     }
 
@@ -106,7 +107,12 @@ internal sealed class ConnectionStore(
             Kind = input.Kind,
             Database = "",
             OptionsJson = JsonSerializer.Serialize(settings, SettingsJson),
+            WritableForSyncs = input.WritableForSyncs,
         };
+        if (input.WritableForSyncs && input.Kind == ConnectionKind.Sqlite)
+        {
+            throw new ConnectionException("Segment syncs write to PostgreSQL and SQL Server connections only.");
+        }
 
         if (input.Kind == ConnectionKind.Sqlite)
         {
@@ -244,7 +250,10 @@ internal sealed class ConnectionStore(
     }
 
     private static ConnectionSummary ToSummary(DataConnection c) => new(
-        c.Id, c.Name, c.Kind, c.Host, c.Port, c.Database, c.Username, c.ProtectedPassword is not null, c.CreatedBy, c.CreatedAt);
+        c.Id, c.Name, c.Kind, c.Host, c.Port, c.Database, c.Username, c.ProtectedPassword is not null, c.CreatedBy, c.CreatedAt)
+    {
+        WritableForSyncs = c.WritableForSyncs,
+    };
 
     public static ConnectionException NotFound() => new("That connection no longer exists.");
 }

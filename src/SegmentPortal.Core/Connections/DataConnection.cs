@@ -34,6 +34,12 @@ public class DataConnection
     /// <summary>Allow-listed driver options (e.g. SSL mode), as JSON.</summary>
     public string? OptionsJson { get; set; }
 
+    /// <summary>
+    /// An Admin allowed segment syncs to write tables through this connection (create one, upsert and delete its rows).
+    /// Imports and previews stay read-only either way.
+    /// </summary>
+    public bool WritableForSyncs { get; set; }
+
     public string? CreatedBy { get; set; }
 
     public DateTimeOffset CreatedAt { get; set; }

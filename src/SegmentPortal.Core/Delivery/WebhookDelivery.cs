@@ -134,7 +134,15 @@ internal sealed class WebhookDelivery : IDisposable
         {
             throw new PermanentDeliveryException("The webhook endpoint was removed.");
         }
-        var body = Body(message, endpoint.Format);
+        await PostAsync(endpoint, message.IdempotencyKey, Body(message, endpoint.Format), cancellationToken);
+    }
+
+    /// <summary>
+    /// Posts <paramref name="body"/> (JSON) to <paramref name="endpoint"/>, signed, with <paramref name="messageId"/> as
+    /// <c>webhook-id</c> (receivers drop a repeated id); throws when the endpoint does not answer 2xx.
+    /// </summary>
+    internal async Task PostAsync(WebhookEndpoint endpoint, string messageId, string body, CancellationToken cancellationToken)
+    {
         var timestamp = _clock.GetUtcNow();
         var secret = _secrets.Unprotect(endpoint.ProtectedSecret);
 
@@ -143,9 +151,9 @@ internal sealed class WebhookDelivery : IDisposable
             Content = new StringContent(body, Encoding.UTF8, "application/json"),
         };
         request.Headers.UserAgent.Add(new ProductInfoHeaderValue("SegmentPortal", "1.0"));
-        request.Headers.Add("webhook-id", message.IdempotencyKey);
+        request.Headers.Add("webhook-id", messageId);
         request.Headers.Add("webhook-timestamp", timestamp.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
-        request.Headers.Add("webhook-signature", _signer.Sign(secret, message.IdempotencyKey, timestamp, body));
+        request.Headers.Add("webhook-signature", _signer.Sign(secret, messageId, timestamp, body));
 
         using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         if (!response.IsSuccessStatusCode)

@@ -93,6 +93,10 @@ public interface IPortalDb : IAsyncDisposable
 
     DbSet<Users.PersonalAccessToken> AccessTokens { get; }
 
+    DbSet<Activation.SegmentSync> SegmentSyncs { get; }
+
+    DbSet<Activation.SyncRun> SyncRuns { get; }
+
     Task<int> SaveChangesAsync(CancellationToken cancellationToken = default);
 }
 

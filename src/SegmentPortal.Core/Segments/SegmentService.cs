@@ -68,7 +68,8 @@ public sealed class SegmentService(
     PermissionPolicy policy,
     QueryService queries,
     SegmentStore store,
-    TimeProvider clock)
+    TimeProvider clock,
+    IEnumerable<ISegmentRefreshListener>? refreshListeners = null)
 {
     public async Task<IReadOnlyList<SegmentRow>> ListAsync(CancellationToken cancellationToken = default)
     {
@@ -360,6 +361,17 @@ public sealed class SegmentService(
         entity.Population = population;
         entity.RefreshedAt = now;
         await db.SaveChangesAsync(cancellationToken);
+        foreach (var listener in refreshListeners ?? [])
+        {
+            try
+            {
+                await listener.SegmentRefreshedAsync(id, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // The refresh itself is done; a listener reports its own trouble (syncs keep a run history).
+            }
+        }
         return snapshot;
     }
 

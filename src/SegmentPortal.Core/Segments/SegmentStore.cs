@@ -12,7 +12,9 @@ public sealed record SegmentOverlap(IReadOnlyList<string> Names, IReadOnlyList<l
 /// </summary>
 public sealed class SegmentStore(DuckDbWarehouse warehouse)
 {
-    private const string Members = "portal_segment_members";
+    /// <summary>The table of every segment's members at its last refresh (segment_id, member): read by syncs.</summary>
+    internal const string MembersTable = "portal_segment_members";
+    private const string Members = MembersTable;
     private const string Changes = "portal_segment_changes";
     private readonly SemaphoreSlim _writes = new(1, 1);
     private bool _created;
@@ -109,6 +111,9 @@ public sealed class SegmentStore(DuckDbWarehouse warehouse)
         await WarehouseCommand.ExecuteAsync(db, $"DELETE FROM {Members} WHERE segment_id = $segment", id, cancellationToken);
         await WarehouseCommand.ExecuteAsync(db, $"DELETE FROM {Changes} WHERE segment_id = $segment", id, cancellationToken);
     }
+
+    /// <summary>A connection on which <see cref="MembersTable"/> exists (it is made on first use).</summary>
+    internal Task<DuckDBConnection> OpenStoreAsync(CancellationToken cancellationToken) => OpenAsync(cancellationToken);
 
     private async Task<DuckDBConnection> OpenAsync(CancellationToken cancellationToken)
     {

@@ -14,6 +14,7 @@ public static class ScenarioCatalog
         new RfmScenario(),
         new AlertsScenario(),
         new ClvScenario(),
+        new SyncScenario(),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

@@ -74,6 +74,10 @@ public static class PermissionMatrix
             "SegmentService.StoredCountsVisibleAsync", "SegmentService.CompareAsync"),
         // A write: only the owner and an Editor may refresh (a read-only share is read-only); the snapshot counts their rows.
         new("Segment refresh",             [All,   Own,    Refused, Refused, Refused, Refused, Refused, Refused, Refused], "SegmentService.RefreshAsync"),
+        // A sync sends the members as the person who made it sees them (their rows, only columns they see unmasked); making
+        // and running one is a write, for the segment's owner and Editors (who manage data), never a Viewer or a view-as.
+        new("Segment sync (members sent)", [All,   Own,    Refused, Refused, Refused, Refused, Refused, Refused, Refused],
+            "SyncService.CreateAsync", "SyncService.ChoicesAsync", "SyncService.RunNowAsync", "SyncService.HistoryAsync"),
         new("Segment size tile",           [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.LoadAsync"),
         new("RFM grid tile",               [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "TileDataService.LoadAsync"),
         new("Cluster profile tile",        [All,   Withheld, All,  Withheld, Withheld, Withheld, Refused, Refused, Withheld], "TileDataService.LoadAsync"),

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
 using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Activation;
 using SegmentPortal.Core.Alerts;
 using SegmentPortal.Core;
 using SegmentPortal.Core.Analysis;
@@ -24,7 +26,6 @@ using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Sharing;
 using SegmentPortal.Core.Users;
-using Microsoft.Extensions.DependencyInjection;
 using static SegmentPortal.Tests.Access.PermissionFixture;
 
 namespace SegmentPortal.Tests.Access;
@@ -377,6 +378,28 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var report = await With<LiftService, LiftReport>(s => s.RunAsync(new LiftRequest(f.Segment, new DateOnly(2023, 1, 1), LiftMetric.RepeatRate), Ct));
                 var c = report.Comparison;
                 return new([$"treated={c.Treated.Customers}|{Math.Round(c.Treated.Mean * c.Treated.Customers)}", $"holdout={c.Holdout.Customers}|{Math.Round(c.Holdout.Mean * c.Holdout.Customers)}"]);
+            }
+            case "Segment sync (members sent)":
+            {
+                // A file drop of the whole segment, made and run as this user; the file holds what left the portal.
+                var choices = await With<SyncService, SyncChoices>(s => s.ChoicesAsync(f.Segment, Ct));
+                Assert.True(choices.Columns.Single(c => c.Name == "name").Allowed);
+                var folder = $"matrix/{kind}";
+                var sync = await With<SyncService, int>(s => s.CreateAsync(f.Segment, new SyncInput
+                {
+                    Name = $"Matrix {kind}",
+                    Kind = SyncDestinationKind.FileDrop,
+                    Folder = folder,
+                    Columns = ["name"],
+                    Schedule = SyncSchedule.Manual,
+                }, Ct));
+                await With<SyncService, long>(s => s.RunNowAsync(sync, Ct));
+                await f.Data.Harness.Services.GetRequiredService<SyncRunner>().RunDueAsync(Ct);
+                var run = (await With<SyncService, IReadOnlyList<SyncRunView>>(s => s.HistoryAsync(sync, 50, Ct)))[0];
+                Assert.True(run.Status == SyncRunStatus.Succeeded, run.Error);
+                var file = Directory.GetFiles(Path.Combine(f.Data.Harness.Folder.Path, "drops", folder), "*-members.csv").Single();
+                var lines = await File.ReadAllLinesAsync(file, Ct);
+                return new([lines[0], .. lines.Skip(1).Order(StringComparer.Ordinal)]);
             }
             case "Segment refresh":
             {
@@ -828,6 +851,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 }),
             ],
             "Segment size tile" or "Segment refresh" => [$"size={customers.Count}"],
+            "Segment sync (members sent)" => ["customer_key,name", .. Sorted(customers.Select(c => $"{c.Id},{c.Name}"))],
             "Connection source preview" => CustomerTable(),
             "RFM grid tile" or "Cluster profile tile" or "Lifecycle stages tile" => [$"customers={rfmCustomers}"],
             "RFM saved result" or "RFM live result" or "RFM compute" => Rfm(),

@@ -17,7 +17,7 @@ public sealed class ModuleBoundaryTests
     private static readonly string[] Order =
     [
         "Common", "Storage", "Identity", "Audit", "Users", "Warehouse", "Datasets", "Rules", "Access", "Queries", "Catalog",
-        "Exports", "Jobs", "Connections", "Delivery", "Import", "Segments", "Analysis", "Metrics", "Sharing", "Dashboards", "Alerts", "Subscriptions", "Demo",
+        "Exports", "Jobs", "Connections", "Delivery", "Import", "Segments", "Analysis", "Metrics", "Sharing", "Dashboards", "Alerts", "Subscriptions", "Activation", "Demo",
     ];
 
     /// <summary>
