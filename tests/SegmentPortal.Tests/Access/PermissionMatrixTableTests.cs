@@ -851,7 +851,8 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 }),
             ],
             "Segment size tile" or "Segment refresh" => [$"size={customers.Count}"],
-            "Segment sync (members sent)" => ["customer_key,name", .. Sorted(customers.Select(c => $"{c.Id},{c.Name}"))],
+            // The holdout never leaves the portal.
+            "Segment sync (members sent)" => ["customer_key,name", .. Sorted(customers.Where(c => !HeldOut(c.Id)).Select(c => $"{c.Id},{c.Name}"))],
             "Connection source preview" => CustomerTable(),
             "RFM grid tile" or "Cluster profile tile" or "Lifecycle stages tile" => [$"customers={rfmCustomers}"],
             "RFM saved result" or "RFM live result" or "RFM compute" => Rfm(),
