@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -7,29 +9,44 @@ using static Microsoft.Playwright.Assertions;
 namespace SegmentPortal.E2E;
 
 /// <summary>
-/// Sending a segment to a campaign tool: an endpoint (a real webhook receiver), a segment of the demo customers, a sync
-/// after each refresh, "Sync now" (every member, signed), then the segment widened and saved: the next run sends only who
-/// entered, and the sync's history shows both runs.
+/// A segment leaving the portal, as an Analyst does it: the Admin adds a webhook endpoint (a real receiver) and the
+/// Analyst's account; the Analyst builds a segment of the demo customers, makes a personal access token and reads the
+/// segment's members with it over plain HTTP (then revokes it), adds a sync after each refresh, "Sync now" (every member,
+/// signed), then widens the segment and saves: the next run sends only who entered, and the sync's history shows both.
 /// </summary>
 public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task A_segment_sent_to_a_webhook_sends_every_member_then_only_who_entered_after_a_refresh()
+    public async Task An_Analyst_reads_a_segment_with_a_token_then_sends_it_to_a_webhook_in_full_and_then_only_who_entered()
     {
         await using var receiver = await TestWebhookReceiver.StartAsync();
-        var page = await Pages.SignInWithDemoDataAsync(browser);
+        var admin = await Pages.SignInWithDemoDataAsync(browser);
 
-        await page.GotoAsync("/admin/webhooks");
-        await Pages.WaitUntilInteractiveAsync(page);
-        await page.GetByTestId("new-webhook").ClickAsync();
-        var hookDialog = page.GetByRole(AriaRole.Dialog);
+        await admin.GotoAsync("/admin/webhooks");
+        await Pages.WaitUntilInteractiveAsync(admin);
+        await admin.GetByTestId("new-webhook").ClickAsync();
+        var hookDialog = admin.GetByRole(AriaRole.Dialog);
         await hookDialog.GetByTestId("webhook-name").FillAsync("Audience tool");
         await hookDialog.GetByTestId("webhook-url").FillAsync(receiver.Url);
         await hookDialog.GetByTestId("create-webhook").ClickAsync();
         var secret = await hookDialog.GetByTestId("webhook-secret").InputValueAsync();
         await hookDialog.GetByTestId("webhook-done").ClickAsync();
+
+        // The Analyst's account.
+        const string analystEmail = "ana@e2e.local", analystPassword = "Analyst-pass-1357";
+        await admin.GotoAsync("/admin/users");
+        await Pages.WaitUntilInteractiveAsync(admin);
+        await admin.GetByTestId("new-user").ClickAsync();
+        await Pages.FillNewUserAsync(admin, analystEmail, "Ana Analyst", analystPassword);
+        await admin.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Checkbox, new() { Name = "Analyst" }).CheckAsync();
+        await admin.GetByTestId("create-user").ClickAsync();
+        await Expect(admin.GetByRole(AriaRole.Row).Filter(new() { HasText = analystEmail })).ToContainTextAsync("Analyst");
+
+        var page = await browser.NewPageAsync();
+        await Pages.SignInAsync(page, analystEmail, analystPassword);
+        await Pages.WaitUntilInteractiveAsync(page);
 
         // A segment: the demo customers of the West.
         await page.GotoAsync("/segments/new");
@@ -46,6 +63,41 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         await page.GetByTestId("segment-name").FillAsync("West customers");
         await page.GetByTestId("save-segment").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await Pages.WaitUntilInteractiveAsync(page);
+        var segmentUrl = page.Url;
+        var segmentId = int.Parse(Regex.Match(segmentUrl, "/segments/(\\d+)$").Groups[1].Value, CultureInfo.InvariantCulture);
+        await Expect(page.GetByTestId("live-count-value")).Not.ToHaveTextAsync("…", new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        var westCount = long.Parse(await page.GetByTestId("live-count-value").InnerTextAsync(), NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+
+        // A personal access token (segments:read) and the members read with it over plain HTTP, page by page.
+        var token = await CreateTokenAsync(page, "Campaign script");
+        using var http = new HttpClient { BaseAddress = new Uri(browser.App.BaseUrl) };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var me = await http.GetFromJsonAsync<JsonElement>("/api/v1/me", Ct);
+        Assert.Equal(analystEmail, me.GetProperty("email").GetString());
+        var keys = new HashSet<string>();
+        string? cursor = null;
+        do
+        {
+            var members = await http.GetFromJsonAsync<JsonElement>(
+                $"/api/v1/segments/{segmentId}/members?columns=region&limit=1000" + (cursor is null ? "" : "&cursor=" + Uri.EscapeDataString(cursor)), Ct);
+            Assert.Equal(["customer_id", "region"], members.GetProperty("columns").EnumerateArray().Select(c => c.GetString()).ToList());
+            foreach (var row in members.GetProperty("rows").EnumerateArray())
+            {
+                Assert.Equal("West", row[1].GetString());
+                Assert.True(keys.Add(row[0].ToString()), $"Member {row[0]} came twice.");
+            }
+            cursor = members.GetProperty("next").GetString();
+        }
+        while (cursor is not null);
+        Assert.Equal(westCount, keys.Count);
+
+        // Revoked on the tokens page: the next request is refused.
+        await page.GetByTestId("revoke-token").ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
+        await Expect(page.GetByTestId("token-status")).ToHaveTextAsync(new Regex("Revoked"));
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.GetAsync($"/api/v1/segments/{segmentId}/members", Ct)).StatusCode);
+        await page.GotoAsync(segmentUrl);
         await Pages.WaitUntilInteractiveAsync(page);
 
         // Send to… the audience tool, after each refresh; then Sync now.
@@ -85,6 +137,27 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         Assert.All(modes.Take(fullCount), m => Assert.Equal("full", m));
         Assert.NotEmpty(modes.Skip(fullCount));
         Assert.All(modes.Skip(fullCount), m => Assert.Equal("delta", m));
+    }
+
+    /// <summary>Makes a token on the Access tokens page (from the user menu) with its default scope, segments:read.</summary>
+    private static async Task<string> CreateTokenAsync(IPage page, string name)
+    {
+        await page.GetByTestId("user-menu").ClickAsync();
+        await page.GetByTestId("access-tokens-link").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/account/tokens$"));
+        await Pages.WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("new-token").ClickAsync();
+        var dialog = page.GetByRole(AriaRole.Dialog);
+        await dialog.GetByTestId("token-name").FillAsync(name);
+        await Expect(dialog.GetByRole(AriaRole.Checkbox, new() { Name = "Read segments", Exact = false })).ToBeCheckedAsync();
+        await dialog.GetByTestId("create-token").ClickAsync();
+        await Expect(dialog.GetByTestId("token-once-warning")).ToBeVisibleAsync();
+        var token = await dialog.GetByTestId("token-value").InputValueAsync();
+        Assert.StartsWith("sp_", token);
+        await BrowserFixture.ScreenshotAsync(page, "59-access-token-shown-once");
+        await dialog.GetByTestId("token-done").ClickAsync();
+        await Expect(page.GetByTestId("tokens-table")).ToContainTextAsync(name);
+        return token;
     }
 
     private static async Task PickAsync(IPage page, string value)
