@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Microsoft.Data.Sqlite;
 using Microsoft.Playwright;
 using SegmentPortal.Tests.Delivery;
 using static Microsoft.Playwright.Assertions;
@@ -314,35 +313,9 @@ public sealed class MonitoringTests : IAsyncLifetime
         return page;
     }
 
-    private static SqliteConnection Open(string data) => new($"Data Source={Path.Combine(data, "portal.db")};Pooling=False;Default Timeout=60");
+    private static Task ExecuteAsync(string data, string sql) => PortalStore.ExecuteAsync(data, sql, Ct);
 
-    private static async Task ExecuteAsync(string data, string sql)
-    {
-        await using var connection = Open(data);
-        await connection.OpenAsync(Ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        await command.ExecuteNonQueryAsync(Ct);
-    }
+    private static Task<long> ScalarAsync(string data, string sql) => PortalStore.ScalarAsync(data, sql, Ct);
 
-    private static async Task<long> ScalarAsync(string data, string sql)
-    {
-        await using var connection = Open(data);
-        await connection.OpenAsync(Ct);
-        await using var command = connection.CreateCommand();
-        command.CommandText = sql;
-        return (long)(await command.ExecuteScalarAsync(Ct))!;
-    }
-
-    /// <summary>Waits until the metadata store answers <paramref name="count"/> (or more) to a count query.</summary>
-    private static async Task WaitForAsync(string data, string sql, long count)
-    {
-        using var limit = CancellationTokenSource.CreateLinkedTokenSource(Ct);
-        limit.CancelAfter(TimeSpan.FromMinutes(5)); // only a guard against a hang
-        while (await ScalarAsync(data, sql) < count)
-        {
-            // The app is another process: its store is polled, there is nothing to wait on.
-            await Task.Delay(250, limit.Token);
-        }
-    }
+    private static Task WaitForAsync(string data, string sql, long count) => PortalStore.WaitForAsync(data, sql, count, Ct);
 }

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
@@ -94,5 +95,37 @@ public static class Pages
         await page.GetByTestId("load-demo-data").ClickAsync();
         await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         return page;
+    }
+
+    /// <summary>
+    /// Builds a segment of the demo customers of one region on a new segment page and saves it; on return the page is
+    /// the saved segment's, interactive.
+    /// </summary>
+    public static async Task SaveRegionSegmentAsync(IPage page, string name, string region)
+    {
+        await page.GotoAsync("/segments/new");
+        await WaitUntilInteractiveAsync(page);
+        await page.GetByTestId("segment-dataset").ClickAsync();
+        await page.GetByRole(AriaRole.Option).Filter(new() { HasText = "Demo customers" }).ClickAsync();
+        await page.GetByTestId("rule-group").First.GetByTestId("add-condition").First.ClickAsync();
+        await page.GetByTestId("add-field-condition").ClickAsync();
+        var condition = page.GetByTestId("rule-condition").Last;
+        await condition.GetByTestId("condition-field").FillAsync("region");
+        await page.GetByRole(AriaRole.Option).Filter(new() { HasText = "region" }).First.ClickAsync();
+        await PickConditionValueAsync(page, region);
+        await Expect(page.GetByTestId("rule-summary")).ToHaveTextAsync(new Regex($"region is {region}"));
+        await page.GetByTestId("segment-name").FillAsync(name);
+        await page.GetByTestId("save-segment").ClickAsync();
+        await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await WaitUntilInteractiveAsync(page);
+    }
+
+    /// <summary>Adds a value to the last condition's value list.</summary>
+    public static async Task PickConditionValueAsync(IPage page, string value)
+    {
+        var condition = page.GetByTestId("rule-condition").Last;
+        await condition.GetByTestId("condition-values").ClickAsync();
+        await page.GetByRole(AriaRole.Option, new() { Name = value, Exact = true }).ClickAsync();
+        await page.Keyboard.PressAsync("Escape");
     }
 }

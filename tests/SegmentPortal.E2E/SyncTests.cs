@@ -49,21 +49,7 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         await Pages.WaitUntilInteractiveAsync(page);
 
         // A segment: the demo customers of the West.
-        await page.GotoAsync("/segments/new");
-        await Pages.WaitUntilInteractiveAsync(page);
-        await page.GetByTestId("segment-dataset").ClickAsync();
-        await page.GetByRole(AriaRole.Option).Filter(new() { HasText = "Demo customers" }).ClickAsync();
-        await page.GetByTestId("rule-group").First.GetByTestId("add-condition").First.ClickAsync();
-        await page.GetByTestId("add-field-condition").ClickAsync();
-        var condition = page.GetByTestId("rule-condition").Last;
-        await condition.GetByTestId("condition-field").FillAsync("region");
-        await page.GetByRole(AriaRole.Option).Filter(new() { HasText = "region" }).First.ClickAsync();
-        await PickAsync(page, "West");
-        await Expect(page.GetByTestId("rule-summary")).ToHaveTextAsync(new Regex("region is West"));
-        await page.GetByTestId("segment-name").FillAsync("West customers");
-        await page.GetByTestId("save-segment").ClickAsync();
-        await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
-        await Pages.WaitUntilInteractiveAsync(page);
+        await Pages.SaveRegionSegmentAsync(page, "West customers", "West");
         var segmentUrl = page.Url;
         var segmentId = int.Parse(Regex.Match(segmentUrl, "/segments/(\\d+)$").Groups[1].Value, CultureInfo.InvariantCulture);
         await Expect(page.GetByTestId("live-count-value")).Not.ToHaveTextAsync("…", new() { Timeout = BrowserFixture.WorkTimeoutMs });
@@ -118,7 +104,7 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         Assert.True(fullCount > 0);
 
         // The segment widened to the West and the East and saved: the refresh sends who entered, as a delta.
-        await PickAsync(page, "East");
+        await Pages.PickConditionValueAsync(page, "East");
         await Expect(page.GetByTestId("rule-summary")).ToHaveTextAsync(new Regex("region is West or East"));
         await page.GetByTestId("save-segment").ClickAsync();
         await Expect(page.GetByTestId("sync-run-mode").First).ToHaveTextAsync("Delta", new() { Timeout = BrowserFixture.WorkTimeoutMs });
@@ -158,13 +144,5 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         await dialog.GetByTestId("token-done").ClickAsync();
         await Expect(page.GetByTestId("tokens-table")).ToContainTextAsync(name);
         return token;
-    }
-
-    private static async Task PickAsync(IPage page, string value)
-    {
-        var condition = page.GetByTestId("rule-condition").Last;
-        await condition.GetByTestId("condition-values").ClickAsync();
-        await page.GetByRole(AriaRole.Option, new() { Name = value, Exact = true }).ClickAsync();
-        await page.Keyboard.PressAsync("Escape");
     }
 }
