@@ -55,6 +55,11 @@ public static class ApiDocs
                 {
                     operation.Description = $"Scope: `{scope}` ({ApiScopes.Descriptions[scope]}).\n\n{operation.Description}".TrimEnd();
                 }
+                if (operation.OperationId is { } id && ApiExamples.Requests.TryGetValue(id, out var example)
+                    && operation.RequestBody?.Content?.TryGetValue("application/json", out var json) == true)
+                {
+                    json.Example = System.Text.Json.Nodes.JsonNode.Parse(example);
+                }
                 operation.Responses ??= new OpenApiResponses();
                 operation.Responses.TryAdd("401", Problem("No valid personal access token (or signed-in session)."));
                 operation.Responses.TryAdd("403", Problem(scope is null ? "Not permitted." : $"The token lacks the scope {scope}, or the user the permission."));
@@ -62,6 +67,30 @@ public static class ApiDocs
                 return Task.CompletedTask;
             });
         });
+
+    /// <summary>
+    /// The request bodies shown as examples at <see cref="DocsPath"/> (over a customer list with <c>region</c> and
+    /// <c>city</c> columns). A test sends each one to its endpoint, so they stay requests the API takes.
+    /// </summary>
+    public static class ApiExamples
+    {
+        private const string NorthRule =
+            """{"version":1,"root":{"kind":"group","combinator":"and","children":[{"kind":"condition","field":"region","operator":"equals","value":"North"}]}}""";
+
+        public const string QueryDataset =
+            """{"filter":""" + NorthRule + ""","groupBy":[{"column":"city"}],"measures":[{"kind":"customers","alias":"customers"}],"sort":[{"name":"customers","descending":true}],"limit":100}""";
+
+        /// <summary>A segment draft; <c>datasetId</c> 1 stands for the caller's customer list.</summary>
+        public const string SegmentDraft =
+            """{"name":"North customers","datasetId":1,"rule":""" + NorthRule + ""","description":"Customers of the North region","tags":["campaign"]}""";
+
+        public static IReadOnlyDictionary<string, string> Requests { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["QueryDataset"] = QueryDataset,
+            ["CreateSegment"] = SegmentDraft,
+            ["UpdateSegment"] = SegmentDraft,
+        };
+    }
 
     private static OpenApiResponse Problem(string description) => new()
     {

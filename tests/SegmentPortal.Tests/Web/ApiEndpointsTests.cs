@@ -306,6 +306,28 @@ public sealed class ApiEndpointsTests(ApiFixture f) : IClassFixture<ApiFixture>
     }
 
     [Fact]
+    public async Task The_request_examples_of_the_OpenAPI_document_are_requests_the_api_takes()
+    {
+        var document = await OwnerApi.GetJsonAsync("/openapi/v1.json");
+        JsonElement Example(string path, string method) =>
+            document.GetProperty("paths").GetProperty(path).GetProperty(method).GetProperty("requestBody").GetProperty("content")
+                .GetProperty("application/json").GetProperty("example");
+
+        var query = Example("/api/v1/datasets/{id}/query", "post");
+        var answer = await ApiSession.ReadAsync(await OwnerApi.PostAsync($"datasets/{f.Customers.Id}/query", query.GetRawText()));
+        Assert.Equal(["city", "customers"], answer.GetProperty("columns").EnumerateArray().Select(c => c.GetString()));
+        Assert.Equal(2, answer.GetProperty("rows").EnumerateArray().Sum(r => r[1].GetInt64())); // the two North customers
+
+        var draft = System.Text.Json.Nodes.JsonNode.Parse(Example("/api/v1/segments", "post").GetRawText())!;
+        draft["datasetId"] = f.Customers.Id;
+        draft["name"] = $"North customers {Guid.NewGuid():N}";
+        var created = await ApiSession.ReadAsync(await OwnerApi.PostAsync("segments", draft.ToJsonString()), HttpStatusCode.Created);
+        Assert.Equal(2, created.GetProperty("size").GetInt64());
+        Assert.Equal(JsonValueKind.Object, Example("/api/v1/segments/{id}", "put").ValueKind);
+        await ApiSession.ReadAsync(await OwnerApi.PutAsync($"segments/{created.GetProperty("id").GetInt32()}", draft.ToJsonString()));
+    }
+
+    [Fact]
     public async Task Items_the_caller_may_not_see_are_answered_404_exactly_like_missing_ones()
     {
         var stranger = f.StrangerSession;
