@@ -10,9 +10,10 @@ namespace SegmentPortal.E2E;
 
 /// <summary>
 /// A segment leaving the portal, as an Analyst does it: the Admin adds a webhook endpoint (a real receiver) and the
-/// Analyst's account; the Analyst builds a segment of the demo customers, makes a personal access token and reads the
-/// segment's members with it over plain HTTP (then revokes it), adds a sync after each refresh, "Sync now" (every member,
-/// signed), then widens the segment and saves: the next run sends only who entered, and the sync's history shows both.
+/// Analyst's account; the Analyst builds a segment of the demo customers, keeps a 10% holdout, makes a personal access
+/// token and reads the segment's members with it over plain HTTP, the holdout flagged (then revokes it), adds a sync
+/// after each refresh, "Sync now" (every member but the holdout, signed), then widens the segment and saves: the next
+/// run sends only who entered, and the sync's history shows both.
 /// </summary>
 public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
 {
@@ -55,6 +56,16 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         await Expect(page.GetByTestId("live-count-value")).Not.ToHaveTextAsync("…", new() { Timeout = BrowserFixture.WorkTimeoutMs });
         var westCount = long.Parse(await page.GetByTestId("live-count-value").InnerTextAsync(), NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
 
+        // A 10% holdout, kept out of every campaign: counted at the last refresh.
+        await page.GetByTestId("holdout-percent").FillAsync("10");
+        await page.GetByTestId("holdout-save").ClickAsync();
+        await Expect(page.GetByTestId("holdout-counts")).ToContainTextAsync("treated");
+        var split = Regex.Match(await page.GetByTestId("holdout-counts").InnerTextAsync(), "([0-9,]+) held out .*?([0-9,]+) treated");
+        var heldOut = long.Parse(split.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        var treated = long.Parse(split.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
+        Assert.Equal(westCount, heldOut + treated);
+        Assert.InRange(heldOut, westCount * 0.08, westCount * 0.12);
+
         // A personal access token (segments:read) and the members read with it over plain HTTP, page by page.
         var token = await CreateTokenAsync(page, "Campaign script");
         using var http = new HttpClient { BaseAddress = new Uri(browser.App.BaseUrl) };
@@ -62,6 +73,7 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         var me = await http.GetFromJsonAsync<JsonElement>("/api/v1/me", Ct);
         Assert.Equal(analystEmail, me.GetProperty("email").GetString());
         var keys = new HashSet<string>();
+        var flagged = 0;
         string? cursor = null;
         do
         {
@@ -73,10 +85,12 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
                 Assert.Equal("West", row[1].GetString());
                 Assert.True(keys.Add(row[0].ToString()), $"Member {row[0]} came twice.");
             }
+            flagged += members.GetProperty("holdout").EnumerateArray().Count(h => h.GetBoolean());
             cursor = members.GetProperty("next").GetString();
         }
         while (cursor is not null);
         Assert.Equal(westCount, keys.Count);
+        Assert.Equal(heldOut, flagged);
 
         // Revoked on the tokens page: the next request is refused.
         await page.GetByTestId("revoke-token").ClickAsync();
@@ -114,12 +128,18 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
 
         var verifier = new StandardWebhooks.StandardWebhook(secret);
         var modes = new List<string>();
+        var sentInFull = 0;
         foreach (var (headers, body, _) in receiver.Received)
         {
             verifier.Verify(body, headers); // throws when the signature does not match
             using var json = JsonDocument.Parse(body);
             modes.Add(json.RootElement.GetProperty("mode").GetString()!);
+            if (modes.Count <= fullCount)
+            {
+                sentInFull += json.RootElement.GetProperty("entered").GetArrayLength();
+            }
         }
+        Assert.Equal(treated, sentInFull); // the holdout never leaves the portal
         Assert.All(modes.Take(fullCount), m => Assert.Equal("full", m));
         Assert.NotEmpty(modes.Skip(fullCount));
         Assert.All(modes.Skip(fullCount), m => Assert.Equal("delta", m));
