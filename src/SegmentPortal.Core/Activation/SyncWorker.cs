@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using SegmentPortal.Core.Segments;
@@ -6,26 +5,7 @@ using SegmentPortal.Core.Segments;
 namespace SegmentPortal.Core.Activation;
 
 /// <summary>Wakes the sync worker when a run was made Due.</summary>
-public sealed class SyncSignal
-{
-    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Notify() => _channel.Writer.TryWrite(true);
-
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider clock, CancellationToken cancellationToken)
-    {
-        using var timer = new CancellationTokenSource(timeout, clock);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timer.Token);
-        try
-        {
-            await _channel.Reader.ReadAsync(linked.Token);
-        }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-        {
-            // The wait ended without a signal.
-        }
-    }
-}
+public sealed class SyncSignal : Common.WorkSignal;
 
 /// <summary>
 /// Runs syncs in the background: at start it retries the runs a stopped process left Running, then runs every Due run

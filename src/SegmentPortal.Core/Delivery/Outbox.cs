@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using SegmentPortal.Core.Persistence;
 using SegmentPortal.Core.Storage;
@@ -84,17 +83,7 @@ public interface IOutbox
 }
 
 /// <summary>Wakes the delivery worker when a message was added, retried or became due.</summary>
-internal sealed class OutboxSignal
-{
-    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Notify() => _channel.Writer.TryWrite(true);
-
-    public async Task WaitAsync(CancellationToken cancellationToken)
-    {
-        await _channel.Reader.ReadAsync(cancellationToken);
-    }
-}
+internal sealed class OutboxSignal : Common.WorkSignal;
 
 internal sealed class Outbox(IPortalDbFactory dbFactory, StoragePaths paths, OutboxSignal signal, TimeProvider clock) : IOutbox
 {

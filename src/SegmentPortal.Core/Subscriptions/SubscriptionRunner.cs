@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Security.Claims;
-using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -18,14 +17,7 @@ using SegmentPortal.Core.Segments;
 namespace SegmentPortal.Core.Subscriptions;
 
 /// <summary>Wakes the subscription scheduler: a refresh made runs due.</summary>
-internal sealed class SubscriptionSignal
-{
-    private readonly Channel<bool> _channel = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
-
-    public void Notify() => _channel.Writer.TryWrite(true);
-
-    public async Task WaitAsync(CancellationToken cancellationToken) => await _channel.Reader.ReadAsync(cancellationToken);
-}
+internal sealed class SubscriptionSignal : Common.WorkSignal;
 
 /// <summary>
 /// Turns subscriptions into sendings and sends them. <see cref="MakeDueAsync"/> records a Due
