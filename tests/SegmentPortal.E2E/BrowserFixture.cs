@@ -46,18 +46,31 @@ public sealed class BrowserFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Assertions.SetDefaultExpectTimeout((float)ExpectTimeout.TotalMilliseconds);
-        if (!File.Exists(ChromiumPath))
+        SkipReason = ChromiumMissing();
+        if (SkipReason is not null)
         {
-            if (IsCi)
-            {
-                throw new InvalidOperationException($"CI=true but no Chromium at {ChromiumPath}. Install it: apt-get install -y chromium");
-            }
-            SkipReason = $"No Chromium at {ChromiumPath} (install Debian's chromium package to run the browser tests).";
             return;
         }
         App = await AppUnderTest.StartAsync(CancellationToken.None);
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        Browser = await LaunchChromiumAsync(_playwright);
+    }
+
+    /// <summary>Why the browser tests skip (no Chromium), or null; under CI=true a missing Chromium throws instead.</summary>
+    public static string? ChromiumMissing()
+    {
+        if (File.Exists(ChromiumPath))
+        {
+            return null;
+        }
+        return IsCi
+            ? throw new InvalidOperationException($"CI=true but no Chromium at {ChromiumPath}. Install it: apt-get install -y chromium")
+            : $"No Chromium at {ChromiumPath} (install Debian's chromium package to run the browser tests).";
+    }
+
+    /// <summary>Debian's Chromium, headless.</summary>
+    public static Task<IBrowser> LaunchChromiumAsync(IPlaywright playwright) =>
+        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ChromiumPath,
             Headless = true,
@@ -65,7 +78,6 @@ public sealed class BrowserFixture : IAsyncLifetime
             Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
         });
-    }
 
     public async ValueTask DisposeAsync()
     {

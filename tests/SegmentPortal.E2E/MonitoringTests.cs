@@ -15,50 +15,18 @@ namespace SegmentPortal.E2E;
 /// </summary>
 public sealed class MonitoringTests : IAsyncLifetime
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "segmentportal-monitoring", Guid.NewGuid().ToString("N"));
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-    private string? _skipReason;
+    private OwnAppBrowser _browser = null!;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        Assertions.SetDefaultExpectTimeout((float)BrowserFixture.ExpectTimeout.TotalMilliseconds);
-        if (!File.Exists(BrowserFixture.ChromiumPath))
-        {
-            if (BrowserFixture.IsCi)
-            {
-                throw new InvalidOperationException($"CI=true but no Chromium at {BrowserFixture.ChromiumPath}. Install it: apt-get install -y chromium");
-            }
-            _skipReason = $"No Chromium at {BrowserFixture.ChromiumPath} (install Debian's chromium package to run the browser tests).";
-            return;
-        }
-        Directory.CreateDirectory(_folder);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserFixture.ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage"],
-        });
+        _browser = await OwnAppBrowser.StartAsync("monitoring");
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS temp cleaner.
-        }
+        await _browser.DisposeAsync();
     }
 
     private static Dictionary<string, string> Smtp(int port) => new()
@@ -79,7 +47,7 @@ public sealed class MonitoringTests : IAsyncLifetime
         var today = DateTime.UtcNow;
         var lines = amounts.Select((amount, i) =>
             $"{i + 1},{i % 3 + 1},{new DateTime(today.Year, today.Month, 1):yyyy-MM-dd},{amount},{(i % 2 == 0 ? "North" : "South")}");
-        var path = Path.Combine(_folder, name + ".csv");
+        var path = Path.Combine(_browser.Folder, name + ".csv");
         await File.WriteAllLinesAsync(path, ["order_id,customer_id,order_date,amount,region", .. lines], Ct);
         return path;
     }
@@ -87,10 +55,10 @@ public sealed class MonitoringTests : IAsyncLifetime
     [Fact]
     public async Task An_Analyst_watches_a_metric_with_a_target_and_after_a_refresh_is_told_in_the_portal_by_webhook_and_by_email_and_gets_the_board()
     {
-        Assert.SkipWhen(_skipReason is not null, _skipReason ?? "");
+        Assert.SkipWhen(_browser.SkipReason is not null, _browser.SkipReason ?? "");
         await using var smtp = TestSmtpServer.Start();
         await using var receiver = await TestWebhookReceiver.StartAsync();
-        await using var app = await AppUnderTest.StartAsync(Path.Combine(_folder, "flow"), Smtp(smtp.Port), Ct);
+        await using var app = await AppUnderTest.StartAsync(Path.Combine(_browser.Folder, "flow"), Smtp(smtp.Port), Ct);
         var page = await SignInAsync(app);
 
         // An Admin adds the endpoint of the campaign tool; its secret is shown once.
@@ -232,9 +200,9 @@ public sealed class MonitoringTests : IAsyncLifetime
     [Fact]
     public async Task Killed_with_an_email_queued_and_checks_half_done_the_portal_sends_each_message_once_and_finishes_every_check()
     {
-        Assert.SkipWhen(_skipReason is not null, _skipReason ?? "");
+        Assert.SkipWhen(_browser.SkipReason is not null, _browser.SkipReason ?? "");
         await using var smtp = TestSmtpServer.Start();
-        var data = Path.Combine(_folder, "data");
+        var data = Path.Combine(_browser.Folder, "data");
         var unreachable = AppUnderTest.FreePort(); // nothing listens there
 
         var app = await AppUnderTest.StartAsync(data, Smtp(unreachable), Ct);
@@ -297,21 +265,9 @@ public sealed class MonitoringTests : IAsyncLifetime
         Assert.Equal(4, await ScalarAsync(data, "SELECT COUNT(*) FROM Notifications"));
     }
 
-    private Task<IPage> SignInAsync(AppUnderTest app) => SignInAsync(app, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
+    private Task<IPage> SignInAsync(AppUnderTest app) => _browser.SignInAsync(app);
 
-    private async Task<IPage> SignInAsync(AppUnderTest app, string email, string password)
-    {
-        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.BaseUrl,
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
-        });
-        context.SetDefaultTimeout((float)BrowserFixture.ExpectTimeout.TotalMilliseconds);
-        var page = await context.NewPageAsync();
-        await Pages.SignInAsync(page, email, password);
-        await Pages.WaitUntilInteractiveAsync(page);
-        return page;
-    }
+    private Task<IPage> SignInAsync(AppUnderTest app, string email, string password) => _browser.SignInAsync(app, email, password);
 
     private static Task ExecuteAsync(string data, string sql) => PortalStore.ExecuteAsync(data, sql, Ct);
 

@@ -23,49 +23,16 @@ public sealed class RestartTests : IAsyncLifetime
     private const string Interrupted = "Interrupted (the portal restarted)";
     private static readonly Regex ImportedRows = new(@"[\d,]+ rows imported");
 
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "segmentportal-restart", Guid.NewGuid().ToString("N"));
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
-    private string? _skipReason;
+    private OwnAppBrowser _browser = null!;
 
     public async ValueTask InitializeAsync()
     {
-        Assertions.SetDefaultExpectTimeout((float)BrowserFixture.ExpectTimeout.TotalMilliseconds);
-        if (!File.Exists(BrowserFixture.ChromiumPath))
-        {
-            if (BrowserFixture.IsCi)
-            {
-                throw new InvalidOperationException($"CI=true but no Chromium at {BrowserFixture.ChromiumPath}. Install it: apt-get install -y chromium");
-            }
-            _skipReason = $"No Chromium at {BrowserFixture.ChromiumPath} (install Debian's chromium package to run the browser tests).";
-            return;
-        }
-        Directory.CreateDirectory(_folder);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserFixture.ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
-        });
+        _browser = await OwnAppBrowser.StartAsync("restart");
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS temp cleaner.
-        }
+        await _browser.DisposeAsync();
     }
 
     [Theory]
@@ -76,7 +43,7 @@ public sealed class RestartTests : IAsyncLifetime
     [InlineData(5)]
     public async Task Killed_at_random_moments_the_portal_comes_back_with_nothing_running_no_half_data_and_retries_that_complete(int round)
     {
-        Assert.SkipWhen(_skipReason is not null, _skipReason ?? "");
+        Assert.SkipWhen(_browser.SkipReason is not null, _browser.SkipReason ?? "");
         var ct = TestContext.Current.CancellationToken;
         var seed = int.TryParse(Environment.GetEnvironmentVariable("SEGMENTPORTAL_KILL_SEED"), CultureInfo.InvariantCulture, out var chosen)
             ? chosen
@@ -223,18 +190,7 @@ public sealed class RestartTests : IAsyncLifetime
         }
     }
 
-    private async Task<IPage> SignInAsync(AppUnderTest app)
-    {
-        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.BaseUrl,
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
-        });
-        context.SetDefaultTimeout((float)BrowserFixture.ExpectTimeout.TotalMilliseconds);
-        var page = await context.NewPageAsync();
-        await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
-        return page;
-    }
+    private Task<IPage> SignInAsync(AppUnderTest app) => _browser.SignInAsync(app);
 
     private static ILocator JobRow(IPage page, string title) =>
         page.GetByTestId("job-row").Filter(new() { HasText = title }).First;
@@ -279,7 +235,7 @@ public sealed class RestartTests : IAsyncLifetime
     /// <summary>A generated orders file: id, customer, date, amount, region, note.</summary>
     private async Task<string> WriteCsvAsync(string name, int rows, CancellationToken ct)
     {
-        var path = Path.Combine(_folder, name + ".csv");
+        var path = Path.Combine(_browser.Folder, name + ".csv");
         var random = new Random(rows);
         await using var writer = new StreamWriter(path, false, new UTF8Encoding(false), 1 << 16);
         await writer.WriteLineAsync("order_id,customer_id,order_date,amount,region,note".AsMemory(), ct);

@@ -18,72 +18,45 @@ public sealed class SyncRestartTests : IAsyncLifetime
     private const string Writer = "portal_sync_writer";
     private const string WriterPassword = "Writer-pass-1357";
 
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "segmentportal-syncrestart", Guid.NewGuid().ToString("N"));
     private readonly PostgresServer _postgres = new();
-    private IPlaywright? _playwright;
-    private IBrowser? _browser;
+    private OwnAppBrowser _browser = null!;
     private string? _skipReason;
 
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     public async ValueTask InitializeAsync()
     {
-        Assertions.SetDefaultExpectTimeout((float)BrowserFixture.ExpectTimeout.TotalMilliseconds);
-        if (!File.Exists(BrowserFixture.ChromiumPath))
+        _browser = await OwnAppBrowser.StartAsync("syncrestart");
+        _skipReason = _browser.SkipReason;
+        if (_skipReason is not null)
         {
-            if (BrowserFixture.IsCi)
-            {
-                throw new InvalidOperationException($"CI=true but no Chromium at {BrowserFixture.ChromiumPath}. Install it: apt-get install -y chromium");
-            }
-            _skipReason = $"No Chromium at {BrowserFixture.ChromiumPath} (install Debian's chromium package to run the browser tests).";
             return;
         }
         await _postgres.InitializeAsync();
-        if (_postgres.SkipReason is not null)
+        _skipReason = _postgres.SkipReason;
+        if (_skipReason is null)
         {
-            _skipReason = _postgres.SkipReason;
-            return;
+            await AdminSqlAsync($"CREATE ROLE {Writer} LOGIN PASSWORD '{WriterPassword}'; CREATE SCHEMA crm AUTHORIZATION {Writer};");
         }
-        await AdminSqlAsync($"CREATE ROLE {Writer} LOGIN PASSWORD '{WriterPassword}'; CREATE SCHEMA crm AUTHORIZATION {Writer};");
-        Directory.CreateDirectory(_folder);
-        _playwright = await Playwright.CreateAsync();
-        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = BrowserFixture.ChromiumPath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage"],
-        });
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_browser is not null)
-        {
-            await _browser.DisposeAsync();
-        }
-        _playwright?.Dispose();
+        await _browser.DisposeAsync();
         await _postgres.DisposeAsync();
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-            // Left for the OS temp cleaner.
-        }
     }
 
     [Fact]
     public async Task Killed_in_the_middle_of_a_delta_to_a_PostgreSQL_table_the_portal_delivers_it_once_after_a_restart()
     {
         Assert.SkipWhen(_skipReason is not null, _skipReason ?? "");
-        var data = Path.Combine(_folder, "data");
+        var data = Path.Combine(_browser.Folder, "data");
         var app = await AppUnderTest.StartAsync(data, Ct);
         // The test's hold on the destination table, let go only once the portal is dead.
         await using var locker = new NpgsqlConnection(_postgres.AdminConnectionString());
         try
         {
-            var page = await SignInAsync(app);
+            var page = await _browser.SignInAsync(app);
             await page.GetByTestId("load-demo-data").ClickAsync();
             await Expect(page.GetByTestId("stat-customers")).ToContainTextAsync("100,000", new() { Timeout = BrowserFixture.WorkTimeoutMs });
 
@@ -153,7 +126,7 @@ public sealed class SyncRestartTests : IAsyncLifetime
         Assert.Equal(0, await PortalStore.ScalarAsync(data, "SELECT Removed FROM SyncRuns WHERE Status = 'Succeeded' AND Full = 0", Ct));
 
         // The delta was delivered once: a run by hand now finds nobody entered or left.
-        var again = await SignInAsync(restarted);
+        var again = await _browser.SignInAsync(restarted);
         await again.GotoAsync("/segments");
         await Pages.WaitUntilInteractiveAsync(again);
         await again.GetByRole(AriaRole.Link, new() { Name = "West customers" }).ClickAsync();
@@ -163,20 +136,6 @@ public sealed class SyncRestartTests : IAsyncLifetime
         await PortalStore.WaitForAsync(data, "SELECT COUNT(*) FROM SyncRuns WHERE Status = 'Succeeded' AND Full = 0", 2, Ct);
         Assert.Equal(0, await PortalStore.ScalarAsync(data, "SELECT Added + Removed FROM SyncRuns WHERE Status = 'Succeeded' AND Full = 0 ORDER BY Id DESC LIMIT 1", Ct));
         Assert.Equal(members, await PgScalarAsync("SELECT count(*) FROM crm.campaign_audience"));
-    }
-
-    private async Task<IPage> SignInAsync(AppUnderTest app)
-    {
-        var context = await _browser!.NewContextAsync(new BrowserNewContextOptions
-        {
-            BaseURL = app.BaseUrl,
-            ViewportSize = new ViewportSize { Width = 1400, Height = 900 },
-        });
-        context.SetDefaultTimeout((float)BrowserFixture.ExpectTimeout.TotalMilliseconds);
-        var page = await context.NewPageAsync();
-        await Pages.SignInAsync(page, AppUnderTest.AdminEmail, AppUnderTest.AdminPassword);
-        await Pages.WaitUntilInteractiveAsync(page);
-        return page;
     }
 
     private static Task<long> SegmentSizeAsync(string data) =>
