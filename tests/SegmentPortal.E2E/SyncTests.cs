@@ -65,6 +65,20 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         var treated = long.Parse(split.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
         Assert.Equal(westCount, heldOut + treated);
         Assert.InRange(heldOut, westCount * 0.08, westCount * 0.12);
+        await Expect(page.GetByRole(AriaRole.Columnheader, new() { Name = "Holdout", Exact = true })).ToBeVisibleAsync(); // the member list marks them
+
+        // The lift report of a campaign that started six months ago: orders per customer, treated against the holdout.
+        await page.GetByTestId("holdout-lift").ClickAsync();
+        var lift = page.GetByRole(AriaRole.Dialog);
+        await lift.GetByTestId("lift-start").FillAsync(DateTime.UtcNow.AddMonths(-6).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        await lift.GetByTestId("lift-start").PressAsync("Tab");
+        await Expect(lift.GetByTestId("lift-run")).ToBeEnabledAsync();
+        await lift.GetByTestId("lift-run").ClickAsync();
+        await Expect(lift.GetByTestId("lift-sentence")).ToContainTextAsync("95% CI", new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await Expect(lift.GetByTestId("lift-ci")).ToContainTextAsync(" to ");
+        await BrowserFixture.ScreenshotAsync(page, "58-holdout-lift-report");
+        await lift.GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
 
         // A personal access token (segments:read) and the members read with it over plain HTTP, page by page.
         var token = await CreateTokenAsync(page, "Campaign script");
