@@ -104,7 +104,13 @@ public static class ApiDocs
         endpoints.MapScalarApiReference(DocsPath, o => o
             .WithTitle("SegmentPortal API")
             .WithOpenApiRoutePattern(DocumentPath.Replace("v1", "{documentName}", StringComparison.Ordinal))
-            .AddPreferredSecuritySchemes([SecurityScheme])).AllowAnonymous();
+            .AddPreferredSecuritySchemes([SecurityScheme])
+            // A self-hosted portal's API reference talks to nothing but the portal: no telemetry, no hosted AI agent or
+            // MCP server, no toolbar of Scalar's own cloud services; "Try it" goes straight to the portal (no proxy).
+            .DisableTelemetry()
+            .DisableAgent()
+            .DisableMcp()
+            .HideDeveloperTools()).AllowAnonymous();
         return endpoints;
     }
 }
