@@ -71,6 +71,7 @@ public sealed class SyncRestartTests : IAsyncLifetime
             await page.GetByTestId("connection-user").FillAsync(Writer);
             await page.GetByTestId("connection-password").FillAsync(WriterPassword);
             await page.GetByRole(AriaRole.Checkbox, new() { Name = "Writable for segment syncs" }).CheckAsync();
+            await BrowserFixture.ScreenshotAsync(page, "63-connection-writable-for-syncs");
             await page.GetByTestId("save-connection").ClickAsync();
             await Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "CRM" })).ToBeVisibleAsync();
 

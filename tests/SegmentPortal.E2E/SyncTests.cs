@@ -111,6 +111,14 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Revoke", Exact = true }).ClickAsync();
         await Expect(page.GetByTestId("token-status")).ToHaveTextAsync(new Regex("Revoked"));
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, (await http.GetAsync($"/api/v1/segments/{segmentId}/members", Ct)).StatusCode);
+        await BrowserFixture.ScreenshotAsync(page, "61-access-tokens-revoked");
+
+        // The Admin sees every user's tokens, the Analyst's revoked one among them.
+        await admin.GotoAsync("/admin/tokens");
+        await Pages.WaitUntilInteractiveAsync(admin);
+        await Expect(admin.GetByTestId("tokens-table")).ToContainTextAsync(analystEmail);
+        await Expect(admin.GetByTestId("token-status")).ToHaveTextAsync(new Regex("Revoked"));
+        await BrowserFixture.ScreenshotAsync(admin, "62-admin-api-tokens");
         await page.GotoAsync(segmentUrl);
         await Pages.WaitUntilInteractiveAsync(page);
 

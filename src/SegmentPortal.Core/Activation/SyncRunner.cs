@@ -33,6 +33,12 @@ public sealed class SyncRunner
     private readonly ILogger<SyncRunner> _logger;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>
+    /// A run of the sync (its id) started or finished: a page showing the sync reads it again, as pages do on
+    /// <c>JobQueue.Changed</c>. Raised on the runner's thread.
+    /// </summary>
+    public event Action<int>? RunChanged;
+
     internal SyncRunner(IServiceScopeFactory scopes, IPortalDbFactory dbFactory, SyncWarehouse store, SyncSignal signal, IOptions<SyncOptions> options, TimeProvider clock, ILogger<SyncRunner> logger)
     {
         _scopes = scopes;
@@ -207,6 +213,7 @@ public sealed class SyncRunner
             run.StartedAt = _clock.GetUtcNow();
             await db.SaveChangesAsync(cancellationToken);
         }
+        RunChanged?.Invoke(run.SyncId);
         var started = Stopwatch.GetTimestamp();
         if (sync is null)
         {
@@ -405,5 +412,6 @@ public sealed class SyncRunner
             }
         }
         await db.SaveChangesAsync(cancellationToken);
+        RunChanged?.Invoke(run.SyncId);
     }
 }
