@@ -36,7 +36,7 @@ internal sealed class JobRunner(JobQueue queue, IServiceScopeFactory scopes, ILo
             scope.ServiceProvider.GetRequiredService<ScopedPrincipal>().Principal = entry.Request.RequestedBy;
             if (scope.ServiceProvider.GetService<CurrentJob>() is { } current)
             {
-                current.Id = entry.Snapshot.Id;
+                await current.BeginAsync(entry.Snapshot.Id, linked.Token);
             }
             var progress = new ThrottledProgress(p => queue.Update(entry, s => s with
             {
