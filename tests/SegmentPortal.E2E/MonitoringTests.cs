@@ -66,8 +66,7 @@ public sealed class MonitoringTests : IAsyncLifetime
         await Pages.WaitUntilInteractiveAsync(page);
         await page.GetByTestId("new-webhook").ClickAsync();
         var hookDialog = page.GetByRole(AriaRole.Dialog);
-        await hookDialog.GetByTestId("webhook-name").FillAsync("Campaign tool");
-        await hookDialog.GetByTestId("webhook-url").FillAsync(receiver.Url);
+        await Pages.FillFieldsAsync(hookDialog, ("webhook-name", "Campaign tool"), ("webhook-url", receiver.Url));
         await hookDialog.GetByTestId("create-webhook").ClickAsync();
         var secret = await hookDialog.GetByTestId("webhook-secret").InputValueAsync();
         Assert.StartsWith("whsec_", secret);

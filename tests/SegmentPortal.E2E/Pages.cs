@@ -57,32 +57,35 @@ public static class Pages
         await Expect(page.Locator(".mud-popover-open [role=option]")).ToHaveCountAsync(0);
     }
 
+    /// <summary>Fills the "New user" dialog and checks what each field holds (see <see cref="FillFieldsAsync"/>).</summary>
+    public static Task FillNewUserAsync(IPage page, string email, string name, string password) =>
+        FillFieldsAsync(page.Locator("body"), ("user-email", email), ("user-name", name), ("user-password", password));
+
     /// <summary>
-    /// Fills the "New user" dialog and checks what each field holds. On a busy machine the dialog's autofocus on Email can
-    /// land while a later field is being typed into, sending that text to Email; then the fields are filled again.
+    /// Fills a dialog's fields and checks what each one holds. On a busy machine the dialog's autofocus on its first field
+    /// can land while a later field is being typed into, sending that text to the first; then the fields are filled again.
     /// </summary>
-    public static async Task FillNewUserAsync(IPage page, string email, string name, string password)
+    public static async Task FillFieldsAsync(ILocator scope, params (string TestId, string Value)[] fields)
     {
-        var fields = new[] { ("user-email", email), ("user-name", name), ("user-password", password) };
         for (var attempt = 1; ; attempt++)
         {
             foreach (var (testId, value) in fields)
             {
-                await page.GetByTestId(testId).FillAsync(value);
+                await scope.GetByTestId(testId).FillAsync(value);
             }
             var held = new List<string>();
             foreach (var (testId, _) in fields)
             {
-                held.Add(await page.GetByTestId(testId).InputValueAsync());
+                held.Add(await scope.GetByTestId(testId).InputValueAsync());
             }
-            if (held.SequenceEqual(fields.Select(f => f.Item2)) || attempt == 5)
+            if (held.SequenceEqual(fields.Select(f => f.Value)) || attempt == 5)
             {
                 break;
             }
         }
         foreach (var (testId, value) in fields)
         {
-            await Expect(page.GetByTestId(testId)).ToHaveValueAsync(value);
+            await Expect(scope.GetByTestId(testId)).ToHaveValueAsync(value);
         }
     }
 

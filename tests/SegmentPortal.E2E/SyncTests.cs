@@ -29,8 +29,7 @@ public sealed class SyncTests(BrowserFixture browser) : IClassFixture<BrowserFix
         await Pages.WaitUntilInteractiveAsync(admin);
         await admin.GetByTestId("new-webhook").ClickAsync();
         var hookDialog = admin.GetByRole(AriaRole.Dialog);
-        await hookDialog.GetByTestId("webhook-name").FillAsync("Audience tool");
-        await hookDialog.GetByTestId("webhook-url").FillAsync(receiver.Url);
+        await Pages.FillFieldsAsync(hookDialog, ("webhook-name", "Audience tool"), ("webhook-url", receiver.Url));
         await hookDialog.GetByTestId("create-webhook").ClickAsync();
         var secret = await hookDialog.GetByTestId("webhook-secret").InputValueAsync();
         await hookDialog.GetByTestId("webhook-done").ClickAsync();
