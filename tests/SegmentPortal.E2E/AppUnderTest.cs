@@ -169,6 +169,22 @@ public sealed class AppUnderTest : IAsyncDisposable
             _process.Kill();
         }
         await _process.WaitForExitAsync();
+        WriteLogToTestOutput();
+    }
+
+    /// <summary>
+    /// Hands the app's last log lines to the running test's output (shown by the runner when the test fails), so a
+    /// failure of an app started by a test can be read from the CI log.
+    /// </summary>
+    private void WriteLogToTestOutput()
+    {
+        if (Xunit.TestContext.Current.TestOutputHelper is not { } output)
+        {
+            return;
+        }
+        var lines = Log.Split('\n');
+        output.WriteLine($"--- last lines of the app's log ({BaseUrl}) ---");
+        output.WriteLine(string.Join('\n', lines.Skip(Math.Max(0, lines.Length - 200))));
     }
 
     public async ValueTask DisposeAsync()
@@ -177,6 +193,7 @@ public sealed class AppUnderTest : IAsyncDisposable
         {
             _process.Kill(entireProcessTree: true);
             await _process.WaitForExitAsync();
+            WriteLogToTestOutput();
         }
         _process.Dispose();
         if (KeepDataDirectory)

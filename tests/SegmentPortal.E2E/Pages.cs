@@ -117,7 +117,7 @@ public static class Pages
         await page.GetByRole(AriaRole.Option).Filter(new() { HasText = "region" }).First.ClickAsync();
         await PickConditionValueAsync(page, region);
         await Expect(page.GetByTestId("rule-summary")).ToHaveTextAsync(new Regex($"region is {region}"));
-        await page.GetByTestId("segment-name").FillAsync(name);
+        await FillFieldsAsync(page.Locator("body"), ("segment-name", name));
         await page.GetByTestId("save-segment").ClickAsync();
         await Expect(page).ToHaveURLAsync(new Regex("/segments/\\d+$"), new() { Timeout = BrowserFixture.WorkTimeoutMs });
         await WaitUntilInteractiveAsync(page);
