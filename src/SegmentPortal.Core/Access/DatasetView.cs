@@ -45,6 +45,9 @@ public sealed record QueryDataset(int Id, string Name, string Table, IReadOnlyLi
     /// <summary>Columns that do not exist for this user; a spec naming one is refused with a clear message.</summary>
     public IReadOnlyList<string> HiddenColumns { get; init; } = [];
 
+    /// <summary>Set for a live dataset: its rows stay in a connection's database and its queries run there.</summary>
+    public Datasets.LiveSource? Live { get; init; }
+
     /// <summary>The key of hashed columns (a parameter of the query, never text in it).</summary>
     public string? HashKey { get; init; }
 

@@ -15,7 +15,7 @@ internal sealed partial class QueryCompiler
     {
         if (!dataset.IsRestricted)
         {
-            return _d.Quote(dataset.Table);
+            return Relation(dataset);
         }
         var stored = dataset with { Fields = dataset.StoredFields ?? dataset.OwnFields.ToList(), RowFilter = null, NoRows = false, HiddenColumns = [] };
         var rows = new Scope($"r{_aliases++}", stored, null);
@@ -31,6 +31,19 @@ internal sealed partial class QueryCompiler
             };
             return $"{shown} AS {_d.Quote(f.Name)}";
         });
-        return $"(SELECT {string.Join(", ", columns)} FROM {_d.Quote(dataset.Table)} AS {rows.Alias} WHERE {where})";
+        return $"(SELECT {string.Join(", ", columns)} FROM {Relation(dataset)} AS {rows.Alias} WHERE {where})";
     }
+
+    /// <summary>
+    /// The stored rows of a dataset: its warehouse table, or for a live dataset the source's table or view (with its
+    /// schema) or its validated SELECT as a derived table.
+    /// </summary>
+    private string Relation(QueryDataset dataset) => dataset.Live switch
+    {
+        null => _d.Quote(dataset.Table),
+        { Select: { } select } => $"({select})",
+        { Schema: { } schema, Table: { } table } => $"{_d.Quote(schema)}.{_d.Quote(table)}",
+        { Table: { } table } => _d.Quote(table),
+        _ => throw new InvalidOperationException($"The live dataset {dataset.Name} names no table and no query."),
+    };
 }
