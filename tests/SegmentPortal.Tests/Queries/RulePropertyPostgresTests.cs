@@ -164,28 +164,7 @@ public sealed class RulePropertyPostgresTests(RulePropertyFixture fixture, Postg
             $"Only expected: [{string.Join(", ", expected.Ids.Except(ids).Take(10))}]; only on PostgreSQL: [{string.Join(", ", ids.Except(expected.Ids).Take(10))}].\n{members.Sql}";
     }
 
-    /// <summary>The spec compiled as the query layer does for DuckDB, but with every dataset live on PostgreSQL.</summary>
-    private async Task<CompiledQuery> CompileAsync(QuerySpec spec)
-    {
-        var authorized = await fixture.Harness.WithAsync<PermissionPolicy, AuthorizedQuery>(p => p.AuthorizeAsync(spec, Ct));
-        var context = authorized.Context;
-        var unique = context.Dataset.WithRole(FieldRole.CustomerId) is { } key
-            && await fixture.Harness.Services.GetRequiredService<QueryExecutor>().IsUniqueAsync(context.Dataset, key.Name, context.Dialect, Ct);
-        QueryDataset Live(QueryDataset dataset) => dataset with { Live = new LiveSource(0, SqlEngine.PostgreSql, "public", TableOf(dataset.Id), null, 0) };
-        FactSource? LiveFacts(FactSource? facts) => facts is null ? null : facts with { Orders = Live(facts.Orders) };
-        context = context with
-        {
-            Dataset = Live(context.Dataset),
-            Facts = LiveFacts(context.Facts),
-            Segments = context.Segments.ToDictionary(s => s.Key, s => s.Value with { Dataset = Live(s.Value.Dataset), Facts = LiveFacts(s.Value.Facts) }),
-            Dialect = SqlDialects.For(SqlEngine.PostgreSql),
-            CustomerKeyUnique = unique,
-        };
-        return QueryCompiler.Compile(authorized.Spec, context);
-    }
-
-    private string TableOf(int datasetId) =>
-        datasetId == fixture.CustomerData.Id ? "customers" : datasetId == fixture.OrderData.Id ? "orders" : throw new InvalidOperationException($"No table for dataset {datasetId}.");
+    private Task<CompiledQuery> CompileAsync(QuerySpec spec) => fixture.CompileLiveAsync(spec, SqlEngine.PostgreSql, "public", "customers", "orders", Ct);
 
     private static async Task<List<object?[]>> RunAsync(string database, CompiledQuery query)
     {
@@ -235,8 +214,8 @@ public sealed class RulePropertyPostgresTests(RulePropertyFixture fixture, Postg
             await using (var connection = new NpgsqlConnection(database))
             {
                 await connection.OpenAsync(Ct);
-                await LoadAsync(connection, TableOf(fixture.CustomerData.Id), fixture.Data.Customers);
-                await LoadAsync(connection, TableOf(fixture.OrderData.Id), fixture.Data.Orders);
+                await LoadAsync(connection, "customers", fixture.Data.Customers);
+                await LoadAsync(connection, "orders", fixture.Data.Orders);
             }
             Loaded[(server.Port, fixture)] = database;
             return database;
