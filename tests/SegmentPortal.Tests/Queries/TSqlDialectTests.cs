@@ -31,17 +31,17 @@ public sealed partial class TSqlDialectTests(RulePropertyFixture fixture) : ICla
     public static TheoryData<string, string, string[]> Conditions => new()
     {
         // Text: case-insensitive, trailing spaces significant (a sentinel after both sides), NULL kept out by the two-valued forms.
-        { "text equals", """{"kind":"condition","field":"name","operator":"equals","value":"ann"}""", ["(LOWER(CAST(t0.[name] AS nvarchar(max))) + N'|') = (LOWER(@p1) + N'|')"] },
-        { "text not equals", """{"kind":"condition","field":"name","operator":"notEquals","value":"ann"}""", ["(t0.[name] IS NULL OR NOT (LOWER(CAST(t0.[name] AS nvarchar(max))) + N'|') = (LOWER(@p1) + N'|'))"] },
-        { "contains", """{"kind":"condition","field":"name","operator":"contains","value":"AN"}""", ["CHARINDEX(LOWER(@p1), LOWER(CAST(t0.[name] AS nvarchar(max)))) > 0"] },
-        { "does not contain", """{"kind":"condition","field":"name","operator":"notContains","value":"an"}""", ["(t0.[name] IS NULL OR NOT CHARINDEX(LOWER(@p1), LOWER(CAST(t0.[name] AS nvarchar(max)))) > 0)"] },
-        { "starts with", """{"kind":"condition","field":"city","operator":"startsWith","value":"new"}""", ["(LEFT(LOWER(CAST(t0.[city] AS nvarchar(max))), (DATALENGTH(CAST(@p1 AS nvarchar(max))) / 2)) + N'|') = (LOWER(@p1) + N'|')"] },
+        { "text equals", """{"kind":"condition","field":"name","operator":"equals","value":"ann"}""", ["(LOWER(CAST(t0.[name] AS nvarchar(max))) + N'|') COLLATE Latin1_General_100_BIN2 = (LOWER(@p1) + N'|')"] },
+        { "text not equals", """{"kind":"condition","field":"name","operator":"notEquals","value":"ann"}""", ["(t0.[name] IS NULL OR NOT (LOWER(CAST(t0.[name] AS nvarchar(max))) + N'|') COLLATE Latin1_General_100_BIN2 = (LOWER(@p1) + N'|'))"] },
+        { "contains", """{"kind":"condition","field":"name","operator":"contains","value":"AN"}""", ["CHARINDEX(LOWER(@p1), LOWER(CAST(t0.[name] AS nvarchar(max))) COLLATE Latin1_General_100_BIN2) > 0"] },
+        { "does not contain", """{"kind":"condition","field":"name","operator":"notContains","value":"an"}""", ["(t0.[name] IS NULL OR NOT CHARINDEX(LOWER(@p1), LOWER(CAST(t0.[name] AS nvarchar(max))) COLLATE Latin1_General_100_BIN2) > 0)"] },
+        { "starts with", """{"kind":"condition","field":"city","operator":"startsWith","value":"new"}""", ["(LEFT(LOWER(CAST(t0.[city] AS nvarchar(max))), (DATALENGTH(CAST(@p1 AS nvarchar(max))) / 2)) + N'|') COLLATE Latin1_General_100_BIN2 = (LOWER(@p1) + N'|')"] },
         { "does not start with", """{"kind":"condition","field":"city","operator":"notStartsWith","value":"new"}""", ["(t0.[city] IS NULL OR NOT (LEFT("] },
-        { "ends with", """{"kind":"condition","field":"city","operator":"endsWith","value":"YORK"}""", ["(RIGHT(LOWER(CAST(t0.[city] AS nvarchar(max))), (DATALENGTH(CAST(@p1 AS nvarchar(max))) / 2)) + N'|') = (LOWER(@p1) + N'|')"] },
-        { "text is empty", """{"kind":"condition","field":"name","operator":"isEmpty"}""", ["(t0.[name] IS NULL OR TRANSLATE(CAST(t0.[name] AS nvarchar(max)), NCHAR(9) + NCHAR(10)", "REPLICATE(N' ', 24)) = N'')"] },
+        { "ends with", """{"kind":"condition","field":"city","operator":"endsWith","value":"YORK"}""", ["(RIGHT(LOWER(CAST(t0.[city] AS nvarchar(max))), (DATALENGTH(CAST(@p1 AS nvarchar(max))) / 2)) + N'|') COLLATE Latin1_General_100_BIN2 = (LOWER(@p1) + N'|')"] },
+        { "text is empty", """{"kind":"condition","field":"name","operator":"isEmpty"}""", ["(t0.[name] IS NULL OR TRANSLATE(CAST(t0.[name] AS nvarchar(max)), NCHAR(9) + NCHAR(10)", "REPLICATE(N' ', 24)) COLLATE Latin1_General_100_BIN2 = N'')"] },
         { "text is not empty", """{"kind":"condition","field":"name","operator":"isNotEmpty"}""", ["(t0.[name] IS NOT NULL AND NOT TRANSLATE("] },
-        { "in (one parameter per value)", """{"kind":"condition","field":"tier","operator":"in","values":["gold","Silver"]}""", ["CAST(t0.[tier] AS nvarchar(max)) IN (@p1, @p2)"] },
-        { "not in", """{"kind":"condition","field":"tier","operator":"notIn","values":["Gold"]}""", ["(t0.[tier] IS NULL OR NOT CAST(t0.[tier] AS nvarchar(max)) IN (@p1))"] },
+        { "in (one parameter per value, exact)", """{"kind":"condition","field":"tier","operator":"in","values":["gold","Silver"]}""", ["(CAST(t0.[tier] AS nvarchar(max)) + N'|') COLLATE Latin1_General_100_BIN2 IN (@p1 + N'|', @p2 + N'|')"] },
+        { "not in", """{"kind":"condition","field":"tier","operator":"notIn","values":["Gold"]}""", ["(t0.[tier] IS NULL OR NOT (CAST(t0.[tier] AS nvarchar(max)) + N'|') COLLATE Latin1_General_100_BIN2 IN (@p1 + N'|'))"] },
         // Numbers: whole numbers as bigint parameters, others compared as float.
         { "number equals", """{"kind":"condition","field":"visits","operator":"equals","value":"12"}""", ["(t0.[visits] = @p1)"] },
         { "number equals a fraction", """{"kind":"condition","field":"visits","operator":"equals","value":"2.5"}""", ["(t0.[visits] = CAST(@p1 AS float))"] },
@@ -83,9 +83,9 @@ public sealed partial class TSqlDialectTests(RulePropertyFixture fixture) : ICla
         { "last order date", """{"kind":"fact","fact":"lastOrderDate","operator":"inLast","value":"30","unit":"days"}""", ["max(CAST(ot0.[order_date] AS date)) AS v1"] },
         { "days since the last order", """{"kind":"fact","fact":"daysSinceLastOrder","operator":"less","value":"30"}""", ["DATEDIFF(day, max(CAST(ot0.[order_date] AS date)), @p1) AS v1", "(f1.v1 < @p2)"] },
         { "bought a category", """{"kind":"fact","fact":"boughtCategory","column":"category","operator":"in","values":["Toys","Food"],"windowDays":365}""",
-            ["max(CASE WHEN CAST(ot0.[order_date] AS date) BETWEEN @p3 AND @p4 THEN CASE WHEN CAST(ot0.[category] AS nvarchar(max)) IN (@p1, @p2) THEN 1 ELSE 0 END END) AS v1", "((coalesce(f1.v1, 0) = 1))"] },
+            ["max(CASE WHEN CAST(ot0.[order_date] AS date) BETWEEN @p3 AND @p4 THEN CASE WHEN (CAST(ot0.[category] AS nvarchar(max)) + N'|') COLLATE Latin1_General_100_BIN2 IN (@p1 + N'|', @p2 + N'|') THEN 1 ELSE 0 END END) AS v1", "((coalesce(f1.v1, 0) = 1))"] },
         { "did not buy a category", """{"kind":"fact","fact":"boughtCategory","column":"category","operator":"notIn","values":["Toys"]}""",
-            ["max(CASE WHEN CAST(ot0.[category] AS nvarchar(max)) IN (@p1) THEN 1 ELSE 0 END) AS v1", "NOT (coalesce(f1.v1, 0) = 1)"] },
+            ["max(CASE WHEN (CAST(ot0.[category] AS nvarchar(max)) + N'|') COLLATE Latin1_General_100_BIN2 IN (@p1 + N'|') THEN 1 ELSE 0 END) AS v1", "NOT (coalesce(f1.v1, 0) = 1)"] },
     };
 
     [Theory]
