@@ -43,13 +43,36 @@ public sealed class SqlDialectTests
 
         public string Quantile(string expression, double fraction) => _duck.Quantile(expression, fraction);
 
-        public string Filtered(string aggregate, string condition) => _duck.Filtered(aggregate, condition);
+        public string Filtered(Func<string, string> aggregate, string argument, string condition) => _duck.Filtered(aggregate, argument, condition);
 
         public string LimitOffset(int? limit, int offset) => _duck.LimitOffset(limit, offset);
 
         public string Mask(string text) => _duck.Mask(text);
 
         public string Hash(string text, string key) => _duck.Hash(text, key);
+
+        public string Condition(bool value) => _duck.Condition(value);
+
+        public string Boolean(bool value) => _duck.Boolean(value);
+
+        public string Flag(string condition) => _duck.Flag(condition);
+
+        public string AnyTrue(string flag) => _duck.AnyTrue(flag);
+
+        public string Holds(string flag) => _duck.Holds(flag);
+
+        public string InList(string expression, IReadOnlyList<string> values, Func<object, string> parameter) => _duck.InList(expression, values, parameter);
+
+        public string Divide(string dividend, string divisor) => _duck.Divide(dividend, divisor);
+
+        public string Average(string expression) => _duck.Average(expression);
+
+        public string EqualsText(string text, string value) => _duck.EqualsText(text, value);
+
+        public string OnePerKey(string key, IReadOnlyList<string> select, IReadOnlyList<string> columns, string fromWhere, bool distinct) =>
+            _duck.OnePerKey(key, select, columns, fromWhere, distinct);
+
+        public string Page(string query, IReadOnlyList<(string Column, bool Descending)> sort, int? limit, int offset) => _duck.Page(query, sort, limit, offset);
     }
 
     private static readonly QueryDataset People = new(7, "People", "people_live",
@@ -87,5 +110,35 @@ public sealed class SqlDialectTests
         Assert.Equal(Compile(DuckDbDialect.Instance).Sql, sql);
         Assert.Contains("\"people_live\"", sql, StringComparison.Ordinal);
         Assert.Contains("$p1", sql, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Each_engine_has_its_dialect()
+    {
+        Assert.Same(DuckDbDialect.Instance, SqlDialects.For(SqlEngine.DuckDb));
+        Assert.Same(PostgresSqlDialect.Instance, SqlDialects.For(SqlEngine.PostgreSql));
+        Assert.Same(TSqlDialect.Instance, SqlDialects.For(SqlEngine.SqlServer));
+        Assert.Same(DuckDbDialect.Instance, SqlDialects.For(People));
+        Assert.Same(TSqlDialect.Instance, SqlDialects.For(People with { Live = new LiveSource(1, SqlEngine.SqlServer, "dbo", "people", null, 0) }));
+    }
+
+    [Fact]
+    public void PostgreSQL_takes_a_list_as_one_array_parameter_and_reads_the_live_table()
+    {
+        var live = People with { Live = new LiveSource(1, SqlEngine.PostgreSql, "crm", "people", null, 0) };
+
+        var query = QueryCompiler.Compile(CountByRegion, new CompileContext { Dataset = live, Today = new DateOnly(2024, 6, 15), Dialect = PostgresSqlDialect.Instance });
+
+        Assert.Equal("SELECT t0.\"region\" AS \"region\", count(*) AS \"n\" FROM \"crm\".\"people\" AS t0 WHERE (CAST(t0.\"region\" AS text) = ANY(@p1)) GROUP BY t0.\"region\"", query.Sql);
+        Assert.Equal(["North", "East"], Assert.IsType<string[]>(query.Parameters["p1"]));
+    }
+
+    [Fact]
+    public void DuckDB_takes_a_list_as_one_list_parameter()
+    {
+        var query = Compile(DuckDbDialect.Instance);
+
+        Assert.Contains("list_contains($p1, CAST(t0.\"region\" AS VARCHAR))", query.Sql, StringComparison.Ordinal);
+        Assert.Equal(["North", "East"], Assert.IsType<List<string>>(query.Parameters["p1"]));
     }
 }
