@@ -20,8 +20,138 @@ internal sealed partial class QueryCompiler
     /// then per member its rows in its order, cut at its limit: a <c>UNION ALL</c> of one branch per member numbered
     /// by <c>row_number()</c>, which <see cref="SplitFused"/> turns back into each member's own result.
     /// </summary>
-    public static FusedQuery CompileFused(RuleGroup common, IReadOnlyList<FusionMember> members, CompileContext context) =>
-        new QueryCompiler(context).CompileFusedSpec(common, members);
+    public static FusedQuery CompileFused(RuleGroup common, IReadOnlyList<FusionMember> members, CompileContext context)
+    {
+        var compiler = new QueryCompiler(context);
+        return members.All(m => QueryFusion.RollsUp(m.Spec, context.Dataset)) && compiler.CustomersAsRows(members)
+            ? compiler.CompileRollup(common, members)
+            : new QueryCompiler(context).CompileFusedSpec(common, members);
+    }
+
+    /// <summary>Customers are counted as rows (unique keys), so their counts add up across groups.</summary>
+    private bool CustomersAsRows(IReadOnlyList<FusionMember> members) =>
+        members.All(m => m.Spec.Measures.All(x => x.Kind != MeasureKind.Customers)) || CountsRowsAsCustomers(new Scope("t0", _context.Dataset, _context.Facts));
+
+    /// <summary>
+    /// The fused query when every member's measures add up (counts, sums, lowest, highest, averages as sum and count)
+    /// over groups of low cardinality: one <c>GROUP BY</c> of the rows every member reads by every member's groupings
+    /// together (the finest grouping), with each measure's part per group (a member's own conditions as <c>FILTER</c>s
+    /// of its parts, and a count of its rows), then each member's result grouped again from those few rows, in its
+    /// order, cut at its limit: one scan of the dataset and one hash table, where <c>GROUPING SETS</c> fill one per
+    /// grouping with every measure. A group whose value is empty stays a group of its own at every step.
+    /// </summary>
+    private FusedQuery CompileRollup(RuleGroup common, IReadOnlyList<FusionMember> members)
+    {
+        var dataset = _context.Dataset;
+        var scope = NewScope(dataset, _context.Facts);
+        scope.Candidates.AddRange(RowConjuncts(common));
+        var where = Predicate(common, scope, strict: false, []);
+
+        var groups = new List<(GroupBy Key, string Expression)>();
+        int GroupIndex(GroupBy group)
+        {
+            var key = group with { Alias = null };
+            var found = groups.FindIndex(g => g.Key == key);
+            if (found >= 0)
+            {
+                return found;
+            }
+            groups.Add((key, GroupExpression(group, scope)));
+            return groups.Count - 1;
+        }
+        var parts = new List<(string Key, string Sql)>();
+        string Part(string key, Func<string> aggregate, RuleNode? condition)
+        {
+            key += '\u001f' + (condition is null ? "" : QueryFusion.Canonical(condition));
+            var found = parts.FindIndex(p => p.Key == key);
+            if (found < 0)
+            {
+                var sql = aggregate();
+                parts.Add((key, condition is null ? sql : _d.Filtered(sql, Predicate(condition, scope, strict: false, []) ?? "true")));
+                found = parts.Count - 1;
+            }
+            return _d.Quote($"f_p{found}");
+        }
+        var combined = new List<string>();
+        int Combined(string sql)
+        {
+            var found = combined.IndexOf(sql);
+            if (found < 0)
+            {
+                combined.Add(sql);
+                found = combined.Count - 1;
+            }
+            return found;
+        }
+        string Count(string part) => $"CAST(coalesce(sum({part}), 0) AS BIGINT)";
+        string Measured(Measure m)
+        {
+            var key = string.Join('\u001f', m.Kind, m.Column, m.Times);
+            return m.Kind switch
+            {
+                MeasureKind.Count or MeasureKind.Customers => Count(Part(key, () => Aggregate(m, scope), m.Where)),
+                MeasureKind.Sum => $"sum({Part(key, () => Aggregate(m, scope), m.Where)})",
+                MeasureKind.Min => $"min({Part(key, () => Aggregate(m, scope), m.Where)})",
+                MeasureKind.Max => $"max({Part(key, () => Aggregate(m, scope), m.Where)})",
+                MeasureKind.Average =>
+                    $"{_d.AsDouble($"sum({Part($"sum\u001f{m.Column}", () => Aggregate(m with { Kind = MeasureKind.Sum }, scope), m.Where)})")} / " +
+                    $"nullif(sum({Part($"count\u001f{m.Column}", () => $"count({Column(scope, m.Column!)})", m.Where)}), 0)",
+                _ => throw new InvalidOperationException($"{m.Kind} does not add up across groups."),
+            };
+        }
+
+        var plans = members.Select(member =>
+        {
+            var spec = member.Spec;
+            var groupIndexes = spec.GroupBy.Select(GroupIndex).ToList();
+            var measureIndexes = spec.Measures.Select(m => Combined(Measured(member.Residual is { } residual
+                ? m with { Where = m.Where is null ? residual : new RuleGroup { Children = [residual, m.Where] } }
+                : m))).ToList();
+            var rowsOfMember = member.Residual is { } only && spec.GroupBy.Count > 0 ? Part("rows", () => "count(*)", only) : null;
+            return (Spec: spec, Groups: groupIndexes, Measures: measureIndexes, RowsOfMember: rowsOfMember);
+        }).ToList();
+
+        var select = groups.Select((g, i) => $"{g.Expression} AS {_d.Quote($"f_g{i}")}").Concat(parts.Select((p, j) => $"{p.Sql} AS {_d.Quote($"f_p{j}")}")).ToList();
+        var from = $"{Source(dataset)} AS {scope.Alias}{string.Concat(scope.Joins)}";
+        var fused = $"SELECT {string.Join(", ", select)} FROM {from}{(where is null ? "" : $" WHERE {where}")}" +
+            (groups.Count == 0 ? "" : $" GROUP BY {string.Join(", ", groups.Select(g => g.Expression))}");
+
+        var slots = Enumerable.Range(0, groups.Count).Select(i => $"f_g{i}").Concat(Enumerable.Range(0, combined.Count).Select(j => $"f_x{j}")).ToList();
+        var quoted = string.Join(", ", slots.Select(_d.Quote));
+        var branches = new List<string>();
+        var results = new List<FusedPart>();
+        for (var k = 0; k < plans.Count; k++)
+        {
+            var (spec, groupIndexes, measureIndexes, rowsOfMember) = plans[k];
+            var names = spec.GroupBy.Select(g => g.Name).Concat(spec.Measures.Select(m => m.Alias)).ToList();
+            var sources = groupIndexes.Select(i => $"f_g{i}").Concat(measureIndexes.Select(j => $"f_x{j}")).ToList();
+            var order = string.Join(", ", spec.Sort.Select(s => OrderTerm(sources[names.IndexOf(s.Name)], s.Descending)));
+            var values = Enumerable.Range(0, groups.Count).Select(i => groupIndexes.Contains(i) ? _d.Quote($"f_g{i}") : "NULL")
+                .Concat(Enumerable.Range(0, combined.Count).Select(j => measureIndexes.Contains(j) ? combined[j] : "NULL"))
+                .Select((value, i) => $"{value} AS {_d.Quote(slots[i])}");
+            var inner = $"SELECT {string.Join(", ", values)} FROM {FusedTable}";
+            if (spec.GroupBy.Count > 0)
+            {
+                inner += $" GROUP BY {string.Join(", ", groupIndexes.Distinct().Select(i => _d.Quote($"f_g{i}")))}";
+                if (rowsOfMember is { } rows)
+                {
+                    inner += $" HAVING sum({rows}) > 0";
+                }
+            }
+            if (spec.Limit is not null || spec.Offset > 0)
+            {
+                inner += $"{(order.Length > 0 ? $" ORDER BY {order}" : "")}{_d.LimitOffset(spec.Limit, spec.Offset)}";
+            }
+            branches.Add($"SELECT {k.ToString(CultureInfo.InvariantCulture)} AS {_d.Quote(MemberColumn)}, " +
+                $"row_number() OVER (ORDER BY {(order.Length > 0 ? order : _d.Quote(slots.FirstOrDefault() ?? MemberColumn))}) AS {_d.Quote(RowColumn)}, {quoted} FROM ({inner}) AS b{k}");
+            results.Add(new FusedPart(names, sources.Select(x => slots.IndexOf(x) + 2).ToList(), null));
+        }
+
+        var materialized = _d is DuckDbDialect ? "MATERIALIZED " : "";
+        var ctes = _ctes.Select(cte => cte()).Append($"{FusedTable} AS {materialized}({fused})");
+        var sql = $"WITH {string.Join(", ", ctes)} {string.Join(" UNION ALL ", branches)}";
+        return new FusedQuery(new CompiledQuery(sql, _parameters, [MemberColumn, RowColumn, .. slots], _reads.DistinctBy(r => r.Id).ToList()), results);
+    }
 
     private FusedQuery CompileFusedSpec(RuleGroup common, IReadOnlyList<FusionMember> members)
     {
@@ -134,7 +264,10 @@ internal sealed partial class QueryCompiler
                 spec.GroupBy.Count == 0 ? spec.Measures.Select(m => m.Kind).ToList() : null));
         }
 
-        var ctes = _ctes.Select(cte => cte()).Append($"{FusedTable} AS ({fused})");
+        // Every branch reads the grouped rows: computed once (PostgreSQL 12 and later materialize a CTE read more than
+        // once by themselves; DuckDB is told).
+        var materialized = _d is DuckDbDialect ? "MATERIALIZED " : "";
+        var ctes = _ctes.Select(cte => cte()).Append($"{FusedTable} AS {materialized}({fused})");
         var sql = $"WITH {string.Join(", ", ctes)} {string.Join(" UNION ALL ", branches)}";
         var columns = new List<string> { MemberColumn, RowColumn };
         columns.AddRange(fusedColumns);

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SegmentPortal.Core.Access;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Rules;
 
@@ -73,7 +74,7 @@ public sealed partial class QueryFusion(QueryService queries, PermissionPolicy p
         var alone = new List<int>();
         foreach (var dataset in firsts.GroupBy(i => specs[i].DatasetId))
         {
-            var (groups, rest) = Plan(dataset.ToList(), specs);
+            var (groups, rest) = await PlanAsync(dataset.ToList(), specs, cancellationToken);
             alone.AddRange(rest);
             work.AddRange(groups.Select(g => RunFusedAsync(g, specs, compiled, outcomes, cancellationToken)));
         }
@@ -88,6 +89,22 @@ public sealed partial class QueryFusion(QueryService queries, PermissionPolicy p
             }
         }
         return outcomes.Select(o => o.Task).ToList();
+    }
+
+    /// <summary>The fused queries <see cref="RunAsync"/> would run for these specs (none cached), for diagnostics.</summary>
+    internal async Task<IReadOnlyList<CompiledQuery>> FusedQueriesAsync(IReadOnlyList<QuerySpec> specs, CancellationToken cancellationToken = default)
+    {
+        var fused = new List<CompiledQuery>();
+        foreach (var dataset in Enumerable.Range(0, specs.Count).GroupBy(i => specs[i].DatasetId))
+        {
+            var (groups, _) = await PlanAsync(dataset.ToList(), specs, cancellationToken);
+            foreach (var group in groups)
+            {
+                var members = group.Members.Select((i, k) => new FusionMember(specs[i], group.Residuals[k])).ToList();
+                fused.Add((await CompileFusedAsync(group.Common, members, cancellationToken)).Query);
+            }
+        }
+        return fused;
     }
 
     private static void Copy(Task<QueryResult> from, TaskCompletionSource<QueryResult> to)
@@ -108,8 +125,37 @@ public sealed partial class QueryFusion(QueryService queries, PermissionPolicy p
 
     private sealed record FusionGroup(RuleGroup Common, IReadOnlyList<int> Members, IReadOnlyList<RuleGroup?> Residuals);
 
-    /// <summary>Which questions on one dataset fuse (the rows all of them read, each one's extra conditions) and which run alone.</summary>
-    private static (List<FusionGroup> Groups, List<int> Alone) Plan(List<int> indexes, IReadOnlyList<QuerySpec> specs)
+    /// <summary>
+    /// Which questions on one dataset fuse and which run alone: those that roll up (see <see cref="RollsUp"/>) fuse with
+    /// each other, the other grouped questions with each other.
+    /// </summary>
+    private async Task<(List<FusionGroup> Groups, List<int> Alone)> PlanAsync(List<int> indexes, IReadOnlyList<QuerySpec> specs, CancellationToken cancellationToken)
+    {
+        var fusable = indexes.Where(i => Fusable(specs[i])).ToList();
+        if (fusable.Count < 2)
+        {
+            return ([], indexes);
+        }
+        QueryDataset dataset;
+        try
+        {
+            dataset = (await policy.AuthorizeAsync(new QuerySpec { DatasetId = specs[fusable[0]].DatasetId }, cancellationToken)).Context.Dataset;
+        }
+        catch (PortalException)
+        {
+            // Each question alone gives its own answer or refusal.
+            return ([], indexes);
+        }
+        var rolling = fusable.Where(i => RollsUp(specs[i], dataset)).ToList();
+        var (groups, alone) = Plan(rolling, specs, MaxRollupGroupings);
+        var (more, rest) = Plan(indexes.Except(rolling).ToList(), specs, MaxGroupings);
+        groups.AddRange(more);
+        alone.AddRange(rest);
+        return (groups, alone);
+    }
+
+    /// <summary>Which questions fuse (the rows all of them read, each one's extra conditions) and which run alone.</summary>
+    private static (List<FusionGroup> Groups, List<int> Alone) Plan(List<int> indexes, IReadOnlyList<QuerySpec> specs, int maxGroupings)
     {
         var fusable = indexes.Where(i => Fusable(specs[i])).ToList();
         var alone = indexes.Except(fusable).ToList();
@@ -127,7 +173,7 @@ public sealed partial class QueryFusion(QueryService queries, PermissionPolicy p
                 var own = conjuncts[i].Where(c => shared.All(s => s.Text != c.Text)).Select(c => c.Node).ToList();
                 var more = specs[i].GroupBy.Select(g => g with { Alias = null }).Where(g => !groupings.Contains(g)).ToList();
                 // Only plain row conditions become a member's FILTER; too many groupings wait for the next round.
-                if (!own.All(RowCondition) || groupings.Count + more.Count > MaxGroupings)
+                if (!own.All(RowCondition) || groupings.Count + more.Count > maxGroupings)
                 {
                     continue;
                 }
@@ -147,6 +193,19 @@ public sealed partial class QueryFusion(QueryService queries, PermissionPolicy p
         alone.AddRange(fusable);
         return (groups, alone);
     }
+
+    /// <summary>The most distinct groupings one rolled-up fused query groups by (their values multiply into its rows).</summary>
+    public const int MaxRollupGroupings = 4;
+
+    /// <summary>
+    /// A question whose measures add up across groups (counts, sums, lowest, highest, averages; customers where each
+    /// row is one) and whose groupings have few values (periods, bins, Dimension columns, yes/no): it can be answered
+    /// from a finer grouping of the same rows (see <see cref="QueryCompiler.CompileFused"/>).
+    /// </summary>
+    internal static bool RollsUp(QuerySpec spec, QueryDataset dataset) =>
+        spec.Measures.All(m => m.Kind is MeasureKind.Count or MeasureKind.Sum or MeasureKind.Min or MeasureKind.Max or MeasureKind.Average or MeasureKind.Customers)
+        && spec.GroupBy.All(g => g.Bucket is not null || g.BinWidth is not null
+            || dataset.Field(g.Column) is { } field && (field.Role == FieldRole.Dimension || field.Kind == FieldKind.Boolean));
 
     /// <summary>Grouped questions of measures; not row lists, member lists, customer facts as groups or columns.</summary>
     private static bool Fusable(QuerySpec spec) =>

@@ -162,17 +162,24 @@ public sealed class QueryFusionTests : IAsyncLifetime
         {
             DatasetId = _customers.Id,
             Filter = new RuleGroup { Children = [new FieldCondition { Field = "spend", Operator = RuleOperator.Greater, Value = "100000" }] },
-            GroupBy = [new GroupBy("city", Alias: "d0")],
+            GroupBy = [new GroupBy("vip", Alias: "d0")],
             Measures = [new Measure(MeasureKind.Count, "m0")],
             Sort = [new SortBy("d0")],
         };
+        // City is not a Dimension, so its groups are not rolled up from a finer grouping but fused with GROUPING SETS.
+        var byCity = byRegion with { GroupBy = [new GroupBy("city", Alias: "d0")], Measures = [new Measure(MeasureKind.CountDistinct, "m0", "region")] };
+        var distinct = total with { Measures = [new Measure(MeasureKind.CountDistinct, "m0", "city")] };
 
-        var (results, fused) = await _harness.WithAsync<QueryFusion, (IReadOnlyList<Task<QueryResult>>, (int, int))>(async f => (await f.RunAsync([byRegion, total, none], Ct), f.Fused));
+        var (rolled, rolledUp) = await _harness.WithAsync<QueryFusion, (IReadOnlyList<Task<QueryResult>>, (int, int))>(async f => (await f.RunAsync([byRegion, total, none], Ct), f.Fused));
+        var (sets, groupingSets) = await _harness.WithAsync<QueryFusion, (IReadOnlyList<Task<QueryResult>>, (int, int))>(async f => (await f.RunAsync([byCity, distinct], Ct), f.Fused));
 
-        Assert.Equal((1, 3), fused);
-        Assert.Equal(["East|1", "North|3", "South|1", "West|1", "∅|2"], Show((await results[0]).Rows));
-        Assert.Equal(["8|615.75"], Show((await results[1]).Rows));
-        Assert.Empty((await results[2]).Rows);
+        Assert.Equal((1, 3), rolledUp);
+        Assert.Equal(["East|1", "North|3", "South|1", "West|1", "∅|2"], Show((await rolled[0]).Rows));
+        Assert.Equal(["8|615.75"], Show((await rolled[1]).Rows));
+        Assert.Empty((await rolled[2]).Rows);
+        Assert.Equal((1, 2), groupingSets);
+        Assert.Equal(["Bergen|1", "Madrid|1", "Oslo|1", "Paris|0", "Rome|1", "∅|1"], Show((await sets[0]).Rows));
+        Assert.Equal(["5"], Show((await sets[1]).Rows));
     }
 
     // ----- random questions -----
