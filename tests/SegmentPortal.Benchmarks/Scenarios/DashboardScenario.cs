@@ -276,7 +276,8 @@ public sealed class DashboardScenario : Scenario
         context.AddExtra(Extra("app SQL in series", _appSql, appSql / sql));
 
         context.Note($"Each load asks {_queriesPerLoad} questions for the 8 tiles, on both sides; the app's cold load answered {_fused.Questions} of them with " +
-            $"{_fused.Queries} fused queries (QueryFusion: GROUPING SETS over the same rows, own conditions as FILTERs) and ran the other " +
+            $"{_fused.Queries} fused queries (QueryFusion: one scan of the rows they share, grouped once by their finest grouping and rolled up per question, " +
+            "or GROUPING SETS where measures do not add up; a question's own conditions as FILTERs) and ran the other " +
             $"{_queriesPerLoad - _fused.Questions} alone, so it ran {_queriesPerLoad - _fused.Questions + _fused.Queries} queries against the baseline's {_queriesPerLoad}. " +
             "\"Cold\" is the app's result cache: DuckDB's buffer pool and the OS page cache hold the tables on both sides after the warm-up.");
         context.Note($"Fused as unfused: every run, every tile agreed with the baseline, with the board loaded tile by tile (\"app cold, tiles in series\", " +
