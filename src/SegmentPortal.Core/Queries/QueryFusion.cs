@@ -147,8 +147,13 @@ public sealed partial class QueryFusion(QueryService queries, PermissionPolicy p
             return ([], indexes);
         }
         var rolling = fusable.Where(i => RollsUp(specs[i], dataset)).ToList();
+        // A grouping by a customer or order key has about as many groups as rows: in GROUPING SETS it would compute every
+        // other question's measures for each of them (measured slower than running it alone), so it runs alone.
+        var keyed = fusable.Where(i => specs[i].GroupBy.Any(g => g.Bucket is null && g.BinWidth is null
+            && dataset.Field(g.Column)?.Role is FieldRole.CustomerId or FieldRole.OrderId)).ToList();
         var (groups, alone) = Plan(rolling, specs, MaxRollupGroupings);
-        var (more, rest) = Plan(indexes.Except(rolling).ToList(), specs, MaxGroupings);
+        alone.AddRange(keyed);
+        var (more, rest) = Plan(indexes.Except(rolling).Except(keyed).ToList(), specs, MaxGroupings);
         groups.AddRange(more);
         alone.AddRange(rest);
         return (groups, alone);
