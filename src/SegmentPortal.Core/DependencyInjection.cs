@@ -120,6 +120,7 @@ public static class DependencyInjection
         services.AddScoped<ViewAsService>();
         services.AddSingleton<QueryExecutor>();
         services.AddScoped<QueryService>();
+        services.AddScoped<QueryFusion>();
         services.AddSingleton<SegmentStore>();
         services.AddSingleton<Analysis.CustomerAttributeStore>();
         services.AddSingleton<IAnalysisFields>(sp => sp.GetRequiredService<Analysis.CustomerAttributeStore>());

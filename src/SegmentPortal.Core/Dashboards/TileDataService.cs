@@ -18,6 +18,7 @@ public sealed partial class TileDataService(
     Authorizer access,
     PermissionPolicy policy,
     QueryService queries,
+    QueryFusion fusion,
     SegmentService segments,
     RfmService rfm,
     ClusteringService clustering,
@@ -148,10 +149,11 @@ public sealed partial class TileDataService(
         return await policy.DescribeAsync(await access.RequireReadableAsync(datasetId, cancellationToken), cancellationToken);
     }
 
-    private Task<QueryResult> RunAsync(QuerySpec spec, CancellationToken cancellationToken)
+    /// <summary>One query of a tile; on a board load (<see cref="LoadBoard"/>) it waits to run fused with the other tiles' queries.</summary>
+    private async Task<QueryResult> RunAsync(QuerySpec spec, CancellationToken cancellationToken)
     {
         _ = Checked;
-        return queries.RunAsync(spec, cancellationToken);
+        return CurrentBatch.Value is null ? await queries.RunAsync(spec, cancellationToken) : (await RunManyAsync([spec], cancellationToken))[0];
     }
 
     private static TileData Data(TileQueryBuilder builder, IReadOnlyList<object?[]> rows, IReadOnlyList<string>? measures = null) =>
@@ -194,20 +196,32 @@ public sealed partial class TileDataService(
         var topValues = top.Rows.Select(r => MarkValue.Text(r[0])).ToList();
         List<object?[]> rows;
         var truncated = top.Truncated;
+        // The rows within the top values (two groupings) and the "Other" rows are asked together, so they can be fused.
+        var withOther = tile.OtherBucket && top.MoreExist && topValues.Count > 0;
+        var asked = new List<QuerySpec>();
+        if (builder.Grouping.Count > 1)
+        {
+            asked.Add(builder.WithinTop(topValues));
+        }
+        if (withOther)
+        {
+            asked.Add(builder.Other(topValues));
+        }
+        var next = await RunManyAsync(asked, cancellationToken);
         if (builder.Grouping.Count == 1)
         {
             rows = DisplayOrder(builder, top.Rows);
         }
         else
         {
-            var within = await RunAsync(builder.WithinTop(topValues), cancellationToken);
+            var within = next[0];
             rows = SortInMemory(builder, TileRows.Read(within, builder.Grouping.Count, tile.Measures, TileQueryBuilder.MaxCells, out var cut));
             truncated |= cut;
         }
         var hasOther = false;
-        if (tile.OtherBucket && top.MoreExist && topValues.Count > 0)
+        if (withOther)
         {
-            var other = await RunAsync(builder.Other(topValues), cancellationToken);
+            var other = next[^1];
             var rest = TileRows.Read(other, builder.Grouping.Count - 1, tile.Measures, TileQueryBuilder.MaxCategories, out _)
                 .Where((_, i) => Convert.ToInt64(other.Rows[i][other.Index("rows")] ?? 0L, System.Globalization.CultureInfo.InvariantCulture) > 0)
                 .Select(r => (object?[])[TileQueryBuilder.OtherLabel, .. r]).ToList();

@@ -182,6 +182,21 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
+    /// <summary>Query fusion (<see cref="QueryFusion"/>): a query's result if the cache holds it, without running anything.</summary>
+    public bool TryCached(CompiledQuery query, out QueryResult? result)
+    {
+        result = _cache.TryGetValue(CacheKey(query), out QueryResult? cached) && cached is not null ? cached with { FromCache = true, Elapsed = TimeSpan.Zero } : null;
+        return result is not null;
+    }
+
+    /// <summary>Query fusion: keeps a result a fused query computed for <paramref name="query"/> under that query's own key, as if it had run alone.</summary>
+    public void Remember(CompiledQuery query, QueryResult result) =>
+        _cache.Set(CacheKey(query), result, new MemoryCacheEntryOptions
+        {
+            Size = Math.Max(1, result.Rows.Count),
+            SlidingExpiration = TimeSpan.FromMinutes(Math.Max(1, options.Value.CacheMinutes)),
+        });
+
     public void Dispose()
     {
         _cache.Dispose();

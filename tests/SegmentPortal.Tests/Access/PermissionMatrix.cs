@@ -57,6 +57,10 @@ public static class PermissionMatrix
         new("Board definition",            [All,   All,    All,    All,    All,    All,    All,       Refused,   All], "DashboardService.GetAsync"),
         // L4 (revoked): an open tab keeps loading tiles of a revoked link.
         new("Tile data",                   [All,   Own,    All,    Own,    Own,    Own,    Own,       Refused,   Own], "TileDataService.LoadAsync"),
+        // A board's tiles loaded together: their queries over the same rows fused into one (QueryFusion), each tile's
+        // rows exactly as when it loads alone, the user's row and column rules applied to the fused query.
+        new("Board load (fused tiles)",    [All,   Own,    All,    Own,    Own,    Own,    Own,       Refused,   Own],
+            "TileDataService.LoadBoard", "TileDataService.LoadBoardAsync", "QueryFusion.RunAsync"),
         new("Filter values and fields",    [All,   Own,    All,    Own,    Own,    Own,    Own,       Refused,   Own],
             "TileDataService.FilterValuesAsync", "TileDataService.FilterFieldsAsync"),
         // L6 (public): "View customers" on a public board.

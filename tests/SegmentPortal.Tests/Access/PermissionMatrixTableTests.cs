@@ -271,6 +271,21 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 }
                 return new(lines);
             }
+            case "Board load (fused tiles)":
+            {
+                // The whole board at once (fused), which must give every tile exactly what it gives loaded alone.
+                var board = await BoardAsync(kind, f.MainBoard);
+                var fused = await With<TileDataService, IReadOnlyDictionary<string, TileData>>(s => s.LoadBoardAsync(board, board.Tiles, DashboardState.Empty, Ct));
+                var lines = new List<string>();
+                foreach (var tile in board.Tiles)
+                {
+                    var alone = Lines((await TileAsync(board, tile.Id)).Rows, $"{tile.Id}:");
+                    var together = Lines(fused[tile.Id].Rows, $"{tile.Id}:");
+                    Assert.Equal(alone, together);
+                    lines.AddRange(together);
+                }
+                return new(lines);
+            }
             case "Filter values and fields":
             {
                 var board = await BoardAsync(kind, f.MainBoard);
@@ -824,7 +839,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
             ],
             "Dataset history" => [$"rows={customers.Count}"],
             "Board definition" => ["Regions: byRegion,byCategory,people"],
-            "Tile data" or "Board PDF/PNG" => Tiles(),
+            "Tile data" or "Board load (fused tiles)" or "Board PDF/PNG" => Tiles(),
             "Filter values and fields" =>
             [
                 .. Sorted(a.Regions.Select(r => $"{r}|{customers.Count(c => c.Region == r) + orders.Count(o => o.Region == r)}")),
