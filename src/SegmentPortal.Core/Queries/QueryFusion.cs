@@ -146,6 +146,12 @@ public sealed partial class QueryFusion(QueryService queries, PermissionPolicy p
             // Each question alone gives its own answer or refusal.
             return ([], indexes);
         }
+        // Fused SQL is written for engines with FILTER and NULLS LAST (DuckDB, PostgreSQL); on SQL Server each question
+        // runs alone.
+        if (SqlDialects.For(dataset) is TSqlDialect)
+        {
+            return ([], indexes);
+        }
         var rolling = fusable.Where(i => RollsUp(specs[i], dataset)).ToList();
         // A grouping by a customer or order key has about as many groups as rows: in GROUPING SETS it would compute every
         // other question's measures for each of them (measured slower than running it alone), so it runs alone.
