@@ -14,7 +14,7 @@ internal static class LiveMixing
     public static bool SameStore(LiveSource? a, LiveSource? b) => a?.ConnectionId == b?.ConnectionId;
 
     /// <summary>The SQL dialect a query over <paramref name="live"/> (null: the warehouse) is compiled to.</summary>
-    public static ISqlDialect DialectFor(LiveSource? live) => live is null ? DuckDbDialect.Instance : throw new PortalException($"No SQL dialect for {live.Engine} yet."); // SqlDialects.For(live.Engine) once merged
+    public static ISqlDialect DialectFor(LiveSource? live) => live is null ? DuckDbDialect.Instance : SqlDialects.For(live.Engine);
 
     public static void Check(QueryDataset dataset, FactSource? facts, IEnumerable<SegmentReference> segments)
     {

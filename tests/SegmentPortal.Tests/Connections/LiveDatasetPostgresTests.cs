@@ -9,6 +9,7 @@ using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
 using SegmentPortal.Core.Sharing;
+using SegmentPortal.Tests.Import;
 using SegmentPortal.Tests.Infrastructure;
 using static SegmentPortal.Tests.Rules.RuleTrees;
 
