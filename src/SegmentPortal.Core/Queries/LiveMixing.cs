@@ -16,6 +16,22 @@ internal static class LiveMixing
     /// <summary>The SQL dialect a query over <paramref name="live"/> (null: the warehouse) is compiled to.</summary>
     public static ISqlDialect DialectFor(LiveSource? live) => live is null ? DuckDbDialect.Instance : SqlDialects.For(live.Engine);
 
+    /// <summary>The first <paramref name="rows"/> rows of a live source, as a SELECT in its dialect (profiles of large tables).</summary>
+    public static LiveSource Sampled(LiveSource live, int rows)
+    {
+        var d = SqlDialects.For(live.Engine);
+        var relation = live switch
+        {
+            { Select: { } select } => $"(\n{select}\n) AS sampled",
+            { Schema: { } schema, Table: { } table } => $"{d.Quote(schema)}.{d.Quote(table)}",
+            { Table: { } table } => d.Quote(table),
+            _ => throw new InvalidOperationException("A live dataset names no table and no query."),
+        };
+        var n = rows.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var sql = live.Engine == SqlEngine.SqlServer ? $"SELECT TOP ({n}) * FROM {relation}" : $"SELECT * FROM {relation} LIMIT {n}";
+        return live with { Schema = null, Table = null, Select = sql };
+    }
+
     public static void Check(QueryDataset dataset, FactSource? facts, IEnumerable<SegmentReference> segments)
     {
         if (facts is not null && !SameStore(dataset.Live, facts.Orders.Live))

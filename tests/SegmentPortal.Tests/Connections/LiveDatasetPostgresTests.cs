@@ -77,6 +77,18 @@ public sealed class LiveDatasetPostgresTests(PostgresServer server) : IAsyncLife
     }
 
     [Fact]
+    public async Task The_profile_of_a_live_SELECT_is_sampled_in_the_source_and_says_so()
+    {
+        server.Require();
+        var connectionId = await CreateConnectionAsync();
+        var id = await Harness.WithAsync<LiveDatasetService, int>(s => s.CreateAsync(connectionId,
+            new LiveDatasetDraft(ConnectionSource.ForQuery("SELECT o.id AS order_id, c.city, o.amount FROM orders o JOIN customers c ON c.id = o.customer_id"), "Orders by city"), Ct));
+        var profiles = await Harness.WithAsync<SegmentPortal.Core.Catalog.DatasetProfiler, IReadOnlyList<SegmentPortal.Core.Catalog.ColumnProfile>>(p => p.ProfileAsync(id, Ct));
+        Assert.All(profiles, p => Assert.Equal(SegmentPortal.Core.Catalog.DatasetProfiler.SampleRows, p.SampleRows));
+        Assert.Equal(PostgresServer.OrderCount, profiles.Single(p => p.Name == "city").Rows);
+    }
+
+    [Fact]
     public async Task A_board_tile_over_a_live_dataset_is_counted_in_the_source()
     {
         server.Require();
