@@ -16,12 +16,16 @@ namespace SegmentPortal.Core.Connections;
 /// </summary>
 internal sealed class LiveQueryRunner : ILiveQueryRunner, IDisposable
 {
-    private readonly ConnectionReader _reader;
+    private readonly Lazy<ConnectionReader> _reader;
     private readonly ConcurrentDictionary<(int Connection, int Slots), SemaphoreSlim> _gates = new();
 
+    /// <remarks>
+    /// The secret protector is the host's (it decrypts connection passwords); it is asked for at the first live query,
+    /// so hosts and tests without connections can build the query layer without one.
+    /// </remarks>
     public LiveQueryRunner(
+        IServiceProvider services,
         IPortalDbFactory dbFactory,
-        ISecretProtector secrets,
         HostGuard hosts,
         SqliteSourceFolder sqliteFolder,
         IOptions<ConnectionOptions> options,
@@ -29,15 +33,20 @@ internal sealed class LiveQueryRunner : ILiveQueryRunner, IDisposable
         ILogger<LiveQueryRunner> logger)
     {
         var connectTimeoutSeconds = Math.Clamp(options.Value.ConnectTimeoutSeconds, 1, 120);
-        var store = new ConnectionStore(dbFactory, secrets, hosts, sqliteFolder, clock, logger);
-        _reader = new ConnectionReader(store, new ConnectionErrors(logger, connectTimeoutSeconds), hosts, sqliteFolder, connectTimeoutSeconds, logger);
+        _reader = new Lazy<ConnectionReader>(() =>
+        {
+            var secrets = services.GetService(typeof(ISecretProtector)) as ISecretProtector
+                ?? throw new PortalException("Live datasets cannot be read here: this host has no way to decrypt connection passwords.");
+            var store = new ConnectionStore(dbFactory, secrets, hosts, sqliteFolder, clock, logger);
+            return new ConnectionReader(store, new ConnectionErrors(logger, connectTimeoutSeconds), hosts, sqliteFolder, connectTimeoutSeconds, logger);
+        });
     }
 
     public Task<IReadOnlyList<object?[]>> QueryAsync(
         LiveSource source, string sql, IReadOnlyDictionary<string, object?> parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(source);
-        return _reader.QueryLiveAsync(source.ConnectionId, sql, parameters,
+        return _reader.Value.QueryLiveAsync(source.ConnectionId, sql, parameters,
             slots => _gates.GetOrAdd((source.ConnectionId, slots), key => new SemaphoreSlim(key.Slots)), cancellationToken);
     }
 

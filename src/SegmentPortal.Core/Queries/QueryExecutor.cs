@@ -50,8 +50,11 @@ public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<ob
 /// its connection's database through <see cref="ILiveQueryRunner"/> (read-only, the connection's statement timeout and
 /// cap on concurrent queries), cached for the dataset's <see cref="LiveSource.CacheMinutes"/> (0: never).
 /// </summary>
-public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptions> options, ILiveQueryRunner live) : IDisposable
+public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptions> options, ILiveQueryRunner? liveRunner = null) : IDisposable
 {
+    /// <summary>The live runner (the Connections module's), or a clear refusal where a host registered none.</summary>
+    private ILiveQueryRunner Live => liveRunner ?? throw new PortalException("Live datasets cannot be read here: no database connections are set up.");
+
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _perUser = new();
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.CacheRows) });
     private readonly ConcurrentDictionary<string, bool> _uniqueColumns = new();
@@ -106,7 +109,7 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         {
             return known;
         }
-        var rows = await live.QueryAsync(source, sql, new Dictionary<string, object?>(), cancellationToken);
+        var rows = await Live.QueryAsync(source, sql, new Dictionary<string, object?>(), cancellationToken);
         var unique = rows.Count > 0 && Convert.ToInt64(rows[0][0], CultureInfo.InvariantCulture) == 1;
         _cache.Set(key, unique, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(source.CacheMinutes) });
         return unique;
@@ -223,7 +226,7 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
-            var rows = await live.QueryAsync(source, query.Sql, query.Parameters, cancellationToken);
+            var rows = await Live.QueryAsync(source, query.Sql, query.Parameters, cancellationToken);
             var result = new QueryResult(query.Columns, rows, System.Diagnostics.Stopwatch.GetElapsedTime(started), FromCache: false);
             if (minutes > 0)
             {
