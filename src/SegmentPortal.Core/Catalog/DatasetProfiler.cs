@@ -33,6 +33,9 @@ public sealed record ColumnProfile(
     IReadOnlyList<ValueCount> TopValues,
     IReadOnlyList<HistogramBin> Histogram)
 {
+    /// <summary>Set when the profile was computed over at most this many rows of a live dataset's source (its first rows), not all of them.</summary>
+    public int? SampleRows { get; init; }
+
     public double NullShare => Rows == 0 ? 0 : Nulls / (double)Rows;
 
     /// <summary>How much is missing as profiling tools say it: the count of the rows and the share, e.g. "24 of 2,240 (1.1%)".</summary>
@@ -71,14 +74,16 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
             Columns = view.OwnFields.Select(f => f.Name).ToList(),
             Limit = PreviewRows,
         }, cancellationToken);
-        return new DatasetPreview(rows.Columns, rows.Rows, view.IsRestricted ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount);
+        // A live dataset's stored row count is only the source's estimate at its last column read: count it there.
+        var total = view.IsRestricted || dataset.Storage == DatasetStorage.Live ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount;
+        return new DatasetPreview(rows.Columns, rows.Rows, total);
     }
 
     public async Task<DatasetOverview> OverviewAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
         var view = await policy.DescribeAsync(dataset, cancellationToken);
-        var rows = view.IsRestricted ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount;
+        var rows = view.IsRestricted || dataset.Storage == DatasetStorage.Live ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount;
         return new DatasetOverview(view.OwnFields.ToList(), rows, Authorizer.CanChange(await currentUser.GetPrincipalAsync(), dataset));
     }
 
@@ -93,6 +98,8 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
         var view = await policy.DescribeAsync(dataset, cancellationToken);
+        // A live dataset's profile reads at most SampleRows rows of the source when it is large (or a SELECT of unknown size).
+        int? sample = dataset.Storage == DatasetStorage.Live && (dataset.LiveSelect is not null || dataset.RowCount > SampleRows) ? SampleRows : null;
         var fields = view.OwnFields.ToList();
         if (fields.Count == 0)
         {
@@ -111,7 +118,7 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
                 measures.Add(new Measure(MeasureKind.Max, $"hi{i}", field.Name));
             }
         }
-        var summary = await queries.RunAsync(new QuerySpec { DatasetId = datasetId, Measures = measures }, cancellationToken);
+        var summary = await Run(sample, new QuerySpec { DatasetId = datasetId, Measures = measures }, cancellationToken);
         var rows = Whole(summary.Scalar("rows"));
         var stats = fields.Select((field, i) =>
         {
@@ -122,32 +129,39 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
         }).ToList();
 
         var binned = stats.Where(s => s.Present > 0 && s.Field.Kind == FieldKind.Number && s.Distinct > Bins).ToList();
-        var histograms = await NumericHistogramsAsync(datasetId, binned, cancellationToken);
+        var histograms = await NumericHistogramsAsync(sample, datasetId, binned, cancellationToken);
 
         var storedTypes = dataset.Columns.ToDictionary(c => c.Name, c => c.WarehouseType, StringComparer.Ordinal);
         var profiles = new List<ColumnProfile>(fields.Count);
         foreach (var s in stats)
         {
             var field = s.Field;
-            var top = s.Present == 0 ? [] : await TopValuesAsync(datasetId, field, cancellationToken);
+            var top = s.Present == 0 ? [] : await TopValuesAsync(sample, datasetId, field, cancellationToken);
             var histogram = s.Present == 0 ? [] : histograms.TryGetValue(field.Name, out var bins) ? bins
-                : field.Kind == FieldKind.Date ? await DateHistogramAsync(datasetId, field, s, cancellationToken)
+                : field.Kind == FieldKind.Date ? await DateHistogramAsync(sample, datasetId, field, s, cancellationToken)
                 : top.Select(t => new HistogramBin(t.Value, t.Count)).ToList();
             var warehouseType = field.Treatment == ColumnTreatment.Visible ? storedTypes.GetValueOrDefault(field.Name, "VARCHAR") : "VARCHAR";
             profiles.Add(new ColumnProfile(field.Name, field.Type, warehouseType, rows, rows - s.Present, s.Distinct,
                 Text(s.Min, field.Type), Text(s.Max, field.Type), top.Take(5).ToList(), histogram));
         }
-        return profiles;
+        return sample is { } n ? profiles.Select(p => p with { SampleRows = n }).ToList() : profiles;
     }
+
+    /// <summary>Rows a live dataset's profile reads at most (its first rows in the source).</summary>
+    public const int SampleRows = 100_000;
+
+    private Task<QueryResult> Run(int? sample, QuerySpec spec, CancellationToken cancellationToken) => sample is { } rows
+        ? queries.RunSampledAsync(spec, rows, cancellationToken)
+        : queries.RunAsync(spec, cancellationToken);
 
     private sealed record Summary(QueryField Field, long Present, long Distinct, object? Min, object? Max);
 
     private static RuleGroup NotEmpty(string column) =>
         new() { Children = [new FieldCondition { Field = column, Operator = RuleOperator.IsNotEmpty }] };
 
-    private async Task<List<ValueCount>> TopValuesAsync(int datasetId, QueryField field, CancellationToken cancellationToken)
+    private async Task<List<ValueCount>> TopValuesAsync(int? sample, int datasetId, QueryField field, CancellationToken cancellationToken)
     {
-        var result = await queries.RunAsync(new QuerySpec
+        var result = await Run(sample, new QuerySpec
         {
             DatasetId = datasetId,
             Filter = NotEmpty(field.Name),
@@ -164,6 +178,7 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
     /// columns' bins counted in one scan as filtered counts.
     /// </summary>
     private async Task<Dictionary<string, IReadOnlyList<HistogramBin>>> NumericHistogramsAsync(
+        int? sample,
         int datasetId, IReadOnlyList<Summary> columns, CancellationToken cancellationToken)
     {
         var result = new Dictionary<string, IReadOnlyList<HistogramBin>>(StringComparer.Ordinal);
@@ -194,7 +209,7 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
         {
             return result;
         }
-        var counts = await queries.RunAsync(new QuerySpec { DatasetId = datasetId, Measures = measures }, cancellationToken);
+        var counts = await Run(sample, new QuerySpec { DatasetId = datasetId, Measures = measures }, cancellationToken);
         for (var i = 0; i < ranges.Count; i++)
         {
             var (column, min, width) = ranges[i];
@@ -209,7 +224,7 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
     /// <summary>The first bin starts at the lowest value itself (no rounding of the edge can leave it out).</summary>
     private static FieldCondition Lowest(string column) => new() { Field = column, Operator = RuleOperator.IsNotEmpty };
 
-    private async Task<List<HistogramBin>> DateHistogramAsync(int datasetId, QueryField field, Summary summary, CancellationToken cancellationToken)
+    private async Task<List<HistogramBin>> DateHistogramAsync(int? sample, int datasetId, QueryField field, Summary summary, CancellationToken cancellationToken)
     {
         var span = AsDate(summary.Min) is { } from && AsDate(summary.Max) is { } to ? to.ToDateTime(TimeOnly.MinValue) - from.ToDateTime(TimeOnly.MinValue) : TimeSpan.Zero;
         var (bucket, format) = span.TotalDays switch
@@ -218,7 +233,7 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
             > 60 => (DateBucket.Month, "yyyy-MM"),
             _ => (DateBucket.Day, "yyyy-MM-dd"),
         };
-        var result = await queries.RunAsync(new QuerySpec
+        var result = await Run(sample, new QuerySpec
         {
             DatasetId = datasetId,
             Filter = NotEmpty(field.Name),

@@ -17,6 +17,17 @@ public sealed class QueryService(PermissionPolicy policy, QueryExecutor executor
     }
 
     /// <summary>
+    /// <see cref="RunAsync"/> over at most <paramref name="maxRows"/> rows of a live dataset (the first rows its source
+    /// returns, for profiles of large tables); the user's row and column rules apply to those rows as always. An
+    /// imported dataset is read whole.
+    /// </summary>
+    public async Task<QueryResult> RunSampledAsync(QuerySpec spec, int maxRows, CancellationToken cancellationToken = default)
+    {
+        var (compiled, user) = await CompileAsync(spec, maxRows, cancellationToken);
+        return await executor.ExecuteAsync(compiled, user, cancellationToken);
+    }
+
+    /// <summary>
     /// <see cref="RunAsync"/> for big results: the same permission policy and compiled SQL, each row handed to
     /// <paramref name="read"/> (with the result's column names) instead of being kept as boxed values; nothing is cached.
     /// </summary>
@@ -27,10 +38,17 @@ public sealed class QueryService(PermissionPolicy policy, QueryExecutor executor
     }
 
     /// <summary>The SQL <see cref="RunAsync"/> would run for the current user, and the user key it runs under.</summary>
-    public async Task<(CompiledQuery Query, string User)> CompileAsync(QuerySpec spec, CancellationToken cancellationToken = default)
+    public Task<(CompiledQuery Query, string User)> CompileAsync(QuerySpec spec, CancellationToken cancellationToken = default) =>
+        CompileAsync(spec, sampleRows: null, cancellationToken);
+
+    private async Task<(CompiledQuery Query, string User)> CompileAsync(QuerySpec spec, int? sampleRows, CancellationToken cancellationToken)
     {
         var authorized = await policy.AuthorizeAsync(spec, cancellationToken);
         var context = authorized.Context;
+        if (sampleRows is { } rows && context.Dataset.Live is { } live)
+        {
+            context = context with { Dataset = context.Dataset with { Live = LiveMixing.Sampled(live, rows) } };
+        }
         // Customers are counted as distinct keys; where the keys are unique a plain count gives the same and is cheaper.
         // The same holds for one row per customer (a member list): unique keys need no de-duplication.
         if ((spec.DistinctCustomers || spec.Measures.Any(m => m.Kind == MeasureKind.Customers)) && context.Dataset.WithRole(FieldRole.CustomerId) is { } key)

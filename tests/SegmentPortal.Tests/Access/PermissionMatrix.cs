@@ -106,6 +106,8 @@ public static class PermissionMatrix
         new("Rule builder values and fields", [All, Own,   All,    Own,    Own,    Own,    Refused,   Refused,   Own],
             "RuleBuilderService.ValuesAsync", "RuleBuilderService.OptionsAsync"),
         new("Query",                       [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "QueryService.RunAsync"),
+        // Profiles of large live datasets: the same query over the source's first rows (an imported dataset is read whole).
+        new("Query (sampled)",             [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Own], "QueryService.RunSampledAsync"),
         // A personal access token acts as its user, rules and all (the REST API's endpoints run as its principal). Public
         // visitors and an Admin viewing as someone cannot make one, and the public links' account could not use one.
         new("Query with an access token",  [All,   Own,    All,    Own,    Own,    Own,    Refused,   Refused,   Refused],

@@ -638,6 +638,11 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 var result = await With<QueryService, QueryResult>(q => q.RunAsync(new QuerySpec { DatasetId = f.Data.Customers.Id }, Ct));
                 return new(Table(result.Columns, result.Rows));
             }
+            case "Query (sampled)":
+            {
+                var result = await With<QueryService, QueryResult>(q => q.RunSampledAsync(new QuerySpec { DatasetId = f.Data.Customers.Id }, 1_000, Ct));
+                return new(Table(result.Columns, result.Rows));
+            }
             case "Query with an access token":
             {
                 var expires = f.Data.Harness.Services.GetRequiredService<TimeProvider>().GetUtcNow().AddDays(1);
@@ -882,7 +887,7 @@ public sealed class PermissionMatrixTableTests(PermissionMatrixFixture f) : ICla
                 $"fields: {string.Join(",", a.CustomerColumns)}", $"regions: {string.Join(",", Sorted(customers.Select(c => c.Region).Distinct()))}",
                 $"emails: {string.Join(",", Sorted(customers.Select(a.Email)))}",
             ],
-            "Query" or "Query with an access token" => CustomerTable(),
+            "Query" or "Query (sampled)" or "Query with an access token" => CustomerTable(),
             "Metric values" => ExpectedMetric(orders),
             "Metric tile" =>
             [
