@@ -31,7 +31,7 @@ internal sealed partial class QueryCompiler
             return $"{Name}.{column}";
         }
 
-        public string Render() => $"{Name} AS (SELECT {key} AS k, {string.Join(", ", _selects)} FROM {from} WHERE {key} IS NOT NULL GROUP BY 1)";
+        public string Render() => $"{Name} AS (SELECT {key} AS k, {string.Join(", ", _selects)} FROM {from} WHERE {key} IS NOT NULL GROUP BY {key})";
     }
 
     private string FactPredicate(FactCondition fact, Scope scope)
@@ -49,9 +49,9 @@ internal sealed partial class QueryCompiler
         var o = OrdersAlias(scope);
         var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
         var window = fact.WindowDays?.ToString(CultureInfo.InvariantCulture) ?? "all";
-        string Windowed(string aggregate) => fact.WindowDays is { } days
-            ? _d.Filtered(aggregate, $"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}")
-            : aggregate;
+        string Windowed(Func<string, string> aggregate, string argument) => fact.WindowDays is { } days
+            ? _d.Filtered(aggregate, argument, $"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}")
+            : aggregate(argument);
 
         if (fact.Fact == CustomerFact.BoughtCategory)
         {
@@ -63,23 +63,23 @@ internal sealed partial class QueryCompiler
                 throw Incomplete("Pick at least one category.");
             }
             var bought = FactTableOf(scope, source).Column($"bought|{window}|{column.Name}|{string.Join('\u001f', categories)}",
-                () => Windowed($"bool_or(list_contains({Param(categories)}, {_d.AsText($"{o}.{_d.Quote(column.Name)}")}))"));
-            return fact.Operator == RuleOperator.In ? $"coalesce({bought}, false)" : $"NOT coalesce({bought}, false)";
+                () => Windowed(_d.AnyTrue, _d.Flag(_d.InList(_d.AsText($"{o}.{_d.Quote(column.Name)}"), categories, Param))));
+            return fact.Operator == RuleOperator.In ? _d.Holds(bought) : $"NOT {_d.Holds(bought)}";
         }
 
-        var orderCount = source.OrderId is { } id ? $"count(DISTINCT {o}.{_d.Quote(id)})" : "count(*)";
+        var (count, counted) = source.OrderId is { } id ? ((Func<string, string>)(a => $"count(DISTINCT {a})"), $"{o}.{_d.Quote(id)}") : (a => $"count({a})", "*");
         var amount = fact.Fact is CustomerFact.TotalAmount or CustomerFact.AverageAmount
             ? source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw Incomplete($"{source.Orders.Name} has no Amount column.")
             : null;
         // Orders without an amount count as 0: the average is total spent over orders.
         Func<string> aggregate = fact.Fact switch
         {
-            CustomerFact.OrderCount => () => Windowed(orderCount),
-            CustomerFact.TotalAmount => () => Windowed($"sum({amount})"),
-            CustomerFact.AverageAmount => () => $"coalesce({Windowed($"sum({amount})")}, 0) / nullif({Windowed(orderCount)}, 0)",
-            CustomerFact.FirstOrderDate => () => Windowed($"min({date})"),
-            CustomerFact.LastOrderDate => () => Windowed($"max({date})"),
-            CustomerFact.DaysSinceLastOrder => () => _d.DaysBetween(Windowed($"max({date})"), Param(_context.Today)),
+            CustomerFact.OrderCount => () => Windowed(count, counted),
+            CustomerFact.TotalAmount => () => Windowed(Sum, amount!),
+            CustomerFact.AverageAmount => () => _d.Divide($"coalesce({Windowed(Sum, amount!)}, 0)", $"nullif({Windowed(count, counted)}, 0)"),
+            CustomerFact.FirstOrderDate => () => Windowed(Min, date),
+            CustomerFact.LastOrderDate => () => Windowed(Max, date),
+            CustomerFact.DaysSinceLastOrder => () => _d.DaysBetween(Windowed(Max, date), Param(_context.Today)),
             _ => throw new ArgumentOutOfRangeException(nameof(fact)),
         };
         var (type, whenNone) = fact.Fact switch
@@ -110,25 +110,25 @@ internal sealed partial class QueryCompiler
         string? InWindow() => fact.WindowDays is { } days
             ? $"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}"
             : null;
-        string Windowed(string aggregate) => InWindow() is { } condition ? _d.Filtered(aggregate, condition) : aggregate;
+        string Windowed(Func<string, string> aggregate, string argument) => InWindow() is { } condition ? _d.Filtered(aggregate, argument, condition) : aggregate(argument);
         string Amount() => source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw new PortalException($"{source.Orders.Name} has no Amount column.");
-        var orderCount = source.OrderId is { } id ? $"count(DISTINCT {o}.{_d.Quote(id)})" : "count(*)";
+        var (count, counted) = source.OrderId is { } id ? ((Func<string, string>)(a => $"count(DISTINCT {a})"), $"{o}.{_d.Quote(id)}") : (a => $"count({a})", "*");
         var table = FactTableOf(scope, source);
         switch (fact.Measure)
         {
             case CustomerMeasure.OrderCount:
-                return $"coalesce({table.Column($"{CustomerFact.OrderCount}|{window}", () => Windowed(orderCount))}, 0)";
+                return $"coalesce({table.Column($"{CustomerFact.OrderCount}|{window}", () => Windowed(count, counted))}, 0)";
             case CustomerMeasure.TotalAmount:
-                return $"coalesce({table.Column($"{CustomerFact.TotalAmount}|{window}", () => Windowed($"sum({Amount()})"))}, 0)";
+                return $"coalesce({table.Column($"{CustomerFact.TotalAmount}|{window}", () => Windowed(Sum, Amount()))}, 0)";
             case CustomerMeasure.AverageAmount:
-                return table.Column($"{CustomerFact.AverageAmount}|{window}", () => $"coalesce({Windowed($"sum({Amount()})")}, 0) / nullif({Windowed(orderCount)}, 0)");
+                return table.Column($"{CustomerFact.AverageAmount}|{window}", () => _d.Divide($"coalesce({Windowed(Sum, Amount())}, 0)", $"nullif({Windowed(count, counted)}, 0)"));
             case CustomerMeasure.DaysSinceLastOrder:
-                return table.Column($"{CustomerFact.DaysSinceLastOrder}|{window}", () => _d.DaysBetween(Windowed($"max({date})"), Param(_context.Today)));
+                return table.Column($"{CustomerFact.DaysSinceLastOrder}|{window}", () => _d.DaysBetween(Windowed(Max, date), Param(_context.Today)));
             case CustomerMeasure.DaysSinceFirstOrder:
-                return table.Column($"daysSinceFirst|{window}", () => _d.DaysBetween(Windowed($"min({date})"), Param(_context.Today)));
+                return table.Column($"daysSinceFirst|{window}", () => _d.DaysBetween(Windowed(Min, date), Param(_context.Today)));
             case CustomerMeasure.FirstOrderDate:
                 // The same column a first-order-date condition reads, so a rule and a cohort share one aggregate.
-                return table.Column($"{CustomerFact.FirstOrderDate}|{window}", () => Windowed($"min({date})"));
+                return table.Column($"{CustomerFact.FirstOrderDate}|{window}", () => Windowed(Min, date));
             case CustomerMeasure.CategoryShare:
             {
                 var column = fact.Column is { Length: > 0 } c ? source.Orders.Field(c) ?? throw new PortalException($"{source.Orders.Name} has no field \"{c}\".")
@@ -140,9 +140,9 @@ internal sealed partial class QueryCompiler
                 }
                 return table.Column($"share|{window}|{column.Name}|{string.Join('\u001f', values)}", () =>
                 {
-                    var inCategory = $"list_contains({Param(values)}, {_d.AsText($"{o}.{_d.Quote(column.Name)}")})";
-                    var part = _d.Filtered($"sum({Amount()})", InWindow() is { } w ? $"{w} AND {inCategory}" : inCategory);
-                    return $"coalesce({part}, 0) / nullif({Windowed($"sum({Amount()})")}, 0)";
+                    var inCategory = _d.InList(_d.AsText($"{o}.{_d.Quote(column.Name)}"), values, Param);
+                    var part = _d.Filtered(Sum, Amount(), InWindow() is { } w ? $"{w} AND {inCategory}" : inCategory);
+                    return _d.Divide($"coalesce({part}, 0)", $"nullif({Windowed(Sum, Amount())}, 0)");
                 });
             }
             default:
@@ -151,6 +151,12 @@ internal sealed partial class QueryCompiler
     }
 
     private static string OrdersAlias(Scope scope) => $"o{scope.Alias}";
+
+    private static string Sum(string argument) => $"sum({argument})";
+
+    private static string Min(string argument) => $"min({argument})";
+
+    private static string Max(string argument) => $"max({argument})";
 
     /// <summary>
     /// The scope's grouped pass over its orders, created (and joined to the scope) on first use. When the scope's rows

@@ -28,7 +28,7 @@ internal sealed partial class QueryCompiler
                     : group.Children.Select(c => Predicate(c, scope, strict, segmentPath, under)).OfType<string>().ToList();
                 if (parts.Count == 0)
                 {
-                    return group.Not ? "false" : null;
+                    return group.Not ? _d.Condition(false) : null;
                 }
                 var joined = parts.Count == 1 ? parts[0] : $"({string.Join(group.Combinator == Combinator.And ? " AND " : " OR ", parts)})";
                 return group.Not ? $"(NOT {joined})" : joined;
@@ -51,7 +51,7 @@ internal sealed partial class QueryCompiler
         {
             var predicate = compile();
             // A null test is never NULL itself; wrapping it would only hide it from DuckDB's filter push-down.
-            return NullTest().IsMatch(predicate) ? predicate : negated ? $"coalesce({predicate}, false)" : $"({predicate})";
+            return NullTest().IsMatch(predicate) ? predicate : negated ? TwoValued(predicate) : $"({predicate})";
         }
         catch (IncompleteConditionException ex)
         {
@@ -91,8 +91,11 @@ internal sealed partial class QueryCompiler
             values.Add(value);
         }
         var inList = $"{Column(scope, field.Name)} IN ({string.Join(", ", values.Distinct().Select(v => Param(v)))})";
-        return negated ? $"coalesce({inList}, false)" : $"({inList})";
+        return negated ? TwoValued(inList) : $"({inList})";
     }
+
+    /// <summary>A condition that is never NULL: NULL (unknown) becomes false.</summary>
+    private string TwoValued(string condition) => _d.Holds(_d.Flag(condition));
 
     private sealed class IncompleteConditionException(string message) : Exception(message);
 
@@ -123,9 +126,9 @@ internal sealed partial class QueryCompiler
             case RuleOperator.IsNotEmpty:
                 return kind is FieldKind.Text or FieldKind.Category ? $"({x} IS NOT NULL AND NOT {_d.IsBlank(_d.AsText(x))})" : $"{x} IS NOT NULL";
             case RuleOperator.IsTrue:
-                return $"{x} = true";
+                return $"{x} = {_d.Boolean(true)}";
             case RuleOperator.IsFalse:
-                return $"{x} = false";
+                return $"{x} = {_d.Boolean(false)}";
             case RuleOperator.In or RuleOperator.NotIn:
             {
                 var values = c.Values.Where(v => !string.IsNullOrEmpty(v)).Distinct().ToList();
@@ -133,7 +136,7 @@ internal sealed partial class QueryCompiler
                 {
                     throw Incomplete($"Pick at least one value for {label}.");
                 }
-                var contains = $"list_contains({Param(values)}, {_d.AsText(x)})";
+                var contains = _d.InList(_d.AsText(x), values, Param);
                 return c.Operator == RuleOperator.In ? contains : $"({x} IS NULL OR NOT {contains})";
             }
         }
@@ -167,8 +170,8 @@ internal sealed partial class QueryCompiler
         var t = _d.AsText(x);
         return c.Operator switch
         {
-            RuleOperator.Equals => $"{_d.Lower(t)} = {_d.Lower(text)}",
-            RuleOperator.NotEquals => $"({x} IS NULL OR {_d.Lower(t)} <> {_d.Lower(text)})",
+            RuleOperator.Equals => _d.EqualsText(t, text),
+            RuleOperator.NotEquals => $"({x} IS NULL OR NOT {_d.EqualsText(t, text)})",
             RuleOperator.Contains => _d.ContainsText(t, text),
             RuleOperator.NotContains => $"({x} IS NULL OR NOT {_d.ContainsText(t, text)})",
             RuleOperator.StartsWith => _d.StartsWithText(t, text),

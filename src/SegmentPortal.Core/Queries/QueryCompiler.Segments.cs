@@ -41,7 +41,7 @@ internal sealed partial class QueryCompiler
         }
         if (leftType is ColumnType.Integer or ColumnType.Decimal && rightType is ColumnType.Integer or ColumnType.Decimal)
         {
-            return $"CAST({left} AS DOUBLE) = CAST({right} AS DOUBLE)";
+            return $"{_d.AsDouble(left)} = {_d.AsDouble(right)}";
         }
         return $"{_d.AsText(left)} = {_d.AsText(right)}";
     }

@@ -19,7 +19,7 @@ internal sealed partial class QueryCompiler
         }
         var stored = dataset with { Fields = dataset.StoredFields ?? dataset.OwnFields.ToList(), RowFilter = null, NoRows = false, HiddenColumns = [] };
         var rows = new Scope($"r{_aliases++}", stored, null);
-        var where = dataset.NoRows ? "false" : dataset.RowFilter is { } rule ? Predicate(rule, rows, strict: true, []) ?? "true" : "true";
+        var where = dataset.NoRows ? _d.Condition(false) : dataset.RowFilter is { } rule ? Predicate(rule, rows, strict: true, []) ?? _d.Condition(true) : _d.Condition(true);
         var columns = dataset.OwnFields.Select(f =>
         {
             var value = $"{rows.Alias}.{_d.Quote(f.Name)}";

@@ -17,7 +17,7 @@ namespace SegmentPortal.Core.Queries;
 /// </remarks>
 internal sealed partial class QueryCompiler
 {
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9_]+\\.\"(?:[^\"]|\"\")+\" IS (?:NOT )?NULL$")]
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z0-9_]+\\.(?:\"(?:[^\"]|\"\")+\"|\\[(?:[^\\]]|\\]\\])+\\]) IS (?:NOT )?NULL$")]
     private static partial System.Text.RegularExpressions.Regex NullTest();
 
     private readonly CompileContext _context;
@@ -91,11 +91,9 @@ internal sealed partial class QueryCompiler
             }
             foreach (var measure in spec.Measures)
             {
-                var aggregate = Aggregate(measure, scope);
-                if (measure.Where is not null)
-                {
-                    aggregate = _d.Filtered(aggregate, Predicate(measure.Where, scope, strict: false, []) ?? "true");
-                }
+                var aggregate = Aggregate(measure, scope, measure.Where is { } rule
+                    ? () => Predicate(rule, scope, strict: false, []) ?? _d.Condition(true)
+                    : null);
                 select.Add($"{aggregate} AS {_d.Quote(measure.Alias)}");
                 columns.Add(measure.Alias);
             }
@@ -109,9 +107,7 @@ internal sealed partial class QueryCompiler
             // One row per customer, in key order (so a read gives the same rows in the same order every time); where each
             // row is already one customer, the order alone does it and the de-duplication is skipped.
             var key = CustomerKey(scope);
-            var distinct = CountsRowsAsCustomers(scope) ? "" : $"DISTINCT ON ({key}) ";
-            body = $"SELECT {distinct}{string.Join(", ", select)} FROM {from}{whereSql} ORDER BY {key}";
-            body = $"SELECT * FROM ({body}) AS members";
+            body = _d.OnePerKey(key, select, columns.Select(_d.Quote).ToList(), $"FROM {from}{whereSql}", distinct: !CountsRowsAsCustomers(scope));
         }
         else
         {
@@ -121,14 +117,10 @@ internal sealed partial class QueryCompiler
                 body += $" GROUP BY {string.Join(", ", groupBy)}";
             }
         }
-        if (spec.Sort.Count > 0)
-        {
-            var sorts = spec.Sort.Select(s => columns.Contains(s.Name, StringComparer.Ordinal)
-                ? $"{_d.Quote(s.Name)}{(s.Descending ? " DESC" : " ASC")} NULLS LAST"
-                : throw new PortalException($"Cannot sort by \"{s.Name}\": it is not in the result."));
-            body += $" ORDER BY {string.Join(", ", sorts)}";
-        }
-        body += _d.LimitOffset(spec.Limit, spec.Offset);
+        var sorts = spec.Sort.Select(s => columns.Contains(s.Name, StringComparer.Ordinal)
+            ? (_d.Quote(s.Name), s.Descending)
+            : throw new PortalException($"Cannot sort by \"{s.Name}\": it is not in the result.")).ToList();
+        body = _d.Page(body, sorts, spec.Limit, spec.Offset);
         var sql = _ctes.Count == 0 ? body : $"WITH {string.Join(", ", _ctes.Select(cte => cte()))} {body}";
         return new CompiledQuery(sql, _parameters, columns, _reads.DistinctBy(r => r.Id).ToList());
     }
@@ -210,8 +202,10 @@ internal sealed partial class QueryCompiler
         return new Scope($"t{_aliases++}", dataset, facts);
     }
 
-    private string Aggregate(Measure measure, Scope scope)
+    /// <summary>A measure's aggregate; with <paramref name="where"/>, over only the rows that condition (compiled after the argument) matches.</summary>
+    private string Aggregate(Measure measure, Scope scope, Func<string>? where = null)
     {
+        string Of(Func<string, string> aggregate, string argument) => where is null ? aggregate(argument) : _d.Filtered(aggregate, argument, where());
         string Col() => Column(scope, RequireField(scope.Dataset, measure.Column
             ?? throw new PortalException($"The measure {measure.Alias} needs a column.")).Name);
         string NumericOf(string? name)
@@ -226,19 +220,19 @@ internal sealed partial class QueryCompiler
         }
         return measure.Kind switch
         {
-            MeasureKind.Count => "count(*)",
-            MeasureKind.CountDistinct => $"count(DISTINCT {Col()})",
+            MeasureKind.Count => Of(a => $"count({a})", "*"),
+            MeasureKind.CountDistinct => Of(a => $"count(DISTINCT {a})", Col()),
             MeasureKind.Days => RequireField(scope.Dataset, measure.Column ?? throw new PortalException($"The measure {measure.Alias} needs a column.")).Kind == FieldKind.Date
-                ? $"count(DISTINCT {_d.Truncate(DateBucket.Day, Col())})"
+                ? Of(a => $"count(DISTINCT {a})", _d.Truncate(DateBucket.Day, Col()))
                 : throw new PortalException($"{measure.Column} is not a date, so its days cannot be counted."),
-            MeasureKind.Sum => measure.Times is { } times ? $"sum({Numeric()} * {NumericOf(times)})" : $"sum({Numeric()})",
-            MeasureKind.Average => $"avg({Numeric()})",
-            MeasureKind.Median => _d.Median(Numeric()),
-            MeasureKind.LowerQuartile => _d.Quantile(Numeric(), 0.25),
-            MeasureKind.UpperQuartile => _d.Quantile(Numeric(), 0.75),
-            MeasureKind.Min => $"min({Col()})",
-            MeasureKind.Max => $"max({Col()})",
-            MeasureKind.Customers => CountsRowsAsCustomers(scope) ? $"count({CustomerKey(scope)})" : $"count(DISTINCT {CustomerKey(scope)})",
+            MeasureKind.Sum => Of(a => $"sum({a})", measure.Times is { } times ? $"{Numeric()} * {NumericOf(times)}" : Numeric()),
+            MeasureKind.Average => Of(_d.Average, Numeric()),
+            MeasureKind.Median => Of(_d.Median, Numeric()),
+            MeasureKind.LowerQuartile => Of(a => _d.Quantile(a, 0.25), Numeric()),
+            MeasureKind.UpperQuartile => Of(a => _d.Quantile(a, 0.75), Numeric()),
+            MeasureKind.Min => Of(a => $"min({a})", Col()),
+            MeasureKind.Max => Of(a => $"max({a})", Col()),
+            MeasureKind.Customers => CountsRowsAsCustomers(scope) ? Of(a => $"count({a})", CustomerKey(scope)) : Of(a => $"count(DISTINCT {a})", CustomerKey(scope)),
             _ => throw new ArgumentOutOfRangeException(nameof(measure)),
         };
     }

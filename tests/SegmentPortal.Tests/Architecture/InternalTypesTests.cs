@@ -27,7 +27,7 @@ public sealed class InternalTypesTests
     private static readonly Type[] Internal =
     [
         // Queries: compiling and dialect (QueryService is the way in).
-        typeof(QueryCompiler), typeof(DuckDbDialect), typeof(RowRuleCheck), typeof(QueryValue),
+        typeof(QueryCompiler), typeof(DuckDbDialect), typeof(PostgresSqlDialect), typeof(TSqlDialect), typeof(SqlDialects), typeof(RowRuleCheck), typeof(QueryValue),
         // Warehouse and common SQL helpers.
         typeof(WarehouseCommand), typeof(WarehouseNames), typeof(SqlIdentifiers), typeof(CsvWriter),
         typeof(SelectValidator),

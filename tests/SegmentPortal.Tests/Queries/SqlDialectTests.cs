@@ -43,13 +43,36 @@ public sealed class SqlDialectTests
 
         public string Quantile(string expression, double fraction) => _duck.Quantile(expression, fraction);
 
-        public string Filtered(string aggregate, string condition) => _duck.Filtered(aggregate, condition);
+        public string Filtered(Func<string, string> aggregate, string argument, string condition) => _duck.Filtered(aggregate, argument, condition);
 
         public string LimitOffset(int? limit, int offset) => _duck.LimitOffset(limit, offset);
 
         public string Mask(string text) => _duck.Mask(text);
 
         public string Hash(string text, string key) => _duck.Hash(text, key);
+
+        public string Condition(bool value) => _duck.Condition(value);
+
+        public string Boolean(bool value) => _duck.Boolean(value);
+
+        public string Flag(string condition) => _duck.Flag(condition);
+
+        public string AnyTrue(string flag) => _duck.AnyTrue(flag);
+
+        public string Holds(string flag) => _duck.Holds(flag);
+
+        public string InList(string expression, IReadOnlyList<string> values, Func<object, string> parameter) => _duck.InList(expression, values, parameter);
+
+        public string Divide(string dividend, string divisor) => _duck.Divide(dividend, divisor);
+
+        public string Average(string expression) => _duck.Average(expression);
+
+        public string EqualsText(string text, string value) => _duck.EqualsText(text, value);
+
+        public string OnePerKey(string key, IReadOnlyList<string> select, IReadOnlyList<string> columns, string fromWhere, bool distinct) =>
+            _duck.OnePerKey(key, select, columns, fromWhere, distinct);
+
+        public string Page(string query, IReadOnlyList<(string Column, bool Descending)> sort, int? limit, int offset) => _duck.Page(query, sort, limit, offset);
     }
 
     private static readonly QueryDataset People = new(7, "People", "people_live",
