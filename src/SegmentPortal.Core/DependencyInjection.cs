@@ -72,6 +72,8 @@ public static class DependencyInjection
         services.AddSingleton<HostGuard>();
         services.AddSingleton<SqliteSourceFolder>();
         services.AddScoped<ConnectionService>();
+        services.AddSingleton<ILiveQueryRunner, LiveQueryRunner>();
+        services.AddScoped<LiveDatasetService>();
 
         // Delivery: the outbox and its worker (e-mail, webhooks); the host adds the IWebhookSigner.
         services.AddOptions<DeliveryOptions>().BindConfiguration(DeliveryOptions.Section);

@@ -70,7 +70,7 @@ public sealed record QueryDataset(int Id, string Name, string Table, IReadOnlyLi
         dataset.Name,
         dataset.TableName,
         dataset.Columns.Where(c => !c.IsExcluded).OrderBy(c => c.Ordinal).Select(c => new QueryField(c.Name, c.Type, c.Role) { ColumnId = c.Id }).ToList(),
-        dataset.RefreshedAt);
+        dataset.RefreshedAt) { Live = dataset.Live };
 }
 
 /// <summary>

@@ -37,9 +37,13 @@ public sealed class DatasetRebuilder(DuckDbWarehouse warehouse, IPortalDbFactory
     {
         await using var metadata = await dbFactory.CreateAsync(ct);
         var dataset = await metadata.Datasets.Include(d => d.Columns).SingleAsync(d => d.Id == datasetId, ct);
-        var live = await warehouse.DescribeAsync(dataset.TableName, ct);
+        // A live dataset's rows stay in its source: its columns are the ones read from there, its row count unknown here.
+        var isLive = dataset.Storage == DatasetStorage.Live;
+        var live = isLive
+            ? dataset.Columns.Select(c => new WarehouseColumn(c.Name, c.WarehouseType, c.Type)).ToList()
+            : await warehouse.DescribeAsync(dataset.TableName, ct);
         var liveByName = live.ToDictionary(c => c.Name, StringComparer.Ordinal);
-        var rows = await warehouse.CountRowsAsync(dataset.TableName, ct);
+        var rows = isLive ? dataset.RowCount : await warehouse.CountRowsAsync(dataset.TableName, ct);
         var hasRaw = dataset.RawTableName is not null;
 
         var columns = settings.Select(s =>

@@ -46,6 +46,12 @@ public sealed class DatasetRecipeService(Authorizer access, DuckDbWarehouse ware
     private async Task<Dataset> RequireCleanableAsync(int datasetId, IReadOnlyList<RecipeStep> steps, CancellationToken cancellationToken)
     {
         var dataset = await access.RequireWritableAsync(datasetId, cancellationToken);
+        if (dataset.Storage == DatasetStorage.Live)
+        {
+            throw new PortalException(
+                $"{dataset.Name} is live: its rows stay in the source and are read there on every question, so cleaning steps cannot be applied to it yet. " +
+                "Clean the data in a view or in the dataset's SELECT, or import it to clean it here.");
+        }
         if (dataset.RawTableName is null)
         {
             throw new PortalException($"{dataset.Name} has no original import, so it cannot be cleaned here. Import it from a file or connection.");

@@ -17,6 +17,10 @@ public sealed class DatasetSchemaService(Authorizer access, DuckDbWarehouse ware
     public async Task<long> CountUnconvertibleAsync(int datasetId, string sourceColumn, ColumnType type, CancellationToken cancellationToken = default)
     {
         var dataset = await access.RequireWritableAsync(datasetId, cancellationToken);
+        if (dataset.Storage == DatasetStorage.Live)
+        {
+            throw new PortalException($"{dataset.Name} is live: its column types are the source's own.");
+        }
         var table = dataset.RawTableName ?? dataset.TableName;
         await using var db = await warehouse.OpenAsync(cancellationToken);
         var column = (await DuckDbWarehouse.DescribeAsync(db, table, cancellationToken)).SingleOrDefault(c => c.Name == sourceColumn)
@@ -90,6 +94,11 @@ public sealed class DatasetSchemaService(Authorizer access, DuckDbWarehouse ware
             {
                 throw new PortalException($"Only one column can be the {RoleName(role)} (now: {string.Join(", ", holders)}).");
             }
+        }
+        if (dataset.Storage == DatasetStorage.Live && StructureChanged(current, settings))
+        {
+            throw new PortalException(
+                $"{dataset.Name} is live: its columns are the source's own, so only their roles can change here. Rename or leave out columns in a view or in the dataset's SELECT.");
         }
         if (dataset.RawTableName is null && StructureChanged(current, settings))
         {

@@ -42,6 +42,12 @@ public sealed class ConnectionSettings
     /// <summary>How long one query may run, in seconds (1 to 3600; 300 when not set).</summary>
     public int? CommandTimeoutSeconds { get; set; }
 
+    /// <summary>Queries of live datasets that may run on this connection at once (1 to 64; 4 when not set); more wait their turn.</summary>
+    public int? MaxLiveQueries { get; set; }
+
+    public const int DefaultMaxLiveQueries = 4;
+    public const int MaxMaxLiveQueries = 64;
+
     public ConnectionSettings Clone() => (ConnectionSettings)MemberwiseClone();
 }
 

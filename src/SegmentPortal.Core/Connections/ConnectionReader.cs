@@ -158,6 +158,58 @@ internal sealed class ConnectionReader(
     }
 
     /// <summary>
+    /// Runs a query of a live dataset (already in the source's dialect, parameters bound by name) in a read-only
+    /// session with the connection's statement timeout (<see cref="ConnectionSettings.CommandTimeoutSeconds"/>: on
+    /// PostgreSQL also <c>SET LOCAL statement_timeout</c>, so the server stops it itself) and returns its rows.
+    /// Cancelling cancels the server's query. <paramref name="gate"/> is the connection's cap on concurrent queries.
+    /// </summary>
+    public async Task<IReadOnlyList<object?[]>> QueryLiveAsync(
+        int connectionId, string sql, IReadOnlyDictionary<string, object?> parameters, Func<int, SemaphoreSlim> gate, CancellationToken cancellationToken)
+    {
+        var connection = await store.LoadAsync(connectionId, cancellationToken);
+        if (connection.Kind == ConnectionKind.Sqlite)
+        {
+            throw new ConnectionException("Live datasets need a PostgreSQL or SQL Server connection.");
+        }
+        var settings = ConnectionStore.ReadSettings(connection);
+        var slots = gate(settings.MaxLiveQueries ?? ConnectionSettings.DefaultMaxLiveQueries);
+        await slots.WaitAsync(cancellationToken);
+        try
+        {
+            return await WithSessionAsync(connection, store.Reveal(connection), async session =>
+            {
+                await session.Dialect.LimitStatementAsync(session, session.CommandTimeoutSeconds, cancellationToken);
+                await using var command = session.Command(sql);
+                foreach (var (name, value) in parameters)
+                {
+                    var parameter = command.CreateParameter();
+                    parameter.ParameterName = name;
+                    parameter.Value = value ?? DBNull.Value;
+                    command.Parameters.Add(parameter);
+                }
+                // Cancelling also tells the server to stop, whatever the driver is waiting on at that moment.
+                await using var stopServer = cancellationToken.Register(() => TryCancel(command));
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                var rows = new List<object?[]>();
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var values = new object?[reader.FieldCount];
+                    for (var i = 0; i < values.Length; i++)
+                    {
+                        values[i] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    }
+                    rows.Add(values);
+                }
+                return (IReadOnlyList<object?[]>)rows;
+            }, cancellationToken);
+        }
+        finally
+        {
+            slots.Release();
+        }
+    }
+
+    /// <summary>
     /// Opens a read-write connection for a segment sync (the host checked again); the caller owns and disposes it.
     /// Only a connection an Admin marked writable for syncs, and only PostgreSQL or SQL Server.
     /// </summary>

@@ -79,6 +79,11 @@ internal sealed class ConnectionStore(
     {
         await using var db = await dbFactory.CreateAsync(cancellationToken);
         var existing = await db.Connections.SingleOrDefaultAsync(c => c.Id == id, cancellationToken) ?? throw NotFound();
+        var live = await db.Datasets.Where(d => d.LiveConnectionId == id).Select(d => d.Name).OrderBy(n => n).FirstOrDefaultAsync(cancellationToken);
+        if (live is not null)
+        {
+            throw new ConnectionException($"The live dataset {live} reads this connection; delete it (and any other live dataset on it) first.");
+        }
         db.Connections.Remove(existing);
         await db.SaveChangesAsync(cancellationToken);
     }
@@ -175,7 +180,12 @@ internal sealed class ConnectionStore(
         {
             throw new ConnectionException($"The command timeout must be from 1 to {ConnectionSettings.MaxCommandTimeoutSeconds} seconds.");
         }
-        var result = new ConnectionSettings { CommandTimeoutSeconds = timeout };
+        var live = input.MaxLiveQueries ?? ConnectionSettings.DefaultMaxLiveQueries;
+        if (live is < 1 or > ConnectionSettings.MaxMaxLiveQueries)
+        {
+            throw new ConnectionException($"The number of live queries at once must be from 1 to {ConnectionSettings.MaxMaxLiveQueries}.");
+        }
+        var result = new ConnectionSettings { CommandTimeoutSeconds = timeout, MaxLiveQueries = live };
         switch (kind)
         {
             case ConnectionKind.PostgreSql:

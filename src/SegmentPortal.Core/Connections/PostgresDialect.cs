@@ -66,6 +66,13 @@ internal sealed class PostgresDialect : SourceDialect
 
     public override string Quote(string identifier) => Quoting.QuoteIdentifier(identifier);
 
+    public override async Task LimitStatementAsync(SourceSession session, int seconds, CancellationToken cancellationToken)
+    {
+        // A whole number of the portal's own, never a user's text; LOCAL ends with the session's transaction.
+        await using var command = session.Command($"SET LOCAL statement_timeout = {checked(seconds * 1000).ToString(CultureInfo.InvariantCulture)}");
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public override string SelectTable(string? schema, string table, int? limit) =>
         $"SELECT * FROM {Quote(schema ?? "public")}.{Quote(table)}" + (limit is { } n ? $" LIMIT {n.ToString(CultureInfo.InvariantCulture)}" : "");
 

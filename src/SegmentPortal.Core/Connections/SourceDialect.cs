@@ -42,6 +42,12 @@ internal abstract class SourceDialect
 
     public abstract string Quote(string identifier);
 
+    /// <summary>
+    /// Makes the server itself stop any statement of the session after <paramref name="seconds"/> (besides the
+    /// driver's command timeout, which only gives up waiting). Nothing where the engine has no such setting.
+    /// </summary>
+    public virtual Task LimitStatementAsync(SourceSession session, int seconds, CancellationToken cancellationToken) => Task.CompletedTask;
+
     public abstract string SelectTable(string? schema, string table, int? limit);
 
     /// <summary>The query limited to <paramref name="limit"/> rows, or unchanged where the reader stops instead.</summary>

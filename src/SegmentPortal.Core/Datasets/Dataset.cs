@@ -18,6 +18,16 @@ public enum DatasetSourceKind
     Connection = 2,
 }
 
+/// <summary>How a dataset's rows are kept: copied into the warehouse, or left in a connection's database.</summary>
+public enum DatasetStorage
+{
+    /// <summary>The rows are in the embedded warehouse (files, demo data, imports from a connection).</summary>
+    Imported = 0,
+
+    /// <summary>The rows stay in a PostgreSQL or SQL Server connection's database; every query runs there.</summary>
+    Live = 1,
+}
+
 public enum DatasetStatus
 {
     /// <summary>The live table is complete and queryable.</summary>
@@ -60,6 +70,32 @@ public class Dataset
     public required string Source { get; set; }
 
     public DatasetSourceKind SourceKind { get; set; }
+
+    /// <summary>Imported into the warehouse, or live (rows stay in a connection's database: see <see cref="Live"/>).</summary>
+    public DatasetStorage Storage { get; set; }
+
+    /// <summary>A live dataset's connection; null for an imported one.</summary>
+    public int? LiveConnectionId { get; set; }
+
+    /// <summary>The engine of a live dataset's connection (its SQL dialect).</summary>
+    public SqlEngine LiveEngine { get; set; }
+
+    /// <summary>A live dataset's schema (with <see cref="LiveTable"/>).</summary>
+    public string? LiveSchema { get; set; }
+
+    /// <summary>A live dataset's table or view; null when it reads <see cref="LiveSelect"/>.</summary>
+    public string? LiveTable { get; set; }
+
+    /// <summary>A live dataset's validated read-only SELECT; null when it reads a table or view.</summary>
+    public string? LiveSelect { get; set; }
+
+    /// <summary>How many minutes a live dataset's results may be served from the cache; 0 is "always live".</summary>
+    public int LiveCacheMinutes { get; set; }
+
+    /// <summary>Where a live dataset's rows are; null for an imported dataset. Computed, never stored as such.</summary>
+    public LiveSource? Live => Storage == DatasetStorage.Live && LiveConnectionId is { } connection
+        ? new LiveSource(connection, LiveEngine, LiveSchema, LiveTable, LiveSelect, LiveCacheMinutes)
+        : null;
 
     /// <summary>How to read the source again (file format and options, or connection and table/query), as JSON.</summary>
     public string? SourceJson { get; set; }

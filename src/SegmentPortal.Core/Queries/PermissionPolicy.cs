@@ -29,12 +29,14 @@ public sealed class PermissionPolicy(ICurrentUser currentUser, Authorizer access
         var query = await resolver.DescribeAsync(dataset, subject, cancellationToken);
         var facts = await resolver.FactSourceAsync(dataset, subject, cancellationToken);
         var segments = await resolver.SegmentsAsync(new[] { spec.Filter }.Concat(spec.Measures.Select(m => m.Where)).OfType<RuleNode>(), subject, cancellationToken);
+        LiveMixing.Check(query, facts, segments.Values);
         var context = new CompileContext
         {
             Dataset = query,
             Facts = facts,
             Today = DateOnly.FromDateTime(clock.GetLocalNow().DateTime),
             Segments = segments,
+            Dialect = LiveMixing.DialectFor(query.Live),
         };
         return new AuthorizedQuery(spec, context, user);
     }

@@ -46,9 +46,11 @@ public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<ob
 /// <summary>
 /// Runs compiled queries on the warehouse: off the caller's thread, with a timeout, cancellation, a per-user limit on
 /// concurrent queries, and a result cache keyed by the effective query (SQL with the user's permission filters, the
-/// parameters, and the version of every dataset read, so a refresh invalidates it).
+/// parameters, and the version of every dataset read, so a refresh invalidates it). A query over a live dataset runs in
+/// its connection's database through <see cref="ILiveQueryRunner"/> (read-only, the connection's statement timeout and
+/// cap on concurrent queries), cached for the dataset's <see cref="LiveSource.CacheMinutes"/> (0: never).
 /// </summary>
-public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptions> options) : IDisposable
+public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptions> options, ILiveQueryRunner live) : IDisposable
 {
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _perUser = new();
     private readonly MemoryCache _cache = new(new MemoryCacheOptions { SizeLimit = Math.Max(1, options.Value.CacheRows) });
@@ -61,6 +63,10 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
     /// </summary>
     public async Task<bool> IsUniqueAsync(QueryDataset dataset, string column, ISqlDialect dialect, CancellationToken cancellationToken = default)
     {
+        if (dataset.Live is { } source)
+        {
+            return await IsUniqueLiveAsync(dataset, source, column, dialect, cancellationToken);
+        }
         var key = $"{dataset.Table}\u001f{column}\u001f{dataset.Version.UtcTicks}";
         if (_uniqueColumns.TryGetValue(key, out var unique))
         {
@@ -75,8 +81,46 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         return _uniqueColumns[key] = unique;
     }
 
+    /// <summary>
+    /// <see cref="IsUniqueAsync"/> asked of a live dataset's database. With "always live" (0 cache minutes) nothing is
+    /// assumed: false, so customers are counted as distinct keys (one scan, right whatever the source holds now);
+    /// otherwise asked in the source and kept as long as the dataset's results are.
+    /// </summary>
+    private async Task<bool> IsUniqueLiveAsync(QueryDataset dataset, LiveSource source, string column, ISqlDialect dialect, CancellationToken cancellationToken)
+    {
+        if (source.CacheMinutes <= 0)
+        {
+            return false;
+        }
+        var relation = source switch
+        {
+            { Select: { } select } => $"(\n{select}\n)",
+            { Schema: { } schema, Table: { } table } => $"{dialect.Quote(schema)}.{dialect.Quote(table)}",
+            { Table: { } table } => dialect.Quote(table),
+            _ => throw new InvalidOperationException($"The live dataset {dataset.Name} names no table and no query."),
+        };
+        var quoted = dialect.Quote(column);
+        var sql = $"SELECT CASE WHEN count(*) = count(DISTINCT {quoted}) THEN 1 ELSE 0 END AS u FROM {relation} AS t";
+        var key = "unique\u001f" + CacheKey(new CompiledQuery(sql, new Dictionary<string, object?>(), ["u"], [dataset]));
+        if (_cache.TryGetValue(key, out bool known))
+        {
+            return known;
+        }
+        var rows = await live.QueryAsync(source, sql, new Dictionary<string, object?>(), cancellationToken);
+        var unique = rows.Count > 0 && Convert.ToInt64(rows[0][0], CultureInfo.InvariantCulture) == 1;
+        _cache.Set(key, unique, new MemoryCacheEntryOptions { Size = 1, AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(source.CacheMinutes) });
+        return unique;
+    }
+
+    /// <summary>The live dataset a query reads (all its live reads are of one connection: the policy refuses mixing).</summary>
+    private static LiveSource? LiveSourceOf(CompiledQuery query) => query.Reads.Select(r => r.Live).FirstOrDefault(l => l is not null);
+
     public async Task<QueryResult> ExecuteAsync(CompiledQuery query, string userKey, CancellationToken cancellationToken = default)
     {
+        if (LiveSourceOf(query) is { } source)
+        {
+            return await ExecuteLiveAsync(query, source, userKey, cancellationToken);
+        }
         var key = CacheKey(query);
         if (_cache.TryGetValue(key, out QueryResult? cached) && cached is not null)
         {
@@ -131,6 +175,11 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
     /// </summary>
     public async Task ReadAsync(CompiledQuery query, string userKey, Action<DuckDB.NET.Data.DuckDBDataReader> read, CancellationToken cancellationToken = default)
     {
+        if (LiveSourceOf(query) is not null)
+        {
+            throw new PortalException(
+                "This analysis reads its input from the portal's warehouse and cannot run on a live dataset yet. Import the dataset to use it here.");
+        }
         var gate = _perUser.GetOrAdd(userKey, _ => new SemaphoreSlim(Math.Max(1, options.Value.MaxConcurrentPerUser)));
         await gate.WaitAsync(cancellationToken);
         try
@@ -150,6 +199,41 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
             {
                 throw new PortalException($"The query took longer than {options.Value.TimeoutSeconds} seconds and was stopped. Narrow it down and try again.");
             }
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// A query over live datasets: from the cache while the dataset's freshness allows (the shortest of the datasets
+    /// read; 0 is never cached), otherwise in the source under the same per-user limit.
+    /// </summary>
+    private async Task<QueryResult> ExecuteLiveAsync(CompiledQuery query, LiveSource source, string userKey, CancellationToken cancellationToken)
+    {
+        var minutes = query.Reads.Where(r => r.Live is not null).Min(r => r.Live!.CacheMinutes);
+        var key = "live\u001f" + CacheKey(query);
+        if (minutes > 0 && _cache.TryGetValue(key, out QueryResult? cached) && cached is not null)
+        {
+            return cached with { FromCache = true, Elapsed = TimeSpan.Zero };
+        }
+        var gate = _perUser.GetOrAdd(userKey, _ => new SemaphoreSlim(Math.Max(1, options.Value.MaxConcurrentPerUser)));
+        await gate.WaitAsync(cancellationToken);
+        try
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            var rows = await live.QueryAsync(source, query.Sql, query.Parameters, cancellationToken);
+            var result = new QueryResult(query.Columns, rows, System.Diagnostics.Stopwatch.GetElapsedTime(started), FromCache: false);
+            if (minutes > 0)
+            {
+                _cache.Set(key, result, new MemoryCacheEntryOptions
+                {
+                    Size = Math.Max(1, rows.Count),
+                    AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(minutes),
+                });
+            }
+            return result;
         }
         finally
         {

@@ -24,6 +24,11 @@ public sealed class QueryResolver(Authorizer access, IPortalDbFactory dbFactory,
     public async Task<QueryDataset> DescribeAsync(Dataset dataset, DataSubject subject, CancellationToken cancellationToken = default)
     {
         var own = await access.RestrictAsync(QueryDataset.From(dataset), subject, cancellationToken);
+        if (dataset.Storage == DatasetStorage.Live)
+        {
+            // Analysis results are warehouse tables: a query in a live dataset's database cannot join them.
+            return own;
+        }
         var fields = await analysisFields.FieldsForAsync(dataset,
             async inputs => (!own.IsRestricted || !inputs.Contains(dataset.Id)) && await access.SeesWholeAsync(inputs, subject, cancellationToken),
             cancellationToken);
@@ -55,7 +60,8 @@ public sealed class QueryResolver(Authorizer access, IPortalDbFactory dbFactory,
         var candidates = new List<(Dataset Orders, string Key)>();
         foreach (var relation in relations)
         {
-            if (await access.FindReadableAsync(relation.DatasetId, cancellationToken) is { } orders)
+            // Facts join in the same database only: two live datasets of one connection, or two imported ones.
+            if (await access.FindReadableAsync(relation.DatasetId, cancellationToken) is { } orders && LiveMixing.SameStore(orders.Live, dataset.Live))
             {
                 candidates.Add((orders, relation.CustomerKey));
             }

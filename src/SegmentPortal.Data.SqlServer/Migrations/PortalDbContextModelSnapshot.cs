@@ -1138,6 +1138,27 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.Property<int>("Kind")
                         .HasColumnType("int");
 
+                    b.Property<int>("LiveCacheMinutes")
+                        .HasColumnType("int");
+
+                    b.Property<int?>("LiveConnectionId")
+                        .HasColumnType("int");
+
+                    b.Property<int>("LiveEngine")
+                        .HasColumnType("int");
+
+                    b.Property<string>("LiveSchema")
+                        .HasMaxLength(128)
+                        .HasColumnType("nvarchar(128)");
+
+                    b.Property<string>("LiveSelect")
+                        .HasMaxLength(20000)
+                        .HasColumnType("nvarchar(max)");
+
+                    b.Property<string>("LiveTable")
+                        .HasMaxLength(128)
+                        .HasColumnType("nvarchar(128)");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -1180,6 +1201,9 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.Property<int>("Status")
                         .HasColumnType("int");
 
+                    b.Property<int>("Storage")
+                        .HasColumnType("int");
+
                     b.Property<string>("TableName")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -1188,6 +1212,8 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("ImportJobId");
+
+                    b.HasIndex("LiveConnectionId");
 
                     b.HasIndex("NextRefreshAt");
 
@@ -2236,6 +2262,14 @@ namespace SegmentPortal.Data.SqlServer.Migrations
                         .WithMany()
                         .HasForeignKey("FolderId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.Dataset", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Connections.DataConnection", null)
+                        .WithMany()
+                        .HasForeignKey("LiveConnectionId")
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetColumn", b =>

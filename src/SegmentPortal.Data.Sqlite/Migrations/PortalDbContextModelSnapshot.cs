@@ -1086,6 +1086,27 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("LiveCacheMinutes")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("LiveConnectionId")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("LiveEngine")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("LiveSchema")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LiveSelect")
+                        .HasMaxLength(20000)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("LiveTable")
+                        .HasMaxLength(128)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Name")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -1128,6 +1149,9 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.Property<int>("Status")
                         .HasColumnType("INTEGER");
 
+                    b.Property<int>("Storage")
+                        .HasColumnType("INTEGER");
+
                     b.Property<string>("TableName")
                         .IsRequired()
                         .HasMaxLength(64)
@@ -1136,6 +1160,8 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                     b.HasKey("Id");
 
                     b.HasIndex("ImportJobId");
+
+                    b.HasIndex("LiveConnectionId");
 
                     b.HasIndex("NextRefreshAt");
 
@@ -2153,6 +2179,14 @@ namespace SegmentPortal.Data.Sqlite.Migrations
                         .WithMany()
                         .HasForeignKey("FolderId")
                         .OnDelete(DeleteBehavior.SetNull);
+                });
+
+            modelBuilder.Entity("SegmentPortal.Core.Datasets.Dataset", b =>
+                {
+                    b.HasOne("SegmentPortal.Core.Connections.DataConnection", null)
+                        .WithMany()
+                        .HasForeignKey("LiveConnectionId")
+                        .OnDelete(DeleteBehavior.Restrict);
                 });
 
             modelBuilder.Entity("SegmentPortal.Core.Datasets.DatasetColumn", b =>

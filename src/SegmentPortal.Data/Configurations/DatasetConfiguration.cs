@@ -18,6 +18,12 @@ internal sealed class DatasetConfiguration : IEntityTypeConfiguration<Dataset>
         builder.HasIndex(d => d.NextRefreshAt);
         // The REST API finds the dataset an import job made.
         builder.HasIndex(d => d.ImportJobId);
+        // A live dataset: its connection, its table/view or SELECT and its freshness (the rows stay in the source).
+        builder.Property(d => d.LiveSchema).HasMaxLength(128);
+        builder.Property(d => d.LiveTable).HasMaxLength(128);
+        builder.Property(d => d.LiveSelect).HasMaxLength(20000);
+        builder.HasOne<SegmentPortal.Core.Connections.DataConnection>().WithMany().HasForeignKey(d => d.LiveConnectionId).OnDelete(DeleteBehavior.Restrict);
+        builder.Ignore(d => d.Live);
         builder.HasMany(d => d.Columns).WithOne().HasForeignKey(c => c.DatasetId).OnDelete(DeleteBehavior.Cascade);
     }
 }
