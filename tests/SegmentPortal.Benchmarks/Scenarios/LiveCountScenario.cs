@@ -1,10 +1,13 @@
+using System.Diagnostics;
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using SegmentPortal.Benchmarks.Framework;
 using SegmentPortal.Benchmarks.Hosting;
-using SegmentPortal.Core.Access;
+using SegmentPortal.Core.Catalog;
+using SegmentPortal.Core.Connections;
 using SegmentPortal.Core.Datasets;
+using SegmentPortal.Core.Identity;
 using SegmentPortal.Core.Queries;
 using SegmentPortal.Core.Rules;
 using SegmentPortal.Core.Segments;
@@ -15,15 +18,19 @@ namespace SegmentPortal.Benchmarks.Scenarios;
 /// <summary>
 /// The <c>segment-count</c> question on a live dataset: the same customers and orders (<see cref="CustomerOrdersData"/>)
 /// loaded into a PostgreSQL server the scenario starts (<see cref="PostgresCluster"/>, Debian's binaries; primary key
-/// on the customers, an index on the orders' customer id, ANALYZE), the customer list and its orders as live datasets of
-/// that server, and the count asked as <see cref="SegmentService"/> counts a segment. The app side compiles the count's
-/// <see cref="QuerySpec"/> with the query layer's compiler in the PostgreSQL dialect for the live datasets and runs it on
-/// the server; the baseline is the same question as hand-written PostgreSQL SQL (one GROUP BY over the orders of the
-/// region/active customers, facts as FILTER aggregates, the rest in HAVING). Both sides use one pooled Npgsql data
-/// source as the read-only login over TCP, and alternate run by run.
+/// on the customers, an index on the orders' customer id, VACUUM ANALYZE). The app side is the portal's own path: a
+/// PostgreSQL connection (a read-only login over TCP), the customer list and its orders made live datasets of it
+/// (<see cref="LiveDatasetService"/>, roles set, orders related to customers), and the count asked as
+/// <see cref="SegmentService"/> counts a segment, through <see cref="QueryService"/> (permission policy, compiler in the
+/// PostgreSQL dialect, the live runner's read-only transaction on the connection), as an Admin, with freshness 0 ("always
+/// live"). These live in a portal of their own (a fresh data folder, deleted afterwards), so the cached segment-count
+/// folder is not changed. The baseline is the same question as hand-written PostgreSQL SQL (one GROUP BY over the orders
+/// of the region/active customers, facts as FILTER aggregates, the rest in HAVING) on the same server as the same login,
+/// through a pooled Npgsql data source. The sides alternate run by run.
 /// <para>
 /// Every run asks with a slightly different spend threshold (as <c>segment-count</c> does), and the sides must agree on
-/// the count every run; the first run's count is also checked against the DuckDB warehouse's answer for the same rule.
+/// the count every run; before the runs the live count is also checked against the DuckDB warehouse's answer for the
+/// same rule on the imported copy.
 /// </para>
 /// </summary>
 public sealed class LiveCountScenario : Scenario
@@ -41,8 +48,9 @@ public sealed class LiveCountScenario : Scenario
     private CustomerOrdersData? _data;
     private PostgresCluster? _server;
     private NpgsqlDataSource? _source;
-    private QueryDataset _customers = null!;
-    private FactSource _facts = null!;
+    private PortalHost? _live;
+    private string? _liveFolder;
+    private int _customersId;
     private readonly Dictionary<int, long> _appCounts = [];
 
     public override string Name => "live-count";
@@ -51,16 +59,16 @@ public sealed class LiveCountScenario : Scenario
 
     public override string Description =>
         "The segment-count question (a 6-condition nested rule with order facts, counted as SegmentService counts a segment) " +
-        "on the same customers and orders loaded into a PostgreSQL server the scenario starts, asked of live datasets of " +
-        "that server through the query layer's compiler in the PostgreSQL dialect, against hand-written PostgreSQL SQL for " +
-        "the same question on the same server. --size N: N orders and N/10 customers (default " +
+        "on the same customers and orders loaded into a PostgreSQL server the scenario starts, asked of live datasets of a " +
+        "connection to that server through the query layer (QueryService: PermissionPolicy, QueryCompiler in the PostgreSQL " +
+        "dialect, the live runner), as an Admin, against hand-written PostgreSQL SQL for the same question on the same server. --size N: N orders and N/10 customers (default " +
         $"{CustomerOrdersData.DefaultOrders:N0}; the data is the segment-count data, generated and cached under results/cache).";
 
     public override async Task SetupAsync(ScenarioContext context, CancellationToken cancellationToken)
     {
         _data = await CustomerOrdersData.OpenAsync(context, cancellationToken);
         ScenarioContext.Log("Starting PostgreSQL and loading the customers and orders");
-        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var watch = Stopwatch.StartNew();
         _server = await PostgresCluster.StartAsync(cancellationToken);
         await LoadAsync(_server, _data, cancellationToken);
         ScenarioContext.Log($"Loaded in {Format.Seconds(watch.Elapsed)}");
@@ -70,37 +78,45 @@ public sealed class LiveCountScenario : Scenario
             CommandTimeout = 600, MaxPoolSize = 4,
         }.ConnectionString);
 
-        _customers = Live(QueryDataset.From(_data.Customers), "customers");
-        _facts = _data.Facts with { Orders = Live(QueryDataset.From(_data.Orders), "orders") };
+        _liveFolder = Path.Combine(Path.GetTempPath(), "sp-bench-live-" + Guid.NewGuid().ToString("N")[..10]);
+        _live = await PortalHost.StartAsync(_liveFolder, _data.Limits, cancellationToken, Roles.Admin, new DayClock(CustomerOrdersData.Today));
+        _customersId = await CreateLiveDatasetsAsync(_live, _server.Port, cancellationToken);
 
-        context.Note($"PostgreSQL {await ScalarAsync<string>("SHOW server_version", cancellationToken)} from {_server.Root} (Debian's binaries, " +
-            "fsync off, shared_buffers 128MB, default parallel workers); tables public.customers (primary key customer_id) and public.orders " +
-            $"(index on customer_id), ANALYZEd; loaded from the same CSV files in {Format.Seconds(watch.Elapsed)} (not part of the scenario). " +
-            "Both sides: one pooled Npgsql data source, the read-only login over TCP 127.0.0.1.");
+        context.Note($"PostgreSQL {await ScalarAsync<string>("SHOW server_version", cancellationToken)} (Debian's binaries, fsync off, " +
+            "shared_buffers 128MB, default parallel workers); tables public.customers (primary key customer_id) and public.orders " +
+            $"(index on customer_id), VACUUM ANALYZEd; loaded from the same CSV files in {Format.Seconds(watch.Elapsed)} (not part of the scenario). " +
+            $"App: a PostgreSQL connection as {Reader} over TCP 127.0.0.1 and live datasets of its tables (freshness 0, always live), " +
+            "orders related to customers, in a portal of their own; baseline: a pooled Npgsql data source as the same login.");
         var rule = Rule(Threshold(0));
         context.Note($"Rule: {RuleSummary.Describe(new RuleTree { Root = rule }, _ => null)}");
-        var compiled = Compile(rule);
-        context.Note($"App SQL (QueryCompiler, PostgreSQL dialect, run 0): {compiled.Sql}");
-        context.Note($"App parameters: {SqlText.Parameters(compiled)}");
+        await using (var scope = _live.Services.CreateAsyncScope())
+        {
+            var (compiled, _) = await scope.ServiceProvider.GetRequiredService<QueryService>().CompileAsync(CountSpec(_customersId, rule), cancellationToken);
+            context.Note($"App SQL (QueryService, run 0): {compiled.Sql}");
+            context.Note($"App parameters: {SqlText.Parameters(compiled)}");
+        }
         context.Note($"Baseline SQL (run 0): {BaselineSql(Threshold(0))}");
 
         // The same rule on the DuckDB warehouse (the segment-count side), once: the live answer must be the imported one.
-        await using var scope = _data.Host.Services.CreateAsyncScope();
-        var warehouse = await scope.ServiceProvider.GetRequiredService<QueryService>().RunAsync(
-            new QuerySpec { DatasetId = _data.Customers.Id, Filter = rule, Measures = [new Measure(MeasureKind.Customers, "n")] }, cancellationToken);
-        var live = await CountAsync(compiled, cancellationToken);
-        var imported = Convert.ToInt64(warehouse.Scalar("n"), CultureInfo.InvariantCulture);
-        if (live != imported)
+        long imported;
+        await using (var scope = _data.Host.Services.CreateAsyncScope())
         {
-            throw new InvalidOperationException($"The live count ({live:N0}) is not the warehouse's ({imported:N0}) for the same rule and rows.");
+            var warehouse = await scope.ServiceProvider.GetRequiredService<QueryService>().RunAsync(CountSpec(_data.Customers.Id, rule), cancellationToken);
+            imported = Convert.ToInt64(warehouse.Scalar("n"), CultureInfo.InvariantCulture);
         }
-        context.Note($"The live count equals the DuckDB warehouse's for the same rule: {live:N0} customers.");
+        var live = await LiveCountAsync(rule, cancellationToken);
+        if (live.Count != imported)
+        {
+            throw new InvalidOperationException($"The live count ({live.Count:N0}) is not the warehouse's ({imported:N0}) for the same rule and rows.");
+        }
+        context.Note($"The live count equals the DuckDB warehouse's for the same rule: {live.Count:N0} customers.");
     }
 
     public override async Task<long> RunAppAsync(ScenarioContext context, RunContext run, CancellationToken cancellationToken)
     {
         var rule = Rule(Threshold(run.Index));
-        var count = await run.MeasureAsync(() => CountAsync(Compile(rule), cancellationToken));
+        var (count, sql) = await run.MeasureAsync(() => LiveCountAsync(rule, cancellationToken));
+        run.RecordExtra("sql", sql);
         _appCounts[run.Index] = count;
         return count;
     }
@@ -116,8 +132,25 @@ public sealed class LiveCountScenario : Scenario
         return count;
     }
 
+    public override Task AfterRunsAsync(ScenarioContext context, IReadOnlyList<RunMeasurement> measurements, CancellationToken cancellationToken)
+    {
+        var app = measurements.Where(m => m.Side == Side.App).ToList();
+        context.Note($"App count by part (medians): the compiled SQL on the server (the executor's own stopwatch) {Format.Seconds(Median(app.Select(m => m.Extras["sql"])))}; " +
+            $"everything else (permission policy and its metadata reads, compiling, cache key, opening the read-only session) " +
+            $"{Format.Seconds(Median(app.Select(m => m.Elapsed - m.Extras["sql"])))}.");
+        return Task.CompletedTask;
+    }
+
     public override async Task CleanupAsync(ScenarioContext context)
     {
+        if (_live is not null)
+        {
+            await _live.DisposeAsync();
+        }
+        if (_liveFolder is not null)
+        {
+            BenchmarkPaths.DeleteFolder(_liveFolder);
+        }
         if (_source is not null)
         {
             await _source.DisposeAsync();
@@ -132,31 +165,59 @@ public sealed class LiveCountScenario : Scenario
         }
     }
 
-    /// <summary>A warehouse dataset's columns and roles as a live dataset of the PostgreSQL server's table.</summary>
-    private static QueryDataset Live(QueryDataset dataset, string table) =>
-        dataset with { Live = new LiveSource(0, SqlEngine.PostgreSql, "public", table, null, 0) };
+    /// <summary>The spec <see cref="SegmentService"/> counts a segment's customers with.</summary>
+    private static QuerySpec CountSpec(int datasetId, RuleGroup rule) =>
+        new() { DatasetId = datasetId, Filter = rule, Measures = [new Measure(MeasureKind.Customers, "n")] };
 
-    /// <summary>The count's spec (as SegmentService counts a segment), compiled for the live datasets in PostgreSQL's dialect.</summary>
-    private CompiledQuery Compile(RuleGroup rule) => QueryCompiler.Compile(
-        new QuerySpec { DatasetId = _customers.Id, Filter = rule, Measures = [new Measure(MeasureKind.Customers, "n")] },
-        new CompileContext
-        {
-            Dataset = _customers,
-            Facts = _facts,
-            Today = CustomerOrdersData.Today,
-            Dialect = SqlDialects.For(SqlEngine.PostgreSql),
-            CustomerKeyUnique = true,
-        });
-
-    private async Task<long> CountAsync(CompiledQuery query, CancellationToken cancellationToken)
+    /// <summary>The count through the app's query layer on the live customers; with the executor's own time for the SQL.</summary>
+    private async Task<(long Count, TimeSpan Sql)> LiveCountAsync(RuleGroup rule, CancellationToken cancellationToken)
     {
-        await using var connection = await _source!.OpenConnectionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(query.Sql, connection);
-        foreach (var (name, value) in query.Parameters)
+        await using var scope = _live!.Services.CreateAsyncScope();
+        var result = await scope.ServiceProvider.GetRequiredService<QueryService>().RunAsync(CountSpec(_customersId, rule), cancellationToken);
+        if (result.FromCache)
         {
-            command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+            throw new InvalidOperationException("The live count came from the result cache; the run measured nothing.");
         }
-        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        return (Convert.ToInt64(result.Scalar("n"), CultureInfo.InvariantCulture), result.Elapsed);
+    }
+
+    /// <summary>
+    /// As an Admin and Analyst would: a PostgreSQL connection to the server, the two tables as live datasets with their
+    /// roles, the orders related to the customers. Returns the customers' dataset id.
+    /// </summary>
+    private static async Task<int> CreateLiveDatasetsAsync(PortalHost host, int port, CancellationToken cancellationToken)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
+        var connectionId = await services.GetRequiredService<ConnectionService>().CreateAsync(new ConnectionInput
+        {
+            Name = "Benchmark PostgreSQL",
+            Kind = ConnectionKind.PostgreSql,
+            Host = "127.0.0.1",
+            Port = port,
+            Database = PostgresCluster.Database,
+            Username = Reader,
+            Password = ReaderPassword,
+            Settings = new ConnectionSettings { SslMode = PostgresSslMode.Disable, CommandTimeoutSeconds = 600 },
+        }, cancellationToken);
+        var live = services.GetRequiredService<LiveDatasetService>();
+        var customers = await live.CreateAsync(connectionId, new LiveDatasetDraft(ConnectionSource.ForTable("public", "customers"), "Live customers", 0,
+            DatasetKind.Customers, new Dictionary<string, FieldRole>
+            {
+                ["customer_id"] = FieldRole.CustomerId,
+                ["region"] = FieldRole.Dimension,
+                ["tier"] = FieldRole.Dimension,
+            }), cancellationToken);
+        var orders = await live.CreateAsync(connectionId, new LiveDatasetDraft(ConnectionSource.ForTable("public", "orders"), "Live orders", 0,
+            DatasetKind.Transactions, new Dictionary<string, FieldRole>
+            {
+                ["customer_id"] = FieldRole.CustomerId,
+                ["order_date"] = FieldRole.EventDate,
+                ["amount"] = FieldRole.Amount,
+                ["category"] = FieldRole.Dimension,
+            }), cancellationToken);
+        await services.GetRequiredService<DatasetCatalog>().RelateAsync(orders, "customer_id", customers, "customer_id", cancellationToken);
+        return customers;
     }
 
     private async Task<T> ScalarAsync<T>(string sql, CancellationToken cancellationToken)
@@ -258,6 +319,8 @@ public sealed class LiveCountScenario : Scenario
         ],
     };
 
+    private static TimeSpan Median(IEnumerable<TimeSpan> values) => BenchmarkRunner.Median(values.Order().ToList());
+
     private static string Threshold(int run) => (SpendThreshold + run * 0.00001).ToString("0.00000", CultureInfo.InvariantCulture);
 
     private static DateOnly Today => CustomerOrdersData.Today;
@@ -284,4 +347,15 @@ public sealed class LiveCountScenario : Scenario
                AND NOT coalesce(DATE '{Today:yyyy-MM-dd}' - max(o.order_date)::date < {RecentDays}, false)
                AND bool_or(o.category = '{BoughtCategory}')) AS matching
         """);
+
+    /// <summary>The app's clock on the orders' last day (from noon UTC, ticking), as the segment-count portal has it.</summary>
+    private sealed class DayClock(DateOnly day) : TimeProvider
+    {
+        private readonly DateTimeOffset _start = new(day.ToDateTime(new TimeOnly(12, 0)), TimeSpan.Zero);
+        private readonly long _started = Stopwatch.GetTimestamp();
+
+        public override DateTimeOffset GetUtcNow() => _start + Stopwatch.GetElapsedTime(_started);
+
+        public override TimeZoneInfo LocalTimeZone => TimeZoneInfo.Utc;
+    }
 }
