@@ -42,6 +42,12 @@ public sealed class LiveCountScenario : Scenario
     private const int MinOrders = 5;
     private const int RecentDays = 30;
     private const string BoughtCategory = "Electronics";
+
+    /// <summary>The freshness of the second pair of live datasets (the extra rows): results may be cached this long.</summary>
+    private const int CachedMinutes = 10;
+
+    /// <summary>Run indexes (and so thresholds) of the extra rows' series, apart from the main runs'.</summary>
+    private const int CachedSeries = 101;
     private const string Reader = "live_reader";
     private const string ReaderPassword = "Live-reader-8642";
 
@@ -51,6 +57,7 @@ public sealed class LiveCountScenario : Scenario
     private PortalHost? _live;
     private string? _liveFolder;
     private int _customersId;
+    private int _cachedCustomersId;
     private readonly Dictionary<int, long> _appCounts = [];
 
     public override string Name => "live-count";
@@ -80,7 +87,9 @@ public sealed class LiveCountScenario : Scenario
 
         _liveFolder = Path.Combine(Path.GetTempPath(), "sp-bench-live-" + Guid.NewGuid().ToString("N")[..10]);
         _live = await PortalHost.StartAsync(_liveFolder, _data.Limits, cancellationToken, Roles.Admin, new DayClock(CustomerOrdersData.Today));
-        _customersId = await CreateLiveDatasetsAsync(_live, _server.Port, cancellationToken);
+        var connectionId = await CreateConnectionAsync(_live, _server.Port, cancellationToken);
+        _customersId = await CreateLiveDatasetsAsync(_live, connectionId, 0, cancellationToken);
+        _cachedCustomersId = await CreateLiveDatasetsAsync(_live, connectionId, CachedMinutes, cancellationToken);
 
         context.Note($"PostgreSQL {await ScalarAsync<string>("SHOW server_version", cancellationToken)} (Debian's binaries, fsync off, " +
             "shared_buffers 128MB, default parallel workers); tables public.customers (primary key customer_id) and public.orders " +
@@ -104,7 +113,7 @@ public sealed class LiveCountScenario : Scenario
             var warehouse = await scope.ServiceProvider.GetRequiredService<QueryService>().RunAsync(CountSpec(_data.Customers.Id, rule), cancellationToken);
             imported = Convert.ToInt64(warehouse.Scalar("n"), CultureInfo.InvariantCulture);
         }
-        var live = await LiveCountAsync(rule, cancellationToken);
+        var live = await LiveCountAsync(_customersId, rule, cancellationToken);
         if (live.Count != imported)
         {
             throw new InvalidOperationException($"The live count ({live.Count:N0}) is not the warehouse's ({imported:N0}) for the same rule and rows.");
@@ -115,7 +124,7 @@ public sealed class LiveCountScenario : Scenario
     public override async Task<long> RunAppAsync(ScenarioContext context, RunContext run, CancellationToken cancellationToken)
     {
         var rule = Rule(Threshold(run.Index));
-        var (count, sql) = await run.MeasureAsync(() => LiveCountAsync(rule, cancellationToken));
+        var (count, sql) = await run.MeasureAsync(() => LiveCountAsync(_customersId, rule, cancellationToken));
         run.RecordExtra("sql", sql);
         _appCounts[run.Index] = count;
         return count;
@@ -132,13 +141,59 @@ public sealed class LiveCountScenario : Scenario
         return count;
     }
 
-    public override Task AfterRunsAsync(ScenarioContext context, IReadOnlyList<RunMeasurement> measurements, CancellationToken cancellationToken)
+    public override async Task AfterRunsAsync(ScenarioContext context, IReadOnlyList<RunMeasurement> measurements, CancellationToken cancellationToken)
     {
         var app = measurements.Where(m => m.Side == Side.App).ToList();
         context.Note($"App count by part (medians): the compiled SQL on the server (the executor's own stopwatch) {Format.Seconds(Median(app.Select(m => m.Extras["sql"])))}; " +
             $"everything else (permission policy and its metadata reads, compiling, cache key, opening the read-only session) " +
             $"{Format.Seconds(Median(app.Select(m => m.Elapsed - m.Extras["sql"])))}.");
-        return Task.CompletedTask;
+        await CachedFreshnessAsync(context, cancellationToken);
+    }
+
+    /// <summary>
+    /// The same count on live datasets whose results may be cached for <see cref="CachedMinutes"/> minutes (each run still
+    /// asks a new question, so the result cache never answers): the portal then asks the source once whether the customer
+    /// key is unique, and counts customers as rows without DISTINCT. Alternates with the baseline; two extra rows.
+    /// </summary>
+    private async Task CachedFreshnessAsync(ScenarioContext context, CancellationToken cancellationToken)
+    {
+        var app = new List<RunMeasurement>();
+        var baseline = new List<RunMeasurement>();
+        for (var i = 0; i <= context.Runs; i++)
+        {
+            var threshold = Threshold(CachedSeries + i);
+            var appRun = new RunContext(context.Paths, Side.App, i, isWarmup: i == 0);
+            var (count, _) = await appRun.MeasureAsync(() => LiveCountAsync(_cachedCustomersId, Rule(threshold), cancellationToken));
+            var baselineRun = new RunContext(context.Paths, Side.Baseline, i, isWarmup: i == 0);
+            var expected = await baselineRun.MeasureAsync(() => ScalarAsync<long>(BaselineSql(threshold), cancellationToken));
+            if (count != expected)
+            {
+                throw new InvalidOperationException($"The sides disagree ({CachedMinutes}-minute freshness, run {i}): the app counted {count:N0}, the hand-written SQL {expected:N0}.");
+            }
+            var a = appRun.Complete(count);
+            var b = baselineRun.Complete(expected);
+            ScenarioContext.Log($"{CachedMinutes}-minute freshness {(i == 0 ? "warm-up" : $"run {i}/{context.Runs}")}: app {Format.Seconds(a.Elapsed)}, postgres-sql {Format.Seconds(b.Elapsed)}");
+            if (i > 0)
+            {
+                app.Add(a);
+                baseline.Add(b);
+            }
+        }
+        var ratio = Median(app.Select(m => m.Elapsed)).TotalMilliseconds / Median(baseline.Select(m => m.Elapsed)).TotalMilliseconds;
+        context.AddExtra(Extra($"app, {CachedMinutes}-min freshness", app, ratio));
+        context.AddExtra(Extra($"postgres-sql beside it", baseline, ratio));
+        context.Note($"With a {CachedMinutes}-minute freshness (rows \"app, {CachedMinutes}-min freshness\" and \"postgres-sql beside it\", alternating; results.csv " +
+            $"ratio = their quotient; every run a new question, so no cached answer): app {Format.Seconds(Median(app.Select(m => m.Elapsed)))} against " +
+            $"{Format.Seconds(Median(baseline.Select(m => m.Elapsed)))}, {Format.Ratio(ratio)}x. \"Always live\" (the main rows) assumes nothing about the " +
+            "source's keys, so it de-duplicates the candidate customers and counts distinct keys; a cached freshness asks the source once whether " +
+            "the customer key is unique and then counts rows.");
+    }
+
+    private static ExtraSide Extra(string label, IReadOnlyList<RunMeasurement> runs, double ratio)
+    {
+        var times = runs.Select(r => r.Elapsed).Order().ToList();
+        return new ExtraSide(label, BenchmarkRunner.Median(times), times[0], times[^1], runs[0].Rows, ratio,
+            runs.Max(r => r.PeakWorkingSet), runs.Min(r => r.StartWorkingSet), runs.Max(r => r.PeakManagedHeap));
     }
 
     public override async Task CleanupAsync(ScenarioContext context)
@@ -170,10 +225,10 @@ public sealed class LiveCountScenario : Scenario
         new() { DatasetId = datasetId, Filter = rule, Measures = [new Measure(MeasureKind.Customers, "n")] };
 
     /// <summary>The count through the app's query layer on the live customers; with the executor's own time for the SQL.</summary>
-    private async Task<(long Count, TimeSpan Sql)> LiveCountAsync(RuleGroup rule, CancellationToken cancellationToken)
+    private async Task<(long Count, TimeSpan Sql)> LiveCountAsync(int datasetId, RuleGroup rule, CancellationToken cancellationToken)
     {
         await using var scope = _live!.Services.CreateAsyncScope();
-        var result = await scope.ServiceProvider.GetRequiredService<QueryService>().RunAsync(CountSpec(_customersId, rule), cancellationToken);
+        var result = await scope.ServiceProvider.GetRequiredService<QueryService>().RunAsync(CountSpec(datasetId, rule), cancellationToken);
         if (result.FromCache)
         {
             throw new InvalidOperationException("The live count came from the result cache; the run measured nothing.");
@@ -181,15 +236,11 @@ public sealed class LiveCountScenario : Scenario
         return (Convert.ToInt64(result.Scalar("n"), CultureInfo.InvariantCulture), result.Elapsed);
     }
 
-    /// <summary>
-    /// As an Admin and Analyst would: a PostgreSQL connection to the server, the two tables as live datasets with their
-    /// roles, the orders related to the customers. Returns the customers' dataset id.
-    /// </summary>
-    private static async Task<int> CreateLiveDatasetsAsync(PortalHost host, int port, CancellationToken cancellationToken)
+    /// <summary>As an Admin would: a PostgreSQL connection to the server, as the read-only login.</summary>
+    private static async Task<int> CreateConnectionAsync(PortalHost host, int port, CancellationToken cancellationToken)
     {
         await using var scope = host.Services.CreateAsyncScope();
-        var services = scope.ServiceProvider;
-        var connectionId = await services.GetRequiredService<ConnectionService>().CreateAsync(new ConnectionInput
+        return await scope.ServiceProvider.GetRequiredService<ConnectionService>().CreateAsync(new ConnectionInput
         {
             Name = "Benchmark PostgreSQL",
             Kind = ConnectionKind.PostgreSql,
@@ -200,15 +251,25 @@ public sealed class LiveCountScenario : Scenario
             Password = ReaderPassword,
             Settings = new ConnectionSettings { SslMode = PostgresSslMode.Disable, CommandTimeoutSeconds = 600 },
         }, cancellationToken);
+    }
+
+    /// <summary>
+    /// As an Analyst would: the two tables as live datasets of the connection with their roles and a freshness, the
+    /// orders related to the customers. Returns the customers' dataset id.
+    /// </summary>
+    private static async Task<int> CreateLiveDatasetsAsync(PortalHost host, int connectionId, int cacheMinutes, CancellationToken cancellationToken)
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var services = scope.ServiceProvider;
         var live = services.GetRequiredService<LiveDatasetService>();
-        var customers = await live.CreateAsync(connectionId, new LiveDatasetDraft(ConnectionSource.ForTable("public", "customers"), "Live customers", 0,
+        var customers = await live.CreateAsync(connectionId, new LiveDatasetDraft(ConnectionSource.ForTable("public", "customers"), $"Live customers ({cacheMinutes} min)", cacheMinutes,
             DatasetKind.Customers, new Dictionary<string, FieldRole>
             {
                 ["customer_id"] = FieldRole.CustomerId,
                 ["region"] = FieldRole.Dimension,
                 ["tier"] = FieldRole.Dimension,
             }), cancellationToken);
-        var orders = await live.CreateAsync(connectionId, new LiveDatasetDraft(ConnectionSource.ForTable("public", "orders"), "Live orders", 0,
+        var orders = await live.CreateAsync(connectionId, new LiveDatasetDraft(ConnectionSource.ForTable("public", "orders"), $"Live orders ({cacheMinutes} min)", cacheMinutes,
             DatasetKind.Transactions, new Dictionary<string, FieldRole>
             {
                 ["customer_id"] = FieldRole.CustomerId,
