@@ -71,14 +71,16 @@ public sealed class DatasetProfiler(ICurrentUser currentUser, Authorizer access,
             Columns = view.OwnFields.Select(f => f.Name).ToList(),
             Limit = PreviewRows,
         }, cancellationToken);
-        return new DatasetPreview(rows.Columns, rows.Rows, view.IsRestricted ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount);
+        // A live dataset's stored row count is only the source's estimate at its last column read: count it there.
+        var total = view.IsRestricted || dataset.Storage == DatasetStorage.Live ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount;
+        return new DatasetPreview(rows.Columns, rows.Rows, total);
     }
 
     public async Task<DatasetOverview> OverviewAsync(int datasetId, CancellationToken cancellationToken = default)
     {
         var dataset = await access.RequireReadableAsync(datasetId, cancellationToken);
         var view = await policy.DescribeAsync(dataset, cancellationToken);
-        var rows = view.IsRestricted ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount;
+        var rows = view.IsRestricted || dataset.Storage == DatasetStorage.Live ? await CountAsync(datasetId, cancellationToken) : dataset.RowCount;
         return new DatasetOverview(view.OwnFields.ToList(), rows, Authorizer.CanChange(await currentUser.GetPrincipalAsync(), dataset));
     }
 

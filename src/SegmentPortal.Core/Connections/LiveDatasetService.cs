@@ -83,6 +83,7 @@ public sealed class LiveDatasetService(
             RefreshedAt = now,
         };
         dataset.Columns.AddRange(ToColumns(columns, draft.Roles));
+        dataset.RowCount = await EstimateRowsAsync(connectionId, source, cancellationToken);
         db.Datasets.Add(dataset);
         await db.SaveChangesAsync(cancellationToken);
         logger.LogInformation("Live dataset {Name} ({Id}) created over {Source} of connection {Connection}", name, dataset.Id, source.Describe(), connectionId);
@@ -133,6 +134,8 @@ public sealed class LiveDatasetService(
                 kept.Type = column.Type;
                 kept.ImportType = column.ImportType;
                 kept.WarehouseType = column.WarehouseType;
+                kept.IsExcluded = column.IsExcluded;
+                kept.Role = column.IsExcluded ? FieldRole.None : kept.Role;
             }
             else
             {
@@ -140,8 +143,23 @@ public sealed class LiveDatasetService(
                 stored.Columns.Add(column);
             }
         }
+        stored.RowCount = await EstimateRowsAsync(live.ConnectionId, source, cancellationToken);
         stored.RefreshedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// The source's row count as its catalog reports it (exact for small tables, the planner's estimate for big ones),
+    /// for lists; 0 for a SELECT or a view. Previews and overviews count in the source.
+    /// </summary>
+    private async Task<long> EstimateRowsAsync(int connectionId, ConnectionSource source, CancellationToken cancellationToken)
+    {
+        if (source.Kind != ConnectionSourceKind.Table)
+        {
+            return 0;
+        }
+        var tables = await connections.ListTablesAsync(connectionId, cancellationToken);
+        return tables.FirstOrDefault(t => t.Schema == source.Schema && t.Name == source.Table)?.RowCount ?? 0;
     }
 
     private async Task<Dataset> RequireLiveAsync(int datasetId, CancellationToken cancellationToken)
@@ -167,16 +185,35 @@ public sealed class LiveDatasetService(
     }
 
     private static IEnumerable<DatasetColumn> ToColumns(IReadOnlyList<SourceColumn> columns, IReadOnlyDictionary<string, FieldRole>? roles) =>
-        columns.Select((c, i) => new DatasetColumn
+        columns.Select((c, i) =>
         {
-            Ordinal = i,
-            Name = c.Name,
-            SourceName = c.Name,
-            Type = DuckDbWarehouse.ToColumnType(c.WarehouseType),
-            ImportType = DuckDbWarehouse.ToColumnType(c.WarehouseType),
-            WarehouseType = c.SourceType.Length > 0 ? c.SourceType : c.WarehouseType,
-            Role = roles?.GetValueOrDefault(c.Name) ?? FieldRole.None,
+            var type = DuckDbWarehouse.ToColumnType(c.WarehouseType);
+            // An import turns uuid, json, arrays and the like into text as it copies them; in place they are not text
+            // (no lower(), min() or comparison with a text value), so a live dataset leaves them out. Cast them to
+            // text in a view or the dataset's SELECT to use them.
+            var readable = type != ColumnType.Text || IsSourceText(c.SourceType);
+            return new DatasetColumn
+            {
+                Ordinal = i,
+                Name = c.Name,
+                SourceName = c.Name,
+                Type = type,
+                ImportType = type,
+                WarehouseType = c.SourceType.Length > 0 ? c.SourceType : c.WarehouseType,
+                Role = readable ? roles?.GetValueOrDefault(c.Name) ?? FieldRole.None : FieldRole.None,
+                IsExcluded = !readable,
+            };
         });
+
+    /// <summary>Source types that are text in place (PostgreSQL and SQL Server character types).</summary>
+    internal static bool IsSourceText(string sourceType)
+    {
+        var t = sourceType.Trim().ToLowerInvariant();
+        return t is "text" or "name" or "citext" or "bpchar" or "ntext" or "sysname"
+            || t.StartsWith("character", StringComparison.Ordinal) || t.StartsWith("varchar", StringComparison.Ordinal)
+            || t.StartsWith("char", StringComparison.Ordinal) || t.StartsWith("nvarchar", StringComparison.Ordinal)
+            || t.StartsWith("nchar", StringComparison.Ordinal);
+    }
 
     private static SqlEngine EngineOf(ConnectionKind kind) => kind switch
     {

@@ -77,6 +77,27 @@ public sealed class LiveDatasetPostgresTests(PostgresServer server) : IAsyncLife
     }
 
     [Fact]
+    public async Task A_board_tile_over_a_live_dataset_is_counted_in_the_source()
+    {
+        server.Require();
+        var id = await CreateLiveCustomersAsync(cacheMinutes: 0);
+        var tile = new SegmentPortal.Core.Dashboards.TileDefinition
+        {
+            Id = "bycity",
+            Type = SegmentPortal.Core.Dashboards.TileType.Bar,
+            DatasetId = id,
+            Dimensions = [new SegmentPortal.Core.Dashboards.TileDimension("city")],
+            Measures = [new SegmentPortal.Core.Dashboards.TileMeasure(SegmentPortal.Core.Dashboards.TileMeasureKind.Customers)],
+        };
+        var data = await Harness.WithAsync<SegmentPortal.Core.Dashboards.TileDataService, SegmentPortal.Core.Dashboards.TileData>(s =>
+            s.LoadAsync(SegmentPortal.Tests.Dashboards.DashboardFixture.Board(null, tile), tile, SegmentPortal.Core.Dashboards.DashboardState.Empty, Ct));
+        var byCity = data.Rows.ToDictionary(r => r[0] as string ?? "∅", r => Convert.ToInt64(r[1], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(await ScalarAsync("SELECT count(*) FROM customers WHERE city = 'Zürich'"), byCity["Zürich"]);
+        Assert.Equal(await ScalarAsync("SELECT count(*) FROM customers WHERE city IS NULL"), byCity["∅"]);
+        Assert.Equal(PostgresServer.CustomerCount, byCity.Values.Sum());
+    }
+
+    [Fact]
     public async Task A_row_ruled_viewer_sees_only_their_rows_of_a_live_dataset()
     {
         server.Require();

@@ -17,8 +17,8 @@ namespace SegmentPortal.Tests.Queries;
 /// </summary>
 public sealed class RulePropertyTests(RulePropertyFixture fixture) : IClassFixture<RulePropertyFixture>
 {
-    private const ulong DefaultSeed = 0x2024_0229_0001UL;
-    private const int DefaultTrees = 300;
+    internal const ulong DefaultSeed = 0x2024_0229_0001UL;
+    internal const int DefaultTrees = 300;
     private const int ReportedFailures = 3;
 
     [Fact]
