@@ -4,7 +4,8 @@ namespace SegmentPortal.Core.Queries;
 /// SQL Server's T-SQL (2017 and later; hashing non-ASCII text needs 2019's UTF-8 collations), for live datasets on SQL
 /// Server and its family. It has no boolean values (conditions become 1/0 flags), no <c>FILTER</c> (the condition moves
 /// into the aggregate's argument), no array parameters (one parameter per value), no <c>NULLS LAST</c> or
-/// <c>DISTINCT ON</c>, and compares text ignoring trailing spaces (a sentinel character keeps them significant).
+/// <c>DISTINCT ON</c>, and compares text by the database's collation ignoring trailing spaces (text is compared in a
+/// binary collation, after a sentinel character that keeps trailing spaces significant).
 /// Medians and quartiles are refused: <c>PERCENTILE_CONT</c> is only a window function.
 /// </summary>
 internal sealed class TSqlDialect : ISqlDialect
@@ -24,20 +25,24 @@ internal sealed class TSqlDialect : ISqlDialect
 
     public string Lower(string expression) => $"LOWER({expression})";
 
-    // "=" and LEN ignore trailing spaces; a sentinel after each side keeps them, DATALENGTH counts them (n-types: 2 bytes a character).
+    // "=" and LEN ignore trailing spaces; a sentinel after each side keeps them, DATALENGTH counts them (n-types: 2 bytes a
+    // character). A binary collation compares code points, as DuckDB does, whatever the database's collation (case- or
+    // accent-insensitive ones would find "élise" equal to "Elise", or "gold" in ["Gold"]).
+    private const string Exact = "COLLATE Latin1_General_100_BIN2";
+
     private static string Kept(string text) => $"({text} + N'|')";
 
     private static string Length(string text) => $"(DATALENGTH({text}) / 2)";
 
-    public string EqualsText(string text, string value) => $"{Kept($"LOWER({text})")} = {Kept($"LOWER({value})")}";
+    public string EqualsText(string text, string value) => $"{Kept($"LOWER({text})")} {Exact} = {Kept($"LOWER({value})")}";
 
-    public string ContainsText(string haystack, string needle) => $"CHARINDEX(LOWER({needle}), LOWER({haystack})) > 0";
+    public string ContainsText(string haystack, string needle) => $"CHARINDEX(LOWER({needle}), LOWER({haystack}) {Exact}) > 0";
 
     public string StartsWithText(string text, string prefix) =>
-        $"{Kept($"LEFT(LOWER({text}), {Length(AsText(prefix))})")} = {Kept($"LOWER({prefix})")}";
+        $"{Kept($"LEFT(LOWER({text}), {Length(AsText(prefix))})")} {Exact} = {Kept($"LOWER({prefix})")}";
 
     public string EndsWithText(string text, string suffix) =>
-        $"{Kept($"RIGHT(LOWER({text}), {Length(AsText(suffix))})")} = {Kept($"LOWER({suffix})")}";
+        $"{Kept($"RIGHT(LOWER({text}), {Length(AsText(suffix))})")} {Exact} = {Kept($"LOWER({suffix})")}";
 
     public string AsDate(string expression) => $"CAST({expression} AS date)";
 
@@ -46,7 +51,7 @@ internal sealed class TSqlDialect : ISqlDialect
     public string AsDouble(string expression) => $"CAST({expression} AS float)";
 
     // Every white space character becomes a space, and "=" ignores trailing spaces: only blank text equals ''.
-    public string IsBlank(string text) => $"TRANSLATE({text}, {WhiteSpaceChars}, REPLICATE(N' ', {WhiteSpace.Length})) = N''";
+    public string IsBlank(string text) => $"TRANSLATE({text}, {WhiteSpaceChars}, REPLICATE(N' ', {WhiteSpace.Length})) {Exact} = N''";
 
     // DATEDIFF(day) counts day boundaries, as DuckDB's date_diff('day') on dates.
     public string DaysBetween(string from, string to) => $"DATEDIFF(day, {from}, {to})";
@@ -105,7 +110,7 @@ internal sealed class TSqlDialect : ISqlDialect
     public string Holds(string flag) => $"(coalesce({flag}, 0) = 1)";
 
     public string InList(string expression, IReadOnlyList<string> values, Func<object, string> parameter) =>
-        $"{expression} IN ({string.Join(", ", values.Select(v => parameter(v)))})";
+        $"{Kept(expression)} {Exact} IN ({string.Join(", ", values.Select(v => $"{parameter(v)} + N'|'"))})";
 
     public string Divide(string dividend, string divisor) => $"{AsDouble(dividend)} / {divisor}";
 

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using SegmentPortal.Core;
 using SegmentPortal.Core.Catalog;
 using SegmentPortal.Core.Datasets;
 using SegmentPortal.Core.Identity;
@@ -130,6 +131,35 @@ public sealed class RulePropertyFixture : IAsyncLifetime
             Measures = [new Measure(MeasureKind.Customers, "n")],
         }, cancellationToken));
         return Convert.ToInt64(result.Scalar("n"), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// A spec compiled as the query layer does for DuckDB (permission policy, resolved facts and segments, the key's
+    /// uniqueness), but with every dataset live on <paramref name="engine"/>: the customers and orders as the source's
+    /// tables <paramref name="customers"/> and <paramref name="orders"/> (in <paramref name="schema"/>).
+    /// </summary>
+    public async Task<CompiledQuery> CompileLiveAsync(QuerySpec spec, SqlEngine engine, string? schema, string customers, string orders, CancellationToken cancellationToken)
+    {
+        var authorized = await Harness.WithAsync<PermissionPolicy, AuthorizedQuery>(p => p.AuthorizeAsync(spec, cancellationToken));
+        var context = authorized.Context;
+        var unique = context.Dataset.WithRole(FieldRole.CustomerId) is { } key
+            && await Harness.Services.GetRequiredService<QueryExecutor>().IsUniqueAsync(context.Dataset, key.Name, context.Dialect, cancellationToken);
+        SegmentPortal.Core.Access.QueryDataset Live(SegmentPortal.Core.Access.QueryDataset dataset) => dataset with
+        {
+            Live = new LiveSource(0, engine, schema,
+                dataset.Id == CustomerData.Id ? customers : dataset.Id == OrderData.Id ? orders : throw new InvalidOperationException($"No table for dataset {dataset.Id}."),
+                null, 0),
+        };
+        FactSource? LiveFacts(FactSource? facts) => facts is null ? null : facts with { Orders = Live(facts.Orders) };
+        context = context with
+        {
+            Dataset = Live(context.Dataset),
+            Facts = LiveFacts(context.Facts),
+            Segments = context.Segments.ToDictionary(s => s.Key, s => s.Value with { Dataset = Live(s.Value.Dataset), Facts = LiveFacts(s.Value.Facts) }),
+            Dialect = SqlDialects.For(engine),
+            CustomerKeyUnique = unique,
+        };
+        return QueryCompiler.Compile(authorized.Spec, context);
     }
 
     public ValueTask DisposeAsync() => Harness.DisposeAsync();

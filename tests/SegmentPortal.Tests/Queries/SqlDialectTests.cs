@@ -111,4 +111,34 @@ public sealed class SqlDialectTests
         Assert.Contains("\"people_live\"", sql, StringComparison.Ordinal);
         Assert.Contains("$p1", sql, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Each_engine_has_its_dialect()
+    {
+        Assert.Same(DuckDbDialect.Instance, SqlDialects.For(SqlEngine.DuckDb));
+        Assert.Same(PostgresSqlDialect.Instance, SqlDialects.For(SqlEngine.PostgreSql));
+        Assert.Same(TSqlDialect.Instance, SqlDialects.For(SqlEngine.SqlServer));
+        Assert.Same(DuckDbDialect.Instance, SqlDialects.For(People));
+        Assert.Same(TSqlDialect.Instance, SqlDialects.For(People with { Live = new LiveSource(1, SqlEngine.SqlServer, "dbo", "people", null, 0) }));
+    }
+
+    [Fact]
+    public void PostgreSQL_takes_a_list_as_one_array_parameter_and_reads_the_live_table()
+    {
+        var live = People with { Live = new LiveSource(1, SqlEngine.PostgreSql, "crm", "people", null, 0) };
+
+        var query = QueryCompiler.Compile(CountByRegion, new CompileContext { Dataset = live, Today = new DateOnly(2024, 6, 15), Dialect = PostgresSqlDialect.Instance });
+
+        Assert.Equal("SELECT t0.\"region\" AS \"region\", count(*) AS \"n\" FROM \"crm\".\"people\" AS t0 WHERE (CAST(t0.\"region\" AS text) = ANY(@p1)) GROUP BY t0.\"region\"", query.Sql);
+        Assert.Equal(["North", "East"], Assert.IsType<string[]>(query.Parameters["p1"]));
+    }
+
+    [Fact]
+    public void DuckDB_takes_a_list_as_one_list_parameter()
+    {
+        var query = Compile(DuckDbDialect.Instance);
+
+        Assert.Contains("list_contains($p1, CAST(t0.\"region\" AS VARCHAR))", query.Sql, StringComparison.Ordinal);
+        Assert.Equal(["North", "East"], Assert.IsType<List<string>>(query.Parameters["p1"]));
+    }
 }
