@@ -51,7 +51,7 @@ public sealed class ShardedPostgresTests(ShardedPostgres pg, ShardedDuckDb duck,
         new RuleGroup { Not = true, Children = [Fact(CustomerFact.DaysSinceLastOrder, RuleOperator.Less, "30")] });
 
     /// <summary>The questions, by name: the spec and whether it reads the customers (with facts from the orders) or the orders.</summary>
-    private static readonly Dictionary<string, (bool OnCustomers, QuerySpec Spec)> Questions = new()
+    internal static readonly Dictionary<string, (bool OnCustomers, QuerySpec Spec)> Questions = new()
     {
         ["segment count"] = (true, new QuerySpec { DatasetId = 1, Filter = ValueRule(), Measures = [new Measure(MeasureKind.Customers, "n")] }),
         ["segment count, order facts only"] = (true, new QuerySpec
@@ -187,7 +187,7 @@ public sealed class ShardedPostgresTests(ShardedPostgres pg, ShardedDuckDb duck,
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'public' AND c.relkind = 'r'"));
     }
 
-    private static CompiledQuery Compile(QuerySpec spec, bool onCustomers, bool live)
+    internal static CompiledQuery Compile(QuerySpec spec, bool onCustomers, bool live)
     {
         var orders = Orders(live);
         var context = new CompileContext
@@ -228,7 +228,7 @@ public sealed class ShardedPostgresTests(ShardedPostgres pg, ShardedDuckDb duck,
     /// Rows as comparable text: numbers to 4 decimals (a sum is an exact decimal on one side and may be a double on the
     /// other), dates as yyyy-MM-dd, in the spec's order when it sorts, else sorted.
     /// </summary>
-    private static List<string> Normalize(List<object?[]> rows, QuerySpec spec)
+    internal static List<string> Normalize(List<object?[]> rows, QuerySpec spec)
     {
         var texts = rows.Select(row => string.Join(" | ", row.Select(value => value switch
         {
