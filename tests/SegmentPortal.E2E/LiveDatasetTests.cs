@@ -87,6 +87,12 @@ public sealed class LiveDatasetTests : IAsyncLifetime
         await page.GetByTestId("save-columns").ClickAsync();
         await Expect(page.GetByTestId("dataset-kind")).ToContainTextAsync("Customers", new() { Timeout = BrowserFixture.WorkTimeoutMs });
 
+        // Shared with Viewers, like any dataset (their row rule decides which rows they read).
+        await page.GetByRole(AriaRole.Tab, new() { Name = "Sharing" }).ClickAsync();
+        await page.GetByRole(AriaRole.Checkbox, new() { Name = "Everyone with the Viewer role" }).CheckAsync();
+        await page.GetByTestId("share-save").ClickAsync();
+        await Expect(page.GetByText("Sharing saved.")).ToBeVisibleAsync();
+
         // A segment with its live count, counted in the source.
         await page.GotoAsync("/segments/new");
         await Pages.WaitUntilInteractiveAsync(page);
@@ -153,12 +159,12 @@ public sealed class LiveDatasetTests : IAsyncLifetime
         await viewer.GotoAsync(address);
         await Pages.WaitUntilInteractiveAsync(viewer);
         await Expect(viewer.GetByTestId("tile-loading")).ToHaveCountAsync(0, new() { Timeout = BrowserFixture.WorkTimeoutMs });
+        await BrowserFixture.ScreenshotAsync(viewer, "37-live-board-viewer");
         var rows = viewer.GetByTestId("tile-table").Locator("tbody tr");
         await Expect(rows).ToHaveCountAsync(1, new() { Timeout = BrowserFixture.WorkTimeoutMs });
         var cells = (await rows.InnerTextAsync()).Split('\t', StringSplitOptions.TrimEntries);
         Assert.Equal("Kraków", cells[0]);
         Assert.Equal(krakow.ToString("N0", CultureInfo.InvariantCulture), cells[1]);
-        await BrowserFixture.ScreenshotAsync(viewer, "37-live-board-viewer");
     }
 
     private async Task<long> PgScalarAsync(string sql)

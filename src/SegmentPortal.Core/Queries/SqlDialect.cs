@@ -45,6 +45,12 @@ public interface ISqlDialect
     /// </summary>
     string Filtered(Func<string, string> aggregate, string argument, string condition);
 
+    /// <summary>
+    /// An aggregate already written whole, over only the rows a condition matches: <c>FILTER</c>, for the engines that
+    /// have it (DuckDB, PostgreSQL). An engine without it refuses; prefer the overload that takes the argument apart.
+    /// </summary>
+    string Filtered(string aggregate, string condition) => $"{aggregate} FILTER (WHERE {condition})";
+
     string LimitOffset(int? limit, int offset);
 
     /// <summary>A condition that always holds (<paramref name="value"/> true) or never does.</summary>

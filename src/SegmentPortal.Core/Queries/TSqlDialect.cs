@@ -83,6 +83,9 @@ internal sealed class TSqlDialect : ISqlDialect
     public string Filtered(Func<string, string> aggregate, string argument, string condition) =>
         aggregate($"CASE WHEN {condition} THEN {(argument == "*" ? "1" : argument)} END");
 
+    public string Filtered(string aggregate, string condition) =>
+        throw new PortalException("SQL Server has no FILTER on aggregates, and this question needs one; import the dataset to ask it.");
+
     /// <summary>OFFSET … FETCH, which SQL Server only takes after an ORDER BY (see <see cref="Page"/>).</summary>
     public string LimitOffset(int? limit, int offset) =>
         $" OFFSET {offset} ROWS" + (limit is { } l ? $" FETCH NEXT {l} ROWS ONLY" : "");
