@@ -9,6 +9,7 @@ public static class ScenarioCatalog
     [
         new ImportScenario(),
         new SegmentCountScenario(),
+        new LiveCountScenario(),
         new DashboardScenario(),
         new KMeansScenario(),
         new RfmScenario(),
