@@ -201,12 +201,20 @@ internal sealed class ConnectionReader(
                     rows.Add(values);
                 }
                 return (IReadOnlyList<object?[]>)rows;
-            }, cancellationToken);
+            }, cancellationToken, pooled: true);
         }
         finally
         {
             slots.Release();
         }
+    }
+
+    /// <summary>Whether a live table's column is a unique, never-empty key by the source's own constraints (see <see cref="SourceDialect.IsUniqueKeyAsync"/>).</summary>
+    public async Task<bool> IsUniqueKeyAsync(int connectionId, string? schema, string table, string column, CancellationToken cancellationToken)
+    {
+        var connection = await store.LoadAsync(connectionId, cancellationToken);
+        return await WithSessionAsync(connection, store.Reveal(connection),
+            session => session.Dialect.IsUniqueKeyAsync(session, schema, table, column, cancellationToken), cancellationToken, pooled: true);
     }
 
     /// <summary>
@@ -291,7 +299,7 @@ internal sealed class ConnectionReader(
     /// closes it. Driver errors become a <see cref="ConnectionException"/> (see <see cref="ConnectionErrors"/>).
     /// </summary>
     private async Task<T> WithSessionAsync<T>(
-        DataConnection connection, string? password, Func<SourceSession, Task<T>> work, CancellationToken cancellationToken)
+        DataConnection connection, string? password, Func<SourceSession, Task<T>> work, CancellationToken cancellationToken, bool pooled = false)
     {
         var dialect = SourceDialect.For(connection.Kind);
         var settings = ConnectionStore.ReadSettings(connection);
@@ -299,7 +307,7 @@ internal sealed class ConnectionReader(
         SourceSession session;
         try
         {
-            session = await SourceSession.OpenAsync(dialect, endpoint, settings, password, connectTimeoutSeconds, cancellationToken);
+            session = await SourceSession.OpenAsync(dialect, endpoint, settings, password, connectTimeoutSeconds, cancellationToken, pooled);
         }
         catch (Exception ex) when (ex is not PortalException)
         {

@@ -50,6 +50,14 @@ internal sealed class LiveQueryRunner : ILiveQueryRunner, IDisposable
             slots => _gates.GetOrAdd((source.ConnectionId, slots), key => new SemaphoreSlim(key.Slots)), cancellationToken);
     }
 
+    public Task<bool> IsUniqueKeyAsync(LiveSource source, string column, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return source.Table is { } table
+            ? _reader.Value.IsUniqueKeyAsync(source.ConnectionId, source.Schema, table, column, cancellationToken)
+            : Task.FromResult(false);
+    }
+
     public void Dispose()
     {
         foreach (var gate in _gates.Values)

@@ -25,7 +25,7 @@ internal sealed class PostgresDialect : SourceDialect
 
     public override string ProductName => "PostgreSQL";
 
-    public override DbConnection CreateConnection(SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds)
+    public override DbConnection CreateConnection(SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds, bool pooled = false)
     {
         var sslMode = settings.SslMode ?? PostgresSslMode.Prefer;
         var builder = new NpgsqlConnectionStringBuilder
@@ -48,7 +48,7 @@ internal sealed class PostgresDialect : SourceDialect
             Timeout = connectTimeoutSeconds,
             CommandTimeout = settings.CommandTimeoutSeconds ?? ConnectionSettings.DefaultCommandTimeoutSeconds,
             CancellationTimeout = 5000,
-            Pooling = false,
+            Pooling = pooled,
             ApplicationName = "SegmentPortal",
         };
         return new NpgsqlConnection(builder.ConnectionString);
@@ -139,6 +139,24 @@ internal sealed class PostgresDialect : SourceDialect
             """);
         AddParameter(command, "schema", schema ?? "public");
         AddParameter(command, "table", table);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0;
+    }
+
+    public override async Task<bool> IsUniqueKeyAsync(SourceSession session, string? schema, string table, string column, CancellationToken cancellationToken)
+    {
+        // A unique index of one plain column (no expression, no WHERE), on a column that is NOT NULL; partitioned
+        // tables' own indexes count (a primary key of a partitioned table holds across its partitions).
+        await using var command = session.Command("""
+            SELECT count(*) FROM pg_catalog.pg_index i
+            JOIN pg_catalog.pg_class c ON c.oid = i.indrelid
+            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+            WHERE n.nspname = @schema AND c.relname = @table AND a.attname = @column AND a.attnotnull
+              AND i.indisunique AND i.indnkeyatts = 1 AND i.indexprs IS NULL AND i.indpred IS NULL
+            """);
+        AddParameter(command, "schema", schema ?? "public");
+        AddParameter(command, "table", table);
+        AddParameter(command, "column", column);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0;
     }
 

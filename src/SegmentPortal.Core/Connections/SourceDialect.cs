@@ -35,7 +35,18 @@ internal abstract class SourceDialect
     public virtual CommandBehavior ReadBehavior => CommandBehavior.Default;
 
     /// <summary>Built with the driver's connection string builder: no field can add a keyword.</summary>
-    public abstract DbConnection CreateConnection(SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds);
+    /// <param name="pooled">
+    /// Reuse the driver's pooled connections (live datasets' queries, many small ones; each still in its own read-only
+    /// transaction, rolled back). Imports, previews and tests of a connection open their own.
+    /// </param>
+    public abstract DbConnection CreateConnection(SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds, bool pooled = false);
+
+    /// <summary>
+    /// Whether the source's catalog guarantees that a table's column holds a value on every row and no two rows share
+    /// one (a primary key, or a unique index on that column alone with NOT NULL); false where it cannot tell.
+    /// </summary>
+    public virtual Task<bool> IsUniqueKeyAsync(SourceSession session, string? schema, string table, string column, CancellationToken cancellationToken) =>
+        Task.FromResult(false);
 
     /// <summary>Starts the transaction everything on the session runs in; it is always rolled back.</summary>
     public abstract Task<DbTransaction?> BeginReadOnlyAsync(DbConnection connection, CancellationToken cancellationToken);
@@ -136,9 +147,9 @@ internal sealed class SourceSession : IAsyncDisposable
 
     public static async Task<SourceSession> OpenAsync(
         SourceDialect dialect, SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken, bool pooled = false)
     {
-        var connection = dialect.CreateConnection(endpoint, settings, password, connectTimeoutSeconds);
+        var connection = dialect.CreateConnection(endpoint, settings, password, connectTimeoutSeconds, pooled);
         try
         {
             // The drivers enforce the connect timeout; this is the backstop should one of them not.

@@ -23,7 +23,7 @@ internal sealed class SqlServerDialect : SourceDialect
 
     public override CommandBehavior ReadBehavior => CommandBehavior.SequentialAccess;
 
-    public override DbConnection CreateConnection(SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds)
+    public override DbConnection CreateConnection(SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds, bool pooled = false)
     {
         // Connect to the checked IPv4 address; an IPv6-only host is left to the driver to resolve.
         var pinned = endpoint.Address is { AddressFamily: System.Net.Sockets.AddressFamily.InterNetwork } address ? address : null;
@@ -45,7 +45,7 @@ internal sealed class SqlServerDialect : SourceDialect
             ConnectTimeout = connectTimeoutSeconds,
             CommandTimeout = settings.CommandTimeoutSeconds ?? ConnectionSettings.DefaultCommandTimeoutSeconds,
             ConnectRetryCount = 0,
-            Pooling = false,
+            Pooling = pooled,
             MultipleActiveResultSets = false,
             ApplicationIntent = ApplicationIntent.ReadOnly,
             ApplicationName = "SegmentPortal",
@@ -98,6 +98,25 @@ internal sealed class SqlServerDialect : SourceDialect
             """);
         AddParameter(command, "@schema", schema ?? "dbo");
         AddParameter(command, "@table", table);
+        return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0;
+    }
+
+    public override async Task<bool> IsUniqueKeyAsync(SourceSession session, string? schema, string table, string column, CancellationToken cancellationToken)
+    {
+        // A unique index (or primary key) without a filter whose only key column is this NOT NULL column.
+        await using var command = session.Command("""
+            SELECT COUNT(*) FROM sys.indexes i
+            JOIN sys.objects o ON o.object_id = i.object_id
+            JOIN sys.schemas s ON s.schema_id = o.schema_id
+            JOIN sys.index_columns ic ON ic.object_id = i.object_id AND ic.index_id = i.index_id AND ic.is_included_column = 0
+            JOIN sys.columns c ON c.object_id = ic.object_id AND c.column_id = ic.column_id
+            WHERE s.name = @schema AND o.name = @table AND c.name = @column AND c.is_nullable = 0
+              AND i.is_unique = 1 AND i.has_filter = 0
+              AND (SELECT COUNT(*) FROM sys.index_columns k WHERE k.object_id = i.object_id AND k.index_id = i.index_id AND k.is_included_column = 0) = 1
+            """);
+        AddParameter(command, "@schema", schema ?? "dbo");
+        AddParameter(command, "@table", table);
+        AddParameter(command, "@column", column);
         return Convert.ToInt64(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture) > 0;
     }
 

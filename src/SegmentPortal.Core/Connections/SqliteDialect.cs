@@ -13,7 +13,7 @@ internal sealed class SqliteDialect : SourceDialect
 
     public override string ProductName => "SQLite";
 
-    public override DbConnection CreateConnection(SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds)
+    public override DbConnection CreateConnection(SourceEndpoint endpoint, ConnectionSettings settings, string? password, int connectTimeoutSeconds, bool pooled = false)
     {
         var builder = new SqliteConnectionStringBuilder
         {

@@ -12,5 +12,11 @@ public interface ILiveQueryRunner
 {
     Task<IReadOnlyList<object?[]>> QueryAsync(
         LiveSource source, string sql, IReadOnlyDictionary<string, object?> parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether the source's own constraints make a live table's column a key: a value on every row, no two alike (a
+    /// primary key, or a unique index of that column alone on a NOT NULL column). False for a SELECT or where unknown.
+    /// </summary>
+    Task<bool> IsUniqueKeyAsync(LiveSource source, string column, CancellationToken cancellationToken);
 }
 

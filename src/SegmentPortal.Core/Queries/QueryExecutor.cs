@@ -85,12 +85,24 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
     }
 
     /// <summary>
-    /// <see cref="IsUniqueAsync"/> asked of a live dataset's database. With "always live" (0 cache minutes) nothing is
+    /// <see cref="IsUniqueAsync"/> asked of a live dataset's database: true where the source's constraints make the
+    /// column a key (a primary key, or unique and NOT NULL). Otherwise, with "always live" (0 cache minutes) nothing is
     /// assumed: false, so customers are counted as distinct keys (one scan, right whatever the source holds now);
-    /// otherwise asked in the source and kept as long as the dataset's results are.
+    /// with a freshness the data is asked and the answer kept as long as the dataset's results are.
     /// </summary>
     private async Task<bool> IsUniqueLiveAsync(QueryDataset dataset, LiveSource source, string column, ISqlDialect dialect, CancellationToken cancellationToken)
     {
+        // A primary key or unique NOT NULL column holds at every moment, "always live" included; the catalog is asked
+        // once per dataset version (reading the columns again asks again).
+        var constraintKey = $"live\u001f{dataset.Id}\u001f{column}\u001f{dataset.Version.UtcTicks}";
+        if (!_uniqueColumns.TryGetValue(constraintKey, out var keyed))
+        {
+            keyed = _uniqueColumns[constraintKey] = await Live.IsUniqueKeyAsync(source, column, cancellationToken);
+        }
+        if (keyed)
+        {
+            return true;
+        }
         if (source.CacheMinutes <= 0)
         {
             return false;

@@ -66,6 +66,28 @@ public sealed class LiveDatasetPostgresTests(PostgresServer server) : IAsyncLife
     }
 
     [Fact]
+    public async Task An_always_live_table_whose_key_is_its_primary_key_counts_customers_as_rows_and_a_view_as_distinct_keys()
+    {
+        server.Require();
+        var table = await CreateLiveCustomersAsync(cacheMinutes: 0);
+        var connectionId = await CreateConnectionAsync();
+        var view = await Harness.WithAsync<LiveDatasetService, int>(s => s.CreateAsync(connectionId,
+            new LiveDatasetDraft(ConnectionSource.ForTable("public", "big_customers"), "Live big customers", 0, DatasetKind.Customers,
+                new Dictionary<string, FieldRole> { ["id"] = FieldRole.CustomerId }), Ct));
+        var spec = (int id) => new QuerySpec { DatasetId = id, Measures = [new Measure(MeasureKind.Customers, "n")] };
+
+        // customers.id is the table's primary key: the source's catalog says so, and each row is one customer.
+        var onTable = await Harness.WithAsync<QueryService, CompiledQuery>(async q => (await q.CompileAsync(spec(table), Ct)).Query);
+        Assert.DoesNotContain("DISTINCT", onTable.Sql, StringComparison.OrdinalIgnoreCase);
+        // A view has no constraints to tell: with "always live" nothing is assumed.
+        var onView = await Harness.WithAsync<QueryService, CompiledQuery>(async q => (await q.CompileAsync(spec(view), Ct)).Query);
+        Assert.Contains("DISTINCT", onView.Sql, StringComparison.OrdinalIgnoreCase);
+
+        Assert.Equal(await ScalarAsync("SELECT count(*) FROM customers"), await CountAsync(table, new RuleGroup()));
+        Assert.Equal(await ScalarAsync("SELECT count(*) FROM big_customers"), await CountAsync(view, new RuleGroup()));
+    }
+
+    [Fact]
     public async Task A_saved_segment_on_a_live_dataset_refreshes_its_members_from_the_source()
     {
         server.Require();
