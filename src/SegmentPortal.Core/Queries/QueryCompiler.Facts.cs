@@ -34,6 +34,20 @@ internal sealed partial class QueryCompiler
         public string Render() => $"{Name} AS (SELECT {key} AS k, {string.Join(", ", _selects)} FROM {from} WHERE {key} IS NOT NULL GROUP BY {key})";
     }
 
+    /// <summary>
+    /// An order in the last <paramref name="days"/> days up to today, both included. A date or timestamp column is
+    /// compared with the day boundaries as it is (<c>x &gt;= first day AND x &lt; tomorrow</c>, as date conditions are),
+    /// not cast to a date row by row: the same orders, and the engine can use the column's index or min/max.
+    /// </summary>
+    private string InWindow(FactSource source, string orders, int days)
+    {
+        var first = RelativeDates.Back(_context.Today, days, RelativeUnit.Days);
+        var x = $"{orders}.{_d.Quote(source.Date)}";
+        return source.Orders.Field(source.Date)?.Type is ColumnType.Date or ColumnType.Timestamp
+            ? $"{x} >= {Param(first)} AND {x} < {Param(_context.Today.AddDays(1))}"
+            : $"{_d.AsDate(x)} BETWEEN {Param(first)} AND {Param(_context.Today)}";
+    }
+
     private string FactPredicate(FactCondition fact, Scope scope)
     {
         var source = scope.Facts ?? throw Incomplete(
@@ -50,7 +64,7 @@ internal sealed partial class QueryCompiler
         var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
         var window = fact.WindowDays?.ToString(CultureInfo.InvariantCulture) ?? "all";
         string Windowed(Func<string, string> aggregate, string argument) => fact.WindowDays is { } days
-            ? _d.Filtered(aggregate, argument, $"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}")
+            ? _d.Filtered(aggregate, argument, InWindow(source, o, days))
             : aggregate(argument);
 
         if (fact.Fact == CustomerFact.BoughtCategory)
@@ -107,10 +121,8 @@ internal sealed partial class QueryCompiler
         var o = OrdersAlias(scope);
         var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
         var window = fact.WindowDays?.ToString(CultureInfo.InvariantCulture) ?? "all";
-        string? InWindow() => fact.WindowDays is { } days
-            ? $"{date} BETWEEN {Param(RelativeDates.Back(_context.Today, days, RelativeUnit.Days))} AND {Param(_context.Today)}"
-            : null;
-        string Windowed(Func<string, string> aggregate, string argument) => InWindow() is { } condition ? _d.Filtered(aggregate, argument, condition) : aggregate(argument);
+        string Windowed(Func<string, string> aggregate, string argument) =>
+            fact.WindowDays is { } days ? _d.Filtered(aggregate, argument, InWindow(source, o, days)) : aggregate(argument);
         string Amount() => source.Amount is { } a ? $"{o}.{_d.Quote(a)}" : throw new PortalException($"{source.Orders.Name} has no Amount column.");
         var (count, counted) = source.OrderId is { } id ? ((Func<string, string>)(a => $"count(DISTINCT {a})"), $"{o}.{_d.Quote(id)}") : (a => $"count({a})", "*");
         var table = FactTableOf(scope, source);
@@ -141,7 +153,7 @@ internal sealed partial class QueryCompiler
                 return table.Column($"share|{window}|{column.Name}|{string.Join('\u001f', values)}", () =>
                 {
                     var inCategory = _d.InList(_d.AsText($"{o}.{_d.Quote(column.Name)}"), values, Param);
-                    var part = _d.Filtered(Sum, Amount(), InWindow() is { } w ? $"{w} AND {inCategory}" : inCategory);
+                    var part = _d.Filtered(Sum, Amount(), fact.WindowDays is { } days ? $"{InWindow(source, o, days)} AND {inCategory}" : inCategory);
                     return _d.Divide($"coalesce({part}, 0)", $"nullif({Windowed(Sum, Amount())}, 0)");
                 });
             }

@@ -75,15 +75,15 @@ public sealed partial class TSqlDialectTests(RulePropertyFixture fixture) : ICla
         // Customer facts: one grouped pass over the orders, windows as CASE inside the aggregate.
         { "order count", """{"kind":"fact","fact":"orderCount","operator":"greater","value":"2"}""", ["count(DISTINCT ot0.[order_id]) AS v1", "GROUP BY ot0.[customer_id]", "(coalesce(f1.v1, 0) > @p1)"] },
         { "order count in a window", """{"kind":"fact","fact":"orderCount","windowDays":90,"operator":"greaterOrEqual","value":"1"}""",
-            ["count(DISTINCT CASE WHEN CAST(ot0.[order_date] AS date) BETWEEN @p1 AND @p2 THEN ot0.[order_id] END) AS v1"] },
+            ["count(DISTINCT CASE WHEN ot0.[order_date] >= @p1 AND ot0.[order_date] < @p2 THEN ot0.[order_id] END) AS v1"] },
         { "total amount", """{"kind":"fact","fact":"totalAmount","operator":"less","value":"100"}""", ["sum(ot0.[amount]) AS v1", "(coalesce(f1.v1, 0) < CAST(@p1 AS float))"] },
         { "average amount", """{"kind":"fact","fact":"averageAmount","windowDays":365,"operator":"greater","value":"50"}""",
-            ["CAST(coalesce(sum(CASE WHEN CAST(ot0.[order_date] AS date) BETWEEN @p1 AND @p2 THEN ot0.[amount] END), 0) AS float) / nullif(count(DISTINCT CASE WHEN CAST(ot0.[order_date] AS date) BETWEEN @p3 AND @p4 THEN ot0.[order_id] END), 0) AS v1"] },
+            ["CAST(coalesce(sum(CASE WHEN ot0.[order_date] >= @p1 AND ot0.[order_date] < @p2 THEN ot0.[amount] END), 0) AS float) / nullif(count(DISTINCT CASE WHEN ot0.[order_date] >= @p3 AND ot0.[order_date] < @p4 THEN ot0.[order_id] END), 0) AS v1"] },
         { "first order date", """{"kind":"fact","fact":"firstOrderDate","operator":"before","value":"2023-01-01"}""", ["min(CAST(ot0.[order_date] AS date)) AS v1", "(f1.v1 < @p1)"] },
         { "last order date", """{"kind":"fact","fact":"lastOrderDate","operator":"inLast","value":"30","unit":"days"}""", ["max(CAST(ot0.[order_date] AS date)) AS v1"] },
         { "days since the last order", """{"kind":"fact","fact":"daysSinceLastOrder","operator":"less","value":"30"}""", ["DATEDIFF(day, max(CAST(ot0.[order_date] AS date)), @p1) AS v1", "(f1.v1 < @p2)"] },
         { "bought a category", """{"kind":"fact","fact":"boughtCategory","column":"category","operator":"in","values":["Toys","Food"],"windowDays":365}""",
-            ["max(CASE WHEN CAST(ot0.[order_date] AS date) BETWEEN @p3 AND @p4 THEN CASE WHEN (CAST(ot0.[category] AS nvarchar(max)) + N'|') COLLATE Latin1_General_100_BIN2 IN (@p1 + N'|', @p2 + N'|') THEN 1 ELSE 0 END END) AS v1", "((coalesce(f1.v1, 0) = 1))"] },
+            ["max(CASE WHEN ot0.[order_date] >= @p3 AND ot0.[order_date] < @p4 THEN CASE WHEN (CAST(ot0.[category] AS nvarchar(max)) + N'|') COLLATE Latin1_General_100_BIN2 IN (@p1 + N'|', @p2 + N'|') THEN 1 ELSE 0 END END) AS v1", "((coalesce(f1.v1, 0) = 1))"] },
         { "did not buy a category", """{"kind":"fact","fact":"boughtCategory","column":"category","operator":"notIn","values":["Toys"]}""",
             ["max(CASE WHEN (CAST(ot0.[category] AS nvarchar(max)) + N'|') COLLATE Latin1_General_100_BIN2 IN (@p1 + N'|') THEN 1 ELSE 0 END) AS v1", "NOT (coalesce(f1.v1, 0) = 1)"] },
     };
