@@ -128,8 +128,15 @@ public sealed class TileViewTests : PortalTestContext
         var cut = Render<TileView>(p => p.Add(t => t.Tile, Tile(type, id: "sales-2025")).Add(t => t.Data, SampleFor(type)));
 
         var figure = cut.Find($"[data-testid={testId}]");
-        Assert.NotNull(figure.QuerySelector("#tile-chart-sales-2025"));
+        Assert.Equal("tile-chart-sales-2025", figure.Id);
         Assert.NotEmpty(cut.FindComponent<Figure>().Instance.Drawn.Traces);
+        var firstPlot = cut.FindComponent<Plotly.Blazor.PlotlyChart>().Instance.Id;
+
+        // New data redraws with a new plot: its own element id, so the old plot's purge (by id, when it is disposed)
+        // cannot empty the new one; the figure keeps its stable id for exports.
+        cut.Render(p => p.Add(t => t.Data, SampleFor(type) with { }));
+        Assert.Equal("tile-chart-sales-2025", cut.Find($"[data-testid={testId}]").Id);
+        Assert.NotEqual(firstPlot, cut.FindComponent<Plotly.Blazor.PlotlyChart>().Instance.Id);
     }
 
     public static TheoryData<TileType, string> ChartTiles() => new()
