@@ -43,9 +43,22 @@ internal sealed partial class QueryCompiler
     {
         var first = RelativeDates.Back(_context.Today, days, RelativeUnit.Days);
         var x = $"{orders}.{_d.Quote(source.Date)}";
-        return source.Orders.Field(source.Date)?.Type is ColumnType.Date or ColumnType.Timestamp
+        return NativeDate(source)
             ? $"{x} >= {Param(first)} AND {x} < {Param(_context.Today.AddDays(1))}"
             : $"{_d.AsDate(x)} BETWEEN {Param(first)} AND {Param(_context.Today)}";
+    }
+
+    /// <summary>The orders' date column is a date or timestamp in its source (not text to be read as one).</summary>
+    private static bool NativeDate(FactSource source) => source.Orders.Field(source.Date)?.Type is ColumnType.Date or ColumnType.Timestamp;
+
+    /// <summary>
+    /// The first or last order day (in the window): for a date or timestamp column the column's lowest or highest value
+    /// cast once, the same day as the lowest or highest of each row's day (a later time is never an earlier day).
+    /// </summary>
+    private string OrderDay(FactSource source, string orders, Func<string, string> aggregate, Func<Func<string, string>, string, string> windowed)
+    {
+        var x = $"{orders}.{_d.Quote(source.Date)}";
+        return NativeDate(source) ? _d.AsDate(windowed(aggregate, x)) : windowed(aggregate, _d.AsDate(x));
     }
 
     private string FactPredicate(FactCondition fact, Scope scope)
@@ -61,7 +74,6 @@ internal sealed partial class QueryCompiler
             throw Incomplete($"{RuleOperators.Label(fact.Operator)} does not apply to {RuleOperators.FactLabel(fact.Fact)}.");
         }
         var o = OrdersAlias(scope);
-        var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
         var window = fact.WindowDays?.ToString(CultureInfo.InvariantCulture) ?? "all";
         string Windowed(Func<string, string> aggregate, string argument) => fact.WindowDays is { } days
             ? _d.Filtered(aggregate, argument, InWindow(source, o, days))
@@ -91,9 +103,9 @@ internal sealed partial class QueryCompiler
             CustomerFact.OrderCount => () => Windowed(count, counted),
             CustomerFact.TotalAmount => () => Windowed(Sum, amount!),
             CustomerFact.AverageAmount => () => _d.Divide($"coalesce({Windowed(Sum, amount!)}, 0)", $"nullif({Windowed(count, counted)}, 0)"),
-            CustomerFact.FirstOrderDate => () => Windowed(Min, date),
-            CustomerFact.LastOrderDate => () => Windowed(Max, date),
-            CustomerFact.DaysSinceLastOrder => () => _d.DaysBetween(Windowed(Max, date), Param(_context.Today)),
+            CustomerFact.FirstOrderDate => () => OrderDay(source, o, Min, Windowed),
+            CustomerFact.LastOrderDate => () => OrderDay(source, o, Max, Windowed),
+            CustomerFact.DaysSinceLastOrder => () => _d.DaysBetween(OrderDay(source, o, Max, Windowed), Param(_context.Today)),
             _ => throw new ArgumentOutOfRangeException(nameof(fact)),
         };
         var (type, whenNone) = fact.Fact switch
@@ -119,7 +131,6 @@ internal sealed partial class QueryCompiler
             throw new PortalException("The window must be at least one day.");
         }
         var o = OrdersAlias(scope);
-        var date = _d.AsDate($"{o}.{_d.Quote(source.Date)}");
         var window = fact.WindowDays?.ToString(CultureInfo.InvariantCulture) ?? "all";
         string Windowed(Func<string, string> aggregate, string argument) =>
             fact.WindowDays is { } days ? _d.Filtered(aggregate, argument, InWindow(source, o, days)) : aggregate(argument);
@@ -135,12 +146,12 @@ internal sealed partial class QueryCompiler
             case CustomerMeasure.AverageAmount:
                 return table.Column($"{CustomerFact.AverageAmount}|{window}", () => _d.Divide($"coalesce({Windowed(Sum, Amount())}, 0)", $"nullif({Windowed(count, counted)}, 0)"));
             case CustomerMeasure.DaysSinceLastOrder:
-                return table.Column($"{CustomerFact.DaysSinceLastOrder}|{window}", () => _d.DaysBetween(Windowed(Max, date), Param(_context.Today)));
+                return table.Column($"{CustomerFact.DaysSinceLastOrder}|{window}", () => _d.DaysBetween(OrderDay(source, o, Max, Windowed), Param(_context.Today)));
             case CustomerMeasure.DaysSinceFirstOrder:
-                return table.Column($"daysSinceFirst|{window}", () => _d.DaysBetween(Windowed(Min, date), Param(_context.Today)));
+                return table.Column($"daysSinceFirst|{window}", () => _d.DaysBetween(OrderDay(source, o, Min, Windowed), Param(_context.Today)));
             case CustomerMeasure.FirstOrderDate:
                 // The same column a first-order-date condition reads, so a rule and a cohort share one aggregate.
-                return table.Column($"{CustomerFact.FirstOrderDate}|{window}", () => Windowed(Min, date));
+                return table.Column($"{CustomerFact.FirstOrderDate}|{window}", () => OrderDay(source, o, Min, Windowed));
             case CustomerMeasure.CategoryShare:
             {
                 var column = fact.Column is { Length: > 0 } c ? source.Orders.Field(c) ?? throw new PortalException($"{source.Orders.Name} has no field \"{c}\".")
