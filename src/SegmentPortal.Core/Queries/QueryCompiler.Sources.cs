@@ -38,12 +38,16 @@ internal sealed partial class QueryCompiler
     /// The stored rows of a dataset: its warehouse table, or for a live dataset the source's table or view (with its
     /// schema) or its validated SELECT as a derived table.
     /// </summary>
-    private string Relation(QueryDataset dataset) => dataset.Live switch
+    private string Relation(QueryDataset dataset) => Relation(dataset, _d);
+
+    /// <inheritdoc cref="Relation(QueryDataset)"/>
+    internal static string Relation(QueryDataset dataset, ISqlDialect d) => dataset.Live switch
     {
-        null => _d.Quote(dataset.Table),
-        { Select: { } select } => $"({select})",
-        { Schema: { } schema, Table: { } table } => $"{_d.Quote(schema)}.{_d.Quote(table)}",
-        { Table: { } table } => _d.Quote(table),
+        null => d.Quote(dataset.Table),
+        // On lines of its own, so a comment ending the SELECT cannot swallow the closing parenthesis.
+        { Select: { } select } => $"(\n{select}\n)",
+        { Schema: { } schema, Table: { } table } => $"{d.Quote(schema)}.{d.Quote(table)}",
+        { Table: { } table } => d.Quote(table),
         _ => throw new InvalidOperationException($"The live dataset {dataset.Name} names no table and no query."),
     };
 }

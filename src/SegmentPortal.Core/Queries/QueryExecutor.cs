@@ -107,13 +107,7 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         {
             return false;
         }
-        var relation = source switch
-        {
-            { Select: { } select } => $"(\n{select}\n)",
-            { Schema: { } schema, Table: { } table } => $"{dialect.Quote(schema)}.{dialect.Quote(table)}",
-            { Table: { } table } => dialect.Quote(table),
-            _ => throw new InvalidOperationException($"The live dataset {dataset.Name} names no table and no query."),
-        };
+        var relation = QueryCompiler.Relation(dataset, dialect);
         var quoted = dialect.Quote(column);
         var sql = $"SELECT CASE WHEN count(*) = count(DISTINCT {quoted}) THEN 1 ELSE 0 END AS u FROM {relation} AS t";
         var key = "unique\u001f" + CacheKey(new CompiledQuery(sql, new Dictionary<string, object?>(), ["u"], [dataset]));
@@ -132,14 +126,15 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
 
     public async Task<QueryResult> ExecuteAsync(CompiledQuery query, string userKey, CancellationToken cancellationToken = default)
     {
+        if (TryCached(query, out var cached))
+        {
+            return cached!;
+        }
         if (LiveSourceOf(query) is { } source)
         {
-            return await ExecuteLiveAsync(query, source, userKey, cancellationToken);
-        }
-        var key = CacheKey(query);
-        if (_cache.TryGetValue(key, out QueryResult? cached) && cached is not null)
-        {
-            return cached with { FromCache = true, Elapsed = TimeSpan.Zero };
+            var live = await ExecuteLiveAsync(query, source, userKey, cancellationToken);
+            Remember(query, live);
+            return live;
         }
 
         var gate = _perUser.GetOrAdd(userKey, _ => new SemaphoreSlim(Math.Max(1, options.Value.MaxConcurrentPerUser)));
@@ -170,11 +165,7 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
                 throw new PortalException($"The query took longer than {options.Value.TimeoutSeconds} seconds and was stopped. Narrow it down and try again.");
             }
             var result = new QueryResult(query.Columns, rows, System.Diagnostics.Stopwatch.GetElapsedTime(started), FromCache: false);
-            _cache.Set(key, result, new MemoryCacheEntryOptions
-            {
-                Size = Math.Max(1, rows.Count),
-                SlidingExpiration = TimeSpan.FromMinutes(Math.Max(1, options.Value.CacheMinutes)),
-            });
+            Remember(query, result);
             return result;
         }
         finally
@@ -221,34 +212,16 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         }
     }
 
-    /// <summary>
-    /// A query over live datasets: from the cache while the dataset's freshness allows (the shortest of the datasets
-    /// read; 0 is never cached), otherwise in the source under the same per-user limit.
-    /// </summary>
+    /// <summary>A query over live datasets, run in the source under the same per-user limit.</summary>
     private async Task<QueryResult> ExecuteLiveAsync(CompiledQuery query, LiveSource source, string userKey, CancellationToken cancellationToken)
     {
-        var minutes = query.Reads.Where(r => r.Live is not null).Min(r => r.Live!.CacheMinutes);
-        var key = "live\u001f" + CacheKey(query);
-        if (minutes > 0 && _cache.TryGetValue(key, out QueryResult? cached) && cached is not null)
-        {
-            return cached with { FromCache = true, Elapsed = TimeSpan.Zero };
-        }
         var gate = _perUser.GetOrAdd(userKey, _ => new SemaphoreSlim(Math.Max(1, options.Value.MaxConcurrentPerUser)));
         await gate.WaitAsync(cancellationToken);
         try
         {
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             var rows = await Live.QueryAsync(source, query.Sql, query.Parameters, cancellationToken);
-            var result = new QueryResult(query.Columns, rows, System.Diagnostics.Stopwatch.GetElapsedTime(started), FromCache: false);
-            if (minutes > 0)
-            {
-                _cache.Set(key, result, new MemoryCacheEntryOptions
-                {
-                    Size = Math.Max(1, rows.Count),
-                    AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(minutes),
-                });
-            }
-            return result;
+            return new QueryResult(query.Columns, rows, System.Diagnostics.Stopwatch.GetElapsedTime(started), FromCache: false);
         }
         finally
         {
@@ -281,20 +254,39 @@ public sealed class QueryExecutor(DuckDbWarehouse warehouse, IOptions<QueryOptio
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
-    /// <summary>Query fusion (<see cref="QueryFusion"/>): a query's result if the cache holds it, without running anything.</summary>
+    /// <summary>
+    /// How long a query's result may be served from the cache, the one rule for queries run alone and fused: a warehouse
+    /// result for <see cref="QueryOptions.CacheMinutes"/> since last used; a live result for the shortest freshness of the
+    /// live datasets it read, counted from when it was read; never where one of them is always live (0).
+    /// </summary>
+    private MemoryCacheEntryOptions? CacheEntry(CompiledQuery query, int rows)
+    {
+        var live = query.Reads.Where(r => r.Live is not null).Select(r => r.Live!.CacheMinutes).DefaultIfEmpty(-1).Min();
+        return live switch
+        {
+            < 0 => new MemoryCacheEntryOptions { Size = Math.Max(1, rows), SlidingExpiration = TimeSpan.FromMinutes(Math.Max(1, options.Value.CacheMinutes)) },
+            0 => null,
+            _ => new MemoryCacheEntryOptions { Size = Math.Max(1, rows), AbsoluteExpirationRelativeToNow = TimeSpan.FromMinutes(live) },
+        };
+    }
+
+    /// <summary>A query's result if the cache holds it (and may serve it: see <see cref="CacheEntry"/>), without running anything; query fusion asks too.</summary>
     public bool TryCached(CompiledQuery query, out QueryResult? result)
     {
-        result = _cache.TryGetValue(CacheKey(query), out QueryResult? cached) && cached is not null ? cached with { FromCache = true, Elapsed = TimeSpan.Zero } : null;
+        result = CacheEntry(query, 0) is not null && _cache.TryGetValue(CacheKey(query), out QueryResult? cached) && cached is not null
+            ? cached with { FromCache = true, Elapsed = TimeSpan.Zero }
+            : null;
         return result is not null;
     }
 
-    /// <summary>Query fusion: keeps a result a fused query computed for <paramref name="query"/> under that query's own key, as if it had run alone.</summary>
-    public void Remember(CompiledQuery query, QueryResult result) =>
-        _cache.Set(CacheKey(query), result, new MemoryCacheEntryOptions
+    /// <summary>Keeps a query's result under its own key as <see cref="CacheEntry"/> allows; query fusion keeps each question's share of a fused result this way.</summary>
+    public void Remember(CompiledQuery query, QueryResult result)
+    {
+        if (CacheEntry(query, result.Rows.Count) is { } entry)
         {
-            Size = Math.Max(1, result.Rows.Count),
-            SlidingExpiration = TimeSpan.FromMinutes(Math.Max(1, options.Value.CacheMinutes)),
-        });
+            _cache.Set(CacheKey(query), result, entry);
+        }
+    }
 
     public void Dispose()
     {

@@ -230,6 +230,28 @@ public sealed class LiveDatasetPostgresTests(PostgresServer server) : IAsyncLife
     }
 
     [Fact]
+    public async Task Questions_fused_over_an_always_live_dataset_are_read_again_and_over_a_cached_one_served_from_the_cache()
+    {
+        server.Require();
+        var always = await CreateLiveCustomersAsync(cacheMinutes: 0, name: "Always live fused");
+        var cached = await CreateLiveCustomersAsync(cacheMinutes: 10, name: "Cached fused");
+        IReadOnlyList<QuerySpec> Questions(int id) =>
+        [
+            new QuerySpec { DatasetId = id, GroupBy = [new GroupBy("city", Alias: "d0")], Measures = [new Measure(MeasureKind.Count, "n")], Sort = [new SortBy("d0")] },
+            new QuerySpec { DatasetId = id, Measures = [new Measure(MeasureKind.Count, "n")] },
+        ];
+        async Task<IReadOnlyList<QueryResult>> AskAsync(int id) => await Harness.WithAsync<QueryFusion, IReadOnlyList<QueryResult>>(async f =>
+            await Task.WhenAll(await f.RunAsync(Questions(id), Ct)));
+
+        await AskAsync(always);
+        Assert.All(await AskAsync(always), r => Assert.False(r.FromCache));
+        await AskAsync(cached);
+        Assert.All(await AskAsync(cached), r => Assert.True(r.FromCache));
+        Assert.Equal(await ScalarAsync("SELECT count(*) FROM customers"),
+            Convert.ToInt64((await AskAsync(always))[1].Scalar("n"), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
     public async Task Mixing_a_live_dataset_with_an_imported_one_is_refused_with_the_reason()
     {
         server.Require();
